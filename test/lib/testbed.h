@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Test bed for integration tests and benchmarks: a private system bus,
+ * child processes (daemons, stand-ins, emulators) with their logs, and
+ * waits with deadlines (no fixed sleeps).
+ *
+ * Paths of the built programs come from the environment meson sets for
+ * every test (see test/meson.build): tb_prog("nvmed") returns $TB_NVMED, etc.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <systemd/sd-bus.h>
+
+struct testbed;
+
+/* Start a private dbus-daemon (system bus type, allow-all policy) in a new
+ * temporary directory, export DBUS_SYSTEM_BUS_ADDRESS for children and
+ * connect to it. Aborts the test on failure. */
+struct testbed *tb_new(void);
+/* Kill every child still running (SIGTERM, then SIGKILL after 2 s), stop
+ * the bus, remove the directory unless TB_KEEP is set, print the tail of
+ * each child's log when the test failed (tb_fail was called). */
+void tb_free(struct testbed *tb);
+
+sd_bus *tb_bus(struct testbed *tb);
+const char *tb_dir(struct testbed *tb);
+const char *tb_bus_address(struct testbed *tb);
+/* A path inside the test directory (static buffer rotation: 8 slots). */
+const char *tb_path(struct testbed *tb, const char *name);
+
+/* Path of a built program or library: env TB_<NAME upper, '-'->'_'>. */
+const char *tb_prog(const char *name);
+/* Directory of the real entity-manager files (shared/entity-manager). */
+const char *tb_em_dir(void);
+
+/*
+ * Start argv[0] with extra environment entries ("K=V", NULL-terminated,
+ * may be NULL); stdout and stderr go to <dir>/<name>.log. Returns the pid.
+ */
+pid_t tb_spawn(struct testbed *tb, const char *name, const char *const *argv,
+	       const char *const *env);
+/* Send sig and wait for the child (up to 5 s, then SIGKILL). Returns the
+ * exit status as from waitpid, or -1. */
+int tb_stop(struct testbed *tb, pid_t pid, int sig);
+/* True while the child runs. */
+bool tb_alive(struct testbed *tb, pid_t pid);
+/* Run a command to completion (env as tb_spawn); its stdout is returned
+ * malloc'ed in *ret_out if non-NULL. Returns the exit status (0..255),
+ * or -1 if it was killed. Aborts after timeout_ms. */
+int tb_run(struct testbed *tb, const char *const *argv, const char *const *env,
+	   int timeout_ms, char **ret_out);
+
+/* Write a file (creating directories); content may be NULL for empty. */
+void tb_write_file(const char *path, const char *content);
+
+/* ---- waits: return 0 when the condition holds, -ETIMEDOUT otherwise ---- */
+
+int tb_wait_name(struct testbed *tb, const char *name, int timeout_ms);
+int tb_wait_name_gone(struct testbed *tb, const char *name, int timeout_ms);
+int tb_wait_object(struct testbed *tb, const char *service, const char *path,
+		   const char *iface, int timeout_ms);
+int tb_wait_object_gone(struct testbed *tb, const char *service,
+			const char *path, int timeout_ms);
+int tb_wait_bool(struct testbed *tb, const char *service, const char *path,
+		 const char *iface, const char *prop, bool value,
+		 int timeout_ms);
+int tb_wait_string(struct testbed *tb, const char *service, const char *path,
+		   const char *iface, const char *prop, const char *value,
+		   int timeout_ms);
+/* Waits until |value - expected| <= tolerance; expected NAN waits for NaN. */
+int tb_wait_double(struct testbed *tb, const char *service, const char *path,
+		   const char *iface, const char *prop, double expected,
+		   double tolerance, int timeout_ms);
+/* Waits until the child's log contains needle. */
+int tb_wait_log(struct testbed *tb, const char *name, const char *needle,
+		int timeout_ms);
+/* Count occurrences of needle in the child's log now. */
+int tb_log_count(struct testbed *tb, const char *name, const char *needle);
+
+/* ---- one-shot reads (abort the test on error) ---- */
+bool tb_get_bool(struct testbed *tb, const char *service, const char *path,
+		 const char *iface, const char *prop);
+double tb_get_double(struct testbed *tb, const char *service, const char *path,
+		     const char *iface, const char *prop);
+/* malloc'ed */
+char *tb_get_string(struct testbed *tb, const char *service, const char *path,
+		    const char *iface, const char *prop);
+/* Number of objects under root (inclusive) in service's tree that carry
+ * iface (via ObjectManager GetManagedObjects at root). -errno on failure. */
+int tb_count_objects(struct testbed *tb, const char *service,
+		     const char *om_path, const char *iface);
+
+/* Process the bus until timeout_ms elapses (for signal-collecting tests). */
+void tb_pump(struct testbed *tb, int timeout_ms);
+
+/* Mark the test as failed so tb_free dumps the logs. cmocka's asserts
+ * abort the test without calling us, so tb_free also dumps when
+ * TB_VERBOSE is set. */
+void tb_fail(struct testbed *tb);
