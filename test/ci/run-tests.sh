@@ -1,0 +1,70 @@
+#!/bin/bash
+# The whole test suite, as CI runs it: install what is missing, then build
+# and test three configurations:
+#   build-ci/deb12   Debian 12: libgpiod 1.6.3, libnvme 1.3
+#   build-ci/asan    the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#   build-ci/trixie  Debian 13's libgpiod 2.2.1 and libnvme 1.13, unpacked
+#                    into a private prefix (never installed system-wide)
+# Usage: test/ci/run-tests.sh [deb12|asan|trixie]...   (default: all three)
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$src"
+out=${BUILD_ROOT:-$src/build-ci}
+configs=("$@")
+[ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie)
+
+"$src/test/ci/install-deps.sh"
+
+setup() { # dir, extra meson args...
+	local dir=$1
+	shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" --wrap-mode=nodownload "$@"
+	fi
+}
+
+status=0
+run_config() {
+	local name=$1 dir=$out/$1
+	shift
+	echo "=== configuration $name ==="
+	local start=$SECONDS
+	setup "$dir" "$@"
+	meson compile -C "$dir"
+	if ! meson test -C "$dir" --print-errorlogs --num-processes 2 \
+		--no-suite kernel; then
+		status=1
+	fi
+	echo "=== configuration $name: $((SECONDS - start)) s ==="
+}
+
+for c in "${configs[@]}"; do
+	case $c in
+	deb12)
+		run_config deb12 -Dbuildtype=debug
+		;;
+	asan)
+		run_config asan -Dbuildtype=debug -Db_sanitize=address,undefined \
+			-Db_lundef=false
+		;;
+	trixie)
+		prefix=$out/trixie-prefix
+		"$src/test/ci/trixie-prefix.sh" "$prefix"
+		libdir=$prefix/usr/lib/x86_64-linux-gnu
+		PKG_CONFIG_PATH=$libdir/pkgconfig LD_LIBRARY_PATH=$libdir \
+			run_config trixie -Dbuildtype=debug
+		;;
+	*)
+		echo "unknown configuration '$c' (deb12, asan, trixie)" >&2
+		exit 2
+		;;
+	esac
+done
+
+if [ $status -ne 0 ]; then
+	echo "Some tests failed (logs: $out/*/meson-logs/testlog.txt)"
+fi
+exit $status
