@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The D-Bus surface of cable-presenced (design.md section 3).
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+
+#define CABLE_BUS_NAME	  "xyz.openbmc_project.GPIOCableSensing"
+#define CABLE_OM_PATH	  "/xyz/openbmc_project/inventory"
+#define CABLE_PATH_PREFIX "/xyz/openbmc_project/inventory/item"
+
+#define IFACE_ITEM   "xyz.openbmc_project.Inventory.Item"
+#define IFACE_CABLE  "xyz.openbmc_project.Inventory.Item.Cable"
+#define IFACE_STATUS "xyz.openbmc_project.State.Decorator.OperationalStatus"
+#define IFACE_ASSOC  "xyz.openbmc_project.Association.Definitions"
+
+struct cable;
+
+/* Add the object's interfaces and emit InterfacesAdded. */
+int bus_cable_publish(sd_bus *bus, struct cable *c);
+/* Emit InterfacesRemoved (if emit) and drop the object's slots. */
+void bus_cable_unpublish(sd_bus *bus, struct cable *c, bool emit);
+/* Emit PropertiesChanged for the named properties of iface (NULL-terminated
+ * list). A no-op before publication. */
+int bus_cable_changed(sd_bus *bus, struct cable *c, const char *iface,
+		      char **props);

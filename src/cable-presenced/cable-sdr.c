@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cable-sdr: print the IPMI SDR grouping of the live cable objects.
+ *
+ * Reads every Inventory.Item.Cable object of cable-presenced
+ * (GetManagedObjects at /xyz/openbmc_project/inventory), groups them with
+ * sdr_group_cables() and prints one line per SDR:
+ *
+ *   <SDR name> <assertion mask> <members>
+ *
+ * e.g. "cdfp[0-3] 0x0005 4": bit i of the mask is Present of cdfp<0+i>.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+
+#include "bus.h"
+#include "config.h"
+#include "log.h"
+#include "macros.h"
+#include "sdr.h"
+
+struct cable_list {
+	struct sdr_cable *v;
+	char **names;
+	size_t n, cap;
+};
+
+static void cable_list_clear(struct cable_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->v);
+}
+
+static int cable_list_add(struct cable_list *l, const char *path, bool present)
+{
+	const char *base = strrchr(path, '/');
+	char *name;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct sdr_cable *v = realloc(l->v, cap * sizeof(*v));
+		char **names;
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		names = realloc(l->names, cap * sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+		l->names = names;
+		l->cap = cap;
+	}
+	name = strdup(base ? base + 1 : path);
+	if (!name)
+		return -ENOMEM;
+	l->names[l->n] = name;
+	l->v[l->n] = (struct sdr_cable){ .name = name, .present = present };
+	l->n++;
+	return 0;
+}
+
+/* One object: a{sa{sv}}. Sets *is_cable and *present. */
+static int read_object(sd_bus_message *m, bool *is_cable, bool *present)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+		const char *iface;
+
+		r = sd_bus_message_read(m, "s", &iface);
+		if (r < 0)
+			return r;
+		if (!strcmp(iface, IFACE_CABLE))
+			*is_cable = true;
+		if (strcmp(iface, IFACE_ITEM)) {
+			r = sd_bus_message_skip(m, "a{sv}");
+			if (r < 0)
+				return r;
+		} else {
+			r = sd_bus_message_enter_container(m, 'a', "{sv}");
+			if (r < 0)
+				return r;
+			while ((r = sd_bus_message_enter_container(m, 'e',
+								   "sv")) > 0) {
+				const char *prop;
+				int b;
+
+				r = sd_bus_message_read(m, "s", &prop);
+				if (r < 0)
+					return r;
+				if (!strcmp(prop, "Present")) {
+					r = sd_bus_message_read(m, "v", "b",
+								&b);
+					*present = b;
+				} else {
+					r = sd_bus_message_skip(m, "v");
+				}
+				if (r < 0)
+					return r;
+				r = sd_bus_message_exit_container(m);
+				if (r < 0)
+					return r;
+			}
+			if (r < 0)
+				return r;
+			r = sd_bus_message_exit_container(m);
+			if (r < 0)
+				return r;
+		}
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+static int read_cables(sd_bus *bus, const char *service, const char *root,
+		       struct cable_list *l)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_call_method(bus, service, root,
+			       "org.freedesktop.DBus.ObjectManager",
+			       "GetManagedObjects", &error, &reply, "");
+	if (r < 0)
+		return log_error_errno(
+			r, "GetManagedObjects on %s at %s: %s", service, root,
+			error.message ? error.message : "failed");
+
+	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+	if (r < 0)
+		goto bad;
+	while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) >
+	       0) {
+		const char *path;
+		bool is_cable = false, present = false;
+
+		r = sd_bus_message_read(reply, "o", &path);
+		if (r < 0)
+			goto bad;
+		r = read_object(reply, &is_cable, &present);
+		if (r < 0)
+			goto bad;
+		if (is_cable) {
+			r = cable_list_add(l, path, present);
+			if (r < 0)
+				return log_oom();
+		}
+		r = sd_bus_message_exit_container(reply);
+		if (r < 0)
+			goto bad;
+	}
+	if (r < 0)
+		goto bad;
+	return 0;
+bad:
+	return log_error_errno(r, "Malformed GetManagedObjects reply from %s",
+			       service);
+}
+
+static void help(void)
+{
+	printf("Usage: cable-sdr [OPTIONS]\n"
+	       "\n"
+	       "Print the IPMI SDR grouping of the live cable objects, one line\n"
+	       "per SDR: NAME MASK MEMBERS [FULL NAME if truncated to 16].\n"
+	       "Bit i of MASK is Present of <prefix><start+i>.\n"
+	       "\n"
+	       "  -s, --service NAME   bus name to read (default %s)\n"
+	       "  -r, --root PATH      ObjectManager path (default %s)\n"
+	       "  -h, --help           show this help\n"
+	       "  -V, --version        show the version\n",
+	       CABLE_BUS_NAME, CABLE_OM_PATH);
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(cable_list_clear) struct cable_list l = { 0 };
+	const char *service = CABLE_BUS_NAME, *root = CABLE_OM_PATH;
+	struct sdr_group *groups = NULL;
+	int c, r, n;
+
+	while ((c = getopt_long(argc, argv, "s:r:hV", options, NULL)) >= 0) {
+		switch (c) {
+		case 's':
+			service = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("cable-sdr %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return EXIT_FAILURE;
+	}
+
+	r = sd_bus_open_system(&bus);
+	if (r < 0) {
+		log_error_errno(r, "Cannot connect to the system bus");
+		return EXIT_FAILURE;
+	}
+	r = read_cables(bus, service, root, &l);
+	if (r < 0)
+		return EXIT_FAILURE;
+
+	n = sdr_group_cables(l.v, l.n, &groups);
+	if (n < 0) {
+		log_oom();
+		return EXIT_FAILURE;
+	}
+	for (int i = 0; i < n; i++) {
+		printf("%s 0x%04x %u", groups[i].name, groups[i].mask,
+		       groups[i].count);
+		if (groups[i].truncated)
+			printf(" %s", groups[i].full_name);
+		printf("\n");
+	}
+	sdr_groups_free(groups, (size_t)n);
+	return EXIT_SUCCESS;
+}

@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Per-line state: records in, GPIO lines followed, state handed to bus.c.
+ *
+ * Each cable's line is requested with both-edge events; its fd sits in
+ * the sd-event loop, and after any event the level is read again (the
+ * edge direction is never trusted). Cables with the same poll interval
+ * share one timer that re-reads their lines (missed edges, chips without
+ * events) and retries the lines that are missing, busy or gone. Nothing
+ * else wakes the daemon up.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include "bus.h"
+#include "cable.h"
+#include "gpio.h"
+#include "log.h"
+
+static const char *const polarity_values[] = { "active_low", "active_high",
+					       NULL };
+
+static const struct emc_key cable_keys[] = {
+	{ .name = "Name", .kind = EMC_STRING, .required = true, .max_len = 255 },
+	{ .name = "GpioLine",
+	  .kind = EMC_STRING,
+	  .required = true,
+	  .max_len = 255 },
+	{ .name = "Polarity",
+	  .kind = EMC_ENUM,
+	  .required = true,
+	  .values = polarity_values },
+	{ .name = "PollIntervalMs",
+	  .kind = EMC_UINT,
+	  .min = 10,
+	  .max = 3600000 },
+	{ .name = "CableTypeDescription", .kind = EMC_STRING, .max_len = 1024 },
+	{ .name = "Length", .kind = EMC_NUMBER, .min = 0, .max = 1e6 },
+	{ .name = "DebounceMs", .kind = EMC_UINT, .min = 0, .max = 60000 },
+	{ .name = NULL },
+};
+
+const struct emc_schema cable_schema = {
+	.type = "GPIOCableSensing",
+	.keys = cable_keys,
+};
+
+struct poll_group {
+	struct poll_group *next;
+	struct cable_manager *m;
+	uint64_t interval_ms;
+	unsigned n_cables;
+	sd_event_source *timer;
+};
+
+struct cable_manager {
+	sd_bus *bus;
+	sd_event *event;
+	uint64_t default_poll_ms;
+	struct cable *cables; /* doubly linked, in arrival order */
+	struct cable *last;
+	size_t n_cables;
+	struct poll_group *groups;
+};
+
+/* ---- configuration (pure) ---------------------------------------------- */
+
+void cable_config_clear(struct cable_config *c)
+{
+	free(c->name);
+	free(c->path);
+	free(c->line_name);
+	free(c->type_desc);
+	free(c->board);
+	*c = (struct cable_config){ .length = NAN };
+}
+
+int cable_config_from_record(const struct emc_record *rec,
+			     uint64_t default_poll_ms, struct cable_config *ret)
+{
+	_cleanup_free_ char *escaped = NULL;
+	struct cable_config c = { .length = NAN };
+	const char *name, *line, *polarity, *desc = "", *board;
+	uint64_t u;
+	double d;
+	int r;
+
+	r = emc_record_get_string(rec, "Name", &name);
+	if (r < 0)
+		return r;
+	r = emc_record_get_string(rec, "GpioLine", &line);
+	if (r < 0)
+		return r;
+	r = emc_record_get_string(rec, "Polarity", &polarity);
+	if (r < 0)
+		return r;
+	if (strcmp(polarity, "active_low") && strcmp(polarity, "active_high"))
+		return -EINVAL;
+	c.active_low = !strcmp(polarity, "active_low");
+
+	c.poll_ms = default_poll_ms;
+	r = emc_record_get_uint(rec, "PollIntervalMs", &u);
+	if (r == 0)
+		c.poll_ms = u;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_uint(rec, "DebounceMs", &u);
+	if (r == 0)
+		c.debounce_ms = u;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_double(rec, "Length", &d);
+	if (r == 0)
+		c.length = d;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_string(rec, "CableTypeDescription", &desc);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == -ENOENT)
+		desc = "";
+
+	escaped = emc_escape(name);
+	if (!escaped)
+		return -ENOMEM;
+	board = emc_record_board(rec);
+	c.name = strdup(name);
+	c.line_name = strdup(line);
+	c.type_desc = strdup(desc);
+	c.board = board ? strdup(board) : NULL;
+	if (asprintf(&c.path, "%s/%s", CABLE_PATH_PREFIX, escaped) < 0)
+		c.path = NULL;
+	if (!c.name || !c.line_name || !c.type_desc || !c.path ||
+	    (board && !c.board)) {
+		cable_config_clear(&c);
+		return -ENOMEM;
+	}
+	*ret = c;
+	return 0;
+}
+
+/* ---- poll groups ---- */
+
+enum refresh_reason {
+	REFRESH_POLL,
+	REFRESH_EDGE,
+	REFRESH_DEBOUNCE,
+};
+
+static void cable_refresh(struct cable *c, enum refresh_reason why);
+
+static uint64_t now_usec(struct cable_manager *m)
+{
+	uint64_t t = 0;
+
+	(void)sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct poll_group *g = userdata;
+	struct cable_manager *m = g->m;
+	int r;
+
+	for (struct cable *c = m->cables, *next; c; c = next) {
+		next = c->next;
+		if (c->group == g)
+			cable_refresh(c, REFRESH_POLL);
+	}
+	r = sd_event_source_set_time(s, usec + g->interval_ms * 1000);
+	if (r < 0)
+		return log_error_errno(r, "Cannot re-arm the poll timer");
+	return sd_event_source_set_enabled(s, SD_EVENT_ON);
+}
+
+static void group_put(struct cable_manager *m, struct poll_group *g)
+{
+	if (!g || --g->n_cables > 0)
+		return;
+	for (struct poll_group **p = &m->groups; *p; p = &(*p)->next) {
+		if (*p == g) {
+			*p = g->next;
+			break;
+		}
+	}
+	sd_event_source_disable_unref(g->timer);
+	free(g);
+}
+
+static int group_get(struct cable_manager *m, uint64_t interval_ms,
+		     struct poll_group **ret)
+{
+	struct poll_group *g;
+	int r;
+
+	for (g = m->groups; g; g = g->next) {
+		if (g->interval_ms == interval_ms) {
+			g->n_cables++;
+			*ret = g;
+			return 0;
+		}
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	g->m = m;
+	g->interval_ms = interval_ms;
+	/* Accuracy: a tenth of the interval lets the kernel batch wake-ups. */
+	r = sd_event_add_time(m->event, &g->timer, CLOCK_MONOTONIC,
+			      now_usec(m) + interval_ms * 1000,
+			      interval_ms * 100, on_poll, g);
+	if (r < 0) {
+		free(g);
+		return log_error_errno(r, "Cannot add a %llu ms poll timer",
+				       (unsigned long long)interval_ms);
+	}
+	(void)sd_event_source_set_description(g->timer, "poll");
+	g->n_cables = 1;
+	g->next = m->groups;
+	m->groups = g;
+	*ret = g;
+	return 0;
+}
+
+/* ---- publishing state ---- */
+
+static void set_functional(struct cable *c, bool functional)
+{
+	if (c->functional == functional)
+		return;
+	c->functional = functional;
+	bus_cable_changed(c->m->bus, c, IFACE_STATUS,
+			  (char *[]){ "Functional", NULL });
+}
+
+static void set_present(struct cable *c, bool present)
+{
+	c->read_once = true;
+	if (c->present == present)
+		return;
+	c->present = present;
+	log_debug("Cable '%s': %s", c->cfg.name,
+		  present ? "present" : "absent");
+	bus_cable_changed(c->m->bus, c, IFACE_ITEM,
+			  (char *[]){ "Present", NULL });
+}
+
+/* Log a failure once per streak of the same error. */
+static void report_error(struct cable *c, int err, const char *what)
+{
+	if (c->last_error == err)
+		return;
+	c->last_error = err;
+	if (err == -ENOENT)
+		log_warning(
+			"Cable '%s': GPIO line '%s' not found, retrying every %llu ms",
+			c->cfg.name, c->cfg.line_name,
+			(unsigned long long)c->cfg.poll_ms);
+	else if (err == -EBUSY)
+		log_warning(
+			"Cable '%s': GPIO line '%s' is used by another consumer, retrying every %llu ms",
+			c->cfg.name, c->cfg.line_name,
+			(unsigned long long)c->cfg.poll_ms);
+	else
+		log_warning_errno(
+			err,
+			"Cable '%s': GPIO line '%s': %s, retrying every %llu ms",
+			c->cfg.name, c->cfg.line_name, what,
+			(unsigned long long)c->cfg.poll_ms);
+}
+
+static void line_drop(struct cable *c)
+{
+	c->io = sd_event_source_disable_unref(c->io);
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	c->line = gpio_line_release(c->line);
+}
+
+static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct cable *c = userdata;
+
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	cable_refresh(c, REFRESH_DEBOUNCE);
+	return 0;
+}
+
+/*
+ * A level was read. Without debounce it is published at once; with
+ * debounce a new level must stay unchanged (no edge, same reading) for
+ * DebounceMs before it is published.
+ */
+static void apply_level(struct cable *c, int level, enum refresh_reason why)
+{
+	bool present = cable_level_present(level, c->cfg.active_low);
+	int r;
+
+	set_functional(c, true);
+	if (!c->cfg.debounce_ms || !c->read_once) {
+		set_present(c, present);
+		return;
+	}
+	if (present == c->present) {
+		/* Back to the published level: forget the candidate. */
+		c->debounce = sd_event_source_disable_unref(c->debounce);
+		return;
+	}
+	if (why == REFRESH_DEBOUNCE && c->pending_level == level) {
+		set_present(c, present); /* stable for DebounceMs */
+		return;
+	}
+	if (why == REFRESH_POLL && c->debounce && c->pending_level == level)
+		return; /* stable so far, the timer keeps running */
+
+	/* A new candidate, or an edge: (re)start the wait. */
+	c->pending_level = level;
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	r = sd_event_add_time_relative(c->m->event, &c->debounce,
+				       CLOCK_MONOTONIC,
+				       c->cfg.debounce_ms * 1000, 1000,
+				       on_debounce, c);
+	if (r < 0) {
+		/* Cannot wait: publish rather than lose the change. */
+		log_warning_errno(r, "Cable '%s': cannot debounce",
+				  c->cfg.name);
+		set_present(c, present);
+	}
+}
+
+static int on_line_event(sd_event_source *s, int fd, uint32_t revents,
+			 void *userdata)
+{
+	struct cable *c = userdata;
+	int r;
+
+	r = gpio_line_drain_events(c->line);
+	if (r < 0 || (revents & (EPOLLERR | EPOLLHUP))) {
+		if (r >= 0)
+			r = -ENODEV;
+		report_error(c, r, "chip gone");
+		line_drop(c);
+		set_functional(c, false);
+		return 0;
+	}
+	cable_refresh(c, REFRESH_EDGE);
+	return 0;
+}
+
+static int line_open(struct cable *c)
+{
+	struct gpio_line *line = NULL;
+	int fd, r;
+
+	r = gpio_line_request(c->cfg.line_name, CABLE_CONSUMER, &line);
+	if (r < 0) {
+		report_error(c, r, "cannot request");
+		return r;
+	}
+	fd = gpio_line_fd(line);
+	if (fd >= 0) {
+		r = sd_event_add_io(c->m->event, &c->io, fd, EPOLLIN,
+				    on_line_event, c);
+		if (r < 0) {
+			gpio_line_release(line);
+			report_error(c, r, "cannot watch events");
+			return r;
+		}
+		(void)sd_event_source_set_description(c->io, "gpio-line");
+	}
+	c->line = line;
+	if (c->last_error)
+		log_info("Cable '%s': GPIO line '%s' found on %s%s",
+			 c->cfg.name, c->cfg.line_name, gpio_line_chip(line),
+			 fd < 0 ? " (no events, polled)" : "");
+	else
+		log_debug("Cable '%s': GPIO line '%s' on %s%s", c->cfg.name,
+			  c->cfg.line_name, gpio_line_chip(line),
+			  fd < 0 ? " (no events, polled)" : "");
+	return 0;
+}
+
+/* Read the line (requesting it first if needed) and publish. */
+static void cable_refresh(struct cable *c, enum refresh_reason why)
+{
+	int level;
+
+	if (!c->line && line_open(c) < 0) {
+		set_functional(c, false);
+		return;
+	}
+	level = gpio_line_get_value(c->line);
+	if (level < 0) {
+		report_error(c, level, "read failed");
+		line_drop(c);
+		set_functional(c, false);
+		return;
+	}
+	c->last_error = 0;
+	apply_level(c, level, why);
+}
+
+/* ---- cables ---- */
+
+static struct cable *find_by_record(struct cable_manager *m, const char *path)
+{
+	for (struct cable *c = m->cables; c; c = c->next)
+		if (!strcmp(c->record_path, path))
+			return c;
+	return NULL;
+}
+
+static struct cable *find_by_object(struct cable_manager *m, const char *path)
+{
+	for (struct cable *c = m->cables; c; c = c->next)
+		if (!strcmp(c->cfg.path, path))
+			return c;
+	return NULL;
+}
+
+static void cable_free(struct cable *c, bool emit)
+{
+	struct cable_manager *m = c->m;
+
+	bus_cable_unpublish(m->bus, c, emit);
+	line_drop(c);
+	group_put(m, c->group);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->cables = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		m->last = c->prev;
+	m->n_cables--;
+	free(c->record_path);
+	cable_config_clear(&c->cfg);
+	free(c);
+}
+
+/* Takes over cfg (cleared on success and on failure). */
+static int cable_add(struct cable_manager *m, const char *record_path,
+		     struct cable_config *cfg)
+{
+	struct cable *c, *other;
+	int r;
+
+	other = find_by_object(m, cfg->path);
+	if (other) {
+		log_error(
+			"Record '%s': Name '%s' gives object '%s', already used by record '%s'; record ignored",
+			record_path, cfg->name, cfg->path, other->record_path);
+		cable_config_clear(cfg);
+		return -EEXIST;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		cable_config_clear(cfg);
+		return log_oom();
+	}
+	c->m = m;
+	c->cfg = *cfg;
+	*cfg = (struct cable_config){ .length = NAN };
+	c->record_path = strdup(record_path);
+	if (!c->record_path) {
+		cable_config_clear(&c->cfg);
+		free(c);
+		return log_oom();
+	}
+	r = group_get(m, c->cfg.poll_ms, &c->group);
+	if (r < 0) {
+		free(c->record_path);
+		cable_config_clear(&c->cfg);
+		free(c);
+		return r;
+	}
+	c->prev = m->last;
+	if (m->last)
+		m->last->next = c;
+	else
+		m->cables = c;
+	m->last = c;
+	m->n_cables++;
+
+	/* Read first, so that InterfacesAdded carries the real state. */
+	cable_refresh(c, REFRESH_POLL);
+	r = bus_cable_publish(m->bus, c);
+	if (r < 0) {
+		cable_free(c, false);
+		return r;
+	}
+	log_debug("Cable '%s' at '%s' from record '%s'", c->cfg.name,
+		  c->cfg.path, record_path);
+	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool double_eq(double a, double b)
+{
+	return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* Takes over cfg. */
+static int cable_update(struct cable *c, struct cable_config *cfg)
+{
+	struct cable_manager *m = c->m;
+	_cleanup_free_ char *record_path = NULL;
+	char *cable_props[3] = { NULL };
+	size_t n = 0;
+	int r;
+
+	if (strcmp(c->cfg.path, cfg->path) || strcmp(c->cfg.name, cfg->name) ||
+	    strcmp(c->cfg.line_name, cfg->line_name) ||
+	    !str_eq(c->cfg.board, cfg->board)) {
+		/* Identity changed: the object goes and a new one comes. */
+		record_path = strdup(c->record_path);
+		if (!record_path) {
+			cable_config_clear(cfg);
+			return log_oom();
+		}
+		cable_free(c, true);
+		return cable_add(m, record_path, cfg);
+	}
+
+	if (c->cfg.poll_ms != cfg->poll_ms) {
+		struct poll_group *g;
+
+		r = group_get(m, cfg->poll_ms, &g);
+		if (r < 0) {
+			cable_config_clear(cfg);
+			return r;
+		}
+		group_put(m, c->group);
+		c->group = g;
+		c->cfg.poll_ms = cfg->poll_ms;
+	}
+	if (c->cfg.debounce_ms != cfg->debounce_ms) {
+		c->cfg.debounce_ms = cfg->debounce_ms;
+		c->debounce = sd_event_source_disable_unref(c->debounce);
+	}
+	if (!double_eq(c->cfg.length, cfg->length)) {
+		c->cfg.length = cfg->length;
+		cable_props[n++] = "Length";
+	}
+	if (strcmp(c->cfg.type_desc, cfg->type_desc)) {
+		free(c->cfg.type_desc);
+		c->cfg.type_desc = TAKE_PTR(cfg->type_desc);
+		cable_props[n++] = "CableTypeDescription";
+	}
+	if (n > 0)
+		bus_cable_changed(m->bus, c, IFACE_CABLE, cable_props);
+	if (c->cfg.active_low != cfg->active_low) {
+		c->cfg.active_low = cfg->active_low;
+		/* Publish the new reading at once, without debounce. */
+		c->debounce = sd_event_source_disable_unref(c->debounce);
+		c->read_once = false;
+		if (c->line)
+			cable_refresh(c, REFRESH_POLL);
+	}
+	cable_config_clear(cfg);
+	log_debug("Cable '%s' updated from record '%s'", c->cfg.name,
+		  c->record_path);
+	return 0;
+}
+
+void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
+			     const char *error, void *userdata)
+{
+	struct cable_manager *m = userdata;
+	struct cable_config cfg = { .length = NAN };
+	const char *path = rec ? emc_record_path(rec) : NULL;
+	struct cable *c = path ? find_by_record(m, path) : NULL;
+	int r;
+
+	switch (event) {
+	case EMC_ADDED:
+	case EMC_CHANGED:
+		r = cable_config_from_record(rec, m->default_poll_ms, &cfg);
+		if (r < 0) {
+			log_error_errno(
+				r, "Record '%s': cannot use it; ignored", path);
+			if (c)
+				cable_free(c, true);
+			return;
+		}
+		if (c)
+			(void)cable_update(c, &cfg);
+		else
+			(void)cable_add(m, path, &cfg);
+		return;
+	case EMC_REMOVED:
+		if (c) {
+			log_info("Cable '%s' removed (record '%s' is gone)",
+				 c->cfg.name, path);
+			cable_free(c, true);
+		}
+		return;
+	case EMC_INVALID:
+		log_error("Invalid GPIOCableSensing record: %s",
+			  error ? error : "(no reason given)");
+		if (c) {
+			/* The record this object came from is now invalid. */
+			log_warning(
+				"Cable '%s' removed: its record '%s' is no longer valid",
+				c->cfg.name, path);
+			cable_free(c, true);
+		}
+		return;
+	}
+}
+
+/* ---- manager ---- */
+
+int cable_manager_new(sd_bus *bus, sd_event *event, uint64_t default_poll_ms,
+		      struct cable_manager **ret)
+{
+	struct cable_manager *m;
+
+	assert(bus && event && ret && default_poll_ms > 0);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->bus = sd_bus_ref(bus);
+	m->event = sd_event_ref(event);
+	m->default_poll_ms = default_poll_ms;
+	*ret = m;
+	return 0;
+}
+
+struct cable_manager *cable_manager_free(struct cable_manager *m)
+{
+	if (!m)
+		return NULL;
+	while (m->cables)
+		cable_free(m->cables, false);
+	assert(!m->groups);
+	sd_bus_unref(m->bus);
+	sd_event_unref(m->event);
+	free(m);
+	return NULL;
+}
+
+sd_bus *cable_manager_bus(struct cable_manager *m)
+{
+	return m->bus;
+}
+
+size_t cable_manager_count(struct cable_manager *m)
+{
+	return m->n_cables;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cable-presenced: GPIO cable presence lines as
+ * xyz.openbmc_project.Inventory.Item.Cable objects.
+ *
+ * Wiring only: options, the event loop, the bus, the configuration
+ * source. The state machine is in cable.c, the D-Bus surface in bus.c,
+ * the hardware edge in gpio-v*.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "bus.h"
+#include "cable.h"
+#include "config.h"
+#include "emconfig.h"
+#include "gpio.h"
+#include "log.h"
+#include "macros.h"
+
+DEFINE_CLEANUP_FUNC(struct emc_source, emc_source_free)
+
+static const struct emc_schema *const schemas[] = { &cable_schema, NULL };
+
+static void help(void)
+{
+	printf("Usage: cable-presenced [OPTIONS]\n"
+	       "\n"
+	       "Publish GPIO-sensed cable presence on D-Bus as %s objects\n"
+	       "(bus name %s), configured by GPIOCableSensing records from\n"
+	       "entity-manager or from a JSON file.\n"
+	       "\n"
+	       "  -c, --config FILE          read records from FILE instead of entity-manager\n"
+	       "  -p, --poll-interval-ms N   default re-read interval (default %d)\n"
+	       "  -v, --verbose              debug logging\n"
+	       "  -h, --help                 show this help\n"
+	       "  -V, --version              show the version\n",
+	       IFACE_CABLE, CABLE_BUS_NAME, CABLE_POLL_INTERVAL_MS);
+}
+
+static int parse_ms(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < 10 || v > 3600000)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int on_request_name(sd_bus_message *m, void *userdata,
+			   sd_bus_error *ret_error)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e) {
+		log_error("Cannot own the bus name %s: %s", CABLE_BUS_NAME,
+			  e->message);
+		return sd_event_exit(
+			sd_bus_get_event(sd_bus_message_get_bus(m)), -EEXIST);
+	}
+	log_info("Serving %s", CABLE_BUS_NAME);
+	return 0;
+}
+
+/* Runs once the first records (a JSON file's) have been turned into
+ * objects: only then is the well-known name requested. */
+static int on_ready(sd_event_source *s, void *userdata)
+{
+	sd_bus *bus = userdata;
+	int r;
+
+	r = sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	if (r < 0)
+		return r;
+	r = sd_bus_request_name_async(bus, NULL, CABLE_BUS_NAME, 0,
+				      on_request_name, NULL);
+	if (r < 0)
+		return sd_event_exit(sd_bus_get_event(bus),
+				     log_error_errno(r, "Cannot request %s",
+						     CABLE_BUS_NAME));
+	return 0;
+}
+
+static int run(const char *config, uint64_t poll_ms)
+{
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *om = NULL;
+	_cleanup_(cable_manager_freep) struct cable_manager *m = NULL;
+	_cleanup_(emc_source_freep) struct emc_source *src = NULL;
+	_cleanup_free_ char *error = NULL;
+	_cleanup_(sd_event_source_unrefp) sd_event_source *ready = NULL;
+	sigset_t mask;
+	int r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(negative_errno(),
+				       "Cannot block signals");
+
+	r = sd_event_default(&event);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create the event loop");
+	r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
+	if (r < 0)
+		return log_error_errno(r, "Cannot watch SIGTERM/SIGINT");
+
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return log_error_errno(r, "Cannot connect to the system bus");
+	r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return log_error_errno(r, "Cannot attach the bus");
+	r = sd_bus_add_object_manager(bus, &om, CABLE_OM_PATH);
+	if (r < 0)
+		return log_error_errno(r, "Cannot add the ObjectManager");
+
+	r = cable_manager_new(bus, event, poll_ms, &m);
+	if (r < 0)
+		return log_oom();
+
+	if (config) {
+		r = emc_source_new_json(config, event, schemas,
+					cable_manager_on_record, m, &src,
+					&error);
+		if (r < 0)
+			return log_error_errno(r, "Cannot use '%s': %s", config,
+					       error ? error : "error");
+	} else {
+		r = emc_source_new_dbus(bus, event, schemas,
+					cable_manager_on_record, m, &src);
+		if (r < 0)
+			return log_error_errno(r, "Cannot follow %s",
+					       EMC_EM_SERVICE);
+	}
+
+	r = sd_event_add_defer(event, &ready, on_ready, bus);
+	if (r >= 0)
+		r = sd_event_source_set_priority(ready, SD_EVENT_PRIORITY_IDLE);
+	if (r < 0)
+		return log_error_errno(r, "Cannot schedule the name request");
+
+	log_info(
+		"cable-presenced %s (%s), default poll %llu ms, records from %s",
+		PACKAGE_VERSION, gpio_api_description(),
+		(unsigned long long)poll_ms, config ? config : EMC_EM_SERVICE);
+
+	r = sd_event_loop(event);
+	if (r < 0)
+		return log_error_errno(r, "Event loop failed");
+	log_info("Exiting (%zu cables)", cable_manager_count(m));
+	return r;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "poll-interval-ms", required_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *config = NULL;
+	uint64_t poll_ms = CABLE_POLL_INTERVAL_MS;
+	int level = LOG_INFO, c, r;
+
+	while ((c = getopt_long(argc, argv, "c:p:vhV", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'p':
+			if (parse_ms(optarg, &poll_ms) < 0) {
+				log_error(
+					"Invalid --poll-interval-ms '%s' (expected 10..3600000)",
+					optarg);
+				return EXIT_FAILURE;
+			}
+			break;
+		case 'v':
+			level++;
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("cable-presenced %s (%s)\n", PACKAGE_VERSION,
+			       gpio_api_description());
+			return EXIT_SUCCESS;
+		default:
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return EXIT_FAILURE;
+	}
+	log_set_max_level(level);
+
+	r = run(config, poll_ms);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

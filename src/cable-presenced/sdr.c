@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * IPMI SDR grouping (pure). See sdr.h for the rules.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "sdr.h"
+
+struct entry {
+	const char *name;
+	size_t prefix_len;
+	uint64_t index;
+	bool indexed;
+	bool present;
+	size_t order;
+};
+
+bool sdr_split_name(const char *name, size_t *ret_prefix_len,
+		    uint64_t *ret_index)
+{
+	size_t len, p;
+	uint64_t v = 0;
+
+	if (!name)
+		return false;
+	len = strlen(name);
+	p = len;
+	while (p > 0 && name[p - 1] >= '0' && name[p - 1] <= '9')
+		p--;
+	if (p == len || p == 0)
+		return false; /* no index, or nothing but digits */
+	if (name[p] == '0' && p + 1 < len)
+		return false; /* "cable01" is not cable number 1 */
+	if (len - p > 10)
+		return false;
+	for (size_t i = p; i < len; i++)
+		v = v * 10 + (uint64_t)(name[i] - '0');
+	if (v > UINT32_MAX)
+		return false;
+
+	if (ret_prefix_len)
+		*ret_prefix_len = p;
+	if (ret_index)
+		*ret_index = v;
+	return true;
+}
+
+static int prefix_cmp(const struct entry *a, const struct entry *b)
+{
+	size_t n = a->prefix_len < b->prefix_len ? a->prefix_len :
+						   b->prefix_len;
+	int r = memcmp(a->name, b->name, n);
+
+	if (r)
+		return r;
+	if (a->prefix_len != b->prefix_len)
+		return a->prefix_len < b->prefix_len ? -1 : 1;
+	return 0;
+}
+
+/* Same name: same prefix, both indexed or not, same index. */
+static int entry_key_cmp(const struct entry *a, const struct entry *b)
+{
+	int r = prefix_cmp(a, b);
+
+	if (r)
+		return r;
+	if (a->indexed != b->indexed)
+		return a->indexed ? 1 : -1;
+	if (a->index != b->index)
+		return a->index < b->index ? -1 : 1;
+	return 0;
+}
+
+/* By name, duplicates in their original order (qsort is not stable). */
+static int entry_sort_cmp(const void *x, const void *y)
+{
+	const struct entry *a = x, *b = y;
+	int r = entry_key_cmp(a, b);
+
+	if (r)
+		return r;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* Fill g's names; returns 0 or -ENOMEM. */
+static int group_name(struct sdr_group *g, const char *prefix,
+		      size_t prefix_len, uint64_t first, uint64_t last,
+		      bool range)
+{
+	char suffix[48] = "";
+	size_t slen, keep;
+	int n;
+
+	if (range)
+		snprintf(suffix, sizeof(suffix), "[%llu-%llu]",
+			 (unsigned long long)first, (unsigned long long)last);
+	else if (prefix_len != strlen(prefix))
+		snprintf(suffix, sizeof(suffix), "%llu",
+			 (unsigned long long)first);
+	slen = strlen(suffix);
+
+	n = asprintf(&g->full_name, "%.*s%s", (int)prefix_len, prefix, suffix);
+	if (n < 0) {
+		g->full_name = NULL;
+		return -ENOMEM;
+	}
+	g->prefix = range ? strndup(prefix, prefix_len) : strdup(g->full_name);
+	if (!g->prefix)
+		return -ENOMEM;
+
+	if ((size_t)n <= SDR_NAME_MAX) {
+		memcpy(g->name, g->full_name, (size_t)n + 1);
+		return 0;
+	}
+	g->truncated = true;
+	if (range && slen < SDR_NAME_MAX) {
+		/* Keep "[a-b]" whole so the range still parses. */
+		keep = SDR_NAME_MAX - slen;
+		memcpy(g->name, prefix, keep);
+		memcpy(g->name + keep, suffix, slen + 1);
+	} else {
+		memcpy(g->name, g->full_name, SDR_NAME_MAX);
+		g->name[SDR_NAME_MAX] = '\0';
+	}
+	return 0;
+}
+
+void sdr_groups_free(struct sdr_group *groups, size_t n)
+{
+	if (!groups)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(groups[i].full_name);
+		free(groups[i].prefix);
+	}
+	free(groups);
+}
+
+int sdr_group_cables(const struct sdr_cable *cables, size_t n,
+		     struct sdr_group **ret)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	struct sdr_group *g = NULL;
+	size_t ng = 0, i = 0;
+	int r;
+
+	if (n > 0) {
+		e = calloc(n, sizeof(*e));
+		g = calloc(n, sizeof(*g));
+		if (!e || !g) {
+			free(g);
+			return -ENOMEM;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		e[k].name = cables[k].name ? cables[k].name : "";
+		e[k].present = cables[k].present;
+		e[k].order = k;
+		e[k].indexed = sdr_split_name(e[k].name, &e[k].prefix_len,
+					      &e[k].index);
+		if (!e[k].indexed)
+			e[k].prefix_len = strlen(e[k].name);
+	}
+	if (n > 1)
+		qsort(e, n, sizeof(*e), entry_sort_cmp);
+
+	while (i < n) {
+		struct sdr_group *cur = &g[ng];
+		size_t j = i + 1, last = i;
+
+		cur->count = 1;
+		cur->mask = e[i].present ? 1 : 0;
+		if (e[i].indexed) {
+			while (j < n && !prefix_cmp(&e[i], &e[j]) &&
+			       e[j].indexed) {
+				if (e[j].index == e[last].index) {
+					j++; /* duplicate name */
+					continue;
+				}
+				if (e[j].index != e[last].index + 1 ||
+				    cur->count == SDR_MAX_STATES)
+					break;
+				if (e[j].present)
+					cur->mask |=
+						(uint16_t)(1u << cur->count);
+				cur->count++;
+				last = j++;
+			}
+		} else {
+			while (j < n && !entry_key_cmp(&e[i], &e[j]))
+				j++; /* duplicate name */
+		}
+
+		cur->indexed = cur->count > 1;
+		cur->start = cur->indexed ? e[i].index : 0;
+		r = group_name(cur, e[i].name, e[i].prefix_len, e[i].index,
+			       e[last].index, cur->indexed);
+		ng++;
+		if (r < 0) {
+			sdr_groups_free(g, ng);
+			return r;
+		}
+		i = j;
+	}
+
+	*ret = g;
+	return (int)ng;
+}

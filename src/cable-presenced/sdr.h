@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * IPMI SDR grouping of cable presence objects, as the OpenBMC design
+ * "gpio-based-cable-presence" describes it: cables whose names end in an
+ * index are packed into discrete event-only sensors named "prefix[a-b]",
+ * at most SDR_MAX_STATES consecutive indices each, so that bit i of the
+ * assertion mask is the presence of "prefix<a+i>". Names without an
+ * index (and groups of one) are an SDR of their own, named as the cable.
+ *
+ * Pure: no I/O, no D-Bus. An ipmid implementer can reuse it as is.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Discrete sensor states usable per SDR (the design's choice: 14). */
+#define SDR_MAX_STATES 14
+/* IPMI SDR ID string length (FULL_RECORD_ID_STR_MAX_LENGTH). */
+#define SDR_NAME_MAX 16
+
+struct sdr_cable {
+	const char *name; /* object path file name, e.g. "cdfp0" */
+	bool present;
+};
+
+struct sdr_group {
+	/* SDR ID string, at most SDR_NAME_MAX characters. For a range the
+	 * "[a-b]" suffix is kept whole and the prefix is shortened. */
+	char name[SDR_NAME_MAX + 1];
+	/* The untruncated name ("longprefix[0-3]"). */
+	char *full_name;
+	bool truncated; /* name is shorter than full_name */
+	bool indexed; /* a range "prefix[a-b]" (false: a single cable) */
+	char *prefix; /* the name without the index (whole name if none) */
+	uint64_t start; /* first index (0 when not indexed) */
+	unsigned count; /* members, 1..SDR_MAX_STATES */
+	uint16_t mask; /* bit i: presence of prefix<start + i> */
+};
+
+/*
+ * Split a trailing decimal index off name: "cdfp12" -> prefix length 4,
+ * index 12. Returns true when name has an index: at least one trailing
+ * digit, a non-empty prefix, no leading zero unless the index is "0"
+ * itself (so that "prefix<index>" spells the name back), and a value
+ * that fits in 32 bits.
+ */
+bool sdr_split_name(const char *name, size_t *ret_prefix_len,
+		    uint64_t *ret_index);
+
+/*
+ * Group n cables into SDRs, sorted by prefix then index. Duplicate names
+ * are counted once (the first one's presence wins). Returns the number of
+ * groups and a malloc'ed array in *ret (free with sdr_groups_free), or
+ * -ENOMEM.
+ */
+int sdr_group_cables(const struct sdr_cable *cables, size_t n,
+		     struct sdr_group **ret);
+
+void sdr_groups_free(struct sdr_group *groups, size_t n);
