@@ -86,6 +86,8 @@ int emc_record_get_bool(const struct emc_record *r, const char *key,
 			bool *ret);
 int emc_record_get_uint(const struct emc_record *r, const char *key,
 			uint64_t *ret);
+int emc_record_get_uint_range(const struct emc_record *r, const char *key,
+			      uint64_t min, uint64_t max, uint64_t *ret);
 int emc_record_get_int(const struct emc_record *r, const char *key,
 		       int64_t *ret);
 int emc_record_get_double(const struct emc_record *r, const char *key,

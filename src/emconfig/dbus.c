@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The entity-manager source. Fully asynchronous: matches are added with
+ * AddMatch calls whose replies are not waited for, and the configuration
+ * is read with GetManagedObjects calls whose replies come back through
+ * the event loop. Any signal from entity-manager (and a new owner of its
+ * name) schedules a re-read after a short delay, so that the burst of
+ * signals entity-manager emits while it publishes a board costs one
+ * read; each read is reconciled against what was delivered.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "log.h"
+
+#define REREAD_DELAY_USEC (75 * 1000)
+#define RETRY_DELAY_USEC  (2 * 1000 * 1000)
+#define OM_IFACE	  "org.freedesktop.DBus.ObjectManager"
+#define PROPS_IFACE	  "org.freedesktop.DBus.Properties"
+
+
+static void schedule_read(struct emc_source *s, uint64_t delay);
+
+/* ---- parsing GetManagedObjects ------------------------------------------ */
+
+static int read_basic(sd_bus_message *m, char type, struct emc_value *ret)
+{
+	union {
+		int b;
+		uint8_t y;
+		int16_t n;
+		uint16_t q;
+		int32_t i;
+		uint32_t u;
+		int64_t x;
+		uint64_t t;
+		double d;
+		const char *s;
+	} v;
+	int q;
+
+	q = sd_bus_message_read_basic(m, type, &v);
+	if (q < 0)
+		return q;
+	switch (type) {
+	case 'b':
+		*ret = (struct emc_value){ .type = EMC_VALUE_BOOL, .b = v.b };
+		break;
+	case 'y':
+		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.y };
+		break;
+	case 'q':
+		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.q };
+		break;
+	case 'u':
+		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.u };
+		break;
+	case 't':
+		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.t };
+		break;
+	case 'n':
+		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.n };
+		break;
+	case 'i':
+		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.i };
+		break;
+	case 'x':
+		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.x };
+		break;
+	case 'd':
+		*ret = (struct emc_value){ .type = EMC_VALUE_DOUBLE, .d = v.d };
+		break;
+	case 's':
+	case 'o':
+	case 'g': {
+		char *copy = strdup(v.s);
+
+		if (!copy)
+			return -ENOMEM;
+		*ret = (struct emc_value){ .type = EMC_VALUE_STRING,
+					   .s = copy };
+		break;
+	}
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool is_scalar_sig(const char *sig)
+{
+	return sig[0] && !sig[1] && strchr("bynqiuxtdsog", sig[0]);
+}
+
+/* A variant's value; returns 0 with ret set, 1 when the type is not one
+ * a record can hold (skipped), -errno on a bad message. */
+static int read_variant(sd_bus_message *m, struct emc_value *ret)
+{
+	struct emc_value v = { .type = EMC_VALUE_ARRAY };
+	const char *sig;
+	char type;
+	int q;
+
+	q = sd_bus_message_peek_type(m, &type, &sig);
+	if (q < 0)
+		return q;
+	if (q == 0 || type != 'v')
+		return -EBADMSG;
+
+	if (is_scalar_sig(sig)) {
+		q = sd_bus_message_enter_container(m, 'v', sig);
+		if (q < 0)
+			return q;
+		q = read_basic(m, sig[0], ret);
+		if (q < 0)
+			return q;
+		return sd_bus_message_exit_container(m) < 0 ? -EBADMSG : 0;
+	}
+	if (!(sig[0] == 'a' && is_scalar_sig(sig + 1))) {
+		q = sd_bus_message_skip(m, "v");
+		return q < 0 ? q : 1;
+	}
+
+	q = sd_bus_message_enter_container(m, 'v', sig);
+	if (q < 0)
+		return q;
+	q = sd_bus_message_enter_container(m, 'a', sig + 1);
+	if (q < 0)
+		return q;
+	for (;;) {
+		struct emc_value e;
+		struct emc_value *items;
+
+		q = sd_bus_message_at_end(m, false);
+		if (q < 0)
+			goto fail;
+		if (q > 0)
+			break;
+		q = read_basic(m, sig[1], &e);
+		if (q < 0)
+			goto fail;
+		items = reallocarray(v.a.items, v.a.n + 1, sizeof(*items));
+		if (!items) {
+			emc_value_clear(&e);
+			q = -ENOMEM;
+			goto fail;
+		}
+		v.a.items = items;
+		v.a.items[v.a.n++] = e;
+	}
+	q = sd_bus_message_exit_container(m);
+	if (q >= 0)
+		q = sd_bus_message_exit_container(m);
+	if (q < 0)
+		goto fail;
+	*ret = v;
+	return 0;
+fail:
+	emc_value_clear(&v);
+	return q;
+}
+
+/* a{sv} into r. */
+static int read_properties(sd_bus_message *m, struct emc_record *r)
+{
+	int q;
+
+	q = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (q < 0)
+		return q;
+	for (;;) {
+		struct emc_value v;
+		const char *key;
+
+		q = sd_bus_message_enter_container(m, 'e', "sv");
+		if (q < 0)
+			return q;
+		if (q == 0)
+			break;
+		q = sd_bus_message_read_basic(m, 's', &key);
+		if (q < 0)
+			return q;
+		q = read_variant(m, &v);
+		if (q < 0)
+			return q;
+		if (q == 1) {
+			log_debug(
+				"emconfig: %s: property '%s' of an unsupported type ignored",
+				r->path, key);
+			q = emc_record_add_bad_key(r, key,
+						   "unsupported D-Bus type");
+		} else {
+			q = emc_record_take_prop(r, key, &v);
+		}
+		if (q < 0)
+			return q;
+		q = sd_bus_message_exit_container(m);
+		if (q < 0)
+			return q;
+	}
+	return sd_bus_message_exit_container(m);
+}
+
+struct iface_entry {
+	const char *rest; /* after EMC_CONFIG_IFACE_PREFIX */
+	struct emc_record *rec;
+};
+
+static void entries_free(struct iface_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		emc_record_unref(e[i].rec);
+	free(e);
+}
+
+/* The entry whose name is the longest proper "<prefix>." of rest. */
+static struct iface_entry *find_parent(struct iface_entry *e, size_t n,
+				       const char *rest)
+{
+	struct iface_entry *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(e[i].rest);
+
+		if (len < strlen(rest) && rest[len] == '.' &&
+		    strncmp(rest, e[i].rest, len) == 0 && len > best_len) {
+			best = &e[i];
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+/*
+ * Turn the Configuration interfaces of one object into records:
+ * "<Type>" is a record, "<Type>.<Key>" and "<Type>.<Key><N>" are
+ * sub-records of it (list Key, index N). An interface whose prefix is
+ * not an interface of the object is a record of a dotted Type.
+ */
+static int link_object(struct iface_entry *e, size_t n,
+		       struct emc_record ***current, size_t *n_current)
+{
+	_cleanup_free_ struct iface_entry **parent = NULL;
+
+	parent = calloc(n + 1, sizeof(*parent));
+	if (!parent)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		parent[i] = find_parent(e, n, e[i].rest);
+
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *key = NULL;
+		const char *sub;
+		size_t klen;
+		int q;
+
+		if (!parent[i])
+			continue;
+		sub = e[i].rest + strlen(parent[i]->rest) + 1;
+		klen = strlen(sub);
+		while (klen > 0 && isdigit((unsigned char)sub[klen - 1]))
+			klen--;
+		if (klen == 0)
+			klen = strlen(sub); /* all digits: keep as is */
+		key = strndup(sub, klen);
+		if (!key)
+			return -ENOMEM;
+		e[i].rec->order = sub[klen] ? strtol(sub + klen, NULL, 10) : 0;
+		free(e[i].rec->type);
+		e[i].rec->type = TAKE_PTR(key);
+		q = emc_record_add_child(parent[i]->rec, e[i].rec->type,
+					 e[i].rec);
+		if (q < 0)
+			return q;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct emc_record **items;
+
+		if (parent[i])
+			continue;
+		items = reallocarray(*current, *n_current + 1, sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		*current = items;
+		emc_record_seal(e[i].rec);
+		(*current)[(*n_current)++] = emc_record_ref(e[i].rec);
+	}
+	return 0;
+}
+
+static int read_object(sd_bus_message *m, struct emc_record ***current,
+		       size_t *n_current)
+{
+	struct iface_entry *e = NULL;
+	_cleanup_free_ char *board = NULL;
+	const char *path, *slash;
+	size_t n = 0;
+	int q;
+
+	q = sd_bus_message_read_basic(m, 'o', &path);
+	if (q < 0)
+		return q;
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		board = strndup(path, (size_t)(slash - path));
+		if (!board)
+			return -ENOMEM;
+	}
+
+	q = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	if (q < 0)
+		return q;
+	for (;;) {
+		const char *iface, *rest;
+		struct iface_entry *ne;
+
+		q = sd_bus_message_enter_container(m, 'e', "sa{sv}");
+		if (q < 0)
+			goto out;
+		if (q == 0)
+			break;
+		q = sd_bus_message_read_basic(m, 's', &iface);
+		if (q < 0)
+			goto out;
+		if (strncmp(iface, EMC_CONFIG_IFACE_PREFIX,
+			    strlen(EMC_CONFIG_IFACE_PREFIX)) != 0 ||
+		    !iface[strlen(EMC_CONFIG_IFACE_PREFIX)]) {
+			q = sd_bus_message_skip(m, "a{sv}");
+			if (q < 0)
+				goto out;
+			q = sd_bus_message_exit_container(m);
+			if (q < 0)
+				goto out;
+			continue;
+		}
+		rest = iface + strlen(EMC_CONFIG_IFACE_PREFIX);
+
+		ne = reallocarray(e, n + 1, sizeof(*ne));
+		if (!ne) {
+			q = -ENOMEM;
+			goto out;
+		}
+		e = ne;
+		e[n] = (struct iface_entry){ 0 };
+		q = emc_record_new(path, board, rest, &e[n].rec);
+		if (q < 0)
+			goto out;
+		n++;
+		e[n - 1].rec->iface = strdup(iface);
+		if (!e[n - 1].rec->iface) {
+			q = -ENOMEM;
+			goto out;
+		}
+		/* The message owns iface while we read it: point into the
+		 * record's copy instead. */
+		e[n - 1].rest =
+			e[n - 1].rec->iface + strlen(EMC_CONFIG_IFACE_PREFIX);
+		q = read_properties(m, e[n - 1].rec);
+		if (q < 0)
+			goto out;
+		q = sd_bus_message_exit_container(m);
+		if (q < 0)
+			goto out;
+	}
+	q = sd_bus_message_exit_container(m);
+	if (q < 0)
+		goto out;
+	q = link_object(e, n, current, n_current);
+out:
+	entries_free(e, n);
+	return q;
+}
+
+static int path_type_cmp(const void *a, const void *b)
+{
+	const struct emc_record *x = *(struct emc_record *const *)a;
+	const struct emc_record *y = *(struct emc_record *const *)b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : strcmp(x->type, y->type);
+}
+
+/* Records of a GetManagedObjects reply, sorted by path. */
+static int parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
+				 size_t *ret_n)
+{
+	struct emc_record **current = NULL;
+	size_t n = 0;
+	int q;
+
+	q = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+	if (q < 0)
+		goto fail;
+	for (;;) {
+		q = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}");
+		if (q < 0)
+			goto fail;
+		if (q == 0)
+			break;
+		q = read_object(m, &current, &n);
+		if (q < 0)
+			goto fail;
+		q = sd_bus_message_exit_container(m);
+		if (q < 0)
+			goto fail;
+	}
+	q = sd_bus_message_exit_container(m);
+	if (q < 0)
+		goto fail;
+	if (n > 1)
+		qsort(current, n, sizeof(*current), path_type_cmp);
+	*ret = current;
+	*ret_n = n;
+	return 0;
+fail:
+	emc_records_free(current, n);
+	return q;
+}
+
+/* ---- the read cycle ------------------------------------------------------ */
+
+static int on_managed_objects(sd_bus_message *m, void *userdata,
+			      sd_bus_error *ret_error)
+{
+	struct emc_source *s = userdata;
+	struct emc_record **current = NULL;
+	const sd_bus_error *e;
+	size_t n = 0;
+	int q;
+
+	s->call_slot = sd_bus_slot_unref(s->call_slot);
+
+	e = sd_bus_message_get_error(m);
+	if (e) {
+		if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN,
+					   SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+			/* Not running yet: NameOwnerChanged will tell. */
+			log_debug("emconfig: entity-manager is not running");
+			if (s->reread_queued) {
+				s->reread_queued = false;
+				schedule_read(s, REREAD_DELAY_USEC);
+			}
+		} else {
+			log_debug("emconfig: GetManagedObjects failed: %s",
+				  e->message ? e->message : e->name);
+			schedule_read(s, RETRY_DELAY_USEC);
+		}
+		return 0;
+	}
+
+	q = parse_managed_objects(m, &current, &n);
+	if (q < 0) {
+		log_debug_errno(q, "emconfig: bad GetManagedObjects reply");
+		schedule_read(s, RETRY_DELAY_USEC);
+		return 0;
+	}
+	q = emc_source_reconcile(s, current, n);
+	emc_records_free(current, n);
+	if (q == 1)
+		return 0; /* the handler freed the source */
+	if (q < 0) {
+		log_debug_errno(q, "emconfig: reconciling records failed");
+		schedule_read(s, RETRY_DELAY_USEC);
+		return 0;
+	}
+	if (s->reread_queued) {
+		s->reread_queued = false;
+		schedule_read(s, REREAD_DELAY_USEC);
+	}
+	return 0;
+}
+
+static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct emc_source *s = userdata;
+	int q;
+
+	if (s->call_slot) {
+		s->reread_queued = true;
+		return 0;
+	}
+	q = sd_bus_call_method_async(s->bus, &s->call_slot, EMC_EM_SERVICE,
+				     EMC_EM_ROOT, OM_IFACE, "GetManagedObjects",
+				     on_managed_objects, s, NULL);
+	if (q < 0) {
+		log_debug_errno(q, "emconfig: cannot call GetManagedObjects");
+		schedule_read(s, RETRY_DELAY_USEC);
+	}
+	return 0;
+}
+
+/* Read after delay, unless a read is already due sooner. */
+static void schedule_read(struct emc_source *s, uint64_t delay)
+{
+	uint64_t now, when;
+	int enabled = SD_EVENT_OFF, q;
+
+	if (s->call_slot) {
+		s->reread_queued = true;
+		return;
+	}
+	q = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	if (q < 0)
+		goto fail;
+	if (sd_event_source_get_enabled(s->timer, &enabled) < 0)
+		enabled = SD_EVENT_OFF;
+	if (enabled != SD_EVENT_OFF &&
+	    sd_event_source_get_time(s->timer, &when) >= 0 &&
+	    when <= now + delay)
+		return;
+	q = sd_event_source_set_time(s->timer, now + delay);
+	if (q >= 0)
+		q = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+	if (q >= 0)
+		return;
+fail:
+	log_debug_errno(q, "emconfig: cannot schedule a re-read");
+}
+
+static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct emc_source *s = userdata;
+
+	log_debug("emconfig: %s on '%s': re-reading",
+		  sd_bus_message_get_member(m), sd_bus_message_get_path(m));
+	schedule_read(s, REREAD_DELAY_USEC);
+	return 0;
+}
+
+static int on_name_owner_changed(sd_bus_message *m, void *userdata,
+				 sd_bus_error *ret_error)
+{
+	struct emc_source *s = userdata;
+	const char *name, *old_owner, *new_owner;
+	int q;
+
+	q = sd_bus_message_read(m, "sss", &name, &old_owner, &new_owner);
+	if (q < 0) {
+		log_debug_errno(q, "emconfig: bad NameOwnerChanged signal");
+		return 0;
+	}
+	if (strcmp(name, EMC_EM_SERVICE) != 0)
+		return 0;
+	if (!*new_owner) {
+		/* Keep what we have: the next owner's objects are
+		 * reconciled against it, so nothing is duplicated. */
+		log_debug("emconfig: entity-manager left the bus");
+		return 0;
+	}
+	log_debug("emconfig: entity-manager is now '%s'", new_owner);
+	schedule_read(s, REREAD_DELAY_USEC);
+	return 0;
+}
+
+static int on_match_installed(sd_bus_message *m, void *userdata,
+			      sd_bus_error *ret_error)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e)
+		log_debug("emconfig: cannot add a match: %s",
+			  e->message ? e->message : e->name);
+	return 0;
+}
+
+static const struct {
+	const char *match;
+	sd_bus_message_handler_t handler;
+} matches[] = {
+	{ "type='signal',sender='" EMC_EM_SERVICE "',"
+	  "path_namespace='" EMC_EM_ROOT "',"
+	  "interface='" OM_IFACE "',member='InterfacesAdded'",
+	  on_signal },
+	{ "type='signal',sender='" EMC_EM_SERVICE "',"
+	  "path_namespace='" EMC_EM_ROOT "',"
+	  "interface='" OM_IFACE "',member='InterfacesRemoved'",
+	  on_signal },
+	{ "type='signal',sender='" EMC_EM_SERVICE "',"
+	  "path_namespace='" EMC_EM_ROOT "',"
+	  "interface='" PROPS_IFACE "',member='PropertiesChanged',"
+	  "arg0namespace='xyz.openbmc_project.Configuration'",
+	  on_signal },
+	{ "type='signal',sender='org.freedesktop.DBus',"
+	  "path='/org/freedesktop/DBus',"
+	  "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+	  "arg0='" EMC_EM_SERVICE "'",
+	  on_name_owner_changed },
+};
+
+void emc_source_dbus_release(struct emc_source *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->match_slots); i++)
+		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
+	s->call_slot = sd_bus_slot_unref(s->call_slot);
+	s->timer = sd_event_source_disable_unref(s->timer);
+	s->bus = sd_bus_unref(s->bus);
+}
+
+int emc_source_new_dbus(sd_bus *bus, sd_event *event,
+			const struct emc_schema *const *schemas,
+			emc_handler_t handler, void *userdata,
+			struct emc_source **ret)
+{
+	struct emc_source *s = NULL;
+	int q;
+
+	assert(bus);
+	assert(event);
+	assert(ret);
+	_Static_assert(ARRAY_SIZE(matches) == ARRAY_SIZE(s->match_slots),
+		       "one slot per match");
+
+	q = emc_source_alloc(EMC_SOURCE_DBUS, event, schemas, handler, userdata,
+			     &s);
+	if (q < 0)
+		return q;
+	s->bus = sd_bus_ref(bus);
+
+	if (!sd_bus_get_event(bus)) {
+		q = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+		if (q < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
+		q = sd_bus_add_match_async(bus, &s->match_slots[i],
+					   matches[i].match, matches[i].handler,
+					   on_match_installed, s);
+		if (q < 0)
+			goto fail;
+	}
+	/* The first read goes out after the AddMatch calls, so no change
+	 * between the read and the matches can be missed. */
+	q = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 0, 0, on_timer,
+			      s);
+	if (q < 0)
+		goto fail;
+	(void)sd_event_source_set_description(s->timer, "emconfig-reread");
+	q = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+	if (q < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	emc_source_destroy(s);
+	return q;
+}
+
+static int on_set_reply(sd_bus_message *m, void *userdata,
+			sd_bus_error *ret_error)
+{
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (e)
+		log_debug("emconfig: writing a property failed: %s",
+			  e->message ? e->message : e->name);
+	return 0;
+}
+
+int emc_source_write_double(struct emc_source *s, const struct emc_record *r,
+			    const char *child_key, size_t index,
+			    const char *key, double value)
+{
+	_cleanup_free_ char *built = NULL;
+	const char *iface = NULL;
+	int q;
+
+	assert(s);
+	assert(r);
+	assert(key);
+
+	if (s->kind != EMC_SOURCE_DBUS)
+		return -EOPNOTSUPP;
+	if (!r->type)
+		return -EINVAL;
+
+	if (child_key) {
+		const struct emc_record *c =
+			emc_record_child(r, child_key, index);
+
+		if (c && c->iface)
+			iface = c->iface;
+		else if (asprintf(&built, "%s%s.%s%zu", EMC_CONFIG_IFACE_PREFIX,
+				  r->type, child_key, index) < 0)
+			built = NULL;
+		else
+			iface = built;
+	} else if (r->iface) {
+		iface = r->iface;
+	} else if (asprintf(&built, "%s%s", EMC_CONFIG_IFACE_PREFIX, r->type) <
+		   0) {
+		built = NULL;
+	} else {
+		iface = built;
+	}
+	if (!iface)
+		return -ENOMEM;
+
+	q = sd_bus_call_method_async(s->bus, NULL, EMC_EM_SERVICE, r->path,
+				     PROPS_IFACE, "Set", on_set_reply, NULL,
+				     "ssv", iface, key, "d", value);
+	if (q < 0)
+		return log_debug_errno(q, "emconfig: cannot write '%s' of '%s'",
+				       key, r->path);
+	return 0;
+}

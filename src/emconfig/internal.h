@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * libemconfig internals: the record model shared by the JSON and D-Bus
+ * parsers, and the common source logic (schema filter, validation,
+ * duplicate Names, reconciliation and delivery).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emconfig.h"
+#include "macros.h"
+
+/* Longest value, path or Name quoted in an error message. */
+#define EMC_MSG_VALUE_MAX 64
+#define EMC_MSG_PATH_MAX  256
+/* Where records without a board (bare JSON arrays) live. */
+#define EMC_BARE_RECORD_ROOT \
+	"/xyz/openbmc_project/inventory/system/board/config"
+
+struct emc_value {
+	enum emc_value_type type;
+	union {
+		bool b;
+		int64_t i;
+		uint64_t u;
+		double d;
+		char *s;
+		struct {
+			struct emc_value *items;
+			size_t n;
+		} a;
+	};
+};
+
+struct emc_prop {
+	char *key;
+	struct emc_value v;
+};
+
+/* A key whose value could not be represented (kept to explain it). */
+struct emc_bad_key {
+	char *key;
+	char *why;
+};
+
+struct emc_child_list {
+	char *key;
+	struct emc_record **items;
+	size_t n;
+};
+
+struct emc_record {
+	unsigned n_ref;
+	char *path;
+	char *board;
+	char *type;
+	/* D-Bus interface the record came from (NULL for JSON records). */
+	char *iface;
+	/* Sort position among siblings (sub-record index). */
+	long order;
+	/* Set by a parser when the record itself is malformed. */
+	char *error;
+	struct emc_prop *props; /* sorted by key after emc_record_seal() */
+	size_t n_props;
+	struct emc_bad_key *bad;
+	size_t n_bad;
+	struct emc_child_list *children; /* sorted by key after sealing */
+	size_t n_children;
+};
+
+DEFINE_CLEANUP_FUNC(struct emc_record, emc_record_unref)
+#define _cleanup_record_ _cleanup_(emc_record_unrefp)
+
+/* ---- record building (record.c) ---------------------------------------- */
+
+void emc_value_clear(struct emc_value *v);
+int emc_record_new(const char *path, const char *board, const char *type,
+		   struct emc_record **ret);
+/* Takes the content of *v (cleared on success and on failure). */
+int emc_record_take_prop(struct emc_record *r, const char *key,
+			 struct emc_value *v);
+int emc_record_add_bad_key(struct emc_record *r, const char *key,
+			   const char *why);
+/* Appends child (takes a reference) to the list key. */
+int emc_record_add_child(struct emc_record *r, const char *key,
+			 struct emc_record *child);
+int emc_record_set_error(struct emc_record *r, const char *fmt, ...)
+	_printf_(2, 3);
+/* Sort properties and child lists by key and children by order. */
+void emc_record_seal(struct emc_record *r);
+const char *emc_record_bad_key(const struct emc_record *r, const char *key);
+/* The typed accessors' conversions on a bare value. */
+int emc_value_get_uint(const struct emc_value *v, uint64_t *ret);
+int emc_value_get_double(const struct emc_value *v, double *ret);
+
+/* ---- messages (validate.c) ---------------------------------------------- */
+
+/* Describe v for an error message ("string '...'", "number 5", ...),
+ * truncating long strings. Returns malloc'ed text or NULL. */
+char *emc_value_describe(const struct emc_value *v);
+/* Copy of s for messages: at most max bytes, control bytes as '?', "..."
+ * appended when cut. NULL on allocation failure. */
+char *emc_msg_truncate(const char *s, size_t max);
+
+/* ---- sources (source.c) ------------------------------------------------- */
+
+enum emc_source_kind {
+	EMC_SOURCE_JSON,
+	EMC_SOURCE_DBUS,
+};
+
+struct emc_source {
+	enum emc_source_kind kind;
+	sd_event *event;
+	const struct emc_schema *const *schemas;
+	emc_handler_t handler;
+	void *userdata;
+
+	/* Valid records handed to the handler, in delivery order. */
+	struct emc_record **delivered;
+	size_t n_delivered;
+	/* Invalid records already reported (so each is reported once). */
+	struct emc_record **invalid;
+	size_t n_invalid;
+
+	/* Delivery re-entrancy: freed from a handler -> freed afterwards. */
+	unsigned busy;
+	bool dead;
+
+	/* JSON */
+	sd_event_source *defer;
+	struct emc_record **pending;
+	size_t n_pending;
+
+	/* D-Bus */
+	sd_bus *bus;
+	sd_bus_slot *match_slots[4];
+	sd_bus_slot *call_slot;
+	sd_event_source *timer;
+	bool reread_queued; /* a signal came while a call was in flight */
+};
+
+int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
+		     const struct emc_schema *const *schemas,
+		     emc_handler_t handler, void *userdata,
+		     struct emc_source **ret);
+/* Release everything a source holds (called by emc_source_free). */
+void emc_source_destroy(struct emc_source *s);
+void emc_source_dbus_release(struct emc_source *s);
+/* The schema for type, or NULL. */
+const struct emc_schema *emc_source_schema(const struct emc_source *s,
+					   const char *type);
+/*
+ * Bring the delivered set in line with current (all records the source
+ * sees now, in order; records of types without a schema are skipped):
+ * REMOVED, CHANGED, ADDED, then INVALID (once per distinct content).
+ * Returns -ENOMEM when it could not finish (the next call catches up).
+ */
+int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
+			 size_t n);

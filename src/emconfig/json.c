@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The JSON source: entity-manager board files (or bare arrays of records)
+ * turned into the same records entity-manager would publish, delivered
+ * from a deferred event source like the D-Bus source delivers them.
+ *
+ * Paths: a board gets /xyz/openbmc_project/inventory/system/<board Type,
+ * lower case, default "board">/<escaped board Name>, its records
+ * <board path>/<escaped record Name>. Records of a bare array have no
+ * board and live under EMC_BARE_RECORD_ROOT. A record that has no usable
+ * Name is named "<parent>/Exposes[<index>]" in messages.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "internal.h"
+#include "log.h"
+
+#define JSON_MAX_DEPTH	   32
+#define JSON_MAX_FILE_SIZE (64u << 20)
+#define INVENTORY_SYSTEM   "/xyz/openbmc_project/inventory/system"
+
+DEFINE_CLEANUP_FUNC(json_object, json_object_put)
+DEFINE_CLEANUP_FUNC(json_tokener, json_tokener_free)
+
+struct record_list {
+	struct emc_record **items;
+	size_t n;
+};
+
+static int list_push(struct record_list *l, struct emc_record *r)
+{
+	struct emc_record **items;
+
+	items = reallocarray(l->items, l->n + 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	l->items = items;
+	l->items[l->n++] = emc_record_ref(r);
+	return 0;
+}
+
+static int set_error(char **ret_error, const char *hint, const char *fmt, ...)
+	_printf_(3, 4);
+
+static int set_error(char **ret_error, const char *hint, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int n;
+
+	if (!ret_error)
+		return -EINVAL;
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if (asprintf(ret_error, "%s: %s", hint, msg) < 0) {
+		*ret_error = NULL;
+		return -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+static const char *json_kind(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "bool";
+	case json_type_double:
+	case json_type_int:
+		return "number";
+	case json_type_string:
+		return "string";
+	case json_type_array:
+		return "array";
+	case json_type_object:
+		return "object";
+	}
+	return "?";
+}
+
+/* A scalar JSON value; *why explains values that cannot be one. */
+static int scalar_from_json(json_object *o, struct emc_value *ret,
+			    const char **why)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_boolean:
+		*ret = (struct emc_value){ .type = EMC_VALUE_BOOL,
+					   .b = json_object_get_boolean(o) };
+		return 0;
+	case json_type_int:
+		if (json_object_get_int64(o) < 0)
+			*ret = (struct emc_value){
+				.type = EMC_VALUE_INT,
+				.i = json_object_get_int64(o),
+			};
+		else
+			*ret = (struct emc_value){
+				.type = EMC_VALUE_UINT,
+				.u = json_object_get_uint64(o),
+			};
+		return 0;
+	case json_type_double:
+		*ret = (struct emc_value){ .type = EMC_VALUE_DOUBLE,
+					   .d = json_object_get_double(o) };
+		return 0;
+	case json_type_string: {
+		const char *s = json_object_get_string(o);
+		size_t len = (size_t)json_object_get_string_len(o);
+		char *copy;
+
+		if (strlen(s) != len) {
+			*why = "string contains a NUL byte";
+			return -EINVAL;
+		}
+		copy = strdup(s);
+		if (!copy)
+			return -ENOMEM;
+		*ret = (struct emc_value){ .type = EMC_VALUE_STRING,
+					   .s = copy };
+		return 0;
+	}
+	case json_type_null:
+		*why = "null is not a value";
+		return -EINVAL;
+	default:
+		*why = "not a scalar";
+		return -EINVAL;
+	}
+}
+
+static int array_from_json(json_object *o, struct emc_value *ret,
+			   const char **why)
+{
+	size_t n = json_object_array_length(o);
+	struct emc_value v = { .type = EMC_VALUE_ARRAY };
+
+	v.a.items = calloc(n + 1, sizeof(*v.a.items));
+	if (!v.a.items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(o, i);
+		int q;
+
+		if (json_object_is_type(e, json_type_array)) {
+			*why = "arrays of arrays are not supported";
+			q = -EINVAL;
+		} else if (json_object_is_type(e, json_type_object)) {
+			*why = "array mixes objects and other values";
+			q = -EINVAL;
+		} else {
+			q = scalar_from_json(e, &v.a.items[i], why);
+		}
+		if (q < 0) {
+			emc_value_clear(&v);
+			return q;
+		}
+		v.a.n++;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int fields_from_json(struct emc_record *r, json_object *o,
+			    bool allow_children);
+
+static int child_from_json(struct emc_record *parent, const char *key,
+			   long order, json_object *o)
+{
+	_cleanup_record_ struct emc_record *child = NULL;
+	int q;
+
+	q = emc_record_new(parent->path, parent->board, key, &child);
+	if (q < 0)
+		return q;
+	child->order = order;
+	q = fields_from_json(child, o, false);
+	if (q < 0)
+		return q;
+	return emc_record_add_child(parent, key, child);
+}
+
+static bool array_of_objects(json_object *o)
+{
+	size_t n = json_object_array_length(o);
+
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!json_object_is_type(json_object_array_get_idx(o, i),
+					 json_type_object))
+			return false;
+	return true;
+}
+
+/*
+ * Every field of o into r. Nested objects and arrays of objects become
+ * sub-records (one level, as entity-manager publishes them); shapes that
+ * cannot be represented are remembered as bad keys, so that validation
+ * can name them when a schema asks for the key.
+ */
+static int fields_from_json(struct emc_record *r, json_object *o,
+			    bool allow_children)
+{
+	json_object_object_foreach (o, key, val) {
+		struct emc_value v = { .type = EMC_VALUE_BOOL };
+		const char *why = NULL;
+		int q;
+
+		if (json_object_is_type(val, json_type_object)) {
+			if (!allow_children)
+				why = "objects nested in a sub-record are not supported";
+			else
+				q = child_from_json(r, key, 0, val);
+		} else if (json_object_is_type(val, json_type_array) &&
+			   array_of_objects(val)) {
+			if (!allow_children)
+				why = "objects nested in a sub-record are not supported";
+			else
+				for (size_t i = 0,
+					    n = json_object_array_length(val);
+				     i < n; i++) {
+					q = child_from_json(
+						r, key, (long)i,
+						json_object_array_get_idx(val,
+									  i));
+					if (q < 0)
+						return q;
+				}
+			q = 0;
+		} else if (json_object_is_type(val, json_type_array)) {
+			q = array_from_json(val, &v, &why);
+			if (q == 0)
+				q = emc_record_take_prop(r, key, &v);
+		} else {
+			q = scalar_from_json(val, &v, &why);
+			if (q == 0)
+				q = emc_record_take_prop(r, key, &v);
+		}
+		if (why) {
+			log_debug("emconfig: %s: key '%s' ignored: %s", r->path,
+				  key, why);
+			q = emc_record_add_bad_key(r, key, why);
+		}
+		if (q < 0 && q != -EINVAL)
+			return q;
+	}
+	return 0;
+}
+
+/* One Exposes entry (or bare record) at position index under base. */
+static int record_from_json(const char *base, const char *board, size_t index,
+			    json_object *o, struct record_list *out)
+{
+	_cleanup_record_ struct emc_record *r = NULL;
+	_cleanup_free_ char *path = NULL, *escaped = NULL;
+	json_object *type = NULL, *name = NULL;
+	const char *type_s = NULL;
+	int q;
+
+	if (json_object_is_type(o, json_type_object)) {
+		if (json_object_object_get_ex(o, "Type", &type) &&
+		    json_object_is_type(type, json_type_string))
+			type_s = json_object_get_string(type);
+		if (json_object_object_get_ex(o, "Name", &name) &&
+		    json_object_is_type(name, json_type_string) &&
+		    json_object_get_string_len(name) > 0) {
+			escaped = emc_escape(json_object_get_string(name));
+			if (!escaped)
+				return -ENOMEM;
+		}
+	}
+	if (escaped)
+		q = asprintf(&path, "%s/%s", base, escaped);
+	else
+		q = asprintf(&path, "%s/Exposes[%zu]", base, index);
+	if (q < 0) {
+		path = NULL;
+		return -ENOMEM;
+	}
+
+	q = emc_record_new(path, board, type_s, &r);
+	if (q < 0)
+		return q;
+	if (!json_object_is_type(o, json_type_object))
+		q = emc_record_set_error(r, "not an object (got %s)",
+					 json_kind(o));
+	else if (!type_s)
+		q = emc_record_set_error(r,
+					 "key 'Type': missing or not a string");
+	else
+		q = fields_from_json(r, o, true);
+	if (q < 0)
+		return q;
+	emc_record_seal(r);
+	return list_push(out, r);
+}
+
+static int board_from_json(json_object *o, size_t index, const char *hint,
+			   struct record_list *out, char **ret_error)
+{
+	_cleanup_free_ char *escaped_name = NULL, *escaped_type = NULL,
+			    *board = NULL;
+	json_object *exposes, *name, *type;
+	const char *type_s = "Board";
+	int q;
+
+	if (!json_object_object_get_ex(o, "Name", &name) ||
+	    !json_object_is_type(name, json_type_string) ||
+	    json_object_get_string_len(name) == 0)
+		return set_error(ret_error, hint,
+				 "board %zu: 'Name' missing or not a string",
+				 index);
+	if (json_object_object_get_ex(o, "Type", &type)) {
+		if (!json_object_is_type(type, json_type_string) ||
+		    json_object_get_string_len(type) == 0)
+			return set_error(ret_error, hint,
+					 "board %zu: 'Type' is not a string",
+					 index);
+		type_s = json_object_get_string(type);
+	}
+	json_object_object_get_ex(o, "Exposes", &exposes);
+	if (!json_object_is_type(exposes, json_type_array))
+		return set_error(
+			ret_error, hint,
+			"board %zu: 'Exposes' is not an array (got %s)", index,
+			json_kind(exposes));
+
+	escaped_name = emc_escape(json_object_get_string(name));
+	escaped_type = emc_escape(type_s);
+	if (!escaped_name || !escaped_type)
+		return -ENOMEM;
+	for (char *c = escaped_type; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (asprintf(&board, INVENTORY_SYSTEM "/%s/%s", escaped_type,
+		     escaped_name) < 0) {
+		board = NULL;
+		return -ENOMEM;
+	}
+
+	for (size_t i = 0, n = json_object_array_length(exposes); i < n; i++) {
+		q = record_from_json(board, board, i,
+				     json_object_array_get_idx(exposes, i),
+				     out);
+		if (q < 0)
+			return q;
+	}
+	return 0;
+}
+
+static bool is_board(json_object *o)
+{
+	return json_object_is_type(o, json_type_object) &&
+	       json_object_object_get_ex(o, "Exposes", NULL);
+}
+
+static int records_from_json(json_object *root, const char *hint,
+			     struct record_list *out, char **ret_error)
+{
+	int q;
+
+	if (json_object_is_type(root, json_type_object)) {
+		if (!is_board(root))
+			return set_error(
+				ret_error, hint,
+				"top-level object has no 'Exposes' (expected a board, an array of boards or an array of records)");
+		return board_from_json(root, 0, hint, out, ret_error);
+	}
+	if (!json_object_is_type(root, json_type_array))
+		return set_error(
+			ret_error, hint,
+			"top-level value is a %s (expected a board object or an array)",
+			json_kind(root));
+
+	for (size_t i = 0, n = json_object_array_length(root); i < n; i++) {
+		json_object *e = json_object_array_get_idx(root, i);
+
+		if (is_board(e))
+			q = board_from_json(e, i, hint, out, ret_error);
+		else
+			q = record_from_json(EMC_BARE_RECORD_ROOT, NULL, i, e,
+					     out);
+		if (q < 0)
+			return q;
+	}
+	return 0;
+}
+
+void emc_records_free(struct emc_record **records, size_t n)
+{
+	if (!records)
+		return;
+	for (size_t i = 0; i < n; i++)
+		emc_record_unref(records[i]);
+	free(records);
+}
+
+int emc_parse_json(const char *text, size_t len, const char *path_hint,
+		   struct emc_record ***ret, char **ret_error)
+{
+	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	_cleanup_free_ char *copy = NULL;
+	struct record_list out = { 0 };
+	const char *hint = path_hint ? path_hint : "JSON";
+	enum json_tokener_error jerr;
+	size_t end;
+	int q;
+
+	assert(text || len == 0);
+	assert(ret);
+
+	if (len > JSON_MAX_FILE_SIZE)
+		return set_error(
+			ret_error, hint,
+			"document of %zu bytes is too large (at most %u)", len,
+			JSON_MAX_FILE_SIZE);
+	/* A NUL-terminated copy lets the tokener finish a trailing number. */
+	copy = malloc(len + 1);
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!copy || !tok)
+		return -ENOMEM;
+	if (len > 0)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+
+	root = json_tokener_parse_ex(tok, copy, (int)len + 1);
+	jerr = json_tokener_get_error(tok);
+	if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_continue)
+			return set_error(
+				ret_error, hint,
+				"JSON syntax error: unexpected end of input");
+		return set_error(ret_error, hint,
+				 "JSON syntax error at offset %zu: %s",
+				 json_tokener_get_parse_end(tok),
+				 json_tokener_error_desc(jerr));
+	}
+	end = json_tokener_get_parse_end(tok);
+	for (; end < len; end++)
+		if (!isspace((unsigned char)copy[end]))
+			break;
+	if (end < len)
+		return set_error(
+			ret_error, hint,
+			"JSON syntax error at offset %zu: data after the document",
+			end);
+	/* Empty input parses as nothing rather than as an error in json-c. */
+	if (!root && len == 0)
+		return set_error(ret_error, hint, "empty document");
+
+	q = records_from_json(root, hint, &out, ret_error);
+	if (q < 0) {
+		emc_records_free(out.items, out.n);
+		return q;
+	}
+	if (!out.items) {
+		out.items = calloc(1, sizeof(*out.items));
+		if (!out.items)
+			return -ENOMEM;
+	}
+	*ret = out.items;
+	return (int)out.n;
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_len,
+		     char **ret_error)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t len = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+
+		if (ret_error && asprintf(ret_error, "%s: cannot read: %s",
+					  path, strerror(e)) < 0)
+			*ret_error = NULL;
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode))
+		return set_error(ret_error, path, "not a regular file");
+	if ((uint64_t)st.st_size > JSON_MAX_FILE_SIZE)
+		return set_error(ret_error, path,
+				 "file of %jd bytes is too large (at most %u)",
+				 (intmax_t)st.st_size, JSON_MAX_FILE_SIZE);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int e = errno;
+
+			if (ret_error &&
+			    asprintf(ret_error, "%s: cannot read: %s", path,
+				     strerror(e)) < 0)
+				*ret_error = NULL;
+			return -e;
+		}
+		if (k == 0)
+			break; /* shrank meanwhile: parse what is there */
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	*ret_len = len;
+	return 0;
+}
+
+static int on_defer(sd_event_source *es, void *userdata)
+{
+	struct emc_source *s = userdata;
+	struct emc_record **records = TAKE_PTR(s->pending);
+	size_t n = s->n_pending;
+	int q;
+
+	s->n_pending = 0;
+	q = emc_source_reconcile(s, records, n);
+	emc_records_free(records, n);
+	if (q == 1)
+		return 0; /* the handler freed the source */
+	if (q < 0)
+		log_debug_errno(q, "emconfig: delivering JSON records failed");
+	return 0;
+}
+
+int emc_source_new_json(const char *path, sd_event *event,
+			const struct emc_schema *const *schemas,
+			emc_handler_t handler, void *userdata,
+			struct emc_source **ret, char **ret_error)
+{
+	_cleanup_free_ char *text = NULL;
+	struct emc_record **records = NULL;
+	struct emc_source *s = NULL;
+	size_t len = 0;
+	int n, q;
+
+	assert(path);
+	assert(event);
+	assert(schemas);
+	assert(handler);
+	assert(ret);
+
+	q = read_file(path, &text, &len, ret_error);
+	if (q < 0)
+		return q;
+	n = emc_parse_json(text, len, path, &records, ret_error);
+	if (n < 0)
+		return n;
+
+	q = emc_source_alloc(EMC_SOURCE_JSON, event, schemas, handler, userdata,
+			     &s);
+	if (q < 0) {
+		emc_records_free(records, (size_t)n);
+		return q;
+	}
+	s->pending = records;
+	s->n_pending = (size_t)n;
+	q = sd_event_add_defer(event, &s->defer, on_defer, s);
+	if (q >= 0)
+		q = sd_event_source_set_enabled(s->defer, SD_EVENT_ONESHOT);
+	if (q >= 0)
+		(void)sd_event_source_set_description(s->defer,
+						      "emconfig-json");
+	if (q < 0) {
+		emc_source_destroy(s);
+		if (ret_error &&
+		    asprintf(ret_error, "%s: cannot schedule delivery: %s",
+			     path, strerror(-q)) < 0)
+			*ret_error = NULL;
+		return q;
+	}
+	*ret = s;
+	return 0;
+}

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Record validation against a schema, and the helpers that describe
+ * values in error messages. Pure (no I/O).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define DEFAULT_MAX_LEN 4096
+
+char *emc_msg_truncate(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+	bool cut = len > max;
+	char *t;
+
+	if (cut)
+		len = max;
+	t = malloc(len + (cut ? 4 : 1));
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		t[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (cut)
+		memcpy(t + len, "...", 4);
+	else
+		t[len] = '\0';
+	return t;
+}
+
+/* Integral limits print as integers, others with %g. */
+static void format_limit(char *buf, size_t size, double x)
+{
+	if (x == floor(x) && fabs(x) < 1e18)
+		snprintf(buf, size, "%.0f", x);
+	else
+		snprintf(buf, size, "%g", x);
+}
+
+char *emc_value_describe(const struct emc_value *v)
+{
+	_cleanup_free_ char *t = NULL;
+	char *s = NULL;
+	int n = -1;
+
+	switch (v->type) {
+	case EMC_VALUE_BOOL:
+		n = asprintf(&s, "bool %s", v->b ? "true" : "false");
+		break;
+	case EMC_VALUE_INT:
+		n = asprintf(&s, "number %" PRIi64, v->i);
+		break;
+	case EMC_VALUE_UINT:
+		n = asprintf(&s, "number %" PRIu64, v->u);
+		break;
+	case EMC_VALUE_DOUBLE:
+		n = asprintf(&s, "number %g", v->d);
+		break;
+	case EMC_VALUE_STRING:
+		t = emc_msg_truncate(v->s, EMC_MSG_VALUE_MAX);
+		if (!t)
+			return NULL;
+		n = asprintf(&s, "string '%s'", t);
+		break;
+	case EMC_VALUE_ARRAY:
+		n = asprintf(&s, "array of %zu values", v->a.n);
+		break;
+	}
+	return n < 0 ? NULL : s;
+}
+
+static const char *kind_name(enum emc_kind kind)
+{
+	switch (kind) {
+	case EMC_STRING:
+		return "a string";
+	case EMC_ENUM:
+		return "a string";
+	case EMC_BOOL:
+		return "a bool";
+	case EMC_UINT:
+		return "an unsigned integer";
+	case EMC_NUMBER:
+		return "a number";
+	case EMC_CHILDREN:
+		return "a list of objects";
+	}
+	return "?";
+}
+
+static int fail(char **ret_msg, const char *fmt, ...) _printf_(2, 3);
+
+static int fail(char **ret_msg, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	*ret_msg = s;
+	return -EINVAL;
+}
+
+static int fail_type(char **ret_msg, const struct emc_key *k,
+		     const struct emc_value *v)
+{
+	_cleanup_free_ char *d = emc_value_describe(v);
+
+	if (!d)
+		return -ENOMEM;
+	return fail(ret_msg, "key '%s': expected %s, got %s", k->name,
+		    kind_name(k->kind), d);
+}
+
+static int fail_range(char **ret_msg, const struct emc_key *k,
+		      const char *value)
+{
+	char lo[64], hi[64];
+
+	format_limit(lo, sizeof(lo), k->min);
+	format_limit(hi, sizeof(hi), k->max);
+	return fail(ret_msg, "key '%s': value %s out of range [%s, %s]",
+		    k->name, value, lo, hi);
+}
+
+static int check_enum(const struct emc_key *k, const struct emc_value *v,
+		      char **ret_msg)
+{
+	_cleanup_free_ char *list = NULL, *d = NULL;
+	size_t len = 1;
+
+	if (v->type == EMC_VALUE_STRING && k->values)
+		for (size_t i = 0; k->values[i]; i++)
+			if (strcmp(k->values[i], v->s) == 0)
+				return 0;
+
+	for (size_t i = 0; k->values && k->values[i]; i++)
+		len += strlen(k->values[i]) + 2;
+	list = calloc(1, len);
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; k->values && k->values[i]; i++) {
+		if (i > 0)
+			strcat(list, ", ");
+		strcat(list, k->values[i]);
+	}
+
+	if (v->type == EMC_VALUE_STRING) {
+		d = emc_msg_truncate(v->s, EMC_MSG_VALUE_MAX);
+		if (!d)
+			return -ENOMEM;
+		return fail(
+			ret_msg,
+			"key '%s': unknown value '%s' (expected one of: %s)",
+			k->name, d, list);
+	}
+	d = emc_value_describe(v);
+	if (!d)
+		return -ENOMEM;
+	return fail(ret_msg, "key '%s': expected one of: %s, got %s", k->name,
+		    list, d);
+}
+
+static int validate_record(const struct emc_schema *schema,
+			   const struct emc_record *r, char **ret_msg);
+
+static int check_children(const struct emc_key *k, const struct emc_record *r,
+			  char **ret_msg)
+{
+	size_t n = emc_record_n_children(r, k->name);
+
+	if (!k->children)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *inner = NULL;
+		int q;
+
+		q = validate_record(k->children,
+				    emc_record_child(r, k->name, i), &inner);
+		if (q == -EINVAL)
+			return fail(ret_msg, "key '%s[%zu]': %s", k->name, i,
+				    inner);
+		if (q < 0)
+			return q;
+	}
+	return 0;
+}
+
+static int check_key(const struct emc_key *k, const struct emc_record *r,
+		     char **ret_msg)
+{
+	const struct emc_value *v = emc_record_get(r, k->name);
+	size_t n_children = emc_record_n_children(r, k->name);
+	const char *bad = emc_record_bad_key(r, k->name);
+	char buf[64];
+
+	if (!v && n_children == 0) {
+		if (bad)
+			return fail(ret_msg, "key '%s': %s", k->name, bad);
+		if (k->required)
+			return fail(ret_msg, "key '%s': missing", k->name);
+		return 0;
+	}
+
+	if (k->kind == EMC_CHILDREN) {
+		if (v) {
+			/* An empty JSON array is an empty list. */
+			if (v->type == EMC_VALUE_ARRAY && v->a.n == 0) {
+				if (k->required)
+					return fail(ret_msg,
+						    "key '%s': empty list",
+						    k->name);
+				return 0;
+			}
+			return fail_type(ret_msg, k, v);
+		}
+		return check_children(k, r, ret_msg);
+	}
+
+	if (!v)
+		return fail(ret_msg,
+			    "key '%s': expected %s, got a list of %zu %s",
+			    k->name, kind_name(k->kind), n_children,
+			    n_children == 1 ? "object" : "objects");
+
+	switch (k->kind) {
+	case EMC_STRING: {
+		size_t max = k->max_len ? k->max_len : DEFAULT_MAX_LEN;
+		size_t len;
+
+		if (v->type != EMC_VALUE_STRING)
+			return fail_type(ret_msg, k, v);
+		len = strlen(v->s);
+		if (len == 0)
+			return fail(ret_msg, "key '%s': empty string", k->name);
+		if (len > max)
+			return fail(
+				ret_msg,
+				"key '%s': string of %zu bytes is too long (at most %zu)",
+				k->name, len, max);
+		return 0;
+	}
+	case EMC_ENUM:
+		return check_enum(k, v, ret_msg);
+	case EMC_BOOL:
+		if (v->type != EMC_VALUE_BOOL)
+			return fail_type(ret_msg, k, v);
+		return 0;
+	case EMC_UINT: {
+		uint64_t u;
+
+		if (emc_value_get_uint(v, &u) < 0)
+			return fail_type(ret_msg, k, v);
+		if ((k->min != 0 || k->max != 0) &&
+		    ((double)u < k->min || (double)u > k->max)) {
+			snprintf(buf, sizeof(buf), "%" PRIu64, u);
+			return fail_range(ret_msg, k, buf);
+		}
+		return 0;
+	}
+	case EMC_NUMBER: {
+		double d;
+
+		if (emc_value_get_double(v, &d) < 0 || !isfinite(d))
+			return fail_type(ret_msg, k, v);
+		if ((k->min != 0 || k->max != 0) &&
+		    (d < k->min || d > k->max)) {
+			snprintf(buf, sizeof(buf), "%g", d);
+			return fail_range(ret_msg, k, buf);
+		}
+		return 0;
+	}
+	case EMC_CHILDREN:
+		break;
+	}
+	return 0;
+}
+
+static int validate_record(const struct emc_schema *schema,
+			   const struct emc_record *r, char **ret_msg)
+{
+	if (r->error)
+		return fail(ret_msg, "%s", r->error);
+	for (const struct emc_key *k = schema->keys; k && k->name; k++) {
+		int q = check_key(k, r, ret_msg);
+
+		if (q < 0)
+			return q;
+	}
+	return 0;
+}
+
+int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
+		 char **ret_error)
+{
+	char *msg = NULL;
+	int q;
+
+	assert(schema);
+	assert(r);
+
+	q = validate_record(schema, r, &msg);
+	if (q == -EINVAL && ret_error)
+		*ret_error = msg;
+	else
+		free(msg);
+	return q;
+}
