@@ -25,16 +25,16 @@
 extern "C" {
 #endif
 
-#define EMC_EM_SERVICE "xyz.openbmc_project.EntityManager"
-#define EMC_EM_ROOT "/xyz/openbmc_project/inventory"
+#define EMC_EM_SERVICE		"xyz.openbmc_project.EntityManager"
+#define EMC_EM_ROOT		"/xyz/openbmc_project/inventory"
 #define EMC_CONFIG_IFACE_PREFIX "xyz.openbmc_project.Configuration."
 
 /* ---- values ---------------------------------------------------------- */
 
 enum emc_value_type {
 	EMC_VALUE_BOOL,
-	EMC_VALUE_INT,    /* signed: D-Bus n/i/x, JSON negative integers */
-	EMC_VALUE_UINT,   /* unsigned: D-Bus y/q/u/t, JSON integers >= 0 */
+	EMC_VALUE_INT, /* signed: D-Bus n/i/x, JSON negative integers */
+	EMC_VALUE_UINT, /* unsigned: D-Bus y/q/u/t, JSON integers >= 0 */
 	EMC_VALUE_DOUBLE, /* D-Bus d, JSON reals */
 	EMC_VALUE_STRING,
 	EMC_VALUE_ARRAY, /* of scalars (D-Bus as, at, ad, ...) */
@@ -44,8 +44,7 @@ struct emc_value;
 
 enum emc_value_type emc_value_type(const struct emc_value *v);
 size_t emc_value_array_len(const struct emc_value *v);
-const struct emc_value *emc_value_array_at(const struct emc_value *v,
-					   size_t i);
+const struct emc_value *emc_value_array_at(const struct emc_value *v, size_t i);
 
 /* ---- records ---------------------------------------------------------- */
 
@@ -82,8 +81,7 @@ const char *emc_record_key_at(const struct emc_record *r, size_t i);
  */
 int emc_record_get_string(const struct emc_record *r, const char *key,
 			  const char **ret);
-int emc_record_get_bool(const struct emc_record *r, const char *key,
-			bool *ret);
+int emc_record_get_bool(const struct emc_record *r, const char *key, bool *ret);
 int emc_record_get_uint(const struct emc_record *r, const char *key,
 			uint64_t *ret);
 int emc_record_get_uint_range(const struct emc_record *r, const char *key,
@@ -95,19 +93,19 @@ int emc_record_get_double(const struct emc_record *r, const char *key,
 
 /* Sub-records under key (Thresholds -> Thresholds0..N, in index order). */
 size_t emc_record_n_children(const struct emc_record *r, const char *key);
-struct emc_record *emc_record_child(const struct emc_record *r,
-				    const char *key, size_t i);
+struct emc_record *emc_record_child(const struct emc_record *r, const char *key,
+				    size_t i);
 size_t emc_record_n_child_keys(const struct emc_record *r);
 const char *emc_record_child_key_at(const struct emc_record *r, size_t i);
 
 /* ---- validation (pure) ------------------------------------------------ */
 
 enum emc_kind {
-	EMC_STRING,   /* non-empty string, at most max_len bytes */
-	EMC_ENUM,     /* string, one of values[] */
-	EMC_BOOL,     /* bool */
-	EMC_UINT,     /* integral number in [min, max], numeric string too */
-	EMC_NUMBER,   /* any number in [min, max], numeric string too */
+	EMC_STRING, /* non-empty string, at most max_len bytes */
+	EMC_ENUM, /* string, one of values[] */
+	EMC_BOOL, /* bool */
+	EMC_UINT, /* integral number in [min, max], numeric string too */
+	EMC_NUMBER, /* any number in [min, max], numeric string too */
 	EMC_CHILDREN, /* list of sub-records, each checked against children */
 };
 
@@ -115,8 +113,8 @@ struct emc_key {
 	const char *name;
 	enum emc_kind kind;
 	bool required;
-	double min, max;	   /* EMC_UINT, EMC_NUMBER (both 0: no limit) */
-	size_t max_len;		   /* EMC_STRING (0: 4096) */
+	double min, max; /* EMC_UINT, EMC_NUMBER (both 0: no limit) */
+	size_t max_len; /* EMC_STRING (0: 4096) */
 	const char *const *values; /* EMC_ENUM, NULL-terminated */
 	const struct emc_schema *children; /* EMC_CHILDREN */
 };
@@ -144,7 +142,7 @@ char *emc_escape(const char *s);
 /* ---- sources ----------------------------------------------------------- */
 
 enum emc_event {
-	EMC_ADDED,   /* a valid record appeared */
+	EMC_ADDED, /* a valid record appeared */
 	EMC_CHANGED, /* a record at the same path now has other content */
 	EMC_REMOVED, /* a record that was delivered is gone */
 	EMC_INVALID, /* a record was rejected; error says why */

@@ -23,7 +23,6 @@
 #define OM_IFACE	  "org.freedesktop.DBus.ObjectManager"
 #define PROPS_IFACE	  "org.freedesktop.DBus.Properties"
 
-
 static void schedule_read(struct emc_source *s, uint64_t delay);
 
 /* ---- parsing GetManagedObjects ------------------------------------------ */
