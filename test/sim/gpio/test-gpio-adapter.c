@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The libgpiod adapter the daemon is built with (gpio-v1.c or gpio-v2.c),
+ * against the GPIO sim (LD_PRELOAD=libgpiod-sim.so, set by meson). The
+ * sim root is a temporary directory made here and put in GPIO_SIM_DIR
+ * before the first libgpiod call.
+ */
+#include <errno.h>
+#include <link.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gpio.h"
+#include "macros.h"
+
+#define CONSUMER    "test-gpio-adapter"
+#define DEADLINE_MS 5000
+
+static char root[] = "/tmp/test-gpio-adapter.XXXXXX";
+
+static void xsystemf(const char *fmt, ...) _printf_(1, 2);
+static void xsystemf(const char *fmt, ...)
+{
+	_cleanup_free_ char *cmd = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&cmd, fmt, ap);
+	va_end(ap);
+	assert_true(r >= 0);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void mkchip(const char *chip)
+{
+	_cleanup_free_ char *p = NULL;
+
+	assert_true(asprintf(&p, "%s/%s", root, chip) >= 0);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+/* Writes the file in place, as "echo V > file" does. */
+static void put(const char *chip, const char *file, const char *text)
+{
+	_cleanup_free_ char *p = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	assert_true(asprintf(&p, "%s/%s/%s", root, chip, file) >= 0);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(TAKE_PTR(f)), 0);
+}
+
+static void rmchip(const char *chip)
+{
+	xsystemf("rm -rf '%s/%s'", root, chip);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when fd became readable before the deadline, 0 if not. */
+static int wait_readable(int fd, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		if (left < 0)
+			left = 0;
+		r = poll(&pfd, 1, (int)left);
+		if (r > 0 || (r == 0 && left == 0))
+			return r > 0;
+		assert_true(r >= 0 || errno == EINTR);
+	}
+}
+
+/* Drain until the edge shows up (the fd may wake for a partial write). */
+static int drain_until_event(struct gpio_line *l)
+{
+	int64_t deadline = now_ms() + DEADLINE_MS;
+	int r;
+
+	do {
+		if (!wait_readable(gpio_line_fd(l), DEADLINE_MS))
+			return 0;
+		r = gpio_line_drain_events(l);
+		if (r != 0)
+			return r;
+	} while (now_ms() < deadline);
+	return 0;
+}
+
+static int find_sim(struct dl_phdr_info *info, size_t size, void *data)
+{
+	return info->dlpi_name && strstr(info->dlpi_name, "libgpiod-sim.so");
+}
+
+static int group_setup(void **state)
+{
+	/* Without the sim this would test the machine's real GPIO chips. */
+	if (!dl_iterate_phdr(find_sim, NULL)) {
+		fprintf(stderr, "libgpiod-sim.so is not loaded (LD_PRELOAD)\n");
+		return -1;
+	}
+	if (!mkdtemp(root))
+		return -1;
+	return setenv("GPIO_SIM_DIR", root, 1);
+}
+
+static int group_teardown(void **state)
+{
+	_cleanup_free_ char *cmd = NULL;
+
+	if (asprintf(&cmd, "rm -rf '%s'", root) < 0)
+		return -1;
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Every test starts with an empty sim. */
+static int setup(void **state)
+{
+	xsystemf("rm -rf '%s'/* '%s'/.[!.]*", root, root);
+	return 0;
+}
+
+static void test_description(void **state)
+{
+	const char *d = gpio_api_description();
+
+	assert_non_null(d);
+	assert_non_null(strstr(d, "libgpiod "));
+	assert_non_null(strstr(d, "(API v"));
+	assert_null(gpio_line_release(NULL));
+}
+
+static void test_found_on_second_chip(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "fan0", "0\n");
+	put("gpiochip0", "led0", "1\n");
+	mkchip("gpiochip1");
+	put("gpiochip1", "a-first", "0\n");
+	put("gpiochip1", "cable0", "1\n");
+
+	assert_int_equal(gpio_line_request("cable0", CONSUMER, &l), 0);
+	assert_non_null(l);
+	assert_string_equal(gpio_line_chip(l), "gpiochip1");
+	assert_true(gpio_line_fd(l) >= 0);
+	assert_int_equal(gpio_line_get_value(l), 1);
+	assert_int_equal(gpio_line_drain_events(l), 0);
+	l = gpio_line_release(l);
+	assert_null(l);
+}
+
+static void test_missing_then_appears(void **state)
+{
+	struct gpio_line *l = NULL, *sentinel = (struct gpio_line *)&l;
+
+	/* No chip at all, then a chip without the line. */
+	l = sentinel;
+	assert_int_equal(gpio_line_request("cable1", CONSUMER, &l), -ENOENT);
+	assert_ptr_equal(l, sentinel);
+	mkchip("gpiochip0");
+	put("gpiochip0", "other", "0\n");
+	assert_int_equal(gpio_line_request("cable1", CONSUMER, &l), -ENOENT);
+	assert_ptr_equal(l, sentinel);
+
+	/* The expander's driver loads: the line appears. */
+	mkchip("gpiochip7");
+	put("gpiochip7", "cable1", "0\n");
+	assert_int_equal(gpio_line_request("cable1", CONSUMER, &l), 0);
+	assert_string_equal(gpio_line_chip(l), "gpiochip7");
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
+static void test_value_follows_file(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable2", "0\n");
+	assert_int_equal(gpio_line_request("cable2", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	put("gpiochip0", "cable2", "1\n");
+	assert_int_equal(gpio_line_get_value(l), 1);
+	put("gpiochip0", "cable2", "0\n");
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
+static void test_edge_events(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable3", "0\n");
+	assert_int_equal(gpio_line_request("cable3", CONSUMER, &l), 0);
+	assert_true(gpio_line_fd(l) >= 0);
+	assert_int_equal(wait_readable(gpio_line_fd(l), 0), 0);
+
+	put("gpiochip0", "cable3", "1\n");
+	assert_true(drain_until_event(l) >= 1);
+	assert_int_equal(gpio_line_drain_events(l), 0);
+	assert_int_equal(gpio_line_get_value(l), 1);
+
+	/* Falling edge too, and rewriting the same level is no edge. */
+	put("gpiochip0", "cable3", "0\n");
+	assert_true(drain_until_event(l) >= 1);
+	assert_int_equal(gpio_line_drain_events(l), 0);
+	put("gpiochip0", "cable3", "0\n");
+	assert_int_equal(gpio_line_drain_events(l), 0);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
+static void test_busy(void **state)
+{
+	struct gpio_line *l = NULL, *l2 = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable4", "1\n");
+	put("gpiochip0", "cable4.busy", "");
+	assert_int_equal(gpio_line_request("cable4", CONSUMER, &l), -EBUSY);
+	assert_null(l);
+
+	/* The other consumer lets go. */
+	xsystemf("rm '%s/gpiochip0/cable4.busy'", root);
+	assert_int_equal(gpio_line_request("cable4", CONSUMER, &l), 0);
+	/* Held by us now: a second request is refused too. */
+	assert_int_equal(gpio_line_request("cable4", CONSUMER, &l2), -EBUSY);
+	assert_null(l2);
+	gpio_line_release(l);
+}
+
+static void test_no_events_fallback(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", ".no-events", "");
+	put("gpiochip0", "cable5", "0\n");
+	assert_int_equal(gpio_line_request("cable5", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_fd(l), -1);
+	assert_int_equal(gpio_line_drain_events(l), 0);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	put("gpiochip0", "cable5", "1\n");
+	assert_int_equal(gpio_line_get_value(l), 1);
+	gpio_line_release(l);
+}
+
+static void test_chip_vanishes_and_returns(void **state)
+{
+	struct gpio_line *l = NULL;
+	int r;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "other", "0\n");
+	mkchip("gpiochip3");
+	put("gpiochip3", "cable6", "1\n");
+	assert_int_equal(gpio_line_request("cable6", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_get_value(l), 1);
+
+	rmchip("gpiochip3");
+	/* The event fd wakes up and the drain reports the loss. */
+	assert_int_equal(wait_readable(gpio_line_fd(l), DEADLINE_MS), 1);
+	r = gpio_line_drain_events(l);
+	assert_true(r < 0);
+	assert_int_equal(r, -ENODEV);
+	assert_true(gpio_line_get_value(l) < 0);
+	l = gpio_line_release(l);
+
+	assert_int_equal(gpio_line_request("cable6", CONSUMER, &l), -ENOENT);
+
+	/* The expander comes back (at another level). */
+	mkchip("gpiochip3");
+	put("gpiochip3", "cable6", "0\n");
+	assert_int_equal(gpio_line_request("cable6", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	put("gpiochip3", "cable6", "1\n");
+	assert_true(drain_until_event(l) >= 1);
+	assert_int_equal(gpio_line_get_value(l), 1);
+	gpio_line_release(l);
+}
+
+static void test_vanished_without_events(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", ".no-events", "");
+	put("gpiochip0", "cable7", "1\n");
+	assert_int_equal(gpio_line_request("cable7", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_fd(l), -1);
+	rmchip("gpiochip0");
+	assert_int_equal(gpio_line_get_value(l), -ENODEV);
+	gpio_line_release(l);
+}
+
+static void test_bad_level(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable8", "1\n");
+	assert_int_equal(gpio_line_request("cable8", CONSUMER, &l), 0);
+	put("gpiochip0", "cable8", "high\n");
+	assert_int_equal(gpio_line_get_value(l), -EIO);
+	put("gpiochip0", "cable8", "0\n");
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_description),
+		cmocka_unit_test_setup(test_found_on_second_chip, setup),
+		cmocka_unit_test_setup(test_missing_then_appears, setup),
+		cmocka_unit_test_setup(test_value_follows_file, setup),
+		cmocka_unit_test_setup(test_edge_events, setup),
+		cmocka_unit_test_setup(test_busy, setup),
+		cmocka_unit_test_setup(test_no_events_fallback, setup),
+		cmocka_unit_test_setup(test_chip_vanishes_and_returns, setup),
+		cmocka_unit_test_setup(test_vanished_without_events, setup),
+		cmocka_unit_test_setup(test_bad_level, setup),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
