@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * D-Bus surface of nvmed (design.md section 4): one temperature sensor and
+ * one drive inventory object per drive, one vtable per interface.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "log.h"
+#include "nvmed.h"
+
+#define D(field) offsetof(struct drive, field)
+#define TH(kind, member)                                                  \
+	(offsetof(struct drive, th) + offsetof(struct threshold_set, t) + \
+	 (kind) * sizeof(struct threshold) +                              \
+	 offsetof(struct threshold, member))
+
+static int get_const_double(sd_bus *bus, const char *path, const char *iface,
+			    const char *prop, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	double v = strcmp(prop, "MaxValue") == 0 ? 127.0 : -60.0;
+
+	return sd_bus_message_append(reply, "d", v);
+}
+
+static int get_alarm(sd_bus *bus, const char *path, const char *iface,
+		     const char *prop, sd_bus_message *reply, void *userdata,
+		     sd_bus_error *error)
+{
+	struct drive *d = userdata;
+
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		if (strcmp(prop, threshold_alarm_property(k)) == 0)
+			return sd_bus_message_append(reply, "b",
+						     d->th.t[k].alarm);
+	return -ENOENT;
+}
+
+static int get_sensor_associations(sd_bus *bus, const char *path,
+				   const char *iface, const char *prop,
+				   sd_bus_message *reply, void *userdata,
+				   sd_bus_error *error)
+{
+	struct drive *d = userdata;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "(sss)");
+	if (r < 0)
+		return r;
+	if (d->board) {
+		r = sd_bus_message_append(reply, "(sss)", "chassis",
+					  "all_sensors", d->board);
+		if (r < 0)
+			return r;
+	}
+	r = sd_bus_message_append(reply, "(sss)", "inventory", "sensors",
+				  d->drive_path);
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static int get_drive_associations(sd_bus *bus, const char *path,
+				  const char *iface, const char *prop,
+				  sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	struct drive *d = userdata;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "(sss)");
+	if (r < 0)
+		return r;
+	if (d->board) {
+		r = sd_bus_message_append(reply, "(sss)", "chassis", "drive",
+					  d->board);
+		if (r < 0)
+			return r;
+	}
+	return sd_bus_message_close_container(reply);
+}
+
+static int get_protocol(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *userdata,
+			sd_bus_error *error)
+{
+	const char *v =
+		strcmp(prop, "Protocol") == 0 ?
+			"xyz.openbmc_project.Inventory.Item.Drive.DriveProtocol.NVMe" :
+			"xyz.openbmc_project.Inventory.Item.Drive.DriveType.SSD";
+
+	return sd_bus_message_append(reply, "s", v);
+}
+
+static int get_unit(sd_bus *bus, const char *path, const char *iface,
+		    const char *prop, sd_bus_message *reply, void *userdata,
+		    sd_bus_error *error)
+{
+	return sd_bus_message_append(
+		reply, "s", "xyz.openbmc_project.Sensor.Value.Unit.DegreesC");
+}
+
+static const sd_bus_vtable value_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Value", "d", NULL, D(value),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MaxValue", "d", get_const_double, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("MinValue", "d", get_const_double, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Unit", "s", get_unit, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable warning_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("WarningHigh", "d", NULL,
+			TH(THRESHOLD_WARNING_HIGH, value),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WarningLow", "d", NULL,
+			TH(THRESHOLD_WARNING_LOW, value),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WarningAlarmHigh", "b", get_alarm, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("WarningAlarmLow", "b", get_alarm, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_SIGNAL_WITH_NAMES(
+		"ThresholdAsserted", "sssbd",
+		SD_BUS_PARAM(SensorName) SD_BUS_PARAM(Interface) SD_BUS_PARAM(
+			Event) SD_BUS_PARAM(Asserted) SD_BUS_PARAM(Value),
+		0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable critical_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("CriticalHigh", "d", NULL,
+			TH(THRESHOLD_CRITICAL_HIGH, value),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CriticalLow", "d", NULL,
+			TH(THRESHOLD_CRITICAL_LOW, value),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CriticalAlarmHigh", "b", get_alarm, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CriticalAlarmLow", "b", get_alarm, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_SIGNAL_WITH_NAMES(
+		"ThresholdAsserted", "sssbd",
+		SD_BUS_PARAM(SensorName) SD_BUS_PARAM(Interface) SD_BUS_PARAM(
+			Event) SD_BUS_PARAM(Asserted) SD_BUS_PARAM(Value),
+		0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable availability_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Available", "b", NULL, D(available),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable sensor_opstatus_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Functional", "b", NULL, D(sensor_functional),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable sensor_assoc_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Associations", "a(sss)", get_sensor_associations, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable item_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Present", "b", NULL, D(present),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PrettyName", "s", NULL, D(name),
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable drive_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Protocol", "s", get_protocol, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Type", "s", get_protocol, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Capacity", "t", NULL, D(capacity),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PredictedMediaLifeLeftPercent", "y", NULL,
+			D(life_left), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable asset_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Manufacturer", "s", NULL, D(manufacturer),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Model", "s", NULL, D(model),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("SerialNumber", "s", NULL, D(serial),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable revision_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", NULL, D(firmware),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable drive_opstatus_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Functional", "b", NULL, D(drive_functional),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable nvme_status_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("SmartWarnings", "s", NULL, D(smart_warnings),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("StatusFlags", "s", NULL, D(status_flags),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("DriveLifeUsed", "s", NULL, D(drive_life_used),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("CapacityFault", "b", NULL, D(faults[FAULT_CAPACITY]),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("TemperatureFault", "b", NULL,
+			D(faults[FAULT_TEMPERATURE]),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("DegradesFault", "b", NULL, D(faults[FAULT_DEGRADES]),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("MediaFault", "b", NULL, D(faults[FAULT_MEDIA]),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("BackupDeviceFault", "b", NULL, D(faults[FAULT_BACKUP]),
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable drive_assoc_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Associations", "a(sss)", get_drive_associations, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const struct object_iface {
+	bool sensor;
+	const char *name;
+	const sd_bus_vtable *vtable;
+} ifaces[] = {
+	{ true, "xyz.openbmc_project.Sensor.Value", value_vtable },
+	{ true, "xyz.openbmc_project.Sensor.Threshold.Warning",
+	  warning_vtable },
+	{ true, "xyz.openbmc_project.Sensor.Threshold.Critical",
+	  critical_vtable },
+	{ true, "xyz.openbmc_project.State.Decorator.Availability",
+	  availability_vtable },
+	{ true, "xyz.openbmc_project.State.Decorator.OperationalStatus",
+	  sensor_opstatus_vtable },
+	{ true, "xyz.openbmc_project.Association.Definitions",
+	  sensor_assoc_vtable },
+	{ false, "xyz.openbmc_project.Inventory.Item", item_vtable },
+	{ false, "xyz.openbmc_project.Inventory.Item.Drive", drive_vtable },
+	{ false, "xyz.openbmc_project.Inventory.Decorator.Asset",
+	  asset_vtable },
+	{ false, "xyz.openbmc_project.Inventory.Decorator.Revision",
+	  revision_vtable },
+	{ false, "xyz.openbmc_project.State.Decorator.OperationalStatus",
+	  drive_opstatus_vtable },
+	{ false, "xyz.openbmc_project.Nvme.Status", nvme_status_vtable },
+	{ false, "xyz.openbmc_project.Association.Definitions",
+	  drive_assoc_vtable },
+};
+
+_Static_assert(ARRAY_SIZE(ifaces) <= BUS_SLOTS, "too many interfaces");
+
+int bus_setup(struct manager *m)
+{
+	int r;
+
+	r = sd_bus_add_object_manager(m->bus, &m->om_sensors,
+				      NVMED_SENSORS_ROOT);
+	if (r < 0)
+		return log_error_errno(r, "Cannot add object manager at %s",
+				       NVMED_SENSORS_ROOT);
+	r = sd_bus_add_object_manager(m->bus, &m->om_inventory,
+				      NVMED_INVENTORY_ROOT);
+	if (r < 0)
+		return log_error_errno(r, "Cannot add object manager at %s",
+				       NVMED_INVENTORY_ROOT);
+	return 0;
+}
+
+static void drop_slots(struct drive *d)
+{
+	for (unsigned i = 0; i < d->n_slots; i++)
+		d->slots[i] = sd_bus_slot_unref(d->slots[i]);
+	d->n_slots = 0;
+}
+
+int bus_drive_add(struct drive *d)
+{
+	sd_bus *bus = d->m->bus;
+	int r;
+
+	assert(!d->on_bus);
+	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++) {
+		const char *path = ifaces[i].sensor ? d->sensor_path :
+						      d->drive_path;
+
+		r = sd_bus_add_object_vtable(bus, &d->slots[d->n_slots], path,
+					     ifaces[i].name, ifaces[i].vtable,
+					     d);
+		if (r < 0) {
+			drop_slots(d);
+			return log_error_errno(r,
+					       "Drive '%s': cannot add %s "
+					       "at %s",
+					       d->name, ifaces[i].name, path);
+		}
+		d->n_slots++;
+	}
+	d->on_bus = true;
+
+	r = sd_bus_emit_object_added(bus, d->sensor_path);
+	if (r < 0)
+		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
+				  d->sensor_path);
+	r = sd_bus_emit_object_added(bus, d->drive_path);
+	if (r < 0)
+		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
+				  d->drive_path);
+	return 0;
+}
+
+void bus_drive_remove(struct drive *d)
+{
+	int r;
+
+	if (!d->on_bus)
+		return;
+	r = sd_bus_emit_object_removed(d->m->bus, d->sensor_path);
+	if (r < 0)
+		log_debug_errno(r, "Cannot announce removal of %s",
+				d->sensor_path);
+	r = sd_bus_emit_object_removed(d->m->bus, d->drive_path);
+	if (r < 0)
+		log_debug_errno(r, "Cannot announce removal of %s",
+				d->drive_path);
+	drop_slots(d);
+	d->on_bus = false;
+}
+
+void bus_emit(struct drive *d, bool sensor, const char *iface, ...)
+{
+	const char *props[8];
+	size_t n = 0;
+	va_list ap;
+	int r;
+
+	if (!d->on_bus)
+		return;
+	va_start(ap, iface);
+	for (const char *p; (p = va_arg(ap, const char *)) && n < 7;)
+		props[n++] = p;
+	va_end(ap);
+	props[n] = NULL;
+
+	r = sd_bus_emit_properties_changed_strv(
+		d->m->bus, sensor ? d->sensor_path : d->drive_path, iface,
+		(char **)props);
+	if (r < 0)
+		log_debug_errno(r, "Drive '%s': cannot emit %s change", d->name,
+				iface);
+}
+
+/*
+ * dbus-sensors' ThresholdAsserted (src/Thresholds.cpp): emitted from the
+ * sensor object on the threshold interface, with (sensor name, interface,
+ * alarm property, asserted, value); phosphor-sel-logger logs it.
+ */
+void bus_threshold_asserted(struct drive *d, enum threshold_kind k,
+			    bool asserted, double value)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	const char *iface = threshold_interface(k);
+	int r;
+
+	if (!d->on_bus)
+		return;
+	r = sd_bus_message_new_signal(d->m->bus, &m, d->sensor_path, iface,
+				      "ThresholdAsserted");
+	if (r >= 0)
+		r = sd_bus_message_append(
+			m, "sssbd",
+			d->sensor_path + strlen(NVMED_SENSOR_PREFIX), iface,
+			threshold_alarm_property(k), asserted, value);
+	if (r >= 0)
+		r = sd_bus_send(d->m->bus, m, NULL);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Drive '%s': cannot emit ThresholdAsserted",
+				  d->name);
+}

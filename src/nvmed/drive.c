@@ -1,0 +1,578 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Per-drive state machine over NVMe-MI: one transaction per event-loop
+ * turn, each drive's next step its own sd-event time source.
+ *
+ *   (open) -> SUBSYS_INFO -> IDENTIFY -> HEALTH <-> SMART (every 10th)
+ *
+ * Any failure closes the endpoint (libnvme 1.3 leaks the MCTP tag on a
+ * timeout and would read a late reply as the answer to the next command),
+ * publishes "unknown" and starts again from the open; after
+ * NVMED_ERROR_THRESHOLD consecutive failures the retry interval grows
+ * exponentially from the poll interval up to NVMED_BACKOFF_MAX_MS.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emconfig.h"
+#include "log.h"
+#include "mi.h"
+#include "nvmed.h"
+
+static int set_string(char **field, const char *value)
+{
+	char *s;
+
+	if (*field && strcmp(*field, value) == 0)
+		return 0;
+	s = strdup(value);
+	if (!s)
+		return -ENOMEM;
+	free(*field);
+	*field = s;
+	return 1;
+}
+
+static uint64_t now_usec(struct manager *m)
+{
+	uint64_t t = 0;
+
+	(void)sd_event_now(m->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void schedule(struct drive *d, uint64_t usec)
+{
+	int r;
+
+	if (!d->timer) {
+		r = sd_event_add_time(d->m->event, &d->timer, CLOCK_MONOTONIC,
+				      usec, 0, drive_step_cb, d);
+		if (r < 0) {
+			log_error_errno(r, "Drive '%s': cannot add timer",
+					d->name);
+			return;
+		}
+	} else {
+		r = sd_event_source_set_time(d->timer, usec);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(d->timer,
+							SD_EVENT_ONESHOT);
+		if (r < 0)
+			log_error_errno(r, "Drive '%s': cannot rearm timer",
+					d->name);
+	}
+}
+
+static void set_value(struct drive *d, double value)
+{
+	unsigned changed;
+
+	if (!(isnan(value) && isnan(d->value)) && value != d->value) {
+		d->value = value;
+		bus_emit(d, true, "xyz.openbmc_project.Sensor.Value", "Value",
+			 NULL);
+	}
+	changed = threshold_update(&d->th, value);
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		if (!(changed & (1u << k)))
+			continue;
+		bus_emit(d, true, threshold_interface(k),
+			 threshold_alarm_property(k), NULL);
+		bus_threshold_asserted(d, k, d->th.t[k].alarm, value);
+		log_info("Drive '%s': %s %s at %.0f C", d->name,
+			 threshold_alarm_property(k),
+			 d->th.t[k].alarm ? "asserted" : "deasserted", value);
+	}
+}
+
+static void set_bool(struct drive *d, int *field, bool value, bool sensor,
+		     const char *iface, const char *prop)
+{
+	if (*field == (int)value)
+		return;
+	*field = value;
+	bus_emit(d, sensor, iface, prop, NULL);
+}
+
+static void set_available(struct drive *d, bool available)
+{
+	set_bool(d, &d->available, available, true,
+		 "xyz.openbmc_project.State.Decorator.Availability",
+		 "Available");
+}
+
+static void set_functional(struct drive *d, bool sensor, bool drive)
+{
+	set_bool(d, &d->sensor_functional, sensor, true,
+		 "xyz.openbmc_project.State.Decorator.OperationalStatus",
+		 "Functional");
+	set_bool(d, &d->drive_functional, drive, false,
+		 "xyz.openbmc_project.State.Decorator.OperationalStatus",
+		 "Functional");
+}
+
+static void set_present(struct drive *d, bool present)
+{
+	set_bool(d, &d->present, present, false,
+		 "xyz.openbmc_project.Inventory.Item", "Present");
+}
+
+static void set_life_left(struct drive *d, uint8_t left)
+{
+	if (d->life_left == left)
+		return;
+	d->life_left = left;
+	bus_emit(d, false, "xyz.openbmc_project.Inventory.Item.Drive",
+		 "PredictedMediaLifeLeftPercent", NULL);
+}
+
+/* Everything a reading said is no longer known. */
+static void publish_unknown(struct drive *d, bool functional)
+{
+	set_value(d, NAN);
+	set_available(d, false);
+	set_functional(d, functional && d->sensor_functional,
+		       functional && d->drive_functional);
+}
+
+static void drive_fail(struct drive *d, const char *what, int r)
+{
+	uint64_t delay_ms = d->poll_ms;
+
+	d->ep = mi_close(d->ep);
+	d->failures++;
+	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD)
+		log_warning(
+			"Drive '%s' (net %u EID %u): %s failed: %s%s", d->name,
+			d->net, d->eid, what,
+			r < 0 ? strerror(-r) : "NVMe-MI status",
+			d->failures == NVMED_ERROR_THRESHOLD ?
+				"; marking it non-functional and backing off" :
+				"");
+	else
+		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
+			  what, r, d->failures);
+
+	publish_unknown(d, d->failures < NVMED_ERROR_THRESHOLD);
+	if (d->failures >= NVMED_ERROR_THRESHOLD) {
+		unsigned shift = d->failures - NVMED_ERROR_THRESHOLD + 1;
+
+		delay_ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS :
+					 d->poll_ms << shift;
+		if (delay_ms > NVMED_BACKOFF_MAX_MS)
+			delay_ms = NVMED_BACKOFF_MAX_MS;
+	}
+	d->step = STEP_SUBSYS_INFO;
+	schedule(d, now_usec(d->m) + delay_ms * 1000);
+}
+
+static void publish_identity(struct drive *d, const struct nvmed_identity *id)
+{
+	const char *asset = "xyz.openbmc_project.Inventory.Decorator.Asset";
+	const char *vendor = nvmed_vendor_name(id->vid);
+	char vidbuf[16];
+
+	if (!vendor) {
+		snprintf(vidbuf, sizeof(vidbuf), "0x%04x", id->vid);
+		vendor = vidbuf;
+	}
+	if (set_string(&d->serial, id->serial) > 0)
+		bus_emit(d, false, asset, "SerialNumber", NULL);
+	if (set_string(&d->model, id->model) > 0)
+		bus_emit(d, false, asset, "Model", NULL);
+	if (set_string(&d->manufacturer, vendor) > 0)
+		bus_emit(d, false, asset, "Manufacturer", NULL);
+	if (set_string(&d->firmware, id->firmware) > 0)
+		bus_emit(d, false,
+			 "xyz.openbmc_project.Inventory.Decorator.Revision",
+			 "Version", NULL);
+	if (d->capacity != id->capacity) {
+		d->capacity = id->capacity;
+		bus_emit(d, false, "xyz.openbmc_project.Inventory.Item.Drive",
+			 "Capacity", NULL);
+	}
+
+	if (!d->config_thresholds) {
+		struct {
+			enum threshold_kind k;
+			double v;
+		} from_drive[] = {
+			{ THRESHOLD_WARNING_HIGH, id->warning_temp },
+			{ THRESHOLD_CRITICAL_HIGH, id->critical_temp },
+		};
+
+		for (size_t i = 0; i < 2; i++) {
+			struct threshold *t = &d->th.t[from_drive[i].k];
+			double v = from_drive[i].v;
+
+			if ((isnan(v) && isnan(t->value)) || v == t->value)
+				continue;
+			t->value = v;
+			t->hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
+			bus_emit(d, true, threshold_interface(from_drive[i].k),
+				 threshold_value_property(from_drive[i].k),
+				 NULL);
+		}
+	}
+	set_present(d, true);
+}
+
+static void publish_health(struct drive *d, const struct nvmed_health *h)
+{
+	const char *status = "xyz.openbmc_project.Nvme.Status";
+	static const char *const fault_props[_FAULT_MAX] = {
+		"CapacityFault", "TemperatureFault",  "DegradesFault",
+		"MediaFault",	 "BackupDeviceFault",
+	};
+	char buf[8];
+
+	/* phosphor-nvme's strings: lower-case hex of the raw bytes; its
+	 * SmartWarnings is the inverted NVMe-MI byte ("ff": no warning). */
+	snprintf(buf, sizeof(buf), "%02x", h->sw);
+	if (set_string(&d->smart_warnings, buf) > 0)
+		bus_emit(d, false, status, "SmartWarnings", NULL);
+	snprintf(buf, sizeof(buf), "%02x", h->nss);
+	if (set_string(&d->status_flags, buf) > 0)
+		bus_emit(d, false, status, "StatusFlags", NULL);
+	snprintf(buf, sizeof(buf), "%02x", h->used);
+	if (set_string(&d->drive_life_used, buf) > 0)
+		bus_emit(d, false, status, "DriveLifeUsed", NULL);
+	for (int f = 0; f < _FAULT_MAX; f++)
+		set_bool(d, &d->faults[f], h->crit_warning & (1u << f), false,
+			 status, fault_props[f]);
+
+	set_life_left(d, nvmed_life_left(h->used));
+	set_value(d, h->temperature);
+	set_available(d, h->temp_error == 0);
+	set_functional(d, h->functional && h->temp_error != -EIO,
+		       h->functional);
+	set_present(d, true);
+}
+
+static int step_subsys_info(struct drive *d)
+{
+	uint8_t buf[NVMED_SUBSYS_INFO_LEN];
+	int r;
+
+	r = mi_read_subsys_info(d->ep, buf, sizeof(buf));
+	if (r > 0) {
+		/* Answered, but refused: decode as NVMe-MI 1.2. */
+		log_info("Drive '%s': Read NVMe-MI Data Structure refused "
+			 "(status 0x%x), assuming NVMe-MI 1.2",
+			 d->name, (unsigned)r);
+		d->mi_major = 1;
+		d->mi_minor = 2;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = nvmed_decode_subsys_info(buf, sizeof(buf), &d->mi_major,
+				     &d->mi_minor);
+	if (r < 0)
+		return r;
+	log_debug("Drive '%s': NVMe-MI %u.%u", d->name, d->mi_major,
+		  d->mi_minor);
+	return 0;
+}
+
+static int step_identify(struct drive *d)
+{
+	_cleanup_free_ uint8_t *buf = malloc(NVMED_IDENTIFY_LEN);
+	struct nvmed_identity id;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	r = mi_identify_ctrl(d->ep, buf, NVMED_IDENTIFY_LEN);
+	if (r != 0)
+		return r;
+	r = nvmed_decode_identify(buf, NVMED_IDENTIFY_LEN, &id);
+	if (r < 0)
+		return r;
+	publish_identity(d, &id);
+	return 0;
+}
+
+static int step_health(struct drive *d)
+{
+	uint8_t buf[NVMED_HEALTH_LEN];
+	struct nvmed_health h;
+	int r;
+
+	r = mi_health_poll(d->ep, buf, sizeof(buf));
+	if (r != 0)
+		return r;
+	r = nvmed_decode_health(buf, sizeof(buf), d->mi_major, d->mi_minor, &h);
+	if (r < 0)
+		return r;
+	if (d->failures >= NVMED_ERROR_THRESHOLD)
+		log_info("Drive '%s' answers again", d->name);
+	d->failures = 0;
+	publish_health(d, &h);
+	return 0;
+}
+
+static int step_smart(struct drive *d)
+{
+	uint8_t buf[NVMED_SMART_LEN];
+	struct nvmed_smart s;
+	int r;
+
+	r = mi_smart_log(d->ep, buf, sizeof(buf));
+	if (r != 0)
+		return r;
+	r = nvmed_decode_smart(buf, sizeof(buf), &s);
+	if (r < 0)
+		return r;
+	set_life_left(d, nvmed_life_left(s.used));
+	log_debug("Drive '%s': SMART used %u%% spare %u%% warning 0x%02x",
+		  d->name, s.used, s.avail_spare, s.crit_warning);
+	return 0;
+}
+
+static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct drive *d = userdata;
+	uint64_t now = now_usec(d->m);
+	const char *what = "open";
+	int r;
+
+	if (!d->have_endpoint)
+		return 0;
+	if (!d->ep) {
+		r = mi_open(d->m->mi, d->net, d->eid, &d->ep);
+		if (r < 0) {
+			drive_fail(d, what, r);
+			return 0;
+		}
+		d->step = STEP_SUBSYS_INFO;
+	}
+
+	switch (d->step) {
+	case STEP_SUBSYS_INFO:
+		what = "Read NVMe-MI Data Structure";
+		r = step_subsys_info(d);
+		if (r == 0) {
+			d->step = STEP_IDENTIFY;
+			schedule(d, now);
+		}
+		break;
+	case STEP_IDENTIFY:
+		what = "Identify Controller";
+		r = step_identify(d);
+		if (r == 0) {
+			d->step = STEP_HEALTH;
+			d->polls = 0;
+			schedule(d, now);
+		}
+		break;
+	case STEP_HEALTH:
+		what = "Subsystem Health Status Poll";
+		d->next_poll_usec = now + d->poll_ms * 1000;
+		r = step_health(d);
+		if (r == 0) {
+			if (d->polls++ % NVMED_SMART_EVERY == 0) {
+				d->step = STEP_SMART;
+				schedule(d, now);
+			} else {
+				schedule(d, d->next_poll_usec);
+			}
+		}
+		break;
+	case STEP_SMART:
+		what = "Get Log Page SMART";
+		r = step_smart(d);
+		if (r == 0) {
+			d->step = STEP_HEALTH;
+			schedule(d, d->next_poll_usec);
+		}
+		break;
+	default:
+		return 0;
+	}
+	if (r != 0)
+		drive_fail(d, what, r);
+	return 0;
+}
+
+int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
+{
+	struct drive *other = drive_find_by_endpoint(d->m, net, eid);
+
+	if (other && other != d)
+		return log_error_errno(-EADDRINUSE,
+				       "Drive '%s': endpoint net %u EID %u is "
+				       "already drive '%s'; ignored",
+				       d->name, net, eid, other->name);
+	if (d->have_endpoint && d->net == net && d->eid == eid)
+		return 0;
+	d->ep = mi_close(d->ep);
+	d->have_endpoint = true;
+	d->net = net;
+	d->eid = eid;
+	d->failures = 0;
+	d->step = STEP_SUBSYS_INFO;
+	log_info("Drive '%s': polling MCTP net %u EID %u", d->name, net, eid);
+	schedule(d, now_usec(d->m));
+	return 0;
+}
+
+void drive_clear_endpoint(struct drive *d)
+{
+	if (!d->have_endpoint)
+		return;
+	d->ep = mi_close(d->ep);
+	d->have_endpoint = false;
+	d->step = STEP_IDLE;
+	if (d->timer)
+		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+	publish_unknown(d, false);
+	set_present(d, false);
+}
+
+static int make_path(const char *prefix, const char *name, char **ret)
+{
+	_cleanup_free_ char *escaped = emc_escape(name);
+	char *p;
+
+	if (!escaped)
+		return -ENOMEM;
+	if (asprintf(&p, "%s%s", prefix, escaped) < 0)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+int drive_new(struct manager *m, enum drive_origin origin, const char *name,
+	      const char *config_path, const char *board, uint64_t poll_ms,
+	      const struct threshold_set *thresholds, struct drive **ret)
+{
+	struct drive *d;
+	int r;
+
+	assert(m && name && config_path);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->m = m;
+	d->origin = origin;
+	d->poll_ms = poll_ms ? poll_ms : m->poll_ms;
+	d->value = NAN;
+	d->life_left = 255;
+	d->step = STEP_IDLE;
+	if (thresholds) {
+		d->th = *thresholds;
+		d->config_thresholds = true;
+	} else {
+		threshold_set_init(&d->th);
+	}
+
+	r = -ENOMEM;
+	d->name = strdup(name);
+	d->config_path = strdup(config_path);
+	d->board = board ? strdup(board) : NULL;
+	if (!d->name || !d->config_path || (board && !d->board))
+		goto fail;
+	if (make_path(NVMED_SENSOR_PREFIX, name, &d->sensor_path) < 0 ||
+	    make_path(NVMED_DRIVE_PREFIX, name, &d->drive_path) < 0)
+		goto fail;
+	if (set_string(&d->serial, "") < 0 || set_string(&d->model, "") < 0 ||
+	    set_string(&d->firmware, "") < 0 ||
+	    set_string(&d->manufacturer, "") < 0 ||
+	    set_string(&d->smart_warnings, "") < 0 ||
+	    set_string(&d->status_flags, "") < 0 ||
+	    set_string(&d->drive_life_used, "") < 0)
+		goto fail;
+
+	if (drive_find_by_name(m,
+			       d->sensor_path + strlen(NVMED_SENSOR_PREFIX))) {
+		r = -EEXIST;
+		goto fail;
+	}
+
+	r = bus_drive_add(d);
+	if (r < 0)
+		goto fail;
+
+	d->next = m->drives;
+	if (m->drives)
+		m->drives->prev = d;
+	m->drives = d;
+	m->n_drives++;
+	*ret = d;
+	return 0;
+fail:
+	drive_free(d);
+	return r;
+}
+
+struct drive *drive_free(struct drive *d)
+{
+	if (!d)
+		return NULL;
+	if (d->prev || d->m->drives == d) {
+		if (d->prev)
+			d->prev->next = d->next;
+		else
+			d->m->drives = d->next;
+		if (d->next)
+			d->next->prev = d->prev;
+		d->m->n_drives--;
+	}
+	bus_drive_remove(d);
+	mctpd_cancel_setup(d);
+	d->ep = mi_close(d->ep);
+	sd_event_source_disable_unref(d->timer);
+	free(d->name);
+	free(d->sensor_path);
+	free(d->drive_path);
+	free(d->config_path);
+	free(d->board);
+	free(d->endpoint_path);
+	free(d->serial);
+	free(d->model);
+	free(d->firmware);
+	free(d->manufacturer);
+	free(d->smart_warnings);
+	free(d->status_flags);
+	free(d->drive_life_used);
+	free(d);
+	return NULL;
+}
+
+struct drive *drive_find_by_config(struct manager *m, const char *path,
+				   enum drive_origin origin)
+{
+	for (struct drive *d = m->drives; d; d = d->next)
+		if (d->origin == origin && strcmp(d->config_path, path) == 0)
+			return d;
+	return NULL;
+}
+
+struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
+				     uint8_t eid)
+{
+	for (struct drive *d = m->drives; d; d = d->next)
+		if (d->have_endpoint && d->net == net && d->eid == eid)
+			return d;
+	return NULL;
+}
+
+struct drive *drive_find_by_name(struct manager *m, const char *escaped)
+{
+	size_t n = strlen(NVMED_SENSOR_PREFIX);
+
+	for (struct drive *d = m->drives; d; d = d->next)
+		if (strcmp(d->sensor_path + n, escaped) == 0)
+			return d;
+	return NULL;
+}

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nvmed: NVMe drives over NVMe-MI/MCTP -> temperature sensors and drive
+ * inventory on D-Bus (design.md section 4).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "emconfig.h"
+#include "log.h"
+#include "mi.h"
+#include "nvmed.h"
+
+#define DEFAULT_TIMEOUT_MS  300
+#define DEFAULT_MPRT_MAX_MS 1000
+
+static void help(void)
+{
+	printf("Usage: nvmed [OPTION]...\n"
+	       "Publish NVMe drives reached over NVMe-MI/MCTP on D-Bus as %s.\n"
+	       "\n"
+	       "  -c, --config FILE         read NVME1000/NVMeMI records from "
+	       "FILE\n"
+	       "                            instead of entity-manager\n"
+	       "  -i, --poll-interval-ms N  default health poll interval "
+	       "(%d)\n"
+	       "  -t, --timeout-ms N        NVMe-MI transaction timeout "
+	       "(%d)\n"
+	       "      --mprt-max-ms N       longest More Processing Required "
+	       "wait (%d)\n"
+	       "  -v, --verbose             more logging (repeat for "
+	       "libnvme's)\n"
+	       "  -h, --help                this text\n"
+	       "      --version             print the version\n",
+	       NVMED_BUS_NAME, NVME_POLL_INTERVAL_MS, DEFAULT_TIMEOUT_MS,
+	       DEFAULT_MPRT_MAX_MS);
+}
+
+static int parse_uint(const char *arg, const char *what, unsigned min,
+		      unsigned max, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 0);
+	if (errno || !*arg || *end || v < min || v > max) {
+		fprintf(stderr, "nvmed: invalid %s '%s' (%u..%u)\n", what, arg,
+			min, max);
+		return -EINVAL;
+	}
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int on_request_name(sd_bus_message *reply, void *userdata,
+			   sd_bus_error *ret_error)
+{
+	struct manager *m = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+	if (e) {
+		log_error("Cannot own %s: %s", NVMED_BUS_NAME,
+			  e->message ? e->message : e->name);
+		(void)sd_event_exit(m->event, -EEXIST);
+		return 0;
+	}
+	log_info("Serving %s with %u drive(s)", NVMED_BUS_NAME, m->n_drives);
+	return 0;
+}
+
+/* Runs once the loop has delivered what is already known (the JSON
+ * file's records come from a deferred source of higher priority), so
+ * that the objects exist before the name does. */
+static int request_name_cb(sd_event_source *s, void *userdata)
+{
+	struct manager *m = userdata;
+	int r;
+
+	m->request_name = sd_event_source_disable_unref(m->request_name);
+	r = sd_bus_request_name_async(m->bus, NULL, NVMED_BUS_NAME, 0,
+				      on_request_name, m);
+	if (r < 0) {
+		log_error_errno(r, "Cannot request %s", NVMED_BUS_NAME);
+		(void)sd_event_exit(m->event, r);
+	}
+	return 0;
+}
+
+static void manager_done(struct manager *m)
+{
+	config_stop(m);
+	while (m->drives)
+		drive_free(m->drives);
+	m->mctpd = mctpd_free(m->mctpd);
+	m->om_sensors = sd_bus_slot_unref(m->om_sensors);
+	m->om_inventory = sd_bus_slot_unref(m->om_inventory);
+	m->request_name = sd_event_source_disable_unref(m->request_name);
+	m->mi = mi_root_free(m->mi);
+	if (m->bus) {
+		(void)sd_bus_flush(m->bus);
+		m->bus = sd_bus_flush_close_unref(m->bus);
+	}
+	m->event = sd_event_unref(m->event);
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_VERSION = 0x100, OPT_MPRT };
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "poll-interval-ms", required_argument, NULL, 'i' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ 0 },
+	};
+	struct manager m = { .poll_ms = NVME_POLL_INTERVAL_MS };
+	const char *config_path = NULL;
+	unsigned timeout_ms = DEFAULT_TIMEOUT_MS, mprt_ms = DEFAULT_MPRT_MAX_MS;
+	unsigned poll_ms = NVME_POLL_INTERVAL_MS;
+	int verbose = 0, c, r;
+	sigset_t mask;
+
+	while ((c = getopt_long(argc, argv, "c:i:t:vh", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'i':
+			if (parse_uint(optarg, "poll interval", 100, 3600000,
+				       &poll_ms) < 0)
+				return EXIT_FAILURE;
+			break;
+		case 't':
+			if (parse_uint(optarg, "timeout", 10, 60000,
+				       &timeout_ms) < 0)
+				return EXIT_FAILURE;
+			break;
+		case OPT_MPRT:
+			if (parse_uint(optarg, "MPR wait", 0, 60000, &mprt_ms) <
+			    0)
+				return EXIT_FAILURE;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		case OPT_VERSION:
+			printf("nvmed %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "nvmed: unexpected argument '%s'\n",
+			argv[optind]);
+		return EXIT_FAILURE;
+	}
+	if (verbose)
+		log_set_max_level(LOG_DEBUG);
+	m.poll_ms = poll_ms;
+	m.timeout_ms = timeout_ms;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	r = sd_event_default(&m.event);
+	if (r < 0) {
+		log_error_errno(r, "Cannot create event loop");
+		goto out;
+	}
+	r = sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
+	if (r < 0) {
+		log_error_errno(r, "Cannot handle signals");
+		goto out;
+	}
+	r = sd_bus_open_system(&m.bus);
+	if (r < 0) {
+		log_error_errno(r, "Cannot connect to the system bus");
+		goto out;
+	}
+	r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0) {
+		log_error_errno(r, "Cannot attach the bus to the loop");
+		goto out;
+	}
+	r = mi_root_new(timeout_ms, mprt_ms, verbose > 1 ? LOG_DEBUG : LOG_CRIT,
+			&m.mi);
+	if (r < 0) {
+		log_error_errno(r, "Cannot create libnvme-mi root");
+		goto out;
+	}
+	r = bus_setup(&m);
+	if (r < 0)
+		goto out;
+	r = mctpd_new(&m, &m.mctpd);
+	if (r < 0) {
+		log_error_errno(r, "Cannot follow mctpd");
+		goto out;
+	}
+	r = config_start(&m, config_path);
+	if (r < 0)
+		goto out;
+	r = sd_event_add_defer(m.event, &m.request_name, request_name_cb, &m);
+	if (r >= 0)
+		r = sd_event_source_set_priority(m.request_name,
+						 SD_EVENT_PRIORITY_IDLE);
+	if (r < 0) {
+		log_error_errno(r, "Cannot schedule the name request");
+		goto out;
+	}
+
+	r = sd_event_loop(m.event);
+	if (r < 0)
+		log_error_errno(r, "Event loop failed");
+	else
+		log_info("Exiting");
+out:
+	manager_done(&m);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

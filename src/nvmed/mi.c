@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libnvme-mi.h>
+
+#include "log.h"
+#include "mi.h"
+
+struct mi_root {
+	nvme_root_t root;
+	unsigned timeout_ms;
+	unsigned mprt_max_ms;
+};
+
+struct mi_ep {
+	nvme_mi_ep_t ep;
+	nvme_mi_ctrl_t ctrl; /* controller 0, created on first Admin use */
+};
+
+int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
+		struct mi_root **ret)
+{
+	struct mi_root *r;
+
+	assert(ret);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->root = nvme_mi_create_root(stderr, log_level);
+	if (!r->root) {
+		free(r);
+		return -ENOMEM;
+	}
+	/* libnvme 1.3 sends an Identify on every open otherwise: one more
+	 * full timeout per reconnection of a dead drive. */
+	nvme_mi_set_probe_enabled(r->root, false);
+	r->timeout_ms = timeout_ms;
+	r->mprt_max_ms = mprt_max_ms;
+	*ret = r;
+	return 0;
+}
+
+struct mi_root *mi_root_free(struct mi_root *r)
+{
+	if (!r)
+		return NULL;
+	nvme_mi_free_root(r->root);
+	free(r);
+	return NULL;
+}
+
+int mi_open(struct mi_root *r, unsigned net, uint8_t eid, struct mi_ep **ret)
+{
+	struct mi_ep *e;
+	int rc;
+
+	assert(r && ret);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	errno = 0;
+	e->ep = nvme_mi_open_mctp(r->root, net, eid);
+	if (!e->ep) {
+		rc = negative_errno();
+		free(e);
+		return rc;
+	}
+	rc = nvme_mi_ep_set_timeout(e->ep, r->timeout_ms);
+	if (rc < 0) {
+		rc = negative_errno();
+		mi_close(e);
+		return rc;
+	}
+#ifdef HAVE_NVME_MI_EP_SET_MPRT_MAX
+	nvme_mi_ep_set_mprt_max(e->ep, r->mprt_max_ms);
+#else
+	/* libnvme 1.3 declares but does not export it: a More Processing
+	 * Required wait is then bounded by the drive's MPRT only. */
+	(void)r->mprt_max_ms;
+#endif
+	*ret = e;
+	return 0;
+}
+
+struct mi_ep *mi_close(struct mi_ep *e)
+{
+	if (!e)
+		return NULL;
+	/* nvme_mi_close frees the endpoint's controllers too. */
+	nvme_mi_close(e->ep);
+	free(e);
+	return NULL;
+}
+
+/* libnvme: -1 + errno on transport errors, else the MI/NVMe status. In
+ * 1.3, a MIC (CRC) mismatch returns +1 with errno untouched; MI status 1
+ * (More Processing Required) is handled inside libnvme and never returned,
+ * so +1 always means a corrupted reply. */
+static int normalise(int rc)
+{
+	if (rc < 0)
+		return negative_errno();
+	if (rc == 1)
+		return -EBADMSG;
+	return rc;
+}
+
+static int ensure_ctrl(struct mi_ep *e)
+{
+	if (e->ctrl)
+		return 0;
+	errno = 0;
+	e->ctrl = nvme_mi_init_ctrl(e->ep, 0);
+	return e->ctrl ? 0 : negative_errno();
+}
+
+int mi_read_subsys_info(struct mi_ep *e, uint8_t *buf, size_t len)
+{
+	struct nvme_mi_read_nvm_ss_info info;
+	int rc;
+
+	assert(e && buf && len == sizeof(info));
+	errno = 0;
+	rc = normalise(nvme_mi_mi_read_mi_data_subsys(e->ep, &info));
+	if (rc == 0)
+		memcpy(buf, &info, sizeof(info));
+	return rc;
+}
+
+int mi_health_poll(struct mi_ep *e, uint8_t *buf, size_t len)
+{
+	struct nvme_mi_nvm_ss_health_status hs;
+	int rc;
+
+	assert(e && buf && len == sizeof(hs));
+	errno = 0;
+	rc = normalise(
+		nvme_mi_mi_subsystem_health_status_poll(e->ep, true, &hs));
+	if (rc == 0)
+		memcpy(buf, &hs, sizeof(hs));
+	return rc;
+}
+
+int mi_identify_ctrl(struct mi_ep *e, uint8_t *buf, size_t len)
+{
+	_cleanup_free_ struct nvme_id_ctrl *id = NULL;
+	int rc;
+
+	assert(e && buf && len == sizeof(*id));
+	rc = ensure_ctrl(e);
+	if (rc < 0)
+		return rc;
+	id = malloc(sizeof(*id));
+	if (!id)
+		return -ENOMEM;
+	errno = 0;
+	rc = normalise(nvme_mi_admin_identify_ctrl(e->ctrl, id));
+	if (rc == 0)
+		memcpy(buf, id, sizeof(*id));
+	return rc;
+}
+
+int mi_smart_log(struct mi_ep *e, uint8_t *buf, size_t len)
+{
+	struct nvme_smart_log log;
+	int rc;
+
+	assert(e && buf && len == sizeof(log));
+	rc = ensure_ctrl(e);
+	if (rc < 0)
+		return rc;
+	errno = 0;
+	rc = normalise(nvme_mi_admin_get_log_smart(e->ctrl, NVME_NSID_ALL,
+						   false, &log));
+	if (rc == 0)
+		memcpy(buf, &log, sizeof(log));
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Thin edge over libnvme-mi (MCTP transport). Every call is one NVMe-MI
+ * transaction and blocks until the reply or the endpoint timeout.
+ *
+ * Return contract, normalised here once: 0 on success, -errno when no
+ * valid reply came (-ETIMEDOUT, -EPROTO, -EBADMSG for a MIC mismatch,
+ * which libnvme 1.3 reports as +1 with errno untouched, ...), or a
+ * positive NVMe-MI / NVMe status the drive returned.
+ */
+#pragma once
+
+#include <stdint.h>
+
+struct mi_root;
+struct mi_ep;
+
+/* timeout_ms: per transaction; mprt_max_ms: cap of a More Processing
+ * Required wait. The Identify probe libnvme 1.3 sends on open is off. */
+int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
+		struct mi_root **ret);
+struct mi_root *mi_root_free(struct mi_root *root);
+
+/* Opens the endpoint (socket only, no transaction). */
+int mi_open(struct mi_root *root, unsigned net, uint8_t eid,
+	    struct mi_ep **ret);
+struct mi_ep *mi_close(struct mi_ep *ep);
+
+/* Read NVMe-MI Data Structure type 0 (32 bytes into buf). */
+int mi_read_subsys_info(struct mi_ep *ep, uint8_t *buf, size_t len);
+/* Subsystem Health Status Poll, clearing the change flags (8 bytes). */
+int mi_health_poll(struct mi_ep *ep, uint8_t *buf, size_t len);
+/* Admin Identify Controller of controller 0 (4096 bytes). */
+int mi_identify_ctrl(struct mi_ep *ep, uint8_t *buf, size_t len);
+/* Admin Get Log Page SMART / Health, NSID FFFFFFFFh (512 bytes). */
+int mi_smart_log(struct mi_ep *ep, uint8_t *buf, size_t len);

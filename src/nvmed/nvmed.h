@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvmed internals shared by main.c (wiring), config.c (records),
+ * mctpd.c (endpoints), drive.c (state machine) and bus.c (D-Bus surface).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "decode.h"
+#include "threshold.h"
+
+#define NVMED_BUS_NAME	     "xyz.openbmc_project.NVMe"
+#define NVMED_SENSORS_ROOT   "/xyz/openbmc_project/sensors"
+#define NVMED_SENSOR_PREFIX  "/xyz/openbmc_project/sensors/temperature/"
+#define NVMED_INVENTORY_ROOT "/xyz/openbmc_project/inventory"
+#define NVMED_DRIVE_PREFIX   "/xyz/openbmc_project/inventory/drive/"
+
+/* Failures before a drive is declared non-functional and backed off. */
+#define NVMED_ERROR_THRESHOLD 5
+/* Longest back-off between attempts at a failing drive. */
+#define NVMED_BACKOFF_MAX_MS 30000
+/* SMART / Health log every this many health polls. */
+#define NVMED_SMART_EVERY 10
+
+struct emc_source;
+struct mctpd;
+struct mi_root;
+struct mi_ep;
+
+struct manager {
+	sd_event *event;
+	sd_bus *bus;
+	struct mi_root *mi;
+	struct emc_source *config;
+	struct mctpd *mctpd;
+	struct drive *drives;
+	unsigned n_drives;
+	/* MCTPI2CTarget/MCTPI3CTarget records: endpoint names */
+	struct target *targets;
+	uint64_t poll_ms;
+	unsigned timeout_ms;
+	sd_bus_slot *om_sensors;
+	sd_bus_slot *om_inventory;
+	sd_event_source *request_name;
+};
+
+/* Where a drive comes from (design.md section 4). */
+enum drive_origin {
+	DRIVE_FROM_RECORD, /* NVME1000 Protocol mi_i2c: we set it up */
+	DRIVE_FROM_ENDPOINT, /* mctpd endpoint configured_by a record */
+	DRIVE_FROM_JSON, /* NVMeMI record: static network + EID */
+};
+
+enum drive_step {
+	STEP_IDLE, /* no endpoint */
+	STEP_SUBSYS_INFO,
+	STEP_IDENTIFY,
+	STEP_HEALTH,
+	STEP_SMART,
+};
+
+enum drive_fault {
+	FAULT_CAPACITY,
+	FAULT_TEMPERATURE,
+	FAULT_DEGRADES,
+	FAULT_MEDIA,
+	FAULT_BACKUP,
+	_FAULT_MAX,
+};
+
+#define BUS_SLOTS 16
+
+struct drive {
+	struct manager *m;
+	struct drive *next, *prev;
+	enum drive_origin origin;
+
+	char *name; /* PrettyName: the record's Name */
+	char *sensor_path; /* .../sensors/temperature/<escaped Name> */
+	char *drive_path; /* .../inventory/drive/<escaped Name> */
+	char *config_path; /* record path (or the endpoint's configured_by) */
+	char *board; /* parent of the record; NULL if none */
+	char *endpoint_path; /* DRIVE_FROM_ENDPOINT: mctpd object */
+	uint64_t poll_ms;
+
+	/* DRIVE_FROM_RECORD: SetupEndpoint on this I2C bus/address */
+	unsigned i2c_bus;
+	uint8_t i2c_addr;
+	sd_bus_slot *setup_call;
+	sd_event_source *setup_timer;
+	unsigned setup_failures;
+
+	/* MCTP endpoint, once known */
+	bool have_endpoint;
+	uint32_t net;
+	uint8_t eid;
+
+	/* NVMe-MI session */
+	struct mi_ep *ep;
+	enum drive_step step;
+	unsigned polls;
+	unsigned failures;
+	uint8_t mi_major, mi_minor;
+	uint64_t next_poll_usec;
+	sd_event_source *timer;
+
+	/* thresholds: from the record, else from WCTEMP/CCTEMP */
+	bool config_thresholds;
+	struct threshold_set th;
+
+	/* published state; D-Bus 'b' properties are ints */
+	double value;
+	int available;
+	int sensor_functional;
+	int drive_functional;
+	int present;
+	char *serial;
+	char *model;
+	char *firmware;
+	char *manufacturer;
+	uint64_t capacity;
+	uint8_t life_left;
+	char *smart_warnings;
+	char *status_flags;
+	char *drive_life_used;
+	int faults[_FAULT_MAX];
+
+	sd_bus_slot *slots[BUS_SLOTS];
+	unsigned n_slots;
+	bool on_bus;
+};
+
+/* drive.c */
+int drive_new(struct manager *m, enum drive_origin origin, const char *name,
+	      const char *config_path, const char *board, uint64_t poll_ms,
+	      const struct threshold_set *thresholds, struct drive **ret);
+struct drive *drive_free(struct drive *d);
+/* Start talking NVMe-MI to (net, eid); restarts if it was another one. */
+int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid);
+/* The endpoint went away: stop, publish "unknown". */
+void drive_clear_endpoint(struct drive *d);
+struct drive *drive_find_by_config(struct manager *m, const char *path,
+				   enum drive_origin origin);
+struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
+				     uint8_t eid);
+struct drive *drive_find_by_name(struct manager *m, const char *escaped);
+
+/* bus.c */
+int bus_setup(struct manager *m);
+int bus_drive_add(struct drive *d);
+void bus_drive_remove(struct drive *d);
+/* Emit PropertiesChanged for the NULL-terminated property list. */
+void bus_emit(struct drive *d, bool sensor, const char *iface, ...);
+void bus_threshold_asserted(struct drive *d, enum threshold_kind k,
+			    bool asserted, double value);
+
+/* mctpd.c */
+int mctpd_new(struct manager *m, struct mctpd **ret);
+struct mctpd *mctpd_free(struct mctpd *c);
+/* Ask mctpd (asynchronously, retried with back-off) to set up the drive's
+ * endpoint on its I2C bus/address. */
+int mctpd_setup_endpoint(struct drive *d);
+void mctpd_cancel_setup(struct drive *d);
+/* Re-derive endpoint drives (names changed, records came or went). */
+void mctpd_reconcile(struct manager *m);
+/* Pure: MCTP interface of an I2C bus, looked up below sysfs_root
+ * ("/sys" in production), else "mctpi2c<bus>". */
+int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret);
+
+/* config.c */
+int config_start(struct manager *m, const char *json_path);
+void config_stop(struct manager *m);
+/* Name and board of an MCTP target record at path; -ENOENT if unknown. */
+int config_target_lookup(struct manager *m, const char *path,
+			 const char **ret_name, const char **ret_board);
+/* True if an NVME1000 record at path is handled here (it owns its
+ * endpoint; an mctpd endpoint configured_by it is not a second drive). */
+bool config_is_nvme_record(struct manager *m, const char *path);

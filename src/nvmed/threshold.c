@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "threshold.h"
+
+void threshold_set_init(struct threshold_set *s)
+{
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		s->t[k].value = NAN;
+		s->t[k].hysteresis = 0;
+		s->t[k].alarm = false;
+	}
+}
+
+int threshold_kind_from_config(const char *direction, unsigned severity,
+			       enum threshold_kind *ret)
+{
+	bool high;
+
+	if (!direction)
+		return -EINVAL;
+	if (strcmp(direction, "greater than") == 0)
+		high = true;
+	else if (strcmp(direction, "less than") == 0)
+		high = false;
+	else
+		return -EINVAL;
+
+	switch (severity) {
+	case 0:
+		*ret = high ? THRESHOLD_WARNING_HIGH : THRESHOLD_WARNING_LOW;
+		return 0;
+	case 1:
+		*ret = high ? THRESHOLD_CRITICAL_HIGH : THRESHOLD_CRITICAL_LOW;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static bool is_high(enum threshold_kind k)
+{
+	return k == THRESHOLD_WARNING_HIGH || k == THRESHOLD_CRITICAL_HIGH;
+}
+
+unsigned threshold_update(struct threshold_set *s, double value)
+{
+	unsigned changed = 0;
+
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		struct threshold *t = &s->t[k];
+		bool alarm = t->alarm;
+
+		if (isnan(value) || isnan(t->value))
+			alarm = false;
+		else if (is_high(k))
+			alarm = t->alarm ? value >= t->value - t->hysteresis :
+					   value >= t->value;
+		else
+			alarm = t->alarm ? value <= t->value + t->hysteresis :
+					   value <= t->value;
+
+		if (alarm != t->alarm) {
+			t->alarm = alarm;
+			changed |= 1u << k;
+		}
+	}
+	return changed;
+}
+
+const char *threshold_interface(enum threshold_kind k)
+{
+	assert(k >= 0 && k < _THRESHOLD_MAX);
+	return (k == THRESHOLD_WARNING_HIGH || k == THRESHOLD_WARNING_LOW) ?
+		       "xyz.openbmc_project.Sensor.Threshold.Warning" :
+		       "xyz.openbmc_project.Sensor.Threshold.Critical";
+}
+
+const char *threshold_value_property(enum threshold_kind k)
+{
+	static const char *const names[_THRESHOLD_MAX] = {
+		[THRESHOLD_WARNING_HIGH] = "WarningHigh",
+		[THRESHOLD_WARNING_LOW] = "WarningLow",
+		[THRESHOLD_CRITICAL_HIGH] = "CriticalHigh",
+		[THRESHOLD_CRITICAL_LOW] = "CriticalLow",
+	};
+
+	assert(k >= 0 && k < _THRESHOLD_MAX);
+	return names[k];
+}
+
+const char *threshold_alarm_property(enum threshold_kind k)
+{
+	static const char *const names[_THRESHOLD_MAX] = {
+		[THRESHOLD_WARNING_HIGH] = "WarningAlarmHigh",
+		[THRESHOLD_WARNING_LOW] = "WarningAlarmLow",
+		[THRESHOLD_CRITICAL_HIGH] = "CriticalAlarmHigh",
+		[THRESHOLD_CRITICAL_LOW] = "CriticalAlarmLow",
+	};
+
+	assert(k >= 0 && k < _THRESHOLD_MAX);
+	return names[k];
+}

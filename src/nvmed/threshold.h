@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pure threshold evaluation with hysteresis, phosphor-dbus-interfaces'
+ * Sensor.Threshold.Warning / .Critical model.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+enum threshold_kind {
+	THRESHOLD_WARNING_HIGH,
+	THRESHOLD_WARNING_LOW,
+	THRESHOLD_CRITICAL_HIGH,
+	THRESHOLD_CRITICAL_LOW,
+	_THRESHOLD_MAX,
+};
+
+struct threshold {
+	double value; /* NaN: not set */
+	double hysteresis; /* >= 0 */
+	bool alarm;
+};
+
+struct threshold_set {
+	struct threshold t[_THRESHOLD_MAX];
+};
+
+/* Default hysteresis (degrees C) when a record gives none. */
+#define THRESHOLD_DEFAULT_HYSTERESIS 1.0
+
+/* All values NaN, no alarms. */
+void threshold_set_init(struct threshold_set *s);
+
+/*
+ * Map an entity-manager threshold (Direction "greater than"/"less than",
+ * Severity 0 warning, 1 critical) to a kind. -EINVAL for an unknown
+ * direction, -EOPNOTSUPP for severities above 1 (PerformanceLoss,
+ * SoftShutdown, HardShutdown: no interface for them here).
+ */
+int threshold_kind_from_config(const char *direction, unsigned severity,
+			       enum threshold_kind *ret);
+
+/*
+ * Evaluate value against every set threshold. High alarms assert at
+ * value >= high and clear below high - hysteresis; low alarms assert at
+ * value <= low and clear above low + hysteresis. A NaN value (no reading)
+ * clears every alarm. Returns the bit mask (1 << kind) of alarms that
+ * changed.
+ */
+unsigned threshold_update(struct threshold_set *s, double value);
+
+/* D-Bus names: interface, value property, alarm property of a kind. */
+const char *threshold_interface(enum threshold_kind k);
+const char *threshold_value_property(enum threshold_kind k);
+const char *threshold_alarm_property(enum threshold_kind k);
