@@ -68,7 +68,6 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 	struct nvmed_health h = { 0 };
 	double t = NAN;
 
-	(void)mi_minor; /* no minor revision changed these bits */
 	if (!buf || len != NVMED_HEALTH_LEN)
 		return -EBADMSG;
 
@@ -77,7 +76,8 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 	h.used = buf[3];
 	h.ccs = le16(buf + 4);
 
-	if (mi_major >= 2) {
+	/* Revisions after 1.2 use the [MI2] layout. */
+	if (mi_major > 1 || (mi_major == 1 && mi_minor > 2)) {
 		h.ready = !(h.nss & NSS2_NOT_READY) &&
 			  (h.nss & NSS2_DRIVE_READY);
 		h.functional = h.ready;

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests of src/nvmed/threshold.c. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "threshold.h"
+
+#define BIT(k) (1u << (k))
+
+static void test_kind_from_config(void **state)
+{
+	enum threshold_kind k;
+
+	assert_int_equal(threshold_kind_from_config("greater than", 0, &k), 0);
+	assert_int_equal(k, THRESHOLD_WARNING_HIGH);
+	assert_int_equal(threshold_kind_from_config("greater than", 1, &k), 0);
+	assert_int_equal(k, THRESHOLD_CRITICAL_HIGH);
+	assert_int_equal(threshold_kind_from_config("less than", 0, &k), 0);
+	assert_int_equal(k, THRESHOLD_WARNING_LOW);
+	assert_int_equal(threshold_kind_from_config("less than", 1, &k), 0);
+	assert_int_equal(k, THRESHOLD_CRITICAL_LOW);
+	assert_int_equal(threshold_kind_from_config("greater than", 2, &k),
+			 -EOPNOTSUPP);
+	assert_int_equal(threshold_kind_from_config("above", 0, &k), -EINVAL);
+	assert_int_equal(threshold_kind_from_config(NULL, 0, &k), -EINVAL);
+}
+
+static void test_high_hysteresis(void **state)
+{
+	struct threshold_set s;
+
+	threshold_set_init(&s);
+	s.t[THRESHOLD_WARNING_HIGH].value = 70;
+	s.t[THRESHOLD_WARNING_HIGH].hysteresis = 2;
+	s.t[THRESHOLD_CRITICAL_HIGH].value = 80;
+	s.t[THRESHOLD_CRITICAL_HIGH].hysteresis = 2;
+
+	assert_int_equal(threshold_update(&s, 35), 0);
+	assert_int_equal(threshold_update(&s, 69.9), 0);
+	assert_int_equal(threshold_update(&s, 70), BIT(THRESHOLD_WARNING_HIGH));
+	assert_true(s.t[THRESHOLD_WARNING_HIGH].alarm);
+	/* inside the hysteresis band: stays asserted */
+	assert_int_equal(threshold_update(&s, 68.5), 0);
+	assert_int_equal(threshold_update(&s, 68), 0);
+	assert_int_equal(threshold_update(&s, 90),
+			 BIT(THRESHOLD_CRITICAL_HIGH));
+	assert_int_equal(threshold_update(&s, 67.9),
+			 BIT(THRESHOLD_WARNING_HIGH) |
+				 BIT(THRESHOLD_CRITICAL_HIGH));
+	assert_false(s.t[THRESHOLD_WARNING_HIGH].alarm);
+	assert_false(s.t[THRESHOLD_CRITICAL_HIGH].alarm);
+}
+
+static void test_low(void **state)
+{
+	struct threshold_set s;
+
+	threshold_set_init(&s);
+	s.t[THRESHOLD_WARNING_LOW].value = 5;
+	s.t[THRESHOLD_WARNING_LOW].hysteresis = 1;
+
+	assert_int_equal(threshold_update(&s, 6), 0);
+	assert_int_equal(threshold_update(&s, 5), BIT(THRESHOLD_WARNING_LOW));
+	assert_int_equal(threshold_update(&s, 6), 0);
+	assert_int_equal(threshold_update(&s, 6.5), BIT(THRESHOLD_WARNING_LOW));
+}
+
+static void test_nan(void **state)
+{
+	struct threshold_set s;
+
+	threshold_set_init(&s);
+	/* no thresholds set: nothing ever asserts */
+	assert_int_equal(threshold_update(&s, 1000), 0);
+	assert_int_equal(threshold_update(&s, -1000), 0);
+
+	s.t[THRESHOLD_CRITICAL_HIGH].value = 80;
+	assert_int_equal(threshold_update(&s, 85),
+			 BIT(THRESHOLD_CRITICAL_HIGH));
+	/* no reading: the alarm is not kept on a stale value */
+	assert_int_equal(threshold_update(&s, NAN),
+			 BIT(THRESHOLD_CRITICAL_HIGH));
+	assert_false(s.t[THRESHOLD_CRITICAL_HIGH].alarm);
+	assert_int_equal(threshold_update(&s, NAN), 0);
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(threshold_interface(THRESHOLD_WARNING_LOW),
+			    "xyz.openbmc_project.Sensor.Threshold.Warning");
+	assert_string_equal(threshold_interface(THRESHOLD_CRITICAL_HIGH),
+			    "xyz.openbmc_project.Sensor.Threshold.Critical");
+	assert_string_equal(threshold_value_property(THRESHOLD_CRITICAL_LOW),
+			    "CriticalLow");
+	assert_string_equal(threshold_alarm_property(THRESHOLD_WARNING_HIGH),
+			    "WarningAlarmHigh");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kind_from_config),
+		cmocka_unit_test(test_high_hysteresis),
+		cmocka_unit_test(test_low),
+		cmocka_unit_test(test_nan),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
