@@ -238,6 +238,26 @@ static void test_edge_events(void **state)
 	gpio_line_release(l);
 }
 
+/* Scripts may also replace the file: "echo 1 > tmp && mv tmp cable". */
+static void test_file_replaced(void **state)
+{
+	struct gpio_line *l = NULL;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable9", "0\n");
+	assert_int_equal(gpio_line_request("cable9", CONSUMER, &l), 0);
+	put("gpiochip0", ".new", "1\n");
+	xsystemf("mv '%s/gpiochip0/.new' '%s/gpiochip0/cable9'", root, root);
+	assert_true(drain_until_event(l) >= 1);
+	assert_int_equal(gpio_line_get_value(l), 1);
+
+	/* And it is still watched after the replacement. */
+	put("gpiochip0", "cable9", "0\n");
+	assert_true(drain_until_event(l) >= 1);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
 static void test_busy(void **state)
 {
 	struct gpio_line *l = NULL, *l2 = NULL;
@@ -343,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup(test_missing_then_appears, setup),
 		cmocka_unit_test_setup(test_value_follows_file, setup),
 		cmocka_unit_test_setup(test_edge_events, setup),
+		cmocka_unit_test_setup(test_file_replaced, setup),
 		cmocka_unit_test_setup(test_busy, setup),
 		cmocka_unit_test_setup(test_no_events_fallback, setup),
 		cmocka_unit_test_setup(test_chip_vanishes_and_returns, setup),
