@@ -1,0 +1,381 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* emc_validate: every key kind, every encoding, every kind of mistake. */
+#include <errno.h>
+#include <math.h>
+
+#include "emc-test.h"
+
+static const char *const polarities[] = { "active_low", "active_high", NULL };
+static const char *const directions[] = { "greater than", "less than", NULL };
+
+static const struct emc_key threshold_keys[] = {
+	{ .name = "Direction", .kind = EMC_ENUM, .values = directions },
+	{ .name = "Severity", .kind = EMC_UINT, .required = true, .max = 1 },
+	{ .name = "Value", .kind = EMC_NUMBER, .required = true },
+	{ .name = NULL },
+};
+static const struct emc_schema threshold_schema = { "Thresholds",
+						    threshold_keys };
+
+static const struct emc_key nvme_keys[] = {
+	{ .name = "Name", .kind = EMC_STRING, .required = true },
+	{ .name = "Bus", .kind = EMC_UINT, .required = true, .max = 255 },
+	{ .name = "Address", .kind = EMC_UINT, .min = 0, .max = 127 },
+	{ .name = "PollIntervalMs",
+	  .kind = EMC_NUMBER,
+	  .min = 10,
+	  .max = 3600000 },
+	{ .name = "Enabled", .kind = EMC_BOOL },
+	{ .name = "Label", .kind = EMC_STRING, .max_len = 16 },
+	{ .name = "Thresholds",
+	  .kind = EMC_CHILDREN,
+	  .children = &threshold_schema },
+	{ .name = NULL },
+};
+static const struct emc_schema nvme = { "NVME1000", nvme_keys };
+
+static const struct emc_key cable_keys[] = {
+	{ .name = "Name", .kind = EMC_STRING, .required = true },
+	{ .name = "GpioLine", .kind = EMC_STRING, .required = true },
+	{ .name = "Polarity",
+	  .kind = EMC_ENUM,
+	  .required = true,
+	  .values = polarities },
+	{ .name = "Length", .kind = EMC_NUMBER },
+	{ .name = NULL },
+};
+static const struct emc_schema cable = { "GPIOCableSensing", cable_keys };
+
+static struct emc_record *good_nvme(void)
+{
+	struct emc_record *r = mkrec("nvme0", "NVME1000");
+	struct emc_record *t;
+
+	set_s(r, "Bus", "50");
+	set_s(r, "Address", "0x6a");
+	set_s(r, "Unknown", "keys not in the schema are ignored");
+	t = add_child(r, "Thresholds", 0);
+	set_s(t, "Direction", "greater than");
+	set_u(t, "Severity", 1);
+	set_u(t, "Value", 115);
+	t = add_child(r, "Thresholds", 1);
+	set_s(t, "Direction", "less than");
+	set_u(t, "Severity", 0);
+	set_d(t, "Value", 5.5);
+	emc_record_seal(r);
+	return r;
+}
+
+static struct emc_record *good_cable(void)
+{
+	struct emc_record *r = mkrec("cable0", "GPIOCableSensing");
+
+	set_s(r, "GpioLine", "CABLE0_PRSNT_N");
+	set_s(r, "Polarity", "active_low");
+	return r;
+}
+
+/* Validate and compare the message exactly (expected NULL: valid). */
+static void expect(const struct emc_schema *schema, struct emc_record *r,
+		   const char *expected)
+{
+	char *msg = NULL;
+	int q = emc_validate(schema, r, &msg);
+
+	if (!expected) {
+		if (q != 0)
+			fail_msg("unexpected error: %s", msg ? msg : "(none)");
+		assert_null(msg);
+	} else {
+		assert_int_equal(q, -EINVAL);
+		assert_non_null(msg);
+		assert_string_equal(msg, expected);
+		/* Without ret_error: same verdict. */
+		assert_int_equal(emc_validate(schema, r, NULL), -EINVAL);
+	}
+	free(msg);
+	emc_record_unref(r);
+}
+
+static void test_good(void **state)
+{
+	expect(&nvme, good_nvme(), NULL);
+	expect(&cable, good_cable(), NULL);
+}
+
+static void test_uint_encodings_accepted(void **state)
+{
+	struct emc_value values[] = {
+		{ .type = EMC_VALUE_UINT, .u = 50 }, /* y, q, u, t */
+		{ .type = EMC_VALUE_INT, .i = 50 }, /* n, i, x */
+		{ .type = EMC_VALUE_DOUBLE, .d = 50 }, /* d */
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		struct emc_record *r = good_nvme();
+
+		set_value(r, "Bus", values[i]);
+		expect(&nvme, r, NULL);
+	}
+	for (uint64_t u = 0; u <= 255; u += 85) {
+		struct emc_record *r = good_nvme();
+
+		set_u(r, "Bus", u);
+		expect(&nvme, r, NULL);
+	}
+}
+
+static void test_uint_rejected(void **state)
+{
+	struct emc_record *r;
+
+	r = good_nvme();
+	set_s(r, "Bus", "$bus");
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got string '$bus'");
+	r = good_nvme();
+	set_d(r, "Bus", 1.5);
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got number 1.5");
+	r = good_nvme();
+	set_i(r, "Bus", -1);
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got number -1");
+	r = good_nvme();
+	set_b(r, "Bus", true);
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got bool true");
+	r = good_nvme();
+	set_u(r, "Bus", 256);
+	expect(&nvme, r, "key 'Bus': value 256 out of range [0, 255]");
+	r = good_nvme();
+	set_s(r, "Address", "0x80");
+	expect(&nvme, r, "key 'Address': value 128 out of range [0, 127]");
+	r = good_nvme();
+	set_value(r, "Bus", (struct emc_value){ .type = EMC_VALUE_ARRAY });
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got array of 0 values");
+}
+
+static void test_number(void **state)
+{
+	struct emc_record *r;
+
+	r = good_nvme();
+	set_s(r, "PollIntervalMs", "250");
+	expect(&nvme, r, NULL);
+	r = good_nvme();
+	set_d(r, "PollIntervalMs", 10.5);
+	expect(&nvme, r, NULL);
+	r = good_nvme();
+	set_u(r, "PollIntervalMs", 5);
+	expect(&nvme, r,
+	       "key 'PollIntervalMs': value 5 out of range [10, 3600000]");
+	r = good_nvme();
+	set_d(r, "PollIntervalMs", NAN);
+	expect(&nvme, r,
+	       "key 'PollIntervalMs': expected a number, got number nan");
+	r = good_nvme();
+	set_s(r, "PollIntervalMs", "fast");
+	expect(&nvme, r,
+	       "key 'PollIntervalMs': expected a number, got string 'fast'");
+	/* No limits when min and max are both 0. */
+	r = good_cable();
+	set_d(r, "Length", -1e300);
+	expect(&cable, r, NULL);
+}
+
+static void test_missing_required(void **state)
+{
+	struct emc_record *r = mkrec(NULL, "NVME1000");
+
+	expect(&nvme, r, "key 'Name': missing");
+	r = mkrec("n", "NVME1000");
+	expect(&nvme, r, "key 'Bus': missing");
+	r = mkrec("c", "GPIOCableSensing");
+	set_s(r, "GpioLine", "L");
+	expect(&cable, r, "key 'Polarity': missing");
+	/* Optional keys may be absent. */
+	r = mkrec("n", "NVME1000");
+	set_u(r, "Bus", 1);
+	expect(&nvme, r, NULL);
+}
+
+static void test_wrong_types(void **state)
+{
+	struct emc_record *r;
+
+	r = good_cable();
+	set_u(r, "Name", 5);
+	expect(&cable, r, "key 'Name': expected a string, got number 5");
+	r = good_cable();
+	set_s(r, "Name", "");
+	expect(&cable, r, "key 'Name': empty string");
+	r = good_nvme();
+	set_s(r, "Enabled", "yes");
+	expect(&nvme, r, "key 'Enabled': expected a bool, got string 'yes'");
+	r = good_nvme();
+	set_b(r, "Enabled", false);
+	expect(&nvme, r, NULL);
+	r = good_nvme();
+	set_s(r, "Name", "line\nbreak");
+	expect(&nvme, r, NULL);
+	r = good_nvme();
+	set_i(r, "Label", -3);
+	expect(&nvme, r, "key 'Label': expected a string, got number -3");
+}
+
+static void test_enum(void **state)
+{
+	char long_value[1001];
+	struct emc_record *r;
+	char *msg = NULL;
+
+	r = good_cable();
+	set_s(r, "Polarity", "up");
+	expect(&cable, r,
+	       "key 'Polarity': unknown value 'up' (expected one of: active_low, active_high)");
+	r = good_cable();
+	set_s(r, "Polarity", "Active_Low"); /* case matters */
+	expect(&cable, r,
+	       "key 'Polarity': unknown value 'Active_Low' (expected one of: active_low, active_high)");
+	r = good_cable();
+	set_u(r, "Polarity", 1);
+	expect(&cable, r,
+	       "key 'Polarity': expected one of: active_low, active_high, got number 1");
+	r = good_cable();
+	set_s(r, "Polarity", "active_high");
+	expect(&cable, r, NULL);
+
+	/* A long unknown value is cut in the message. */
+	memset(long_value, 'x', 1000);
+	long_value[1000] = '\0';
+	r = good_cable();
+	set_s(r, "Polarity", long_value);
+	assert_int_equal(emc_validate(&cable, r, &msg), -EINVAL);
+	assert_true(strlen(msg) < 200);
+	assert_non_null(strstr(msg, "xxx...' (expected one of:"));
+	free(msg);
+	emc_record_unref(r);
+}
+
+static void test_string_too_long(void **state)
+{
+	char *line = malloc(10001);
+	struct emc_record *r;
+	char *msg = NULL;
+
+	assert_non_null(line);
+	memset(line, 'A', 10000);
+	line[10000] = '\0';
+	r = good_cable();
+	set_s(r, "GpioLine", line);
+	assert_int_equal(emc_validate(&cable, r, &msg), -EINVAL);
+	assert_string_equal(
+		msg,
+		"key 'GpioLine': string of 10000 bytes is too long (at most 4096)");
+	free(msg);
+	emc_record_unref(r);
+
+	line[4096] = '\0'; /* the default limit itself is fine */
+	r = good_cable();
+	set_s(r, "GpioLine", line);
+	expect(&cable, r, NULL);
+	free(line);
+
+	r = good_nvme();
+	set_s(r, "Label", "0123456789abcdefg");
+	expect(&nvme, r,
+	       "key 'Label': string of 17 bytes is too long (at most 16)");
+	r = good_nvme();
+	set_s(r, "Label", "0123456789abcdef");
+	expect(&nvme, r, NULL);
+}
+
+static void test_children(void **state)
+{
+	struct emc_record *r;
+
+	/* Severity missing in the second threshold. */
+	r = mkrec("n", "NVME1000");
+	set_u(r, "Bus", 1);
+	set_u(add_child(r, "Thresholds", 0), "Severity", 0);
+	set_u(emc_record_child(r, "Thresholds", 0), "Value", 1);
+	set_u(add_child(r, "Thresholds", 1), "Value", 2);
+	emc_record_seal(r);
+	expect(&nvme, r, "key 'Thresholds[1]': key 'Severity': missing");
+
+	r = good_nvme();
+	set_s(emc_record_child(r, "Thresholds", 0), "Direction", "sideways");
+	expect(&nvme, r,
+	       "key 'Thresholds[0]': key 'Direction': unknown value 'sideways' (expected one of: greater than, less than)");
+	r = good_nvme();
+	set_u(emc_record_child(r, "Thresholds", 1), "Severity", 2);
+	expect(&nvme, r,
+	       "key 'Thresholds[1]': key 'Severity': value 2 out of range [0, 1]");
+
+	/* A scalar where a list is expected, and the other way round. */
+	r = mkrec("n", "NVME1000");
+	set_u(r, "Bus", 1);
+	set_u(r, "Thresholds", 5);
+	expect(&nvme, r,
+	       "key 'Thresholds': expected a list of objects, got number 5");
+	r = mkrec("n", "NVME1000");
+	add_child(r, "Bus", 0);
+	expect(&nvme, r,
+	       "key 'Bus': expected an unsigned integer, got a list of 1 object");
+	/* An empty JSON array is an empty list. */
+	r = mkrec("n", "NVME1000");
+	set_u(r, "Bus", 1);
+	set_value(r, "Thresholds",
+		  (struct emc_value){ .type = EMC_VALUE_ARRAY });
+	expect(&nvme, r, NULL);
+}
+
+static void test_bad_keys_and_record_errors(void **state)
+{
+	struct emc_record *r;
+
+	r = mkrec("n", "NVME1000");
+	assert_int_equal(
+		emc_record_add_bad_key(r, "Bus", "null is not a value"), 0);
+	expect(&nvme, r, "key 'Bus': null is not a value");
+	/* A bad key the schema does not know is ignored. */
+	r = good_nvme();
+	assert_int_equal(emc_record_add_bad_key(r, "Other", "whatever"), 0);
+	expect(&nvme, r, NULL);
+	/* Errors found while parsing come first. */
+	r = good_nvme();
+	assert_int_equal(
+		emc_record_set_error(r, "not an object (got %s)", "number"), 0);
+	assert_int_equal(emc_record_set_error(r, "second"), 0);
+	expect(&nvme, r, "not an object (got number)");
+}
+
+static void test_control_bytes_in_messages(void **state)
+{
+	struct emc_record *r = good_cable();
+
+	set_s(r, "Polarity", "a\nb\tc");
+	expect(&cable, r,
+	       "key 'Polarity': unknown value 'a?b?c' (expected one of: active_low, active_high)");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_uint_encodings_accepted),
+		cmocka_unit_test(test_uint_rejected),
+		cmocka_unit_test(test_number),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_enum),
+		cmocka_unit_test(test_string_too_long),
+		cmocka_unit_test(test_children),
+		cmocka_unit_test(test_bad_keys_and_record_errors),
+		cmocka_unit_test(test_control_bytes_in_messages),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
