@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 
 #include <systemd/sd-bus.h>
@@ -93,6 +94,20 @@ static int on_ready(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+/* Every followed line holds a file descriptor (two with libgpiod 1.6):
+ * 1,000 cables need more than the usual soft limit of 1,024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_debug_errno(negative_errno(),
+				"Cannot raise the file descriptor limit");
+}
+
 static int run(const char *config, uint64_t poll_ms)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -112,6 +127,7 @@ static int run(const char *config, uint64_t poll_ms)
 		return log_error_errno(negative_errno(),
 				       "Cannot block signals");
 
+	raise_fd_limit();
 	r = sd_event_default(&event);
 	if (r < 0)
 		return log_error_errno(r, "Cannot create the event loop");

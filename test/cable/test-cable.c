@@ -1,0 +1,798 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integration tests of cable-presenced: the unmodified daemon on a private
+ * bus, its GPIO lines simulated by libgpiod-sim.so (LD_PRELOAD, files
+ * under $GPIO_SIM_DIR), its records from em-standin or from --config.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <systemd/sd-bus.h>
+
+#include "macros.h"
+#include "testbed.h"
+
+#define SVC	      "xyz.openbmc_project.GPIOCableSensing"
+#define EM_SVC	      "xyz.openbmc_project.EntityManager"
+#define OM	      "/xyz/openbmc_project/inventory"
+#define ITEM	      OM "/item/"
+#define BOARD_A	      OM "/system/board/Cable_Board_A"
+#define BOARD_B	      OM "/system/board/Cable_Board_B"
+#define I_ITEM	      "xyz.openbmc_project.Inventory.Item"
+#define I_CABLE	      "xyz.openbmc_project.Inventory.Item.Cable"
+#define I_STATUS      "xyz.openbmc_project.State.Decorator.OperationalStatus"
+#define I_ASSOC	      "xyz.openbmc_project.Association.Definitions"
+#define I_CONF	      "xyz.openbmc_project.Configuration.GPIOCableSensing"
+#define EM_TEST_PATH  "/xyz/openbmc_project/test/em"
+#define EM_TEST_IFACE "xyz.openbmc_project.Test.EntityManager"
+#define T	      10000 /* generous deadline of every wait */
+#define HOUR	      "3600000"
+
+enum mode { MODE_EM, MODE_JSON };
+
+struct ctx {
+	struct testbed *tb;
+	char gpio[512];
+	pid_t daemon, em;
+};
+
+static struct ctx *ctx_new(void)
+{
+	struct ctx *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	c->tb = tb_new();
+	snprintf(c->gpio, sizeof(c->gpio), "%s/gpio", tb_dir(c->tb));
+	assert_int_equal(mkdir(c->gpio, 0755), 0);
+	return c;
+}
+
+static int teardown(void **state)
+{
+	struct ctx *c = *state;
+
+	if (c) {
+		tb_free(c->tb);
+		free(c);
+	}
+	return 0;
+}
+
+static int setup(void **state)
+{
+	*state = ctx_new();
+	return 0;
+}
+
+/* Set a line's level the way a script would: atomically (rename). */
+static void line_set(struct ctx *c, const char *chip, const char *line,
+		     int level)
+{
+	char tmp[700], path[700];
+
+	snprintf(tmp, sizeof(tmp), "%s/%s/.tmp-%s", c->gpio, chip, line);
+	snprintf(path, sizeof(path), "%s/%s/%s", c->gpio, chip, line);
+	tb_write_file(tmp, level ? "1\n" : "0\n");
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void chip_file(struct ctx *c, const char *chip, const char *name,
+		      bool present)
+{
+	char path[700];
+
+	snprintf(path, sizeof(path), "%s/%s/%s", c->gpio, chip, name);
+	if (present)
+		tb_write_file(path, NULL);
+	else
+		assert_int_equal(unlink(path), 0);
+}
+
+/* Write a file into the test directory; returns its path (malloc'ed). */
+static char *write_tb_file(struct ctx *c, const char *name, const char *text)
+{
+	char *path;
+
+	assert_true(asprintf(&path, "%s/%s", tb_dir(c->tb), name) > 0);
+	tb_write_file(path, text);
+	return path;
+}
+
+static void start_em(struct ctx *c, const char *file)
+{
+	const char *argv[] = { tb_prog("em-standin"), file, NULL };
+
+	c->em = tb_spawn(c->tb, "em-standin", argv, NULL);
+	assert_int_equal(tb_wait_name(c->tb, EM_SVC, T), 0);
+}
+
+static void start_daemon(struct ctx *c, const char *config, const char *poll_ms)
+{
+	char preload[600], simdir[600];
+	const char *env[] = { preload, simdir, NULL };
+	const char *argv[] = { tb_prog("cable-presenced"),
+			       "-v",
+			       "--poll-interval-ms",
+			       poll_ms,
+			       config ? "--config" : NULL,
+			       config,
+			       NULL };
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s",
+		 tb_prog("gpio-sim-preload"));
+	snprintf(simdir, sizeof(simdir), "GPIO_SIM_DIR=%s", c->gpio);
+	c->daemon = tb_spawn(c->tb, "cable-presenced", argv, env);
+	assert_int_equal(tb_wait_name(c->tb, SVC, T), 0);
+}
+
+static void wait_present(struct ctx *c, const char *name, bool v)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), ITEM "%s", name);
+	assert_int_equal(tb_wait_object(c->tb, SVC, path, I_ITEM, T), 0);
+	assert_int_equal(
+		tb_wait_bool(c->tb, SVC, path, I_ITEM, "Present", v, T), 0);
+}
+
+static void wait_functional(struct ctx *c, const char *name, bool v)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), ITEM "%s", name);
+	assert_int_equal(tb_wait_object(c->tb, SVC, path, I_STATUS, T), 0);
+	assert_int_equal(tb_wait_bool(c->tb, SVC, path, I_STATUS, "Functional",
+				      v, T),
+			 0);
+}
+
+static void wait_gone(struct ctx *c, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), ITEM "%s", name);
+	assert_int_equal(tb_wait_object_gone(c->tb, SVC, path, T), 0);
+}
+
+static int count_cables(struct ctx *c)
+{
+	return tb_count_objects(c->tb, SVC, OM, I_CABLE);
+}
+
+static void wait_count(struct ctx *c, int n)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (count_cables(c) == n)
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 > 3 * T) {
+			tb_fail(c->tb);
+			fail_msg("expected %d cables, have %d", n,
+				 count_cables(c));
+		}
+		tb_pump(c->tb, 100);
+	}
+}
+
+/* The endpoint of the ("chassis","cables",<board>) association. */
+static char *get_assoc_board(struct ctx *c, const char *name)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *fwd, *rev, *ep;
+	char path[300], *ret = NULL;
+	int r;
+
+	snprintf(path, sizeof(path), ITEM "%s", name);
+	r = sd_bus_get_property(tb_bus(c->tb), SVC, path, I_ASSOC,
+				"Associations", &err, &reply, "a(sss)");
+	if (r < 0)
+		return NULL;
+	assert_true(sd_bus_message_enter_container(reply, 'a', "(sss)") >= 0);
+	while (sd_bus_message_read(reply, "(sss)", &fwd, &rev, &ep) > 0) {
+		assert_string_equal(fwd, "chassis");
+		assert_string_equal(rev, "cables");
+		assert_null(ret);
+		ret = strdup(ep);
+	}
+	return ret;
+}
+
+static void em_call(struct ctx *c, const char *method, const char *sig, ...)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	va_list ap;
+	int r;
+
+	r = sd_bus_message_new_method_call(tb_bus(c->tb), &m, EM_SVC,
+					   EM_TEST_PATH, EM_TEST_IFACE, method);
+	assert_true(r >= 0);
+	va_start(ap, sig);
+	r = sd_bus_message_appendv(m, sig, ap);
+	va_end(ap);
+	assert_true(r >= 0);
+	r = sd_bus_call(tb_bus(c->tb), m, T * 1000ULL, &err, &reply);
+	if (r < 0)
+		fail_msg("%s: %s", method, err.message ? err.message : "error");
+}
+
+static void set_record(struct ctx *c, const char *record, const char *prop,
+		       const char *value)
+{
+	em_call(c, "SetRecordProperty", "ossv", record, I_CONF, prop, "s",
+		value);
+}
+
+/* Lines of the daemon's log that contain needle. */
+static char *log_lines_with(struct ctx *c, const char *needle)
+{
+	char path[600], line[16384];
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f, *o;
+
+	snprintf(path, sizeof(path), "%s/cable-presenced.log", tb_dir(c->tb));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	o = open_memstream(&out, &len);
+	assert_non_null(o);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, needle))
+			fputs(line, o);
+	fclose(f);
+	fclose(o);
+	return out;
+}
+
+static const char board_a[] =
+	"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab0\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB0_PRSNT_N\", \"Polarity\": \"active_low\",\n"
+	"   \"CableTypeDescription\": \"CDFP\", \"Length\": 0.5},\n"
+	"  {\"Name\": \"cab1\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB1_PRSNT\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+/* ---- presence follows the line, both polarities, edges only ---- */
+
+static void scenario_basic(struct ctx *c, enum mode mode)
+{
+	_cleanup_free_ char *file = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *desc = NULL, *board = NULL, *board1 = NULL;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	if (mode == MODE_EM)
+		start_em(c, file);
+	/* A 1 h poll: only edge events can move Present in this test. */
+	start_daemon(c, mode == MODE_JSON ? file : NULL, HOUR);
+
+	wait_present(c, "cab0", false);
+	wait_present(c, "cab1", true);
+	wait_functional(c, "cab0", true);
+	wait_functional(c, "cab1", true);
+	assert_int_equal(count_cables(c), 2);
+
+	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_ITEM, "PrettyName");
+	assert_string_equal(desc, "cab0");
+	free(desc);
+	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_CABLE,
+			     "CableTypeDescription");
+	assert_string_equal(desc, "CDFP");
+	free(desc);
+	desc = tb_get_string(c->tb, SVC, ITEM "cab1", I_CABLE,
+			     "CableTypeDescription");
+	assert_string_equal(desc, "");
+	assert_true(
+		fabs(tb_get_double(c->tb, SVC, ITEM "cab0", I_CABLE, "Length") -
+		     0.5) < 1e-9);
+	assert_true(isnan(
+		tb_get_double(c->tb, SVC, ITEM "cab1", I_CABLE, "Length")));
+	board = get_assoc_board(c, "cab0");
+	assert_non_null(board);
+	assert_string_equal(board, BOARD_A);
+	board1 = get_assoc_board(c, "cab1");
+	assert_non_null(board1);
+	assert_string_equal(board1, BOARD_A);
+
+	for (int i = 0; i < 3; i++) {
+		line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+		wait_present(c, "cab0", true);
+		line_set(c, "gpiochip0", "CAB1_PRSNT", 0);
+		wait_present(c, "cab1", false);
+		line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+		wait_present(c, "cab0", false);
+		line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+		wait_present(c, "cab1", true);
+	}
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
+}
+
+static void test_basic_em(void **state)
+{
+	scenario_basic(*state, MODE_EM);
+}
+
+static void test_basic_json(void **state)
+{
+	scenario_basic(*state, MODE_JSON);
+}
+
+/* ---- lines without events, missing lines, busy lines, lost chips ---- */
+
+static const char board_lines[] =
+	"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"noev\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"NOEV0\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"late\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"LATE0\", \"Polarity\": \"active_low\"},\n"
+	"  {\"Name\": \"busy\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"BUSY0\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"exp\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"EXP0\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"slow\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"SLOW0\", \"Polarity\": \"active_high\",\n"
+	"   \"PollIntervalMs\": 3600000, \"DebounceMs\": 50}\n"
+	" ]}\n";
+
+static void test_no_events(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "b.json", board_lines);
+
+	chip_file(c, "gpiochip1", ".no-events", true);
+	line_set(c, "gpiochip1", "NOEV0", 0);
+	start_daemon(c, file, "100");
+	wait_functional(c, "noev", true);
+	wait_present(c, "noev", false);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "no events, polled", T),
+			 0);
+	line_set(c, "gpiochip1", "NOEV0", 1);
+	wait_present(c, "noev", true);
+	line_set(c, "gpiochip1", "NOEV0", 0);
+	wait_present(c, "noev", false);
+}
+
+static void test_missing_line(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "b.json", board_lines);
+
+	line_set(c, "gpiochip0", "NOEV0", 0); /* so that one chip exists */
+	start_daemon(c, file, "100");
+	wait_functional(c, "late", false);
+	assert_false(tb_get_bool(c->tb, SVC, ITEM "late", I_ITEM, "Present"));
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "'LATE0' not found", T),
+			 0);
+	/* The expander's driver loads: the line appears on a new chip. */
+	line_set(c, "gpiochip7", "LATE0", 0);
+	wait_functional(c, "late", true);
+	wait_present(c, "late", true);
+	assert_int_equal(
+		tb_log_count(c->tb, "cable-presenced", "'LATE0' not found"), 1);
+	/* And it is followed by edges from then on. */
+	line_set(c, "gpiochip7", "LATE0", 1);
+	wait_present(c, "late", false);
+}
+
+static void test_busy_line(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "b.json", board_lines);
+
+	line_set(c, "gpiochip0", "BUSY0", 1);
+	chip_file(c, "gpiochip0", "BUSY0.busy", true);
+	start_daemon(c, file, "100");
+	wait_functional(c, "busy", false);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "another consumer", T),
+			 0);
+	/* Other lines are not affected. */
+	line_set(c, "gpiochip0", "EXP0", 1);
+	wait_present(c, "exp", true);
+	chip_file(c, "gpiochip0", "BUSY0.busy", false);
+	wait_functional(c, "busy", true);
+	wait_present(c, "busy", true);
+	assert_int_equal(
+		tb_log_count(c->tb, "cable-presenced", "another consumer"), 1);
+}
+
+static void test_chip_vanishes(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "b.json", board_lines);
+	char chip[700], away[700];
+
+	line_set(c, "gpiochip3", "EXP0", 1);
+	start_daemon(c, file, "100");
+	wait_functional(c, "exp", true);
+	wait_present(c, "exp", true);
+
+	snprintf(chip, sizeof(chip), "%s/gpiochip3", c->gpio);
+	snprintf(away, sizeof(away), "%s/unplugged-expander", tb_dir(c->tb));
+	assert_int_equal(rename(chip, away), 0);
+	wait_functional(c, "exp", false);
+	assert_int_equal(rename(away, chip), 0);
+	wait_functional(c, "exp", true);
+	line_set(c, "gpiochip3", "EXP0", 0);
+	wait_present(c, "exp", false);
+}
+
+/* Per-record PollIntervalMs (1 h) and DebounceMs: the edge still gets
+ * through, after the level held for DebounceMs. */
+static void test_debounce(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "b.json", board_lines);
+
+	line_set(c, "gpiochip0", "SLOW0", 0);
+	start_daemon(c, file, "100");
+	wait_present(c, "slow", false);
+	line_set(c, "gpiochip0", "SLOW0", 1);
+	wait_present(c, "slow", true);
+	line_set(c, "gpiochip0", "SLOW0", 0);
+	wait_present(c, "slow", false);
+}
+
+/* ---- records at run time (entity-manager) ---- */
+
+static const char board_b[] =
+	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab5\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB5\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+static void test_runtime_records(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *b = write_tb_file(c, "board-b.json", board_b);
+	_cleanup_free_ char *desc = NULL;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	line_set(c, "gpiochip0", "CAB5", 1);
+	line_set(c, "gpiochip0", "OTHER", 0);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab0", false);
+
+	/* Added. */
+	em_call(c, "AddBoards", "sa{ss}", b, 0);
+	wait_present(c, "cab5", true);
+	assert_int_equal(count_cables(c), 3);
+
+	/* Changed in place: polarity flipped, description. */
+	set_record(c, BOARD_A "/cab0", "Polarity", "active_high");
+	wait_present(c, "cab0", true);
+	set_record(c, BOARD_A "/cab0", "CableTypeDescription", "OSFP");
+	assert_int_equal(tb_wait_string(c->tb, SVC, ITEM "cab0", I_CABLE,
+					"CableTypeDescription", "OSFP", T),
+			 0);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	wait_present(c, "cab0", false);
+
+	/* Changed line: the object follows the new one. */
+	set_record(c, BOARD_A "/cab0", "GpioLine", "OTHER");
+	wait_present(c, "cab0", false);
+	line_set(c, "gpiochip0", "OTHER", 1);
+	wait_present(c, "cab0", true);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1); /* no longer followed */
+	line_set(c, "gpiochip0", "OTHER", 0);
+	wait_present(c, "cab0", false);
+
+	/* Removed. */
+	em_call(c, "RemoveBoard", "o", BOARD_B);
+	wait_gone(c, "cab5");
+	assert_int_equal(count_cables(c), 2);
+	desc = tb_get_string(c->tb, SVC, ITEM "cab1", I_ITEM, "PrettyName");
+	assert_string_equal(desc, "cab1");
+}
+
+static const char board_dup[] =
+	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab0\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB5\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+static void test_duplicate_name(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *b = write_tb_file(c, "board-b.json", board_dup);
+	_cleanup_free_ char *lines = NULL;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	line_set(c, "gpiochip0", "CAB5", 0);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab0", true);
+
+	em_call(c, "AddBoards", "sa{ss}", b, 0);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "Invalid GPIOCableSensing record", T),
+			 0);
+	lines = log_lines_with(c, "Invalid GPIOCableSensing record");
+	assert_non_null(strstr(lines, BOARD_B "/cab0"));
+	assert_non_null(strstr(lines, "Name"));
+	/* The first one keeps working, on its own line. */
+	assert_int_equal(count_cables(c), 2);
+	line_set(c, "gpiochip0", "CAB5", 1);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	wait_present(c, "cab0", false);
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced",
+				      "Invalid GPIOCableSensing record"),
+			 1);
+}
+
+static void test_em_restart(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab0", true);
+	wait_present(c, "cab1", true);
+
+	tb_stop(c->tb, c->em, SIGKILL);
+	assert_int_equal(tb_wait_name_gone(c->tb, EM_SVC, T), 0);
+	start_em(c, a);
+	/* Still followed, still exactly the two objects. */
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	wait_present(c, "cab0", false);
+	wait_present(c, "cab1", true);
+	wait_count(c, 2);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 0);
+	wait_present(c, "cab1", false);
+	assert_int_equal(count_cables(c), 2);
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
+	assert_true(tb_alive(c->tb, c->daemon));
+}
+
+/* ---- malformed records, one by one, next to good ones ---- */
+
+static void test_malformed(void **state)
+{
+	struct ctx *c = *state;
+	static const struct {
+		const char *name, *key, *json;
+	} bad[] = {
+		{ NULL, "Name",
+		  "{\"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G0\", \"Polarity\": \"active_low\"}" },
+		{ "bad_noline", "GpioLine",
+		  "{\"Name\": \"bad_noline\", \"Type\": \"GPIOCableSensing\", \"Polarity\": \"active_low\"}" },
+		{ "bad_nopol", "Polarity",
+		  "{\"Name\": \"bad_nopol\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G0\"}" },
+		{ "bad_type", "GpioLine",
+		  "{\"Name\": \"bad_type\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": 42, \"Polarity\": \"active_low\"}" },
+		{ "bad_pol", "Polarity",
+		  "{\"Name\": \"bad_pol\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G0\", \"Polarity\": \"up\"}" },
+		{ "bad_poll", "PollIntervalMs",
+		  "{\"Name\": \"bad_poll\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G0\", \"Polarity\": \"active_low\", \"PollIntervalMs\": \"fast\"}" },
+		{ "bad_len", "Length",
+		  "{\"Name\": \"bad_len\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G0\", \"Polarity\": \"active_low\", \"Length\": -1}" },
+		{ "bad_long", "GpioLine", NULL /* 10,000 characters */ },
+	};
+	_cleanup_free_ char *text = NULL, *file = NULL, *lines = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	fputs("{\"Name\": \"Cable Board A\", \"Type\": \"Board\", "
+	      "\"Probe\": \"TRUE\", \"Exposes\": [\n"
+	      "{\"Name\": \"good0\", \"Type\": \"GPIOCableSensing\", "
+	      "\"GpioLine\": \"G0\", \"Polarity\": \"active_low\"},\n",
+	      f);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (bad[i].json) {
+			fprintf(f, "%s,\n", bad[i].json);
+			continue;
+		}
+		fputs("{\"Name\": \"bad_long\", \"Type\": \"GPIOCableSensing\", "
+		      "\"Polarity\": \"active_low\", \"GpioLine\": \"",
+		      f);
+		for (int k = 0; k < 10000; k++)
+			fputc('L', f);
+		fputs("\"},\n", f);
+	}
+	fputs("{\"Name\": \"good1\", \"Type\": \"GPIOCableSensing\", "
+	      "\"GpioLine\": \"G1\", \"Polarity\": \"active_high\"}\n]}\n",
+	      f);
+	fclose(f);
+	file = write_tb_file(c, "malformed.json", text);
+
+	line_set(c, "gpiochip0", "G0", 0);
+	line_set(c, "gpiochip0", "G1", 0);
+	start_daemon(c, file, HOUR);
+	wait_present(c, "good0", true);
+	wait_present(c, "good1", false);
+	line_set(c, "gpiochip0", "G1", 1);
+	wait_present(c, "good1", true);
+	assert_int_equal(count_cables(c), 2);
+
+	/* One log line per bad record, naming the record and the key. */
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced",
+				      "Invalid GPIOCableSensing record"),
+			 (int)ARRAY_SIZE(bad));
+	lines = log_lines_with(c, "Invalid GPIOCableSensing record");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		_cleanup_free_ char *mine = NULL;
+		char key[64];
+
+		if (!bad[i].name)
+			continue;
+		mine = log_lines_with(c, bad[i].name);
+		snprintf(key, sizeof(key), "'%s'", bad[i].key);
+		if (!strstr(mine, "Invalid GPIOCableSensing record") ||
+		    !strstr(mine, key))
+			fail_msg("no clear error for %s (key %s) in:\n%s",
+				 bad[i].name, bad[i].key, lines);
+	}
+	assert_non_null(strstr(lines, "'Name'"));
+	/* A 10,000 character value is not copied into the log whole. */
+	assert_null(strstr(lines,
+			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"
+			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"
+			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"
+			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"
+			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"));
+}
+
+/* ---- scale: 1,000 cables on one daemon ---- */
+
+#define N_BIG	1000
+#define N_CHIPS 8
+
+static void test_thousand(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *text = NULL, *file = NULL;
+	size_t len = 0;
+	FILE *f;
+	char name[64], line[64], chip[64];
+	long limit = 0;
+
+	/* The sim spends one inotify instance per line (its README). */
+	f = fopen("/proc/sys/fs/inotify/max_user_instances", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &limit) != 1)
+			limit = 0;
+		fclose(f);
+	}
+	if (limit < N_BIG + 100) {
+		print_message("# SKIP: fs.inotify.max_user_instances is %ld, "
+			      "the GPIO sim needs %d for 1,000 lines "
+			      "(sysctl fs.inotify.max_user_instances=4096)\n",
+			      limit, N_BIG + 100);
+		skip();
+	}
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	fputs("[", f);
+	for (int i = 0; i < N_BIG; i++) {
+		snprintf(chip, sizeof(chip), "gpiochip%d", i % N_CHIPS);
+		snprintf(line, sizeof(line), "CABLE%d_PRSNT_N", i);
+		line_set(c, chip, line, i % 3 ? 1 : 0);
+		fprintf(f,
+			"%s{\"Name\": \"cable%d\", \"Type\": \"GPIOCableSensing\", "
+			"\"GpioLine\": \"%s\", \"Polarity\": \"active_low\"}\n",
+			i ? "," : "", i, line);
+	}
+	fputs("]\n", f);
+	fclose(f);
+	file = write_tb_file(c, "thousand.json", text);
+
+	start_daemon(c, file, HOUR);
+	wait_count(c, N_BIG);
+	for (int i = 0; i < N_BIG; i += 97) {
+		snprintf(name, sizeof(name), "cable%d", i);
+		wait_functional(c, name, true);
+		wait_present(c, name, i % 3 == 0);
+	}
+	for (int i = 5; i < N_BIG; i += 199) {
+		snprintf(chip, sizeof(chip), "gpiochip%d", i % N_CHIPS);
+		snprintf(line, sizeof(line), "CABLE%d_PRSNT_N", i);
+		snprintf(name, sizeof(name), "cable%d", i);
+		line_set(c, chip, line, i % 3 ? 0 : 1);
+		wait_present(c, name, i % 3 != 0);
+	}
+}
+
+/* ---- cable-sdr against the live daemon ---- */
+
+static void test_cable_sdr(void **state)
+{
+	struct ctx *c = *state;
+	static const char cfg[] =
+		"[{\"Name\": \"cdfp0\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"CDFP0\", \"Polarity\": \"active_high\"},\n"
+		" {\"Name\": \"cdfp1\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"CDFP1\", \"Polarity\": \"active_high\"},\n"
+		" {\"Name\": \"cdfp2\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"CDFP2\", \"Polarity\": \"active_high\"},\n"
+		" {\"Name\": \"cdfp3\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"CDFP3\", \"Polarity\": \"active_high\"},\n"
+		" {\"Name\": \"osfp\", \"Type\": \"GPIOCableSensing\", \"GpioLine\": \"OSFP\", \"Polarity\": \"active_low\"}]\n";
+	_cleanup_free_ char *file = write_tb_file(c, "sdr.json", cfg);
+	const char *argv[] = { tb_prog("cable-sdr"), NULL };
+	char *out = NULL;
+
+	line_set(c, "gpiochip0", "CDFP0", 1);
+	line_set(c, "gpiochip0", "CDFP1", 0);
+	line_set(c, "gpiochip0", "CDFP2", 1);
+	line_set(c, "gpiochip0", "CDFP3", 0);
+	line_set(c, "gpiochip0", "OSFP", 0);
+	start_daemon(c, file, HOUR);
+	wait_present(c, "cdfp2", true);
+	wait_present(c, "osfp", true);
+
+	assert_int_equal(tb_run(c->tb, argv, NULL, T, &out), 0);
+	assert_string_equal(out, "cdfp[0-3] 0x0005 4\nosfp 0x0001 1\n");
+	free(out);
+
+	line_set(c, "gpiochip0", "CDFP3", 1);
+	line_set(c, "gpiochip0", "OSFP", 1);
+	wait_present(c, "cdfp3", true);
+	wait_present(c, "osfp", false);
+	assert_int_equal(tb_run(c->tb, argv, NULL, T, &out), 0);
+	assert_string_equal(out, "cdfp[0-3] 0x000d 4\nosfp 0x0000 1\n");
+	free(out);
+}
+
+/* ---- clean exit ---- */
+
+static void test_sigterm(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "board-a.json", board_a);
+	int status;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	start_daemon(c, file, HOUR);
+	wait_present(c, "cab0", false);
+	status = tb_stop(c->tb, c->daemon, SIGTERM);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(tb_wait_name_gone(c->tb, SVC, T), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		TEST(test_basic_em),	   TEST(test_basic_json),
+		TEST(test_no_events),	   TEST(test_missing_line),
+		TEST(test_busy_line),	   TEST(test_chip_vanishes),
+		TEST(test_debounce),	   TEST(test_runtime_records),
+		TEST(test_duplicate_name), TEST(test_em_restart),
+		TEST(test_malformed),	   TEST(test_thousand),
+		TEST(test_cable_sdr),	   TEST(test_sigterm),
+#undef TEST
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of the IPMI SDR grouping (src/cable-presenced/sdr.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdr.h"
+
+struct result {
+	struct sdr_group *g;
+	int n;
+};
+
+static struct result group(const struct sdr_cable *c, size_t n)
+{
+	struct result r = { NULL, 0 };
+
+	r.n = sdr_group_cables(c, n, &r.g);
+	assert_true(r.n >= 0);
+	return r;
+}
+
+static void check(const struct sdr_group *g, const char *name, unsigned count,
+		  uint16_t mask)
+{
+	assert_string_equal(g->name, name);
+	assert_int_equal(g->count, count);
+	assert_int_equal(g->mask, mask);
+	assert_true(strlen(g->name) <= SDR_NAME_MAX);
+}
+
+static void test_split(void **state)
+{
+	size_t p = 99;
+	uint64_t i = 99;
+
+	assert_true(sdr_split_name("cdfp12", &p, &i));
+	assert_int_equal(p, 4);
+	assert_int_equal(i, 12);
+	assert_true(sdr_split_name("a0", &p, &i));
+	assert_int_equal(i, 0);
+	p = 99;
+	assert_false(sdr_split_name("osfp", &p, &i));
+	assert_int_equal(p, 99); /* untouched on failure */
+	assert_false(sdr_split_name("1234", &p, &i));
+	assert_false(sdr_split_name("cable01", &p, &i));
+	assert_false(sdr_split_name("c99999999999", &p, &i));
+	assert_false(sdr_split_name("", &p, &i));
+	assert_false(sdr_split_name(NULL, &p, &i));
+}
+
+/* Design example: cdfp0..3 -> one SDR cdfp[0-3]. */
+static void test_cdfp(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "cdfp2", true },
+		{ "cdfp0", true },
+		{ "cdfp3", false },
+		{ "cdfp1", false },
+	};
+	struct result r = group(c, 4);
+
+	assert_int_equal(r.n, 1);
+	check(&r.g[0], "cdfp[0-3]", 4, 0x5);
+	assert_true(r.g[0].indexed);
+	assert_string_equal(r.g[0].prefix, "cdfp");
+	assert_int_equal(r.g[0].start, 0);
+	assert_false(r.g[0].truncated);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* 20 cables: at most 14 states per SDR. */
+static void test_twenty(void **state)
+{
+	struct sdr_cable c[20];
+	char names[20][16];
+	struct result r;
+
+	for (int i = 0; i < 20; i++) {
+		snprintf(names[i], sizeof(names[i]), "cable%d", i);
+		c[i].name = names[i];
+		c[i].present = i == 0 || i == 13 || i == 14 || i == 19;
+	}
+	r = group(c, 20);
+	assert_int_equal(r.n, 2);
+	check(&r.g[0], "cable[0-13]", 14, (1u << 0) | (1u << 13));
+	check(&r.g[1], "cable[14-19]", 6, (1u << 0) | (1u << 5));
+	assert_int_equal(r.g[1].start, 14);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+static void test_unindexed(void **state)
+{
+	const struct sdr_cable c[] = { { "osfp", true } };
+	struct result r = group(c, 1);
+
+	assert_int_equal(r.n, 1);
+	check(&r.g[0], "osfp", 1, 0x1);
+	assert_false(r.g[0].indexed);
+	sdr_groups_free(r.g, (size_t)r.n);
+
+	const struct sdr_cable absent[] = { { "osfp", false } };
+	r = group(absent, 1);
+	check(&r.g[0], "osfp", 1, 0x0);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* A group starting above 0: bit 0 is its first member. */
+static void test_start_above_zero(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "port3", true },
+		{ "port4", false },
+		{ "port5", true },
+	};
+	struct result r = group(c, 3);
+
+	assert_int_equal(r.n, 1);
+	check(&r.g[0], "port[3-5]", 3, 0x5);
+	assert_int_equal(r.g[0].start, 3);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* cable0, cable1, cable5: a gap ends the range; a lone member stands
+ * under its own name. */
+static void test_gap(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "cable5", true },
+		{ "cable0", false },
+		{ "cable1", true },
+	};
+	struct result r = group(c, 3);
+
+	assert_int_equal(r.n, 2);
+	check(&r.g[0], "cable[0-1]", 2, 0x2);
+	check(&r.g[1], "cable5", 1, 0x1);
+	assert_false(r.g[1].indexed);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* Too long for 16 characters: the range suffix is kept whole. */
+static void test_long_names(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "backplane_cable0", true },
+		{ "backplane_cable1", true },
+		{ "a_very_long_cable_name", true },
+		{ "exactly16chars_x", false },
+	};
+	struct result r = group(c, 4);
+
+	assert_int_equal(r.n, 3);
+	check(&r.g[0], "a_very_long_cabl", 1, 0x1);
+	assert_true(r.g[0].truncated);
+	assert_string_equal(r.g[0].full_name, "a_very_long_cable_name");
+	check(&r.g[1], "backplane_c[0-1]", 2, 0x3);
+	assert_true(r.g[1].truncated);
+	assert_string_equal(r.g[1].full_name, "backplane_cable[0-1]");
+	check(&r.g[2], "exactly16chars_x", 1, 0x0);
+	assert_false(r.g[2].truncated);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+static void test_mixed(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "osfp", true },   { "cdfp1", true },	{ "cdfp0", false },
+		{ "qsfp07", true }, { "cdfp1", false }, /* duplicate */
+		{ "x", false },	    { "cdfp", false },	{ "12", true },
+	};
+	struct result r = group(c, 8);
+
+	assert_int_equal(r.n, 6);
+	check(&r.g[0], "12", 1, 0x1);
+	check(&r.g[1], "cdfp", 1, 0x0);
+	check(&r.g[2], "cdfp[0-1]", 2, 0x2); /* first cdfp1 wins */
+	check(&r.g[3], "osfp", 1, 0x1);
+	check(&r.g[4], "qsfp07", 1, 0x1);
+	check(&r.g[5], "x", 1, 0x0);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+static void test_empty(void **state)
+{
+	struct sdr_group *g = (void *)1;
+
+	assert_int_equal(sdr_group_cables(NULL, 0, &g), 0);
+	assert_null(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_cdfp),
+		cmocka_unit_test(test_twenty),
+		cmocka_unit_test(test_unindexed),
+		cmocka_unit_test(test_start_above_zero),
+		cmocka_unit_test(test_gap),
+		cmocka_unit_test(test_long_names),
+		cmocka_unit_test(test_mixed),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
