@@ -16,6 +16,14 @@ configs=("$@")
 
 "$src/test/ci/install-deps.sh"
 
+# The GPIO simulation gives every requested line its own inotify instance
+# (as the kernel gives every line request its own fd); the 1,000-cable
+# tests need more than the default 128 per user.
+if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 4096 ]; then
+	sysctl -q -w fs.inotify.max_user_instances=4096 ||
+		echo "warning: cannot raise fs.inotify.max_user_instances" >&2
+fi
+
 setup() { # dir, extra meson args...
 	local dir=$1
 	shift
