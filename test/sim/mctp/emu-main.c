@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvme-mi-emu: NVMe-MI endpoints for libmctp-shim.so, one process serving
+ * every drive of a scenario. Single-threaded sd-event loop:
+ * - the MCTP socket (--socket, SOCK_SEQPACKET): one connection per shim
+ *   AF_MCTP socket, protocol in mctp-shim-proto.h;
+ * - the control socket (--control, SOCK_STREAM): one JSON request per
+ *   line, one JSON reply per line (emu_control()).
+ * Requests are answered by emu_mi_handle(); the per-drive faults decide
+ * whether, when and how the reply leaves.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <linux/mctp.h>
+#include <systemd/sd-event.h>
+
+#include "emu.h"
+#include "log.h"
+#include "macros.h"
+#include "mctp-shim-proto.h"
+
+#define CONTROL_LINE_MAX    65536
+#define TIMER_ACCURACY_USEC 1000
+
+struct emu;
+
+struct conn {
+	struct emu *emu;
+	int fd;
+	sd_event_source *src;
+	/* control connections: bytes of the current, unfinished line */
+	char *line;
+	size_t line_len;
+	struct conn *next;
+};
+
+struct pending {
+	struct emu *emu;
+	struct conn *conn;
+	sd_event_source *timer;
+	struct pending *next;
+	size_t len;
+	uint8_t frame[];
+};
+
+struct emu {
+	sd_event *event;
+	struct emu_state state;
+	struct conn *conns; /* MCTP connections */
+	struct conn *ctls; /* control connections */
+	struct pending *pending;
+};
+
+static void pending_free(struct emu *e, struct pending *p)
+{
+	for (struct pending **pp = &e->pending; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	sd_event_source_disable_unref(p->timer);
+	free(p);
+}
+
+static void conn_free(struct conn **list, struct conn *c)
+{
+	struct emu *e = c->emu;
+
+	for (struct conn **pp = list; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	for (struct pending *p = e->pending, *n; p; p = n) {
+		n = p->next;
+		if (p->conn == c)
+			pending_free(e, p);
+	}
+	sd_event_source_disable_unref(c->src);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->line);
+	free(c);
+}
+
+/* A client that went away is not our problem: ignore EPIPE and friends. */
+static void conn_send(struct conn *c, const void *buf, size_t len)
+{
+	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug_errno(errno, "Dropping a reply of %zu bytes", len);
+}
+
+static int pending_fire(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct pending *p = userdata;
+
+	conn_send(p->conn, p->frame, p->len);
+	pending_free(p->emu, p);
+	return 0;
+}
+
+/* Send the reply message resp now or after delay_ms. */
+static int reply(struct conn *c, const struct mctp_shim_hdr *req_hdr,
+		 const uint8_t *resp, size_t len, unsigned int delay_ms)
+{
+	struct mctp_shim_hdr hdr = {
+		.net = req_hdr->net,
+		.eid = req_hdr->eid,
+		.type = resp[0],
+		.tag = req_hdr->tag & MCTP_TAG_MASK,
+	};
+	struct pending *p;
+	int r;
+
+	p = malloc(sizeof(*p) + sizeof(hdr) + len - 1);
+	if (!p)
+		return log_oom();
+	*p = (struct pending){ .emu = c->emu, .conn = c };
+	p->len = sizeof(hdr) + len - 1;
+	memcpy(p->frame, &hdr, sizeof(hdr));
+	memcpy(p->frame + sizeof(hdr), resp + 1, len - 1);
+	if (delay_ms == 0) {
+		conn_send(c, p->frame, p->len);
+		free(p);
+		return 0;
+	}
+	r = sd_event_add_time_relative(c->emu->event, &p->timer,
+				       CLOCK_MONOTONIC,
+				       (uint64_t)delay_ms * 1000,
+				       TIMER_ACCURACY_USEC, pending_fire, p);
+	if (r < 0) {
+		free(p);
+		return log_error_errno(r, "Failed to schedule a reply");
+	}
+	p->next = c->emu->pending;
+	c->emu->pending = p;
+	return 0;
+}
+
+static void handle_frame(struct conn *c, const uint8_t *frame, size_t n)
+{
+	static uint8_t msg[EMU_MSG_MAX], resp[EMU_MSG_MAX], mpr[16];
+	struct mctp_shim_hdr hdr;
+	struct emu_drive *d;
+	unsigned int delay;
+	size_t len, rlen;
+	int r;
+
+	if (n < sizeof(hdr) || n - sizeof(hdr) + 1 > sizeof(msg)) {
+		log_debug("Dropping a frame of %zu bytes", n);
+		return;
+	}
+	memcpy(&hdr, frame, sizeof(hdr));
+	d = emu_state_find(&c->emu->state, hdr.net, hdr.eid);
+	if (!d) {
+		log_debug("No drive at network %u EID %u: dropped", hdr.net,
+			  hdr.eid);
+		return;
+	}
+	if (!(hdr.tag & MCTP_TAG_OWNER)) {
+		log_debug("Dropping a message without the owner tag");
+		return;
+	}
+	msg[0] = hdr.type;
+	len = n - sizeof(hdr) + 1;
+	memcpy(msg + 1, frame + sizeof(hdr), len - 1);
+
+	r = emu_mi_handle(d, msg, len, resp, &rlen);
+	if (r < 0) {
+		log_debug_errno(r, "Network %u EID %u: request dropped",
+				hdr.net, hdr.eid);
+		return;
+	}
+	if (d->silent)
+		return;
+
+	delay = d->delay_ms + d->late_ms;
+	d->late_ms = 0; /* "late" is one-shot */
+	if (d->mpr_ms) {
+		/* advertise more time than we take, so clients wait */
+		size_t mlen = emu_mi_mpr_reply(
+			msg, (uint16_t)((d->mpr_ms + 99) / 100 + 1), mpr);
+
+		if (reply(c, &hdr, mpr, mlen, delay) < 0)
+			return;
+		delay += d->mpr_ms;
+	}
+	rlen = emu_mi_apply_faults(d, resp, rlen);
+	(void)reply(c, &hdr, resp, rlen, delay);
+}
+
+static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	static uint8_t buf[sizeof(struct mctp_shim_hdr) + EMU_MSG_MAX];
+	struct conn *c = userdata;
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		/* the client closed its socket, maybe before our reply */
+		conn_free(&c->emu->conns, c);
+		return 0;
+	}
+	if ((size_t)n > sizeof(buf)) {
+		log_debug("Dropping an oversized message (%zd bytes)", n);
+		return 0;
+	}
+	handle_frame(c, buf, (size_t)n);
+	return 0;
+}
+
+static int send_hello(struct emu *e, int fd)
+{
+	size_t count = e->state.n_drives < MCTP_SHIM_MAX_ROUTES ?
+			       e->state.n_drives :
+			       MCTP_SHIM_MAX_ROUTES;
+	size_t len = sizeof(struct mctp_shim_hello) +
+		     count * sizeof(struct mctp_shim_route);
+	_cleanup_free_ uint8_t *buf = calloc(1, len);
+	struct mctp_shim_hello hello = {
+		.magic = MCTP_SHIM_MAGIC,
+		.version = MCTP_SHIM_VERSION,
+		.count = (uint16_t)count,
+	};
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, &hello, sizeof(hello));
+	for (size_t i = 0; i < count; i++) {
+		struct mctp_shim_route rt = {
+			.net = e->state.drives[i]->network,
+			.eid = e->state.drives[i]->eid,
+		};
+
+		memcpy(buf + sizeof(hello) + i * sizeof(rt), &rt, sizeof(rt));
+	}
+	if (send(fd, buf, len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int accept_conn(struct emu *e, int lfd, struct conn **list,
+		       sd_event_io_handler_t handler, struct conn **ret)
+{
+	_cleanup_close_ int fd = -1;
+	struct conn *c;
+	int r;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+			return 0;
+		return log_error_errno(errno, "accept() failed");
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return log_oom();
+	c->emu = e;
+	r = sd_event_add_io(e->event, &c->src, fd, EPOLLIN, handler, c);
+	if (r < 0) {
+		free(c);
+		return log_error_errno(r, "Failed to watch a connection");
+	}
+	c->fd = TAKE_FD(fd);
+	c->next = *list;
+	*list = c;
+	*ret = c;
+	return 1;
+}
+
+static int mctp_accept(sd_event_source *s, int fd, uint32_t revents,
+		       void *userdata)
+{
+	struct emu *e = userdata;
+	struct conn *c;
+	int r;
+
+	r = accept_conn(e, fd, &e->conns, conn_io, &c);
+	if (r <= 0)
+		return 0;
+	r = send_hello(e, c->fd);
+	if (r < 0) {
+		log_debug_errno(r, "Failed to send the hello frame");
+		conn_free(&e->conns, c);
+	}
+	return 0;
+}
+
+static int control_line(struct conn *c, const char *line)
+{
+	_cleanup_free_ char *out = NULL;
+	char *text = NULL;
+	int r;
+
+	r = emu_control(&c->emu->state, line, &text);
+	if (r < 0)
+		return log_oom();
+	log_debug("control: %s -> %s", line, text);
+	r = asprintf(&out, "%s\n", text);
+	free(text);
+	if (r < 0)
+		return log_oom();
+	conn_send(c, out, strlen(out));
+	return 0;
+}
+
+static int control_io(sd_event_source *s, int fd, uint32_t revents,
+		      void *userdata)
+{
+	struct conn *c = userdata;
+	char buf[4096], *nl, *grown;
+	ssize_t n;
+
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		conn_free(&c->emu->ctls, c);
+		return 0;
+	}
+	if (c->line_len + (size_t)n > CONTROL_LINE_MAX) {
+		static const char msg[] =
+			"{\"ok\":false,\"error\":\"line too long\"}\n";
+
+		conn_send(c, msg, sizeof(msg) - 1);
+		conn_free(&c->emu->ctls, c);
+		return 0;
+	}
+	grown = realloc(c->line, c->line_len + (size_t)n + 1);
+	if (!grown)
+		return log_oom();
+	c->line = grown;
+	memcpy(c->line + c->line_len, buf, (size_t)n);
+	c->line_len += (size_t)n;
+	c->line[c->line_len] = '\0';
+
+	while ((nl = memchr(c->line, '\n', c->line_len))) {
+		size_t used = (size_t)(nl - c->line) + 1;
+
+		*nl = '\0';
+		if (nl > c->line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (c->line[0] != '\0')
+			(void)control_line(c, c->line);
+		memmove(c->line, c->line + used, c->line_len - used + 1);
+		c->line_len -= used;
+	}
+	return 0;
+}
+
+static int control_accept(sd_event_source *s, int fd, uint32_t revents,
+			  void *userdata)
+{
+	struct emu *e = userdata;
+	struct conn *c;
+
+	(void)accept_conn(e, fd, &e->ctls, control_io, &c);
+	return 0;
+}
+
+static int listen_on(const char *path, int type, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return log_error_errno(-ENAMETOOLONG, "Socket path \"%s\"",
+				       path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return log_error_errno(errno, "socket() failed");
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		return log_error_errno(errno, "Cannot bind \"%s\"", path);
+	if (listen(fd, SOMAXCONN) < 0)
+		return log_error_errno(errno, "Cannot listen on \"%s\"", path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int read_file(const char *path, char **ret)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, size = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return log_error_errno(errno, "Cannot open scenario \"%s\"",
+				       path);
+	for (;;) {
+		size_t n;
+
+		if (size - len < 4096) {
+			char *g = realloc(buf, size + 65536);
+
+			if (!g)
+				return log_oom();
+			buf = g;
+			size += 65536;
+		}
+		n = fread(buf + len, 1, size - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f))
+		return log_error_errno(-EIO, "Cannot read scenario \"%s\"",
+				       path);
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static void help(void)
+{
+	printf("Usage: nvme-mi-emu --scenario FILE --socket PATH "
+	       "[--control PATH] [--i2c-socket PATH] [-v]\n"
+	       "Emulates NVMe-MI drives for libmctp-shim.so "
+	       "(MCTP_SHIM_SOCK=PATH).\n"
+	       "See test/sim/mctp/README.md.\n");
+}
+
+static void emu_free(struct emu *e)
+{
+	while (e->conns)
+		conn_free(&e->conns, e->conns);
+	while (e->ctls)
+		conn_free(&e->ctls, e->ctls);
+	while (e->pending)
+		pending_free(e, e->pending);
+	emu_state_clear(&e->state);
+	sd_event_unref(e->event);
+}
+
+static int run(const char *scenario, const char *sock_path,
+	       const char *control_path)
+{
+	_cleanup_(sd_event_source_disable_unrefp) sd_event_source *ls = NULL,
+								  *cs = NULL;
+	_cleanup_close_ int lfd = -1, cfd = -1;
+	_cleanup_free_ char *text = NULL, *err = NULL;
+	struct emu e = { 0 };
+	sigset_t mask;
+	int r;
+
+	r = read_file(scenario, &text);
+	if (r < 0)
+		return r;
+	r = emu_state_load(&e.state, text, &err);
+	if (r < 0)
+		return log_error_errno(r, "Scenario \"%s\": %s", scenario,
+				       err ? err : "out of memory");
+
+	r = sd_event_new(&e.event);
+	if (r < 0) {
+		log_error_errno(r, "Failed to create the event loop");
+		goto out;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = sd_event_add_signal(e.event, NULL, SIGTERM, NULL, NULL);
+	if (r >= 0)
+		r = sd_event_add_signal(e.event, NULL, SIGINT, NULL, NULL);
+	if (r < 0) {
+		log_error_errno(r, "Failed to watch signals");
+		goto out;
+	}
+
+	r = listen_on(sock_path, SOCK_SEQPACKET, &lfd);
+	if (r < 0)
+		goto out;
+	r = sd_event_add_io(e.event, &ls, lfd, EPOLLIN, mctp_accept, &e);
+	if (r < 0) {
+		log_error_errno(r, "Failed to watch \"%s\"", sock_path);
+		goto out;
+	}
+	if (control_path) {
+		r = listen_on(control_path, SOCK_STREAM, &cfd);
+		if (r < 0)
+			goto out;
+		r = sd_event_add_io(e.event, &cs, cfd, EPOLLIN, control_accept,
+				    &e);
+		if (r < 0) {
+			log_error_errno(r, "Failed to watch \"%s\"",
+					control_path);
+			goto out;
+		}
+	}
+	log_info("nvme-mi-emu: ready, %zu drive(s) on \"%s\"", e.state.n_drives,
+		 sock_path);
+
+	r = sd_event_loop(e.event);
+	if (r < 0)
+		log_error_errno(r, "Event loop failed");
+	(void)unlink(sock_path);
+	if (control_path)
+		(void)unlink(control_path);
+out:
+	ls = sd_event_source_disable_unref(ls);
+	cs = sd_event_source_disable_unref(cs);
+	emu_free(&e);
+	return r < 0 ? r : 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "scenario", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
+		{ "control", required_argument, NULL, 'c' },
+		{ "i2c-socket", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *scenario = NULL, *sock_path = NULL, *control = NULL;
+	const char *i2c = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "s:S:c:i:vh", options, NULL)) >=
+	       0) {
+		switch (c) {
+		case 's':
+			scenario = optarg;
+			break;
+		case 'S':
+			sock_path = optarg;
+			break;
+		case 'c':
+			control = optarg;
+			break;
+		case 'i':
+			i2c = optarg;
+			break;
+		case 'v':
+			log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			help();
+			return EXIT_SUCCESS;
+		default:
+			return EXIT_FAILURE;
+		}
+	}
+	if (!scenario || !sock_path || optind < argc) {
+		help();
+		return EXIT_FAILURE;
+	}
+	if (i2c) {
+		log_error("--i2c-socket \"%s\": the SMBus (basic management "
+			  "command) transport is not implemented yet",
+			  i2c);
+		return EXIT_FAILURE;
+	}
+	return run(scenario, sock_path, control) < 0 ? EXIT_FAILURE :
+						       EXIT_SUCCESS;
+}

@@ -1,0 +1,697 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvme-mi-emu drive model: defaults, the scenario file and the control
+ * protocol (README.md documents both). Every drive field is described once
+ * in the table below, which drives parsing, validation and "get".
+ * No I/O here.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "emu.h"
+#include "macros.h"
+
+/* CCS change flags (libnvme enum nvme_mi_ccs) raised by field changes */
+#define CCS_CSTS   (1u << 8)
+#define CCS_CTEMP  (1u << 9)
+#define CCS_PDLU   (1u << 10)
+#define CCS_SPARE  (1u << 11)
+#define CCS_CCWARN (1u << 12)
+
+#define DELAY_MAX_MS 600000
+
+enum field_kind {
+	F_INT, /* integer stored in a member of size `size`, signed if min<0 */
+	F_BOOL,
+	F_STRING, /* char array of size `size` */
+	F_TEMP, /* integer degrees C, or "no_data" / "sensor_failure" */
+	F_TRUNCATE, /* false/true (11 bytes) or a byte count */
+};
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t offset;
+	size_t size;
+	int64_t min, max;
+	uint16_t ccs; /* CCS change flag raised when the value changes */
+	bool identity; /* network/eid: selectors, set only at creation */
+};
+
+#define INT_FIELD(n, m, lo, hi, c)                                           \
+	{                                                                    \
+		n, F_INT, offsetof(struct emu_drive, m),                     \
+			sizeof(((struct emu_drive *)0)->m), lo, hi, c, false \
+	}
+#define BOOL_FIELD(n, m, c)                                                   \
+	{                                                                     \
+		n, F_BOOL, offsetof(struct emu_drive, m), sizeof(bool), 0, 1, \
+			c, false                                              \
+	}
+#define STRING_FIELD(n, m)                                                 \
+	{                                                                  \
+		n, F_STRING, offsetof(struct emu_drive, m),                \
+			sizeof(((struct emu_drive *)0)->m), 0, 0, 0, false \
+	}
+
+/* A truncated reply shorter than 12 bytes makes libnvme fail with EPROTO */
+#define TRUNCATE_DEFAULT 11
+
+static const struct field fields[] = {
+	{ "network", F_INT, offsetof(struct emu_drive, network),
+	  sizeof(uint32_t), 1, UINT32_MAX, 0, true },
+	{ "eid", F_INT, offsetof(struct emu_drive, eid), sizeof(uint8_t), 1,
+	  254, 0, true },
+	INT_FIELD("bus", bus, 0, 65535, 0),
+	INT_FIELD("address", address, 0, 127, 0),
+	INT_FIELD("basic_address", basic_address, 0, 127, 0),
+	STRING_FIELD("serial", serial),
+	STRING_FIELD("model", model),
+	STRING_FIELD("firmware", firmware),
+	INT_FIELD("vid", vid, 0, 65535, 0),
+	INT_FIELD("ssvid", ssvid, 0, 65535, 0),
+	INT_FIELD("did", did, 0, 65535, 0),
+	INT_FIELD("ssid", ssid, 0, 65535, 0),
+	INT_FIELD("capacity", capacity, 0, INT64_MAX, 0),
+	{ "temperature", F_TEMP, offsetof(struct emu_drive, temperature),
+	  sizeof(int), -273, 1000, CCS_CTEMP, false },
+	INT_FIELD("warning_temp", warning_temp, -273, 1000, 0),
+	INT_FIELD("critical_temp", critical_temp, -273, 1000, 0),
+	INT_FIELD("percentage_used", percentage_used, 0, 65535, CCS_PDLU),
+	INT_FIELD("critical_warning", critical_warning, 0, 255, CCS_CCWARN),
+	INT_FIELD("available_spare", available_spare, 0, 100, CCS_SPARE),
+	INT_FIELD("spare_threshold", spare_threshold, 0, 100, 0),
+	INT_FIELD("power_on_hours", power_on_hours, 0, INT64_MAX, 0),
+	INT_FIELD("power_cycles", power_cycles, 0, INT64_MAX, 0),
+	BOOL_FIELD("functional", functional, CCS_CSTS),
+	BOOL_FIELD("ready", ready, CCS_CSTS),
+	INT_FIELD("mi_major", mi_major, 0, 255, 0),
+	INT_FIELD("mi_minor", mi_minor, 0, 255, 0),
+	INT_FIELD("smbus_freq", smbus_freq, 1, 3, 0),
+	INT_FIELD("mctp_mtu", mctp_mtu, 64, 65535, 0),
+	BOOL_FIELD("silent", silent, 0),
+	INT_FIELD("delay_ms", delay_ms, 0, DELAY_MAX_MS, 0),
+	INT_FIELD("late", late_ms, 0, DELAY_MAX_MS, 0),
+	BOOL_FIELD("bad_mic", bad_mic, 0),
+	{ "truncate", F_TRUNCATE, offsetof(struct emu_drive, truncate),
+	  sizeof(unsigned int), 0, EMU_MSG_MAX, 0, false },
+	INT_FIELD("status", status, 0, 255, 0),
+	INT_FIELD("mpr_ms", mpr_ms, 0, DELAY_MAX_MS, 0),
+};
+
+static const struct field *field_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (strcmp(fields[i].name, name) == 0)
+			return &fields[i];
+	return NULL;
+}
+
+static int64_t int_get(const void *p, size_t size, bool is_signed)
+{
+	switch (size) {
+	case 1:
+		return *(const uint8_t *)p;
+	case 2:
+		return *(const uint16_t *)p;
+	case 4:
+		if (is_signed)
+			return *(const int32_t *)p;
+		return *(const uint32_t *)p;
+	default:
+		return (int64_t) * (const uint64_t *)p;
+	}
+}
+
+static void int_set(void *p, size_t size, int64_t v)
+{
+	switch (size) {
+	case 1:
+		*(uint8_t *)p = (uint8_t)v;
+		break;
+	case 2:
+		*(uint16_t *)p = (uint16_t)v;
+		break;
+	case 4:
+		*(uint32_t *)p = (uint32_t)v;
+		break;
+	default:
+		*(uint64_t *)p = (uint64_t)v;
+	}
+}
+
+void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
+{
+	*d = (struct emu_drive){
+		.network = network,
+		.eid = eid,
+		.address = 0x1d,
+		.basic_address = 0x6a,
+		.vid = 0x1b36,
+		.ssvid = 0x1b36,
+		.did = 0x0010,
+		.capacity = 960197124096ull,
+		.temperature = 35,
+		.warning_temp = 70,
+		.critical_temp = 80,
+		.available_spare = 100,
+		.spare_threshold = 10,
+		.power_on_hours = 1000,
+		.power_cycles = 10,
+		.functional = true,
+		.ready = true,
+		.mi_major = 1,
+		.mi_minor = 2,
+		.smbus_freq = 1,
+		.mctp_mtu = 64,
+	};
+	snprintf(d->serial, sizeof(d->serial), "EMU%05" PRIu32 "%03u",
+		 network % 100000, eid);
+	snprintf(d->model, sizeof(d->model), "nvme-mi-emu drive");
+	snprintf(d->firmware, sizeof(d->firmware), "EMU1.0");
+}
+
+static char *errorf(const char *fmt, ...) _printf_(1, 2);
+static char *errorf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Set one field of d from v; on failure *ret_error says why. */
+static int field_apply(struct emu_drive *d, const struct field *f,
+		       json_object *v, char **ret_error)
+{
+	uint8_t *p = (uint8_t *)d + f->offset;
+	int64_t old = 0, n;
+	const char *s;
+
+	switch (f->kind) {
+	case F_BOOL:
+		if (!json_object_is_type(v, json_type_boolean)) {
+			*ret_error = errorf("field '%s' must be true or false",
+					    f->name);
+			return -EINVAL;
+		}
+		old = *(bool *)p;
+		*(bool *)p = json_object_get_boolean(v);
+		n = *(bool *)p;
+		break;
+	case F_STRING:
+		if (!json_object_is_type(v, json_type_string)) {
+			*ret_error =
+				errorf("field '%s' must be a string", f->name);
+			return -EINVAL;
+		}
+		s = json_object_get_string(v);
+		if (strlen(s) >= f->size) {
+			*ret_error = errorf("field '%s' is longer than %zu "
+					    "characters",
+					    f->name, f->size - 1);
+			return -EINVAL;
+		}
+		for (const char *c = s; *c; c++) {
+			if (*c < 0x20 || *c > 0x7e) {
+				*ret_error = errorf("field '%s' must be "
+						    "printable ASCII",
+						    f->name);
+				return -EINVAL;
+			}
+		}
+		strcpy((char *)p, s);
+		return 0;
+	case F_TEMP:
+		old = d->temp_state == EMU_TEMP_VALID ?
+			      (int64_t)d->temperature :
+			      -1000 - (int64_t)d->temp_state;
+		if (json_object_is_type(v, json_type_string)) {
+			s = json_object_get_string(v);
+			if (strcmp(s, "no_data") == 0) {
+				d->temp_state = EMU_TEMP_NO_DATA;
+			} else if (strcmp(s, "sensor_failure") == 0) {
+				d->temp_state = EMU_TEMP_SENSOR_FAILURE;
+			} else {
+				*ret_error = errorf(
+					"field 'temperature': unknown value "
+					"\"%s\" (expected a number, "
+					"\"no_data\" or \"sensor_failure\")",
+					s);
+				return -EINVAL;
+			}
+			n = -1000 - (int64_t)d->temp_state;
+			break;
+		}
+		/* fall through */
+	case F_INT:
+	case F_TRUNCATE:
+		if (f->kind == F_TRUNCATE &&
+		    json_object_is_type(v, json_type_boolean)) {
+			old = d->truncate;
+			d->truncate = json_object_get_boolean(v) ?
+					      TRUNCATE_DEFAULT :
+					      0;
+			return 0;
+		}
+		if (!json_object_is_type(v, json_type_int)) {
+			*ret_error = errorf("field '%s' must be an integer",
+					    f->name);
+			return -EINVAL;
+		}
+		errno = 0;
+		n = json_object_get_int64(v);
+		if (errno != 0 || n < f->min || n > f->max) {
+			*ret_error = errorf("field '%s' must be between "
+					    "%" PRId64 " and %" PRId64,
+					    f->name, f->min, f->max);
+			return -ERANGE;
+		}
+		if (strcmp(f->name, "status") == 0 && n == EMU_MI_MPR) {
+			*ret_error = errorf("field 'status' cannot be 1 (More "
+					    "Processing Required): use "
+					    "'mpr_ms'");
+			return -EINVAL;
+		}
+		if (f->kind == F_TEMP) {
+			d->temp_state = EMU_TEMP_VALID;
+			d->temperature = (int)n;
+			break;
+		}
+		old = int_get(p, f->size, f->min < 0);
+		int_set(p, f->size, n);
+		break;
+	}
+	if (old != n)
+		d->ccs_changed |= f->ccs;
+	return 0;
+}
+
+/* Apply every key of o except the identity fields. */
+static int drive_apply(struct emu_drive *d, json_object *o, char **ret_error)
+{
+	const struct field *f;
+
+	json_object_object_foreach (o, key, v) {
+		f = field_find(key);
+		if (!f) {
+			*ret_error = errorf("unknown field '%s'", key);
+			return -EINVAL;
+		}
+		if (f->identity)
+			continue;
+		if (field_apply(d, f, v, ret_error) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/* Read an identity field; -ENOENT when absent. */
+static int get_identity(json_object *o, const char *name, int64_t *ret,
+			char **ret_error)
+{
+	const struct field *f = field_find(name);
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, name, &v))
+		return -ENOENT;
+	if (!json_object_is_type(v, json_type_int)) {
+		*ret_error = errorf("field '%s' must be an integer", name);
+		return -EINVAL;
+	}
+	n = json_object_get_int64(v);
+	if (n < f->min || n > f->max) {
+		*ret_error = errorf("field '%s' must be between %" PRId64
+				    " and %" PRId64,
+				    name, f->min, f->max);
+		return -ERANGE;
+	}
+	*ret = n;
+	return 0;
+}
+
+/* A new drive from a scenario/add object. */
+static int drive_new(json_object *o, struct emu_drive **ret, char **ret_error)
+{
+	_cleanup_free_ struct emu_drive *d = NULL;
+	int64_t net, eid;
+	char *err = NULL;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		*ret_error = errorf("a drive must be a JSON object");
+		return -EINVAL;
+	}
+	r = get_identity(o, "network", &net, ret_error);
+	if (r == -ENOENT)
+		*ret_error = errorf("drive without 'network'");
+	if (r < 0)
+		return -EINVAL;
+	r = get_identity(o, "eid", &eid, ret_error);
+	if (r == -ENOENT)
+		*ret_error = errorf("drive without 'eid'");
+	if (r < 0)
+		return -EINVAL;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	emu_drive_init(d, (uint32_t)net, (uint8_t)eid);
+	r = drive_apply(d, o, &err);
+	if (r < 0) {
+		*ret_error = errorf("drive %" PRId64 ":%" PRId64 ": %s", net,
+				    eid, err ? err : "out of memory");
+		free(err);
+		return r;
+	}
+	d->ccs_changed = 0;
+	*ret = TAKE_PTR(d);
+	return 0;
+}
+
+struct emu_drive *emu_state_find(const struct emu_state *s, uint32_t network,
+				 uint8_t eid)
+{
+	for (size_t i = 0; i < s->n_drives; i++)
+		if (s->drives[i]->network == network &&
+		    s->drives[i]->eid == eid)
+			return s->drives[i];
+	return NULL;
+}
+
+static int state_append(struct emu_state *s, struct emu_drive *d)
+{
+	struct emu_drive **n;
+
+	n = realloc(s->drives, (s->n_drives + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	s->drives = n;
+	s->drives[s->n_drives++] = d;
+	return 0;
+}
+
+void emu_state_clear(struct emu_state *s)
+{
+	for (size_t i = 0; i < s->n_drives; i++)
+		free(s->drives[i]);
+	free(s->drives);
+	s->drives = NULL;
+	s->n_drives = 0;
+}
+
+static json_object *parse_json(const char *text, char **ret_error)
+{
+	enum json_tokener_error jerr;
+	json_object *o;
+
+	o = json_tokener_parse_verbose(text, &jerr);
+	if (!o)
+		*ret_error = errorf("invalid JSON: %s",
+				    json_tokener_error_desc(jerr));
+	return o;
+}
+
+int emu_state_load(struct emu_state *s, const char *text, char **ret_error)
+{
+	struct emu_state n = { 0 };
+	json_object *root, *drives;
+	struct emu_drive *d;
+	int r = -EINVAL;
+
+	root = parse_json(text, ret_error);
+	if (!root)
+		return -EINVAL;
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "drives", &drives) ||
+	    !json_object_is_type(drives, json_type_array)) {
+		*ret_error = errorf("a scenario is an object with a "
+				    "\"drives\" array");
+		goto out;
+	}
+	json_object_object_foreach (root, key, val) {
+		(void)val;
+		if (strcmp(key, "drives") != 0) {
+			*ret_error = errorf("unknown scenario key '%s'", key);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < json_object_array_length(drives); i++) {
+		char *err = NULL;
+
+		r = drive_new(json_object_array_get_idx(drives, i), &d, &err);
+		if (r < 0) {
+			*ret_error = errorf("drives[%zu]: %s", i,
+					    err ? err : "out of memory");
+			free(err);
+			goto out;
+		}
+		if (emu_state_find(&n, d->network, d->eid)) {
+			*ret_error = errorf("drives[%zu]: network %" PRIu32
+					    " EID %u appears twice",
+					    i, d->network, d->eid);
+			free(d);
+			r = -EEXIST;
+			goto out;
+		}
+		r = state_append(&n, d);
+		if (r < 0) {
+			free(d);
+			goto out;
+		}
+	}
+	emu_state_clear(s);
+	*s = n;
+	n = (struct emu_state){ 0 };
+	r = 0;
+out:
+	emu_state_clear(&n);
+	json_object_put(root);
+	return r;
+}
+
+static json_object *drive_to_json(const struct emu_drive *d)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+		const uint8_t *p = (const uint8_t *)d + f->offset;
+		json_object *v;
+
+		switch (f->kind) {
+		case F_BOOL:
+			v = json_object_new_boolean(*(const bool *)p);
+			break;
+		case F_STRING:
+			v = json_object_new_string((const char *)p);
+			break;
+		case F_TEMP:
+			if (d->temp_state == EMU_TEMP_NO_DATA)
+				v = json_object_new_string("no_data");
+			else if (d->temp_state == EMU_TEMP_SENSOR_FAILURE)
+				v = json_object_new_string("sensor_failure");
+			else
+				v = json_object_new_int64(d->temperature);
+			break;
+		default:
+			v = json_object_new_int64(
+				int_get(p, f->size, f->min < 0));
+		}
+		json_object_object_add(o, f->name, v);
+	}
+	json_object_object_add(o, "ccs_changed",
+			       json_object_new_int(d->ccs_changed));
+	json_object_object_add(o, "requests",
+			       json_object_new_int64((int64_t)d->requests));
+	json_object_object_add(
+		o, "bad_mic_requests",
+		json_object_new_int64((int64_t)d->bad_mic_requests));
+	return o;
+}
+
+/* Find the drive o selects: "eid" and, unless unique, "network". */
+static int select_drive(struct emu_state *s, json_object *o,
+			struct emu_drive **ret, char **ret_error)
+{
+	struct emu_drive *found = NULL;
+	int64_t net = -1, eid;
+	size_t n = 0;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		*ret_error = errorf("expected an object with \"eid\"");
+		return -EINVAL;
+	}
+	r = get_identity(o, "eid", &eid, ret_error);
+	if (r == -ENOENT)
+		*ret_error = errorf("missing \"eid\"");
+	if (r < 0)
+		return r;
+	r = get_identity(o, "network", &net, ret_error);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	for (size_t i = 0; i < s->n_drives; i++) {
+		struct emu_drive *d = s->drives[i];
+
+		if (d->eid == eid && (net < 0 || d->network == net)) {
+			found = d;
+			n++;
+		}
+	}
+	if (n == 0) {
+		if (net < 0)
+			*ret_error = errorf("no drive with EID %" PRId64, eid);
+		else
+			*ret_error = errorf("no drive at network %" PRId64
+					    " EID %" PRId64,
+					    net, eid);
+		return -ENOENT;
+	}
+	if (n > 1) {
+		*ret_error = errorf("EID %" PRId64 " exists on several "
+				    "networks: give \"network\"",
+				    eid);
+		return -EINVAL;
+	}
+	*ret = found;
+	return 0;
+}
+
+static int control_apply(struct emu_state *s, json_object *req,
+			 json_object *reply, char **ret_error)
+{
+	struct emu_drive *d, copy;
+	json_object *v, *list;
+	int r;
+
+	if (json_object_object_get_ex(req, "add", &v)) {
+		if (json_object_object_length(req) != 1) {
+			*ret_error = errorf("\"add\" takes no other keys");
+			return -EINVAL;
+		}
+		r = drive_new(v, &d, ret_error);
+		if (r < 0)
+			return r;
+		if (emu_state_find(s, d->network, d->eid)) {
+			*ret_error = errorf("network %" PRIu32 " EID %u "
+					    "already exists",
+					    d->network, d->eid);
+			free(d);
+			return -EEXIST;
+		}
+		r = state_append(s, d);
+		if (r < 0)
+			free(d);
+		return r;
+	}
+	if (json_object_object_get_ex(req, "remove", &v)) {
+		if (json_object_object_length(req) != 1) {
+			*ret_error = errorf("\"remove\" takes no other keys");
+			return -EINVAL;
+		}
+		r = select_drive(s, v, &d, ret_error);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < s->n_drives; i++) {
+			if (s->drives[i] == d) {
+				memmove(&s->drives[i], &s->drives[i + 1],
+					(s->n_drives - i - 1) *
+						sizeof(*s->drives));
+				s->n_drives--;
+				break;
+			}
+		}
+		free(d);
+		return 0;
+	}
+	if (json_object_object_get_ex(req, "get", &v)) {
+		r = select_drive(s, v, &d, ret_error);
+		if (r < 0)
+			return r;
+		json_object_object_add(reply, "drive", drive_to_json(d));
+		return 0;
+	}
+	if (json_object_object_get_ex(req, "list", &v)) {
+		list = json_object_new_array();
+		for (size_t i = 0; i < s->n_drives; i++)
+			json_object_array_add(list,
+					      drive_to_json(s->drives[i]));
+		json_object_object_add(reply, "drives", list);
+		return 0;
+	}
+
+	r = select_drive(s, req, &d, ret_error);
+	if (r < 0)
+		return r;
+	copy = *d;
+	r = drive_apply(&copy, req, ret_error);
+	if (r < 0)
+		return r;
+	*d = copy;
+	return 0;
+}
+
+int emu_control(struct emu_state *s, const char *line, char **ret_reply)
+{
+	json_object *req, *reply;
+	char *err = NULL;
+	char *text;
+	int r;
+
+	reply = json_object_new_object();
+	if (!reply)
+		return -ENOMEM;
+	json_object_object_add(reply, "ok", json_object_new_boolean(true));
+	req = parse_json(line, &err);
+	if (req && !json_object_is_type(req, json_type_object)) {
+		err = errorf("a control request is a JSON object");
+		r = -EINVAL;
+	} else if (req) {
+		r = control_apply(s, req, reply, &err);
+	} else {
+		r = -EINVAL;
+	}
+	json_object_put(req);
+
+	if (r == -ENOMEM && !err) {
+		json_object_put(reply);
+		return -ENOMEM;
+	}
+	if (r < 0) {
+		json_object_put(reply);
+		reply = json_object_new_object();
+		if (!reply) {
+			free(err);
+			return -ENOMEM;
+		}
+		json_object_object_add(reply, "ok",
+				       json_object_new_boolean(false));
+		json_object_object_add(
+			reply, "error",
+			json_object_new_string(err ? err : "out of memory"));
+	}
+	free(err);
+	text = strdup(json_object_to_json_string_ext(
+		reply,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(reply);
+	if (!text)
+		return -ENOMEM;
+	*ret_reply = text;
+	return 0;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvme-mi-emu internals: the drive model (emu-scenario.c), the pure
+ * NVMe-MI request -> response logic (emu-mi.c) and the control protocol
+ * (emu-scenario.c). Nothing here does I/O; emu-main.c owns the sockets.
+ * The drive state is transport independent, so an SMBus (basic
+ * management command) transport can serve the same drives later.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* MCTP message type byte of NVMe-MI: type 4 with the IC (MIC) bit. */
+#define EMU_MCTP_TYPE_NVME_MI 0x84
+
+/* Largest request (Admin header + 4 KiB + MIC) and reply we handle. */
+#define EMU_MSG_MAX (68 + 4096 + 4)
+
+/* NVMe-MI Message Type (NMIMT) */
+#define EMU_NMIMT_CONTROL 0
+#define EMU_NMIMT_MI	  1
+#define EMU_NMIMT_ADMIN	  2
+
+/* MI Response Message Status values (NVMe-MI 1.2, 4.1.2) */
+#define EMU_MI_SUCCESS		  0x00
+#define EMU_MI_MPR		  0x01
+#define EMU_MI_INTERNAL_ERROR	  0x02
+#define EMU_MI_INVALID_OPCODE	  0x03
+#define EMU_MI_INVALID_PARAM	  0x04
+#define EMU_MI_INVALID_CMD_SIZE	  0x05
+#define EMU_MI_INVALID_INPUT_SIZE 0x06
+
+enum emu_temp_state {
+	EMU_TEMP_VALID,
+	EMU_TEMP_NO_DATA, /* CTEMP 0x80 */
+	EMU_TEMP_SENSOR_FAILURE, /* CTEMP 0x81 */
+};
+
+struct emu_drive {
+	/* identity: where the drive is reached */
+	uint32_t network;
+	uint8_t eid;
+	int bus;
+	int address;
+	int basic_address;
+
+	/* Identify Controller */
+	char serial[21];
+	char model[41];
+	char firmware[9];
+	uint16_t vid;
+	uint16_t ssvid;
+	uint16_t did;
+	uint16_t ssid;
+	uint64_t capacity; /* bytes, TNVMCAP and namespace 1 */
+
+	/* health */
+	int temperature; /* degrees C */
+	enum emu_temp_state temp_state;
+	int warning_temp; /* degrees C, WCTEMP */
+	int critical_temp; /* degrees C, CCTEMP */
+	int percentage_used; /* may exceed 100, PDLU saturates at 255 */
+	uint8_t critical_warning; /* SMART critical warning bits */
+	uint8_t available_spare;
+	uint8_t spare_threshold;
+	uint64_t power_on_hours;
+	uint64_t power_cycles;
+	bool functional;
+	bool ready;
+
+	/* NVMe-MI version claimed in the NVM Subsystem Information */
+	uint8_t mi_major;
+	uint8_t mi_minor;
+
+	/* MI configuration */
+	uint8_t smbus_freq; /* 1 = 100 kHz, 2 = 400 kHz, 3 = 1 MHz */
+	uint16_t mctp_mtu;
+	/* CCS change flags (bits 4..12) not yet cleared by the host */
+	uint16_t ccs_changed;
+
+	/* faults */
+	bool silent; /* no reply at all */
+	unsigned int delay_ms; /* every reply is sent this much later */
+	unsigned int late_ms; /* the next reply only is sent this late */
+	bool bad_mic; /* replies carry a corrupted MIC */
+	unsigned int truncate; /* replies are cut to this many bytes */
+	uint8_t status; /* every command fails with this MI status */
+	unsigned int mpr_ms; /* More Processing Required, then the reply */
+
+	/* statistics, reported by "get" */
+	uint64_t requests;
+	uint64_t bad_mic_requests;
+};
+
+struct emu_state {
+	struct emu_drive **drives;
+	size_t n_drives;
+};
+
+/* ---- emu-mi.c: pure message logic ---- */
+
+/* CRC-32C (Castagnoli, reflected 0x82F63B78) update, no pre/post invert. */
+uint32_t emu_crc32c_update(uint32_t crc, const void *buf, size_t len);
+/* The NVMe-MI MIC of a message (type byte included, MIC excluded). */
+uint32_t emu_mic(const void *msg, size_t len);
+
+/*
+ * Handle one request message (msg[0] is the MCTP type byte, the last four
+ * bytes are the MIC). On success the complete reply message (type byte
+ * and valid MIC included, faults not applied) is written to resp (at
+ * least EMU_MSG_MAX bytes) and its length to *ret_len; the drive's state
+ * may change (CCS clear, configuration set).
+ * Returns 0, -EBADMSG when the MIC is wrong, -EPROTO when the message is
+ * not an NVMe-MI request this endpoint answers (both are dropped silently
+ * by an NVMe-MI endpoint).
+ */
+int emu_mi_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
+		  uint8_t *resp, size_t *ret_len);
+
+/* A More Processing Required reply (8 bytes + MIC) to request msg, with
+ * MPRT in units of 100 ms. Returns its length. */
+size_t emu_mi_mpr_reply(const uint8_t *msg, uint16_t mprt, uint8_t *resp);
+
+/* Apply the message-level faults (bad_mic, truncate); returns the new
+ * length. */
+size_t emu_mi_apply_faults(const struct emu_drive *d, uint8_t *resp,
+			   size_t len);
+
+/* The health poll's NSS byte for the drive's claimed NVMe-MI version. */
+uint8_t emu_mi_nss(const struct emu_drive *d);
+/* CTEMP encoding of the drive's temperature. */
+uint8_t emu_mi_ctemp(const struct emu_drive *d);
+
+/* ---- emu-scenario.c: drive model, scenario file, control protocol ---- */
+
+void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid);
+
+/* Load a scenario ({"drives": [...]}) from text. On failure *ret_error
+ * (malloc'ed) names the drive and field at fault. */
+int emu_state_load(struct emu_state *s, const char *text, char **ret_error);
+void emu_state_clear(struct emu_state *s);
+struct emu_drive *emu_state_find(const struct emu_state *s, uint32_t network,
+				 uint8_t eid);
+
+/*
+ * Handle one control line (a JSON object) and return the reply line
+ * (malloc'ed, no trailing newline): {"ok":true[,"drive":{...}]} or
+ * {"ok":false,"error":"..."}. A failing request changes nothing.
+ * Returns 0, or -ENOMEM.
+ */
+int emu_control(struct emu_state *s, const char *line, char **ret_reply);
