@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench-cable: figures for cable-presenced (design.md section 6).
+ *
+ *   bench-cable [--idle-seconds N] [--samples N] [--sizes 1,100,1000]
+ *
+ * For each size: the unmodified daemon on a private bus, N simulated
+ * lines (libgpiod-sim, one file per line over 8 chips), a 1 h poll so
+ * that only edges move anything. Prints
+ *  - edge -> PropertiesChanged latency as a D-Bus client sees it (the
+ *    line file is rewritten, the clock stops when the Present change
+ *    arrives): p50, p99, max over --samples edges;
+ *  - RSS and private dirty memory (/proc/PID/smaps_rollup);
+ *  - over an idle window of --idle-seconds (default 60, shorter than the
+ *    poll interval): CPU time (utime+stime) and wake-ups
+ *    (voluntary context switches) of the daemon.
+ * Not pass/fail: it prints figures. The latency includes the simulator's
+ * share (inotify, reading the file), so it bounds the daemon's from above.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-bus.h>
+
+#include "macros.h"
+#include "testbed.h"
+
+#define SVC	    "xyz.openbmc_project.GPIOCableSensing"
+#define OM	    "/xyz/openbmc_project/inventory"
+#define ITEM	    OM "/item/"
+#define I_ITEM	    "xyz.openbmc_project.Inventory.Item"
+#define I_CABLE	    "xyz.openbmc_project.Inventory.Item.Cable"
+#define N_CHIPS	    8
+#define DEADLINE_MS 10000
+
+struct bench {
+	struct testbed *tb;
+	char gpio[512];
+	int n;
+	int *level;
+	/* The PropertiesChanged being waited for. */
+	const char *want_path;
+	bool got;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void line_set(struct bench *b, int i, int level)
+{
+	char tmp[700], path[700];
+
+	snprintf(tmp, sizeof(tmp), "%s/gpiochip%d/.tmp", b->gpio, i % N_CHIPS);
+	snprintf(path, sizeof(path), "%s/gpiochip%d/CABLE%d_PRSNT_N", b->gpio,
+		 i % N_CHIPS, i);
+	tb_write_file(tmp, level ? "1\n" : "0\n");
+	if (rename(tmp, path) < 0) {
+		fprintf(stderr, "rename %s: %s\n", path, strerror(errno));
+		exit(EXIT_FAILURE);
+	}
+	b->level[i] = level;
+}
+
+static int on_changed(sd_bus_message *m, void *userdata,
+		      sd_bus_error *ret_error)
+{
+	struct bench *b = userdata;
+	const char *iface, *prop;
+
+	if (!b->want_path || strcmp(sd_bus_message_get_path(m), b->want_path))
+		return 0;
+	if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, I_ITEM))
+		return 0;
+	if (sd_bus_message_enter_container(m, 'a', "{sv}") <= 0)
+		return 0;
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		if (sd_bus_message_read(m, "s", &prop) < 0)
+			return 0;
+		if (!strcmp(prop, "Present"))
+			b->got = true;
+		if (sd_bus_message_skip(m, "v") < 0 ||
+		    sd_bus_message_exit_container(m) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* Process the bus until b->got or the deadline. */
+static int wait_changed(struct bench *b)
+{
+	sd_bus *bus = tb_bus(b->tb);
+	uint64_t end = now_ns() + DEADLINE_MS * 1000000ULL;
+	int r;
+
+	while (!b->got) {
+		r = sd_bus_process(bus, NULL);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if (now_ns() > end)
+			return -ETIMEDOUT;
+		r = sd_bus_wait(bus, 100000);
+		if (r < 0 && r != -EINTR)
+			return r;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static long proc_field(pid_t pid, const char *file, const char *key)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, strlen(key)) &&
+		    line[strlen(key)] == ':') {
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+/* utime + stime in clock ticks. */
+static long proc_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) != 2)
+		return -1;
+	return (long)(ut + st);
+}
+
+static long inotify_limit(void)
+{
+	long v = 0;
+	FILE *f = fopen("/proc/sys/fs/inotify/max_user_instances", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
+static int run_size(int n, int samples, int idle_s, bool measure_idle)
+{
+	struct bench b = { .n = n };
+	_cleanup_free_ char *cfg = NULL, *cfg_path = NULL;
+	_cleanup_free_ uint64_t *lat = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	char preload[600], simdir[600], path[300];
+	const char *env[] = { preload, simdir, NULL };
+	size_t len = 0;
+	uint64_t t_stop;
+	pid_t pid;
+	FILE *f;
+	int r, count = 0;
+
+	if (inotify_limit() < n + 100) {
+		printf("cables=%d: skipped, fs.inotify.max_user_instances=%ld "
+		       "(the GPIO sim needs one per line: "
+		       "sysctl fs.inotify.max_user_instances=4096)\n",
+		       n, inotify_limit());
+		return 0;
+	}
+
+	b.tb = tb_new();
+	b.level = calloc((size_t)n, sizeof(int));
+	lat = calloc((size_t)samples, sizeof(*lat));
+	if (!b.level || !lat)
+		return -ENOMEM;
+	snprintf(b.gpio, sizeof(b.gpio), "%s/gpio", tb_dir(b.tb));
+	f = open_memstream(&cfg, &len);
+	if (!f)
+		return -ENOMEM;
+	fputs("[", f);
+	for (int i = 0; i < n; i++) {
+		line_set(&b, i, 1);
+		fprintf(f,
+			"%s{\"Name\": \"cable%d\", \"Type\": \"GPIOCableSensing\", "
+			"\"GpioLine\": \"CABLE%d_PRSNT_N\", "
+			"\"Polarity\": \"active_low\"}\n",
+			i ? "," : "", i, i);
+	}
+	fputs("]\n", f);
+	fclose(f);
+	if (asprintf(&cfg_path, "%s/cables.json", tb_dir(b.tb)) < 0)
+		return -ENOMEM;
+	tb_write_file(cfg_path, cfg);
+
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s",
+		 tb_prog("gpio-sim-preload"));
+	snprintf(simdir, sizeof(simdir), "GPIO_SIM_DIR=%s", b.gpio);
+	{
+		const char *argv[] = { tb_prog("cable-presenced"),
+				       "--poll-interval-ms",
+				       "3600000",
+				       "--config",
+				       cfg_path,
+				       NULL };
+		pid = tb_spawn(b.tb, "cable-presenced", argv, env);
+	}
+	if (tb_wait_name(b.tb, SVC, DEADLINE_MS) < 0) {
+		fprintf(stderr, "cables=%d: the daemon did not start\n", n);
+		tb_fail(b.tb);
+		tb_free(b.tb);
+		return -ETIMEDOUT;
+	}
+	for (int t = 0; t < 300; t++) {
+		count = tb_count_objects(b.tb, SVC, OM, I_CABLE);
+		if (count == n)
+			break;
+		tb_pump(b.tb, 100);
+	}
+	if (count != n) {
+		fprintf(stderr, "cables=%d: only %d objects\n", n, count);
+		tb_fail(b.tb);
+		tb_free(b.tb);
+		return -ETIMEDOUT;
+	}
+
+	r = sd_bus_match_signal(tb_bus(b.tb), &slot, NULL, NULL,
+				"org.freedesktop.DBus.Properties",
+				"PropertiesChanged", on_changed, &b);
+	if (r < 0)
+		return r;
+	/* Make sure the match is installed before the first edge. */
+	r = sd_bus_call_method(tb_bus(b.tb), "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+			       "");
+	if (r < 0)
+		return r;
+
+	for (int s = 0; s < samples; s++) {
+		int i = (int)(((long)s * 7919) % n);
+		uint64_t t0;
+
+		snprintf(path, sizeof(path), ITEM "cable%d", i);
+		b.want_path = path;
+		b.got = false;
+		t0 = now_ns();
+		line_set(&b, i, !b.level[i]);
+		r = wait_changed(&b);
+		if (r < 0) {
+			fprintf(stderr,
+				"cables=%d: no PropertiesChanged for %s\n", n,
+				path);
+			tb_fail(b.tb);
+			tb_free(b.tb);
+			return r;
+		}
+		lat[s] = now_ns() - t0;
+	}
+	b.want_path = NULL;
+	qsort(lat, (size_t)samples, sizeof(*lat), cmp_u64);
+	printf("cables=%d edge->PropertiesChanged: p50 %.3f ms, p99 %.3f ms, "
+	       "max %.3f ms (%d edges)\n",
+	       n, lat[samples / 2] / 1e6,
+	       lat[(size_t)((samples - 1) * 0.99)] / 1e6,
+	       lat[samples - 1] / 1e6, samples);
+	printf("cables=%d memory: RSS %ld kB, private dirty %ld kB, "
+	       "peak RSS %ld kB\n",
+	       n, proc_field(pid, "smaps_rollup", "Rss"),
+	       proc_field(pid, "smaps_rollup", "Private_Dirty"),
+	       proc_field(pid, "status", "VmHWM"));
+
+	if (measure_idle) {
+		long cpu0, cpu1, vol0, vol1, inv0, inv1;
+		long hz = sysconf(_SC_CLK_TCK);
+
+		tb_pump(b.tb, 500); /* let the last edge settle */
+		cpu0 = proc_cpu_ticks(pid);
+		vol0 = proc_field(pid, "status", "voluntary_ctxt_switches");
+		inv0 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
+		sleep((unsigned)idle_s);
+		cpu1 = proc_cpu_ticks(pid);
+		vol1 = proc_field(pid, "status", "voluntary_ctxt_switches");
+		inv1 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
+		printf("cables=%d idle %d s (poll 1 h): CPU %.3f s "
+		       "(utime+stime), wake-ups %ld voluntary, "
+		       "%ld involuntary context switches\n",
+		       n, idle_s, (double)(cpu1 - cpu0) / (double)hz,
+		       vol1 - vol0, inv1 - inv0);
+	}
+
+	/* Closing a simulated line (an inotify fd) costs the kernel about
+	 * 1 ms: with 1,000 lines the exit takes seconds, real lines don't. */
+	t_stop = now_ns();
+	r = tb_stop(b.tb, pid, SIGTERM);
+	printf("cables=%d SIGTERM: %s after %.0f ms\n", n,
+	       r == 0 ? "exit 0" : "not a clean exit (killed?)",
+	       (double)(now_ns() - t_stop) / 1e6);
+	free(b.level);
+	slot = sd_bus_slot_unref(slot);
+	tb_free(b.tb);
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "idle-seconds", required_argument, NULL, 'i' },
+		{ "samples", required_argument, NULL, 's' },
+		{ "sizes", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int idle_s = 60, samples = 200, sizes[8] = { 1, 100, 1000 };
+	int n_sizes = 3, c, ret = EXIT_SUCCESS;
+	char *tok, *save = NULL;
+
+	while ((c = getopt_long(argc, argv, "i:s:n:h", options, NULL)) >= 0) {
+		switch (c) {
+		case 'i':
+			idle_s = atoi(optarg);
+			break;
+		case 's':
+			samples = atoi(optarg);
+			break;
+		case 'n':
+			n_sizes = 0;
+			for (tok = strtok_r(optarg, ",", &save);
+			     tok && n_sizes < (int)ARRAY_SIZE(sizes);
+			     tok = strtok_r(NULL, ",", &save))
+				sizes[n_sizes++] = atoi(tok);
+			break;
+		case 'h':
+			printf("Usage: bench-cable [--idle-seconds N (60)] "
+			       "[--samples N (200)] [--sizes 1,100,1000]\n");
+			return EXIT_SUCCESS;
+		default:
+			return EXIT_FAILURE;
+		}
+	}
+	if (idle_s < 0 || idle_s > 3000 || samples < 1 || n_sizes < 1) {
+		fprintf(stderr, "bad arguments\n");
+		return EXIT_FAILURE;
+	}
+	for (int i = 0; i < n_sizes; i++)
+		if (sizes[i] < 1 || sizes[i] > 100000) {
+			fprintf(stderr, "bad size %d\n", sizes[i]);
+			return EXIT_FAILURE;
+		}
+
+	printf("bench-cable: %d edges per size, idle window %d s\n", samples,
+	       idle_s);
+	for (int i = 0; i < n_sizes; i++)
+		if (run_size(sizes[i], samples, idle_s, i == n_sizes - 1) < 0)
+			ret = EXIT_FAILURE;
+	return ret;
+}
