@@ -208,6 +208,43 @@ static bool array_of_objects(json_object *o)
 	return true;
 }
 
+static int field_from_json(struct emc_record *r, const char *key,
+			   json_object *val, bool allow_children)
+{
+	struct emc_value v = { .type = EMC_VALUE_BOOL };
+	const char *why = NULL;
+	int q = 0;
+
+	if (json_object_is_type(val, json_type_object)) {
+		if (!allow_children)
+			why = "objects nested in a sub-record are not supported";
+		else
+			q = child_from_json(r, key, 0, val);
+	} else if (json_object_is_type(val, json_type_array) &&
+		   array_of_objects(val)) {
+		if (!allow_children)
+			why = "objects nested in a sub-record are not supported";
+		for (size_t i = 0, n = json_object_array_length(val);
+		     allow_children && i < n && q >= 0; i++)
+			q = child_from_json(r, key, (long)i,
+					    json_object_array_get_idx(val, i));
+	} else if (json_object_is_type(val, json_type_array)) {
+		q = array_from_json(val, &v, &why);
+		if (q == 0)
+			q = emc_record_take_prop(r, key, &v);
+	} else {
+		q = scalar_from_json(val, &v, &why);
+		if (q == 0)
+			q = emc_record_take_prop(r, key, &v);
+	}
+	if (why) {
+		log_debug("emconfig: %s: key '%s' ignored: %s", r->path, key,
+			  why);
+		q = emc_record_add_bad_key(r, key, why);
+	}
+	return q;
+}
+
 /*
  * Every field of o into r. Nested objects and arrays of objects become
  * sub-records (one level, as entity-manager publishes them); shapes that
@@ -217,47 +254,15 @@ static bool array_of_objects(json_object *o)
 static int fields_from_json(struct emc_record *r, json_object *o,
 			    bool allow_children)
 {
-	json_object_object_foreach (o, key, val) {
-		struct emc_value v = { .type = EMC_VALUE_BOOL };
-		const char *why = NULL;
-		int q;
+	struct json_object_iterator it = json_object_iter_begin(o);
+	struct json_object_iterator end = json_object_iter_end(o);
 
-		if (json_object_is_type(val, json_type_object)) {
-			if (!allow_children)
-				why = "objects nested in a sub-record are not supported";
-			else
-				q = child_from_json(r, key, 0, val);
-		} else if (json_object_is_type(val, json_type_array) &&
-			   array_of_objects(val)) {
-			if (!allow_children)
-				why = "objects nested in a sub-record are not supported";
-			else
-				for (size_t i = 0,
-					    n = json_object_array_length(val);
-				     i < n; i++) {
-					q = child_from_json(
-						r, key, (long)i,
-						json_object_array_get_idx(val,
-									  i));
-					if (q < 0)
-						return q;
-				}
-			q = 0;
-		} else if (json_object_is_type(val, json_type_array)) {
-			q = array_from_json(val, &v, &why);
-			if (q == 0)
-				q = emc_record_take_prop(r, key, &v);
-		} else {
-			q = scalar_from_json(val, &v, &why);
-			if (q == 0)
-				q = emc_record_take_prop(r, key, &v);
-		}
-		if (why) {
-			log_debug("emconfig: %s: key '%s' ignored: %s", r->path,
-				  key, why);
-			q = emc_record_add_bad_key(r, key, why);
-		}
-		if (q < 0 && q != -EINVAL)
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		int q = field_from_json(r, json_object_iter_peek_name(&it),
+					json_object_iter_peek_value(&it),
+					allow_children);
+
+		if (q < 0)
 			return q;
 	}
 	return 0;
@@ -460,10 +465,6 @@ int emc_parse_json(const char *text, size_t len, const char *path_hint,
 			ret_error, hint,
 			"JSON syntax error at offset %zu: data after the document",
 			end);
-	/* Empty input parses as nothing rather than as an error in json-c. */
-	if (!root && len == 0)
-		return set_error(ret_error, hint, "empty document");
-
 	q = records_from_json(root, hint, &out, ret_error);
 	if (q < 0) {
 		emc_records_free(out.items, out.n);
