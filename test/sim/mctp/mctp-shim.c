@@ -673,12 +673,11 @@ SHIM_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr_arg, socklen_t len)
 		return real_bind(fd, addr, len);
 	if (!addr)
 		return shim_fail(EINVAL);
-	/* mctp_bind(): the type must not carry the IC bit */
+	/* mctp_bind(): a valid sockaddr; the IC bit of the type is ignored */
 	r = shim_check_addr(addr, len, &a);
-	if (r == 0 && (a.smctp_type & 0x80))
-		r = -EINVAL;
 	if (r < 0)
 		return shim_fail(-r);
+	a.smctp_type &= 0x7f;
 	pthread_mutex_lock(&shim_lock);
 	s = shim_find_locked(fd);
 	if (!s)
