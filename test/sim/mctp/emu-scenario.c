@@ -196,7 +196,7 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 		       json_object *v, char **ret_error)
 {
 	uint8_t *p = (uint8_t *)d + f->offset;
-	int64_t old = 0, n;
+	int64_t old = 0, n = 0;
 	const char *s;
 
 	switch (f->kind) {
