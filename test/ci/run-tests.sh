@@ -52,7 +52,7 @@ run_config() {
 for c in "${configs[@]}"; do
 	case $c in
 	deb12)
-		run_config deb12 -Dbuildtype=debug
+		run_config deb12 -Dbuildtype=debugoptimized
 		;;
 	asan)
 		run_config asan -Dbuildtype=debug -Db_sanitize=address,undefined \
