@@ -385,9 +385,8 @@ static int path_type_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->type, y->type);
 }
 
-/* Records of a GetManagedObjects reply, sorted by path. */
-static int parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
-				 size_t *ret_n)
+int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
+				   size_t *ret_n)
 {
 	struct emc_record **current = NULL;
 	size_t n = 0;
@@ -453,7 +452,7 @@ static int on_managed_objects(sd_bus_message *m, void *userdata,
 		return 0;
 	}
 
-	q = parse_managed_objects(m, &current, &n);
+	q = emc_dbus_parse_managed_objects(m, &current, &n);
 	if (q < 0) {
 		log_debug_errno(q, "emconfig: bad GetManagedObjects reply");
 		schedule_read(s, RETRY_DELAY_USEC);

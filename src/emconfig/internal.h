@@ -150,6 +150,10 @@ int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
 /* Release everything a source holds (called by emc_source_free). */
 void emc_source_destroy(struct emc_source *s);
 void emc_source_dbus_release(struct emc_source *s);
+/* Records of a GetManagedObjects reply (a{oa{sa{sv}}}), sealed and sorted
+ * by path and Type (dbus.c; pure, for the unit tests too). */
+int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
+				   size_t *ret_n);
 /* The schema for type, or NULL. */
 const struct emc_schema *emc_source_schema(const struct emc_source *s,
 					   const char *type);
