@@ -167,7 +167,10 @@ struct emc_source;
  * records reported removed). Only records whose Type has a schema in
  * schemas (NULL-terminated) are delivered; each is validated first.
  * Records with a Name already used by another delivered record of the
- * same Type are rejected as EMC_INVALID.
+ * same Type are rejected as EMC_INVALID. If bus has no event loop yet it
+ * is attached to event. Signals are coalesced: one re-read ~75 ms after
+ * the first of a burst. When entity-manager leaves the bus the records
+ * are kept; its next instance's objects are reconciled against them.
  */
 int emc_source_new_dbus(sd_bus *bus, sd_event *event,
 			const struct emc_schema *const *schemas,
@@ -180,6 +183,12 @@ int emc_source_new_dbus(sd_bus *bus, sd_event *event,
  * are delivered from the event loop (a deferred event source), exactly as
  * the D-Bus source delivers them. A file that cannot be read or parsed is
  * an error returned here (with a message in ret_error if non-NULL).
+ * Paths: a board is /xyz/openbmc_project/inventory/system/<board Type
+ * lower-cased, default "board">/<escaped board Name>, its records
+ * <board path>/<escaped Name>; records of a bare array have no board and
+ * live under /xyz/openbmc_project/inventory/system/board/config/. Entries
+ * that are not objects, or lack a Type or Name string, are EMC_INVALID
+ * (named "<board path>/Exposes[<i>]" when there is no Name).
  */
 int emc_source_new_json(const char *path, sd_event *event,
 			const struct emc_schema *const *schemas,
