@@ -15,7 +15,10 @@
 #include "log.h"
 #include "nvmed.h"
 
-#define MCTPD_SERVICE	     "au.com.codeconstruct.MCTP1"
+#define MCTPD_SERVICE "au.com.codeconstruct.MCTP1"
+/* dbus-sensors' mctpreactor hosts the configured_by associations on the
+ * endpoint paths, ObjectManager at MCTPD_ROOT (MCTPReactorMain.cpp). */
+#define REACTOR_SERVICE	     "xyz.openbmc_project.MCTPReactor"
 #define MCTPD_ROOT	     "/au/com/codeconstruct/mctp1"
 #define MCTPD_IFACES	     MCTPD_ROOT "/interfaces/"
 #define MCTPD_BUSOWNER	     "au.com.codeconstruct.MCTP.BusOwner1"
@@ -49,7 +52,8 @@ struct endpoint {
 struct mctpd {
 	struct manager *m;
 	struct endpoint *endpoints;
-	sd_bus_slot *added, *removed, *owner, *get_call;
+	sd_bus_slot *added, *removed, *owner, *reactor_owner;
+	sd_bus_slot *get_call, *reactor_get_call;
 };
 
 int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret)
@@ -461,18 +465,15 @@ static int on_interfaces_removed(sd_bus_message *msg, void *userdata,
 	return 0;
 }
 
-static int on_managed_objects(sd_bus_message *reply, void *userdata,
-			      sd_bus_error *ret_error)
+static int read_managed_objects(struct mctpd *c, sd_bus_message *reply)
 {
-	struct mctpd *c = userdata;
 	const sd_bus_error *e = sd_bus_message_get_error(reply);
 	int r;
 
-	c->get_call = sd_bus_slot_unref(c->get_call);
 	if (e) {
-		log_info("mctpd not reachable (%s); following its endpoints "
-			 "when it starts",
-			 e->message ? e->message : e->name);
+		log_debug("GetManagedObjects at " MCTPD_ROOT " failed (%s); "
+			  "following endpoints when mctpd/mctpreactor start",
+			  e->message ? e->message : e->name);
 		return 0;
 	}
 	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
@@ -494,14 +495,34 @@ static int on_managed_objects(sd_bus_message *reply, void *userdata,
 	return 0;
 }
 
-static int get_managed_objects(struct mctpd *c)
+static int on_managed_objects(sd_bus_message *reply, void *userdata,
+			      sd_bus_error *ret_error)
 {
+	struct mctpd *c = userdata;
+
 	c->get_call = sd_bus_slot_unref(c->get_call);
-	return sd_bus_call_method_async(c->m->bus, &c->get_call, MCTPD_SERVICE,
-					MCTPD_ROOT,
-					"org.freedesktop.DBus.ObjectManager",
-					"GetManagedObjects", on_managed_objects,
-					c, NULL);
+	return read_managed_objects(c, reply);
+}
+
+static int on_reactor_objects(sd_bus_message *reply, void *userdata,
+			      sd_bus_error *ret_error)
+{
+	struct mctpd *c = userdata;
+
+	c->reactor_get_call = sd_bus_slot_unref(c->reactor_get_call);
+	return read_managed_objects(c, reply);
+}
+
+static int get_managed_objects(struct mctpd *c, bool reactor)
+{
+	sd_bus_slot **slot = reactor ? &c->reactor_get_call : &c->get_call;
+
+	*slot = sd_bus_slot_unref(*slot);
+	return sd_bus_call_method_async(
+		c->m->bus, slot, reactor ? REACTOR_SERVICE : MCTPD_SERVICE,
+		MCTPD_ROOT, "org.freedesktop.DBus.ObjectManager",
+		"GetManagedObjects",
+		reactor ? on_reactor_objects : on_managed_objects, c, NULL);
 }
 
 static int on_owner_changed(sd_bus_message *msg, void *userdata,
@@ -521,7 +542,8 @@ static int on_owner_changed(sd_bus_message *msg, void *userdata,
 			c->endpoints = ep->next;
 			endpoint_free(ep);
 		}
-		(void)get_managed_objects(c);
+		(void)get_managed_objects(c, false);
+		(void)get_managed_objects(c, true);
 		for (struct drive *d = c->m->drives; d; d = d->next)
 			if (d->origin == DRIVE_FROM_RECORD && !d->have_endpoint)
 				(void)mctpd_setup_endpoint(d);
@@ -638,14 +660,14 @@ int mctpd_new(struct manager *m, struct mctpd **ret)
 	r = sd_bus_add_match_async(
 		m->bus, &c->added,
 		"type='signal',interface='org.freedesktop.DBus.ObjectManager',"
-		"member='InterfacesAdded',arg0namespace='" MCTPD_ROOT "'",
+		"member='InterfacesAdded',arg0path='" MCTPD_ROOT "/'",
 		on_interfaces_added, NULL, c);
 	if (r >= 0)
 		r = sd_bus_add_match_async(
 			m->bus, &c->removed,
 			"type='signal',interface='org.freedesktop.DBus."
 			"ObjectManager',member='InterfacesRemoved',"
-			"arg0namespace='" MCTPD_ROOT "'",
+			"arg0path='" MCTPD_ROOT "/'",
 			on_interfaces_removed, NULL, c);
 	if (r >= 0)
 		r = sd_bus_add_match_async(
@@ -655,7 +677,16 @@ int mctpd_new(struct manager *m, struct mctpd **ret)
 			"member='NameOwnerChanged',arg0='" MCTPD_SERVICE "'",
 			on_owner_changed, NULL, c);
 	if (r >= 0)
-		r = get_managed_objects(c);
+		r = sd_bus_add_match_async(
+			m->bus, &c->reactor_owner,
+			"type='signal',sender='org.freedesktop.DBus',"
+			"interface='org.freedesktop.DBus',"
+			"member='NameOwnerChanged',arg0='" REACTOR_SERVICE "'",
+			on_owner_changed, NULL, c);
+	if (r >= 0)
+		r = get_managed_objects(c, false);
+	if (r >= 0)
+		r = get_managed_objects(c, true);
 	if (r < 0) {
 		mctpd_free(c);
 		return r;
@@ -671,7 +702,9 @@ struct mctpd *mctpd_free(struct mctpd *c)
 	sd_bus_slot_unref(c->added);
 	sd_bus_slot_unref(c->removed);
 	sd_bus_slot_unref(c->owner);
+	sd_bus_slot_unref(c->reactor_owner);
 	sd_bus_slot_unref(c->get_call);
+	sd_bus_slot_unref(c->reactor_get_call);
 	while (c->endpoints) {
 		struct endpoint *ep = c->endpoints;
 

@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nvmed integration tests: the unmodified daemon on a private bus, its
+ * AF_MCTP sockets turned by libmctp-shim.so into connections to the
+ * NVMe-MI emulator, with the mctpd and entity-manager stand-ins. What it
+ * publishes is compared with what the emulator holds and with what
+ * nvme-cli reads from the same emulator through the same shim.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#include "emu-harness.h"
+#include "macros.h"
+#include "testbed.h"
+
+#define NVME	   "xyz.openbmc_project.NVMe"
+#define SENSOR	   "/xyz/openbmc_project/sensors/temperature/"
+#define DRIVE	   "/xyz/openbmc_project/inventory/drive/"
+#define VALUE_IF   "xyz.openbmc_project.Sensor.Value"
+#define AVAIL_IF   "xyz.openbmc_project.State.Decorator.Availability"
+#define OPSTAT_IF  "xyz.openbmc_project.State.Decorator.OperationalStatus"
+#define ASSET_IF   "xyz.openbmc_project.Inventory.Decorator.Asset"
+#define REV_IF	   "xyz.openbmc_project.Inventory.Decorator.Revision"
+#define ITEM_IF	   "xyz.openbmc_project.Inventory.Item"
+#define DRIVE_IF   "xyz.openbmc_project.Inventory.Item.Drive"
+#define STATUS_IF  "xyz.openbmc_project.Nvme.Status"
+#define WARN_IF	   "xyz.openbmc_project.Sensor.Threshold.Warning"
+#define CRIT_IF	   "xyz.openbmc_project.Sensor.Threshold.Critical"
+#define MCTPD	   "au.com.codeconstruct.MCTP1"
+#define MCTPD_TEST "/au/com/codeconstruct/mctp1/test"
+#define EM	   "xyz.openbmc_project.EntityManager"
+#define WAIT	   10000
+
+struct env {
+	struct testbed *tb;
+	struct emu_proc emu;
+	pid_t nvmed;
+	char shim_env[2][4200];
+};
+
+static const char *drive_json(char *buf, size_t len, unsigned eid, unsigned bus,
+			      int temp, const char *config)
+{
+	snprintf(buf, len,
+		 "{\"network\": 1, \"eid\": %u, \"bus\": %u, \"address\": 29, "
+		 "\"serial\": \"SN%u\", \"model\": \"Model %u\", "
+		 "\"firmware\": \"FW%u\", \"vid\": 5197, "
+		 "\"capacity\": 960197124096, \"temperature\": %d, "
+		 "\"warning_temp\": 70, \"critical_temp\": 80, "
+		 "\"percentage_used\": 3, \"critical_warning\": 0%s%s%s}",
+		 eid, bus, eid, eid, eid, temp,
+		 config ? ", \"config\": \"" : "", config ? config : "",
+		 config ? "\"" : "");
+	return buf;
+}
+
+/* Scenario of n drives at EIDs 9.. on bus 3.. */
+static char *scenario(unsigned n, const char *config_of_first)
+{
+	size_t cap = 600 * (n + 1);
+	char *s = malloc(cap), one[600];
+	size_t off;
+
+	assert_non_null(s);
+	off = (size_t)snprintf(s, cap, "{\"drives\": [");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(
+			s + off, cap - off, "%s%s", i ? ", " : "",
+			drive_json(one, sizeof(one), 9 + i, 3 + i, 35,
+				   i == 0 ? config_of_first : NULL));
+	snprintf(s + off, cap - off, "]}");
+	return s;
+}
+
+/* JSON config of n NVMeMI records at EIDs 9.. named NVMe_<eid>. */
+static const char *nvmemi_config(struct env *e, unsigned n,
+				 const char *extra_first)
+{
+	const char *path = tb_path(e->tb, "nvmed.json");
+	size_t cap = 400 * (n + 1);
+	_cleanup_free_ char *s = malloc(cap);
+	size_t off;
+
+	assert_non_null(s);
+	off = (size_t)snprintf(s, cap,
+			       "{\"Name\": \"Board 1\", \"Type\": \"Board\", "
+			       "\"Exposes\": [");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(s + off, cap - off,
+					"%s{\"Type\": \"NVMeMI\", \"Name\": "
+					"\"NVMe %u\", \"Network\": 1, "
+					"\"EID\": %u%s}",
+					i ? ", " : "", 9 + i, 9 + i,
+					i == 0 && extra_first ? extra_first :
+								"");
+	snprintf(s + off, cap - off, "]}");
+	tb_write_file(path, s);
+	return path;
+}
+
+static void env_start(struct env *e, const char *scenario_json)
+{
+	e->tb = tb_new();
+	assert_int_equal(emu_start(&e->emu, scenario_json), 0);
+	snprintf(e->shim_env[0], sizeof(e->shim_env[0]), "LD_PRELOAD=%s",
+		 tb_prog("mctp-shim-preload"));
+	snprintf(e->shim_env[1], sizeof(e->shim_env[1]), "MCTP_SHIM_SOCK=%s",
+		 e->emu.sock);
+}
+
+static void start_nvmed(struct env *e, const char *config)
+{
+	const char *env[] = { e->shim_env[0], e->shim_env[1], NULL };
+	const char *argv[] = { tb_prog("nvmed"),
+			       "-v",
+			       "--poll-interval-ms",
+			       "200",
+			       config ? "--config" : NULL,
+			       config,
+			       NULL };
+
+	e->nvmed = tb_spawn(e->tb, "nvmed", argv, env);
+	assert_int_equal(tb_wait_name(e->tb, NVME, WAIT), 0);
+}
+
+static void env_stop(struct env *e)
+{
+	if (e->nvmed > 0) {
+		assert_true(tb_alive(e->tb, e->nvmed));
+		/* clean SIGTERM: exit status 0 */
+		assert_int_equal(tb_stop(e->tb, e->nvmed, SIGTERM), 0);
+	}
+	emu_stop(&e->emu);
+	tb_free(e->tb);
+}
+
+static void path_of(char *buf, size_t len, const char *prefix, const char *name)
+{
+	snprintf(buf, len, "%s%s", prefix, name);
+}
+
+static uint64_t get_u64(struct testbed *tb, const char *path, const char *iface,
+			const char *prop)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	uint64_t v = 0;
+	int r;
+
+	r = sd_bus_get_property_trivial(tb_bus(tb), NVME, path, iface, prop,
+					&err, 't', &v);
+	sd_bus_error_free(&err);
+	assert_int_equal(r, 0);
+	return v;
+}
+
+static uint8_t get_u8(struct testbed *tb, const char *path, const char *iface,
+		      const char *prop)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	uint8_t v = 0;
+	int r;
+
+	r = sd_bus_get_property_trivial(tb_bus(tb), NVME, path, iface, prop,
+					&err, 'y', &v);
+	sd_bus_error_free(&err);
+	assert_int_equal(r, 0);
+	return v;
+}
+
+/* Identity, capacity and temperature as the emulator holds them. */
+static void check_drive(struct env *e, const char *name, unsigned eid,
+			double temp)
+{
+	char sensor[256], drive[256], want[64];
+	_cleanup_free_ char *mf = NULL;
+
+	path_of(sensor, sizeof(sensor), SENSOR, name);
+	path_of(drive, sizeof(drive), DRIVE, name);
+	snprintf(want, sizeof(want), "SN%u", eid);
+	assert_int_equal(tb_wait_string(e->tb, NVME, drive, ASSET_IF,
+					"SerialNumber", want, WAIT),
+			 0);
+	snprintf(want, sizeof(want), "Model %u", eid);
+	assert_int_equal(tb_wait_string(e->tb, NVME, drive, ASSET_IF, "Model",
+					want, WAIT),
+			 0);
+	snprintf(want, sizeof(want), "FW%u", eid);
+	assert_int_equal(tb_wait_string(e->tb, NVME, drive, REV_IF, "Version",
+					want, WAIT),
+			 0);
+	mf = tb_get_string(e->tb, NVME, drive, ASSET_IF, "Manufacturer");
+	assert_string_equal(mf, "Samsung"); /* VID 0x144d */
+	assert_true(get_u64(e->tb, drive, DRIVE_IF, "Capacity") ==
+		    960197124096ULL);
+	assert_int_equal(tb_wait_double(e->tb, NVME, sensor, VALUE_IF, "Value",
+					temp, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e->tb, NVME, sensor, AVAIL_IF,
+				      "Available", true, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e->tb, NVME, drive, ITEM_IF, "Present",
+				      true, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e->tb, NVME, drive, OPSTAT_IF,
+				      "Functional", true, WAIT),
+			 0);
+	assert_int_equal(get_u8(e->tb, drive, DRIVE_IF,
+				"PredictedMediaLifeLeftPercent"),
+			 97);
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == ' ')
+		s[--n] = '\0';
+}
+
+static json_object *nvme_cli(struct env *e, const char *cmd, const char *dev)
+{
+	const char *env[] = { e->shim_env[0], e->shim_env[1], NULL };
+	const char *argv[] = { "/usr/sbin/nvme", cmd, dev, "-o", "json", NULL };
+	_cleanup_free_ char *out = NULL;
+	json_object *j;
+
+	assert_int_equal(tb_run(e->tb, argv, env, 30000, &out), 0);
+	j = json_tokener_parse(out);
+	assert_non_null(j);
+	return j;
+}
+
+static const char *jstr(json_object *j, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(j, key, &v));
+	return json_object_get_string(v);
+}
+
+static int64_t jint(json_object *j, const char *key)
+{
+	json_object *v;
+
+	assert_true(json_object_object_get_ex(j, key, &v));
+	return json_object_get_int64(v);
+}
+
+static void test_json_records_and_nvme_cli(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	char drive[128], sensor[128], buf[64];
+	json_object *id, *smart;
+	int64_t t;
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 2, NULL));
+	check_drive(&e, "NVMe_9", 9, 35);
+	check_drive(&e, "NVMe_10", 10, 35);
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/inventory",
+					  DRIVE_IF),
+			 2);
+
+	/* nvme-cli through the same shim, against the same emulator */
+	path_of(drive, sizeof(drive), DRIVE, "NVMe_9");
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	id = nvme_cli(&e, "id-ctrl", "mctp:1,9");
+	smart = nvme_cli(&e, "smart-log", "mctp:1,9");
+	{
+		_cleanup_free_ char *sn = tb_get_string(
+			e.tb, NVME, drive, ASSET_IF, "SerialNumber");
+		_cleanup_free_ char *mn =
+			tb_get_string(e.tb, NVME, drive, ASSET_IF, "Model");
+		_cleanup_free_ char *fr =
+			tb_get_string(e.tb, NVME, drive, REV_IF, "Version");
+
+		snprintf(buf, sizeof(buf), "%s", jstr(id, "sn"));
+		trim(buf);
+		assert_string_equal(buf, sn);
+		snprintf(buf, sizeof(buf), "%s", jstr(id, "mn"));
+		trim(buf);
+		assert_string_equal(buf, mn);
+		snprintf(buf, sizeof(buf), "%s", jstr(id, "fr"));
+		trim(buf);
+		assert_string_equal(buf, fr);
+	}
+	t = jint(smart, "temperature");
+	if (t > 200) /* nvme-cli 2.3 prints Kelvin */
+		t -= 273;
+	assert_true(tb_get_double(e.tb, NVME, sensor, VALUE_IF, "Value") ==
+		    (double)t);
+	assert_int_equal(100 - jint(smart, "percent_used"),
+			 get_u8(e.tb, drive, DRIVE_IF,
+				"PredictedMediaLifeLeftPercent"));
+	json_object_put(id);
+	json_object_put(smart);
+	env_stop(&e);
+}
+
+static unsigned n_asserted;
+static char last_event[64];
+static int last_asserted;
+
+static int on_threshold(sd_bus_message *m, void *userdata,
+			sd_bus_error *ret_error)
+{
+	const char *name, *iface, *event;
+	int asserted;
+	double value;
+
+	if (sd_bus_message_read(m, "sssbd", &name, &iface, &event, &asserted,
+				&value) < 0)
+		return 0;
+	if (strcmp(name, "NVMe_9") != 0)
+		return 0;
+	n_asserted++;
+	snprintf(last_event, sizeof(last_event), "%s", event);
+	last_asserted = asserted;
+	return 0;
+}
+
+static void test_temperature_and_thresholds(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	char sensor[128], drive[128];
+	sd_bus_slot *slot = NULL;
+
+	env_start(&e, sc);
+	/* No Thresholds in the record: WCTEMP/CCTEMP of the drive (70/80) */
+	start_nvmed(&e, nvmemi_config(&e, 1, NULL));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	path_of(drive, sizeof(drive), DRIVE, "NVMe_9");
+	check_drive(&e, "NVMe_9", 9, 35);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, WARN_IF,
+					"WarningHigh", 70, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, CRIT_IF,
+					"CriticalHigh", 80, 0.01, WAIT),
+			 0);
+	assert_false(
+		tb_get_bool(e.tb, NVME, sensor, WARN_IF, "WarningAlarmHigh"));
+	assert_int_equal(sd_bus_match_signal(tb_bus(e.tb), &slot, NVME, sensor,
+					     CRIT_IF, "ThresholdAsserted",
+					     on_threshold, NULL),
+			 0);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 75}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					75, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, WARN_IF,
+				      "WarningAlarmHigh", true, WAIT),
+			 0);
+	assert_false(
+		tb_get_bool(e.tb, NVME, sensor, CRIT_IF, "CriticalAlarmHigh"));
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 90}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, CRIT_IF,
+				      "CriticalAlarmHigh", true, WAIT),
+			 0);
+	for (int i = 0; i < 50 && n_asserted == 0; i++)
+		tb_pump(e.tb, 100);
+	assert_true(n_asserted >= 1);
+	assert_string_equal(last_event, "CriticalAlarmHigh");
+	assert_true(last_asserted);
+
+	/* SMART warning bits propagate (temperature + media read-only) */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"critical_warning\": 10}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, STATUS_IF,
+				      "TemperatureFault", true, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, STATUS_IF,
+				      "MediaFault", true, WAIT),
+			 0);
+	assert_false(
+		tb_get_bool(e.tb, NVME, drive, STATUS_IF, "CapacityFault"));
+	assert_int_equal(tb_wait_string(e.tb, NVME, drive, STATUS_IF,
+					"SmartWarnings", "f5", WAIT),
+			 0);
+
+	/* back down: alarms clear */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 40, "
+			   "\"critical_warning\": 0}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, CRIT_IF,
+				      "CriticalAlarmHigh", false, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, WARN_IF,
+				      "WarningAlarmHigh", false, WAIT),
+			 0);
+	assert_int_equal(tb_wait_string(e.tb, NVME, drive, STATUS_IF,
+					"SmartWarnings", "ff", WAIT),
+			 0);
+	sd_bus_slot_unref(slot);
+	env_stop(&e);
+}
+
+static void test_configured_thresholds(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	char sensor[128];
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 1,
+				      ", \"Thresholds\": ["
+				      "{\"Direction\": \"greater than\", "
+				      "\"Severity\": 0, \"Value\": 50}, "
+				      "{\"Direction\": \"less than\", "
+				      "\"Severity\": 1, \"Value\": 5}]"));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	check_drive(&e, "NVMe_9", 9, 35);
+	/* the record wins over the drive's WCTEMP/CCTEMP */
+	assert_true(tb_get_double(e.tb, NVME, sensor, WARN_IF, "WarningHigh") ==
+		    50);
+	assert_true(tb_get_double(e.tb, NVME, sensor, CRIT_IF, "CriticalLow") ==
+		    5);
+	assert_true(isnan(
+		tb_get_double(e.tb, NVME, sensor, CRIT_IF, "CriticalHigh")));
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 2}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, CRIT_IF,
+				      "CriticalAlarmLow", true, WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 55}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, WARN_IF,
+				      "WarningAlarmHigh", true, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, CRIT_IF,
+				      "CriticalAlarmLow", false, WAIT),
+			 0);
+	env_stop(&e);
+}
+
+static void test_silent_and_recovery(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	char sensor[128], drive[128], other[128];
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 2, NULL));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	path_of(drive, sizeof(drive), DRIVE, "NVMe_9");
+	path_of(other, sizeof(other), SENSOR, "NVMe_10");
+	check_drive(&e, "NVMe_9", 9, 35);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": true}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					NAN, 0, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, AVAIL_IF, "Available",
+				      false, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, OPSTAT_IF,
+				      "Functional", false, WAIT),
+			 0);
+	/* the other drive is unaffected, and it follows changes */
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"temperature\": 44}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, other, VALUE_IF, "Value",
+					44, 0.01, WAIT),
+			 0);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": false, "
+			   "\"temperature\": 41}");
+	/* back within the back-off cap (30 s) */
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					41, 0.01, 40000),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, OPSTAT_IF,
+				      "Functional", true, WAIT),
+			 0);
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	env_stop(&e);
+}
+
+/* Each fault: the reply is rejected or waited for, never mislabelled,
+ * and the daemon keeps serving. */
+static void test_faulty_replies(void **state)
+{
+	static const char *const faults[] = {
+		"{\"eid\": 9, \"bad_mic\": true}",
+		"{\"eid\": 9, \"truncate\": 10}",
+		"{\"eid\": 9, \"late\": 450}",
+		"{\"eid\": 9, \"mpr_ms\": 150}",
+	};
+	static const char *const clear[] = {
+		"{\"eid\": 9, \"bad_mic\": false}",
+		"{\"eid\": 9, \"truncate\": 0}",
+		"{\"eid\": 9, \"late\": 0}",
+		"{\"eid\": 9, \"mpr_ms\": 0}",
+	};
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	char sensor[128], drive[128], other[128];
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 2, NULL));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	path_of(drive, sizeof(drive), DRIVE, "NVMe_9");
+	path_of(other, sizeof(other), SENSOR, "NVMe_10");
+	check_drive(&e, "NVMe_9", 9, 35);
+	check_drive(&e, "NVMe_10", 10, 35);
+
+	for (size_t i = 0; i < 4; i++) {
+		double v;
+		_cleanup_free_ char *sn = NULL;
+		int t = 50 + (int)i;
+		char line[96];
+
+		emu_ctl_ok(&e.emu, faults[i]);
+		/* let several polls hit the fault */
+		tb_pump(e.tb, 1500);
+		assert_true(tb_alive(e.tb, e.nvmed));
+		v = tb_get_double(e.tb, NVME, sensor, VALUE_IF, "Value");
+		/* only ever the drive's temperature or "unknown" */
+		assert_true(isnan(v) || v == 35 || v == t - 1);
+		sn = tb_get_string(e.tb, NVME, drive, ASSET_IF, "SerialNumber");
+		assert_string_equal(sn, "SN9");
+		assert_true(tb_get_double(e.tb, NVME, other, VALUE_IF,
+					  "Value") == 35);
+
+		emu_ctl_ok(&e.emu, clear[i]);
+		snprintf(line, sizeof(line),
+			 "{\"eid\": 9, \"temperature\": %d}", t);
+		emu_ctl_ok(&e.emu, line);
+		assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF,
+						"Value", t, 0.01, 40000),
+				 0);
+		assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, AVAIL_IF,
+					      "Available", true, WAIT),
+				 0);
+		/* the emulator and nvmed agree again */
+		emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 35}");
+		assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF,
+						"Value", 35, 0.01, WAIT),
+				 0);
+	}
+	env_stop(&e);
+}
+
+static int mctpd_call(struct env *e, sd_bus_message *m)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call(tb_bus(e->tb), m, 5000000, &err, &reply);
+	if (r < 0)
+		fprintf(stderr, "mctpd stand-in: %s\n", err.message);
+	sd_bus_error_free(&err);
+	return r;
+}
+
+static int add_endpoint(struct env *e, uint8_t eid, const uint8_t *types,
+			size_t n, const char *config)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+	assert_int_equal(sd_bus_message_new_method_call(
+				 tb_bus(e->tb), &m, MCTPD, MCTPD_TEST,
+				 "xyz.openbmc_project.Test.MCTPD",
+				 "AddEndpoint"),
+			 0);
+	assert_true(sd_bus_message_append(m, "uy", 1u, eid) >= 0);
+	assert_true(sd_bus_message_append_array(m, 'y', types, n) >= 0);
+	assert_true(sd_bus_message_append(m, "s", config) >= 0);
+	return mctpd_call(e, m);
+}
+
+static int remove_endpoint(struct env *e, uint8_t eid)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+	assert_int_equal(sd_bus_message_new_method_call(
+				 tb_bus(e->tb), &m, MCTPD, MCTPD_TEST,
+				 "xyz.openbmc_project.Test.MCTPD",
+				 "RemoveEndpoint"),
+			 0);
+	assert_true(sd_bus_message_append(m, "uy", 1u, eid) >= 0);
+	return mctpd_call(e, m);
+}
+
+static void test_mctpd_endpoints(void **state)
+{
+	struct env e = { 0 };
+	/* The emulator rejects the stand-in's "config" key: two files. */
+	_cleanup_free_ char *sc = scenario(3, NULL);
+	_cleanup_free_ char *msc = scenario(3, "/xyz/openbmc_project/inventory/"
+					       "system/board/Board_1/Front_"
+					       "NVMe_0");
+	const char *scfile;
+	char sensor[128];
+	uint8_t types[] = { 0, 4 };
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, msc);
+	{
+		const char *argv[] = { tb_prog("mctpd-standin"), "--scenario",
+				       scfile, "--publish-all", NULL };
+
+		tb_spawn(e.tb, "mctpd", argv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb,
+					      "xyz.openbmc_project.MCTPReactor",
+					      WAIT),
+				 0);
+	}
+	/* no config file, no entity-manager: named after the config path */
+	start_nvmed(&e, NULL);
+	check_drive(&e, "Front_NVMe_0", 9, 35);
+
+	/* an endpoint added at run time, configured by a record */
+	assert_true(add_endpoint(&e, 10, types, sizeof(types),
+				 "/xyz/openbmc_project/inventory/system/board/"
+				 "Board_1/Rear_NVMe") >= 0);
+	check_drive(&e, "Rear_NVMe", 10, 35);
+	/* one without NVMe-MI support, or without a configuration: none */
+	types[1] = 1;
+	assert_true(add_endpoint(&e, 11, types, sizeof(types),
+				 "/xyz/openbmc_project/inventory/system/board/"
+				 "Board_1/Not_NVMe") >= 0);
+	tb_pump(e.tb, 1000);
+	path_of(sensor, sizeof(sensor), SENSOR, "Not_NVMe");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, 100), 0);
+
+	/* removed: the drive disappears */
+	assert_true(remove_endpoint(&e, 10) >= 0);
+	path_of(sensor, sizeof(sensor), SENSOR, "Rear_NVMe");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
+	path_of(sensor, sizeof(sensor), DRIVE, "Rear_NVMe");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
+	path_of(sensor, sizeof(sensor), SENSOR, "Front_NVMe_0");
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	env_stop(&e);
+}
+
+static void test_entity_manager_records(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	const char *scfile, *board;
+	char sensor[128];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	board = tb_path(e.tb, "board.json");
+	tb_write_file(board,
+		      "{\"Name\": \"NVMe Board\", \"Type\": \"Board\", "
+		      "\"Probe\": \"TRUE\", \"Exposes\": ["
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
+		      "\"Bus\": 3, \"Address\": \"0x1d\", "
+		      "\"Protocol\": \"mi_i2c\"},"
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive B\", "
+		      "\"Bus\": 4, \"Protocol\": \"mi_i2c\", "
+		      "\"Thresholds\": [{\"Direction\": \"greater than\", "
+		      "\"Name\": \"upper critical\", \"Severity\": 1, "
+		      "\"Value\": 60}]},"
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Basic\", "
+		      "\"Bus\": 5, \"Address\": \"0x6a\"}]}");
+	{
+		const char *margv[] = { tb_prog("mctpd-standin"), "--scenario",
+					scfile, NULL };
+		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		tb_spawn(e.tb, "em", eargv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	check_drive(&e, "Drive_A", 9, 35);
+	check_drive(&e, "Drive_B", 10, 35);
+	path_of(sensor, sizeof(sensor), SENSOR, "Drive_B");
+	assert_true(tb_get_double(e.tb, NVME, sensor, CRIT_IF,
+				  "CriticalHigh") == 60);
+	/* mi_basic is said to be unsupported, and not faked */
+	assert_int_equal(tb_wait_log(e.tb, "nvmed", "not supported yet", WAIT),
+			 0);
+	path_of(sensor, sizeof(sensor), SENSOR, "Basic");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, 100), 0);
+
+	/* the board goes away: so do its drives */
+	{
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+		int r;
+
+		r = sd_bus_call_method(
+			tb_bus(e.tb), EM, "/xyz/openbmc_project/test/em",
+			"xyz.openbmc_project.Test.EntityManager", "RemoveBoard",
+			&err, &reply, "o",
+			"/xyz/openbmc_project/inventory/system/board/"
+			"NVMe_Board");
+		if (r < 0)
+			fprintf(stderr, "RemoveBoard: %s\n", err.message);
+		sd_bus_error_free(&err);
+		assert_true(r >= 0);
+	}
+	path_of(sensor, sizeof(sensor), SENSOR, "Drive_A");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
+	path_of(sensor, sizeof(sensor), DRIVE, "Drive_B");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
+	env_stop(&e);
+}
+
+static void test_64_drives(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(64, NULL);
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 64, NULL));
+	for (unsigned i = 0; i < 64; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "NVMe_%u", 9 + i);
+		check_drive(&e, name, 9 + i, 35);
+	}
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/sensors",
+					  VALUE_IF),
+			 64);
+	env_stop(&e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_records_and_nvme_cli),
+		cmocka_unit_test(test_temperature_and_thresholds),
+		cmocka_unit_test(test_configured_thresholds),
+		cmocka_unit_test(test_silent_and_recovery),
+		cmocka_unit_test(test_faulty_replies),
+		cmocka_unit_test(test_mctpd_endpoints),
+		cmocka_unit_test(test_entity_manager_records),
+		cmocka_unit_test(test_64_drives),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
