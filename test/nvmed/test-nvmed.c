@@ -355,10 +355,9 @@ static void test_temperature_and_thresholds(void **state)
 			 0);
 	assert_false(
 		tb_get_bool(e.tb, NVME, sensor, WARN_IF, "WarningAlarmHigh"));
-	assert_int_equal(sd_bus_match_signal(tb_bus(e.tb), &slot, NVME, sensor,
-					     CRIT_IF, "ThresholdAsserted",
-					     on_threshold, NULL),
-			 0);
+	assert_true(sd_bus_match_signal(tb_bus(e.tb), &slot, NVME, sensor,
+					CRIT_IF, "ThresholdAsserted",
+					on_threshold, NULL) >= 0);
 
 	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 75}");
 	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
@@ -598,9 +597,10 @@ static int remove_endpoint(struct env *e, uint8_t eid)
 static void test_mctpd_endpoints(void **state)
 {
 	struct env e = { 0 };
-	/* The emulator rejects the stand-in's "config" key: two files. */
+	/* The emulator rejects the stand-in's "config" key: two files; the
+	 * stand-in publishes only the first drive at start. */
 	_cleanup_free_ char *sc = scenario(3, NULL);
-	_cleanup_free_ char *msc = scenario(3, "/xyz/openbmc_project/inventory/"
+	_cleanup_free_ char *msc = scenario(1, "/xyz/openbmc_project/inventory/"
 					       "system/board/Board_1/Front_"
 					       "NVMe_0");
 	const char *scfile;
