@@ -6,11 +6,16 @@
  *   AF_MCTP socket, protocol in mctp-shim-proto.h;
  * - the control socket (--control, SOCK_STREAM): one JSON request per
  *   line, one JSON reply per line (emu_control()).
+ * - the serial link (--serial-fd, a pty master whose slave carries the
+ *   kernel's N_MCTP line discipline): MCTP over serial framing as Linux
+ *   6.1 does it, packets reassembled and fragmented here (emu-serial.c).
  * Requests are answered by emu_mi_handle(); the per-drive faults decide
  * whether, when and how the reply leaves.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 #include <linux/mctp.h>
 #include <systemd/sd-event.h>
 
+#include "emu-serial.h"
 #include "emu.h"
 #include "log.h"
 #include "macros.h"
@@ -42,9 +48,29 @@ struct conn {
 	struct conn *next;
 };
 
+/* The serial transport: one link, any number of drives behind it. */
+struct serial_link {
+	struct emu *emu;
+	int fd;
+	uint32_t net;
+	sd_event_source *src;
+	struct emu_serial_rx rx;
+	struct emu_mctp_reasm *reasm;
+	uint64_t bad_fcs, framing_errors, dropped_packets;
+};
+
+/* Where a reply goes: a shim connection or the serial link. */
+struct target {
+	struct conn *conn;
+	struct mctp_shim_hdr hdr; /* shim: the request's header */
+	struct serial_link *link;
+	uint8_t src, dst, tag; /* serial: the reply's addresses and tag */
+};
+
 struct pending {
 	struct emu *emu;
 	struct conn *conn;
+	struct serial_link *link;
 	sd_event_source *timer;
 	struct pending *next;
 	size_t len;
@@ -57,6 +83,7 @@ struct emu {
 	struct conn *conns; /* MCTP connections */
 	struct conn *ctls; /* control connections */
 	struct pending *pending;
+	struct serial_link *link;
 };
 
 static void pending_free(struct emu *e, struct pending *p)
@@ -100,61 +127,136 @@ static void conn_send(struct conn *c, const void *buf, size_t len)
 		log_debug_errno(errno, "Dropping a reply of %zu bytes", len);
 }
 
+/* The line discipline consumes whatever we write; a write error means
+ * the slave side went away. */
+static void serial_send(struct serial_link *l, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(l->fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error_errno(n < 0 ? errno : EIO,
+					"Serial link write failed");
+			(void)sd_event_exit(l->emu->event, -EIO);
+			return;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+static void pending_send(struct pending *p)
+{
+	if (p->conn)
+		conn_send(p->conn, p->frame, p->len);
+	else
+		serial_send(p->link, p->frame, p->len);
+}
+
 static int pending_fire(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct pending *p = userdata;
 
-	conn_send(p->conn, p->frame, p->len);
+	pending_send(p);
 	pending_free(p->emu, p);
 	return 0;
 }
 
-/* Send the reply message resp now or after delay_ms. */
-static int reply(struct conn *c, const struct mctp_shim_hdr *req_hdr,
-		 const uint8_t *resp, size_t len, unsigned int delay_ms)
+/* Send the reply message resp (resp[0] is the type byte) to t now or
+ * after delay_ms. */
+static int reply(struct emu *e, const struct target *t, const uint8_t *resp,
+		 size_t len, unsigned int delay_ms)
 {
-	struct mctp_shim_hdr hdr = {
-		.net = req_hdr->net,
-		.eid = req_hdr->eid,
-		.type = resp[0],
-		.tag = req_hdr->tag & MCTP_TAG_MASK,
-	};
 	struct pending *p;
 	int r;
 
-	p = malloc(sizeof(*p) + sizeof(hdr) + len - 1);
-	if (!p)
-		return log_oom();
-	*p = (struct pending){ .emu = c->emu, .conn = c };
-	p->len = sizeof(hdr) + len - 1;
-	memcpy(p->frame, &hdr, sizeof(hdr));
-	memcpy(p->frame + sizeof(hdr), resp + 1, len - 1);
+	if (t->conn) {
+		struct mctp_shim_hdr hdr = {
+			.net = t->hdr.net,
+			.eid = t->hdr.eid,
+			.type = resp[0],
+			.tag = t->hdr.tag & MCTP_TAG_MASK,
+		};
+
+		p = malloc(sizeof(*p) + sizeof(hdr) + len - 1);
+		if (!p)
+			return log_oom();
+		*p = (struct pending){ .emu = e, .conn = t->conn };
+		p->len = sizeof(hdr) + len - 1;
+		memcpy(p->frame, &hdr, sizeof(hdr));
+		memcpy(p->frame + sizeof(hdr), resp + 1, len - 1);
+	} else {
+		p = malloc(sizeof(*p) + EMU_SERIAL_STREAM_MAX);
+		if (!p)
+			return log_oom();
+		*p = (struct pending){ .emu = e, .link = t->link };
+		r = emu_serial_encode_message(t->src, t->dst, t->tag, resp, len,
+					      p->frame, &p->len);
+		if (r < 0) {
+			free(p);
+			return log_error_errno(r, "Reply of %zu bytes", len);
+		}
+	}
 	if (delay_ms == 0) {
-		conn_send(c, p->frame, p->len);
+		pending_send(p);
 		free(p);
 		return 0;
 	}
-	r = sd_event_add_time_relative(c->emu->event, &p->timer,
-				       CLOCK_MONOTONIC,
+	r = sd_event_add_time_relative(e->event, &p->timer, CLOCK_MONOTONIC,
 				       (uint64_t)delay_ms * 1000,
 				       TIMER_ACCURACY_USEC, pending_fire, p);
 	if (r < 0) {
 		free(p);
 		return log_error_errno(r, "Failed to schedule a reply");
 	}
-	p->next = c->emu->pending;
-	c->emu->pending = p;
+	p->next = e->pending;
+	e->pending = p;
 	return 0;
+}
+
+/* Answer one request message (msg[0] is the type byte) for drive d. */
+static void handle_message(struct emu *e, struct emu_drive *d,
+			   const struct target *t, const uint8_t *msg,
+			   size_t len)
+{
+	static uint8_t resp[EMU_MSG_MAX], mpr[16];
+	unsigned int delay;
+	size_t rlen;
+	int r;
+
+	r = emu_mi_handle(d, msg, len, resp, &rlen);
+	if (r < 0) {
+		log_debug_errno(r, "Network %u EID %u: request dropped",
+				d->network, d->eid);
+		return;
+	}
+	if (d->silent)
+		return;
+
+	delay = d->delay_ms + d->late_ms;
+	d->late_ms = 0; /* "late" is one-shot */
+	if (d->mpr_ms) {
+		/* advertise more time than we take, so clients wait */
+		size_t mlen = emu_mi_mpr_reply(
+			msg, (uint16_t)((d->mpr_ms + 99) / 100 + 1), mpr);
+
+		if (reply(e, t, mpr, mlen, delay) < 0)
+			return;
+		delay += d->mpr_ms;
+	}
+	rlen = emu_mi_apply_faults(d, resp, rlen);
+	(void)reply(e, t, resp, rlen, delay);
 }
 
 static void handle_frame(struct conn *c, const uint8_t *frame, size_t n)
 {
-	static uint8_t msg[EMU_MSG_MAX], resp[EMU_MSG_MAX], mpr[16];
+	static uint8_t msg[EMU_MSG_MAX];
+	struct target t = { .conn = c };
 	struct mctp_shim_hdr hdr;
 	struct emu_drive *d;
-	unsigned int delay;
-	size_t len, rlen;
-	int r;
+	size_t len;
 
 	if (n < sizeof(hdr) || n - sizeof(hdr) + 1 > sizeof(msg)) {
 		log_debug("Dropping a frame of %zu bytes", n);
@@ -174,29 +276,116 @@ static void handle_frame(struct conn *c, const uint8_t *frame, size_t n)
 	msg[0] = hdr.type;
 	len = n - sizeof(hdr) + 1;
 	memcpy(msg + 1, frame + sizeof(hdr), len - 1);
+	t.hdr = hdr;
+	handle_message(c->emu, d, &t, msg, len);
+}
 
-	r = emu_mi_handle(d, msg, len, resp, &rlen);
+static void serial_message(struct serial_link *l, const struct emu_mctp_msg *m)
+{
+	struct target t = {
+		.link = l,
+		.src = m->dst,
+		.dst = m->src,
+		.tag = EMU_MCTP_TAG(m->tag),
+	};
+	struct emu_drive *d;
+
+	if (!(m->tag & EMU_MCTP_TO)) {
+		log_debug("Serial: dropping a message without the owner tag");
+		return;
+	}
+	d = emu_state_find(&l->emu->state, l->net, m->dst);
+	if (!d) {
+		log_debug("Serial: no drive at network %u EID %u: dropped",
+			  l->net, m->dst);
+		return;
+	}
+	handle_message(l->emu, d, &t, m->data, m->len);
+}
+
+static int serial_io(sd_event_source *s, int fd, uint32_t revents,
+		     void *userdata)
+{
+	struct serial_link *l = userdata;
+	uint8_t buf[4096];
+	ssize_t n;
+
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		log_error_errno(n < 0 ? errno : EIO,
+				"Serial link closed (line discipline gone?)");
+		return sd_event_exit(l->emu->event, -EIO);
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		const struct emu_mctp_msg *m;
+		int r = emu_serial_rx_byte(&l->rx, buf[i]);
+
+		if (r == -EBADMSG)
+			l->bad_fcs++;
+		else if (r < 0)
+			l->framing_errors++;
+		if (r < 0)
+			log_debug_errno(r, "Serial: frame dropped");
+		if (r <= 0)
+			continue;
+		r = emu_mctp_reasm_push(l->reasm, l->rx.buf, l->rx.len, &m);
+		if (r < 0) {
+			l->dropped_packets++;
+			log_debug_errno(r, "Serial: packet dropped");
+		} else if (r > 0) {
+			serial_message(l, m);
+		}
+	}
+	return 0;
+}
+
+static int serial_open(struct emu *e, int fd, uint32_t net)
+{
+	struct serial_link *l;
+	int flags, r;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		return log_error_errno(errno, "--serial-fd %d", fd);
+	/* blocking writes (the line discipline drains them at once),
+	 * reads only when the loop says so */
+	if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return log_error_errno(errno, "--serial-fd %d", fd);
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return log_oom();
+	l->reasm = calloc(1, sizeof(*l->reasm));
+	if (!l->reasm) {
+		free(l);
+		return log_oom();
+	}
+	l->emu = e;
+	l->fd = fd;
+	l->net = net;
+	r = sd_event_add_io(e->event, &l->src, fd, EPOLLIN, serial_io, l);
 	if (r < 0) {
-		log_debug_errno(r, "Network %u EID %u: request dropped",
-				hdr.net, hdr.eid);
-		return;
+		free(l->reasm);
+		free(l);
+		return log_error_errno(r, "Failed to watch the serial link");
 	}
-	if (d->silent)
+	e->link = l;
+	return 0;
+}
+
+static void serial_free(struct serial_link *l)
+{
+	if (!l)
 		return;
-
-	delay = d->delay_ms + d->late_ms;
-	d->late_ms = 0; /* "late" is one-shot */
-	if (d->mpr_ms) {
-		/* advertise more time than we take, so clients wait */
-		size_t mlen = emu_mi_mpr_reply(
-			msg, (uint16_t)((d->mpr_ms + 99) / 100 + 1), mpr);
-
-		if (reply(c, &hdr, mpr, mlen, delay) < 0)
-			return;
-		delay += d->mpr_ms;
-	}
-	rlen = emu_mi_apply_faults(d, resp, rlen);
-	(void)reply(c, &hdr, resp, rlen, delay);
+	log_debug("Serial: %" PRIu64 " bad FCS, %" PRIu64
+		  " framing errors, %" PRIu64 " packets dropped",
+		  l->bad_fcs, l->framing_errors, l->dropped_packets);
+	sd_event_source_disable_unref(l->src);
+	close(l->fd);
+	free(l->reasm);
+	free(l);
 }
 
 static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -427,10 +616,13 @@ static int read_file(const char *path, char **ret)
 
 static void help(void)
 {
-	printf("Usage: nvme-mi-emu --scenario FILE --socket PATH "
-	       "[--control PATH] [--i2c-socket PATH] [-v]\n"
+	printf("Usage: nvme-mi-emu --scenario FILE [--socket PATH] "
+	       "[--serial-fd FD [--serial-net NET]]\n"
+	       "                   [--control PATH] [--i2c-socket PATH] [-v]\n"
 	       "Emulates NVMe-MI drives for libmctp-shim.so "
-	       "(MCTP_SHIM_SOCK=PATH).\n"
+	       "(MCTP_SHIM_SOCK=PATH) and/or\n"
+	       "on an MCTP serial link (FD: a pty master whose slave has "
+	       "the N_MCTP line discipline).\n"
 	       "See test/sim/mctp/README.md.\n");
 }
 
@@ -442,12 +634,14 @@ static void emu_free(struct emu *e)
 		conn_free(&e->ctls, e->ctls);
 	while (e->pending)
 		pending_free(e, e->pending);
+	serial_free(e->link);
+	e->link = NULL;
 	emu_state_clear(&e->state);
 	sd_event_unref(e->event);
 }
 
 static int run(const char *scenario, const char *sock_path,
-	       const char *control_path)
+	       const char *control_path, int serial_fd, uint32_t serial_net)
 {
 	_cleanup_(sd_event_source_disable_unrefp) sd_event_source *ls = NULL,
 								  *cs = NULL;
@@ -483,13 +677,21 @@ static int run(const char *scenario, const char *sock_path,
 		goto out;
 	}
 
-	r = listen_on(sock_path, SOCK_SEQPACKET, &lfd);
-	if (r < 0)
-		goto out;
-	r = sd_event_add_io(e.event, &ls, lfd, EPOLLIN, mctp_accept, &e);
-	if (r < 0) {
-		log_error_errno(r, "Failed to watch \"%s\"", sock_path);
-		goto out;
+	if (sock_path) {
+		r = listen_on(sock_path, SOCK_SEQPACKET, &lfd);
+		if (r < 0)
+			goto out;
+		r = sd_event_add_io(e.event, &ls, lfd, EPOLLIN, mctp_accept,
+				    &e);
+		if (r < 0) {
+			log_error_errno(r, "Failed to watch \"%s\"", sock_path);
+			goto out;
+		}
+	}
+	if (serial_fd >= 0) {
+		r = serial_open(&e, serial_fd, serial_net);
+		if (r < 0)
+			goto out;
 	}
 	if (control_path) {
 		r = listen_on(control_path, SOCK_STREAM, &cfd);
@@ -503,13 +705,16 @@ static int run(const char *scenario, const char *sock_path,
 			goto out;
 		}
 	}
-	log_info("nvme-mi-emu: ready, %zu drive(s) on \"%s\"", e.state.n_drives,
-		 sock_path);
+	log_info("nvme-mi-emu: ready, %zu drive(s) on %s%s%s", e.state.n_drives,
+		 sock_path ? sock_path : "",
+		 sock_path && serial_fd >= 0 ? " and " : "",
+		 serial_fd >= 0 ? "the serial link" : "");
 
 	r = sd_event_loop(e.event);
 	if (r < 0)
 		log_error_errno(r, "Event loop failed");
-	(void)unlink(sock_path);
+	if (sock_path)
+		(void)unlink(sock_path);
 	if (control_path)
 		(void)unlink(control_path);
 out:
@@ -526,12 +731,18 @@ int main(int argc, char *argv[])
 		{ "socket", required_argument, NULL, 'S' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "i2c-socket", required_argument, NULL, 'i' },
+		{ "serial-fd", required_argument, NULL, 'F' },
+		{ "serial-net", required_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *scenario = NULL, *sock_path = NULL, *control = NULL;
 	const char *i2c = NULL;
+	int serial_fd = -1;
+	uint32_t serial_net = 1;
+	unsigned long v;
+	char *end;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:S:c:i:vh", options, NULL)) >=
@@ -549,6 +760,29 @@ int main(int argc, char *argv[])
 		case 'i':
 			i2c = optarg;
 			break;
+		case 'F':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v > INT32_MAX) {
+				log_error("--serial-fd \"%s\": not a "
+					  "descriptor number",
+					  optarg);
+				return EXIT_FAILURE;
+			}
+			serial_fd = (int)v;
+			break;
+		case 'N':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 ||
+			    v > UINT32_MAX) {
+				log_error("--serial-net \"%s\": not a "
+					  "network number",
+					  optarg);
+				return EXIT_FAILURE;
+			}
+			serial_net = (uint32_t)v;
+			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
@@ -559,7 +793,7 @@ int main(int argc, char *argv[])
 			return EXIT_FAILURE;
 		}
 	}
-	if (!scenario || !sock_path || optind < argc) {
+	if (!scenario || (!sock_path && serial_fd < 0) || optind < argc) {
 		help();
 		return EXIT_FAILURE;
 	}
@@ -569,6 +803,7 @@ int main(int argc, char *argv[])
 			  i2c);
 		return EXIT_FAILURE;
 	}
-	return run(scenario, sock_path, control) < 0 ? EXIT_FAILURE :
-						       EXIT_SUCCESS;
+	return run(scenario, sock_path, control, serial_fd, serial_net) < 0 ?
+		       EXIT_FAILURE :
+		       EXIT_SUCCESS;
 }
