@@ -56,9 +56,16 @@ static void schedule(struct drive *d, uint64_t usec)
 	if (!d->timer) {
 		r = sd_event_add_time(d->m->event, &d->timer, CLOCK_MONOTONIC,
 				      usec, 0, drive_step_cb, d);
+		/* Below the bus and the configuration sources: a D-Bus call
+		 * waits for at most the transaction in progress, never for a
+		 * queue of elapsed drive timers. */
+		if (r >= 0)
+			r = sd_event_source_set_priority(
+				d->timer, SD_EVENT_PRIORITY_NORMAL + 10);
 		if (r < 0) {
 			log_error_errno(r, "Drive '%s': cannot add timer",
 					d->name);
+			d->timer = sd_event_source_disable_unref(d->timer);
 			return;
 		}
 	} else {

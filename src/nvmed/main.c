@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	r = sd_event_add_defer(m.event, &m.request_name, request_name_cb, &m);
 	if (r >= 0)
 		r = sd_event_source_set_priority(m.request_name,
-						 SD_EVENT_PRIORITY_IDLE);
+						 SD_EVENT_PRIORITY_NORMAL + 1);
 	if (r < 0) {
 		log_error_errno(r, "Cannot schedule the name request");
 		goto out;

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nvmed benchmark (figures, not pass/fail), against the NVMe-MI emulator
+ * through libmctp-shim.so on a private bus:
+ *  - CPU time (utime + stime of nvmed) per health poll per drive at 1, 64
+ *    and 256 drives polled every second;
+ *  - D-Bus Get latency (p50/p99/max) of a healthy sensor's Value while a
+ *    quarter of 64 drives are silent (each of their transactions times
+ *    out, blocking the single-threaded loop for up to one timeout);
+ *  - RSS and private dirty memory (/proc/PID/smaps_rollup) at 256 drives.
+ * Env: BENCH_WINDOW_S (default 10) sets the measurement windows.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <systemd/sd-bus.h>
+
+#include "emu-harness.h"
+#include "macros.h"
+#include "testbed.h"
+
+#define NVME	 "xyz.openbmc_project.NVMe"
+#define SENSOR	 "/xyz/openbmc_project/sensors/temperature/NVMe_"
+#define VALUE_IF "xyz.openbmc_project.Sensor.Value"
+#define POLL_MS	 1000
+/* drive i: 128 EIDs per network */
+#define NET(i) (1 + (i) / 128)
+#define EID(i) (8 + (i) % 128)
+
+struct run {
+	struct testbed *tb;
+	struct emu_proc emu;
+	pid_t pid;
+	char preload[4200], sock[4200];
+};
+
+static char *scenario(unsigned n)
+{
+	size_t cap = 300 * (n + 1), off;
+	char *s = malloc(cap);
+
+	if (!s)
+		abort();
+	off = (size_t)snprintf(s, cap, "{\"drives\": [");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(
+			s + off, cap - off,
+			"%s{\"network\": %u, \"eid\": %u, \"serial\": \"S%u\", "
+			"\"model\": \"M\", \"firmware\": \"F\", \"vid\": 5197, "
+			"\"capacity\": 960197124096, \"temperature\": 35}",
+			i ? ", " : "", NET(i), EID(i), i);
+	snprintf(s + off, cap - off, "]}");
+	return s;
+}
+
+static const char *config(struct run *r, unsigned n)
+{
+	const char *path = tb_path(r->tb, "nvmed.json");
+	size_t cap = 120 * (n + 1), off;
+	_cleanup_free_ char *s = malloc(cap);
+
+	if (!s)
+		abort();
+	off = (size_t)snprintf(s, cap, "[");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(s + off, cap - off,
+					"%s{\"Type\": \"NVMeMI\", \"Name\": "
+					"\"NVMe %u\", \"Network\": %u, "
+					"\"EID\": %u}",
+					i ? ", " : "", i, NET(i), EID(i));
+	snprintf(s + off, cap - off, "]");
+	tb_write_file(path, s);
+	return path;
+}
+
+static void start(struct run *r, unsigned n)
+{
+	_cleanup_free_ char *sc = scenario(n);
+	const char *env[] = { r->preload, r->sock, NULL };
+	char path[128];
+
+	r->tb = tb_new();
+	if (emu_start(&r->emu, sc) < 0) {
+		fprintf(stderr, "nvme-mi-emu did not start\n");
+		abort();
+	}
+	snprintf(r->preload, sizeof(r->preload), "LD_PRELOAD=%s",
+		 tb_prog("mctp-shim-preload"));
+	snprintf(r->sock, sizeof(r->sock), "MCTP_SHIM_SOCK=%s", r->emu.sock);
+	{
+		const char *argv[] = { tb_prog("nvmed"), "--config",
+				       config(r, n), NULL };
+
+		r->pid = tb_spawn(r->tb, "nvmed", argv, env);
+	}
+	if (tb_wait_name(r->tb, NVME, 60000) < 0) {
+		fprintf(stderr, "nvmed never owned %s\n", NVME);
+		abort();
+	}
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), SENSOR "%u", i);
+		if (tb_wait_double(r->tb, NVME, path, VALUE_IF, "Value", 35,
+				   0.01, 60000) < 0) {
+			fprintf(stderr, "drive %u never answered\n", i);
+			abort();
+		}
+	}
+}
+
+static void stop(struct run *r)
+{
+	tb_stop(r->tb, r->pid, SIGTERM);
+	emu_stop(&r->emu);
+	tb_free(r->tb);
+}
+
+/* utime + stime in clock ticks */
+static unsigned long long cpu_ticks(pid_t pid)
+{
+	char path[64], buf[2048], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* fields after ')': state(3) ... utime(14) stime(15) */
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
+		   "%llu",
+		   &ut, &st) != 2)
+		return 0;
+	return ut + st;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int window_s(void)
+{
+	const char *w = getenv("BENCH_WINDOW_S");
+
+	return w && atoi(w) > 0 ? atoi(w) : 10;
+}
+
+static void memory(struct run *r, unsigned n)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)r->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Rss:", 4) == 0 ||
+		    strncmp(line, "Private_Dirty:", 14) == 0)
+			printf("memory at %u drives: %s", n, line);
+	fclose(f);
+}
+
+static void cpu_per_poll(unsigned n)
+{
+	struct run r = { 0 };
+	unsigned long long t0, t1;
+	double s0, s1, polls, cpu_s;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	start(&r, n);
+	tb_pump(r.tb, 2000); /* past the start-up transactions */
+	t0 = cpu_ticks(r.pid);
+	s0 = now_s();
+	tb_pump(r.tb, window_s() * 1000);
+	t1 = cpu_ticks(r.pid);
+	s1 = now_s();
+	polls = n * (s1 - s0) * 1000.0 / POLL_MS;
+	cpu_s = (double)(t1 - t0) / (double)hz;
+	printf("cpu at %3u drives: %.3f s CPU over %.1f s, ~%.0f polls, "
+	       "%.1f us per poll per drive, %.2f %% of one core\n",
+	       n, cpu_s, s1 - s0, polls, cpu_s * 1e6 / polls,
+	       100.0 * cpu_s / (s1 - s0));
+	if (n == 256)
+		memory(&r, n);
+	stop(&r);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void get_latency(void)
+{
+	const unsigned n = 64;
+	struct run r = { 0 };
+	size_t cap = 100000, count = 0;
+	_cleanup_free_ double *lat = malloc(cap * sizeof(double));
+	double end;
+	char line[64];
+
+	if (!lat)
+		abort();
+	start(&r, n);
+	for (unsigned i = 0; i < n / 4; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"network\": 1, \"eid\": %u, \"silent\": true}",
+			 EID(4 * i));
+		emu_ctl_ok(&r.emu, line);
+	}
+	end = now_s() + window_s() * 1.5;
+	while (now_s() < end && count < cap) {
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+		double v = 0, t = now_s();
+
+		if (sd_bus_get_property_trivial(tb_bus(r.tb), NVME, SENSOR "9",
+						VALUE_IF, "Value", &err, 'd',
+						&v) < 0) {
+			sd_bus_error_free(&err);
+			continue;
+		}
+		lat[count++] = (now_s() - t) * 1000.0;
+		usleep(5000);
+	}
+	qsort(lat, count, sizeof(double), cmp_double);
+	printf("Get latency, %u drives, %u silent (300 ms timeout): "
+	       "%zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	       n, n / 4, count, lat[count / 2], lat[count * 99 / 100],
+	       lat[count - 1]);
+	stop(&r);
+}
+
+static void bench(void **state)
+{
+	cpu_per_poll(1);
+	cpu_per_poll(64);
+	cpu_per_poll(256);
+	get_latency();
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	const struct CMUnitTest tests[] = { cmocka_unit_test(bench) };
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
