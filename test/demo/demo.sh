@@ -81,6 +81,48 @@ wait_for busctl --system status org.freedesktop.DBus
 
 say "Private D-Bus at $DBUS_SYSTEM_BUS_ADDRESS; hardware simulated under $work"
 
+# ---- simulated hardware and configuration ---------------------------------
+write_nvme_files() {
+	# Three NVMe drives behind I2C buses 3, 4 and 5, speaking NVMe-MI over
+	# MCTP (the emulator's scenario: identity, temperature, health).
+	cat >"$work/scenario.json" <<'JSON'
+{"drives": [
+  {"network": 1, "eid": 9, "bus": 3, "address": 29, "serial": "S3XNA0R512345",
+   "model": "DEMO NVMe 1.92TB", "firmware": "1.0.7", "vid": 5197,
+   "capacity": 1920383410176, "temperature": 38, "warning_temp": 70,
+   "critical_temp": 80, "percentage_used": 3},
+  {"network": 1, "eid": 10, "bus": 4, "address": 29, "serial": "S3XNA0R567890",
+   "model": "DEMO NVMe 3.84TB", "firmware": "1.0.7", "vid": 5197,
+   "capacity": 3840755982336, "temperature": 41, "percentage_used": 17},
+  {"network": 1, "eid": 11, "bus": 5, "address": 29, "serial": "BTLJ0123",
+   "model": "DEMO E1.S 7.68TB", "firmware": "2.1", "vid": 32902,
+   "capacity": 7681501126656, "temperature": 35, "percentage_used": 0,
+   "mi_major": 2, "mi_minor": 0}
+]}
+JSON
+	# entity-manager records for them, as a platform would ship them.
+	cat >"$work/nvme.json" <<'JSON'
+{
+  "Name": "Demo Backplane",
+  "Type": "Board",
+  "Probe": "TRUE",
+  "Exposes": [
+    {"Name": "NVMe 0 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
+     "Bus": 3, "Address": "0x1d",
+     "Thresholds": [
+       {"Direction": "greater than", "Name": "upper critical", "Severity": 1,
+        "Value": 75},
+       {"Direction": "greater than", "Name": "upper non critical",
+        "Severity": 0, "Value": 65, "Hysteresis": 2}]},
+    {"Name": "NVMe 1 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
+     "Bus": 4, "Address": "0x1d"},
+    {"Name": "NVMe 2 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
+     "Bus": 5, "Address": "0x1d"}
+  ]
+}
+JSON
+}
+
 # ---- cable-presenced -------------------------------------------------------
 # Two GPIO chips, as the device tree would name their lines. Each file holds
 # the line's physical level; writing it raises an edge.
@@ -111,8 +153,11 @@ cat >"$work/cables.json" <<'JSON'
 }
 JSON
 
-say "entity-manager (stand-in) publishes the board file $work/cables.json"
-spawn em-standin "$build/test/sim/em/em-standin" "$work/cables.json"
+write_nvme_files
+
+say "entity-manager (stand-in) publishes the board files $work/cables.json and $work/nvme.json"
+spawn em-standin "$build/test/sim/em/em-standin" "$work/cables.json" \
+	"$work/nvme.json"
 wait_for busctl --system status xyz.openbmc_project.EntityManager
 show busctl --system tree xyz.openbmc_project.EntityManager
 
@@ -148,3 +193,69 @@ wait_for sh -c "busctl --system get-property xyz.openbmc_project.GPIOCableSensin
 printf 'cdfp0  '
 present cdfp0
 show "$build/src/cable-presenced/cable-sdr"
+
+# ---- nvmed -------------------------------------------------------------------
+say "The NVMe-MI emulator serves the drives of $work/scenario.json; the mctpd stand-in sets up their MCTP endpoints"
+spawn nvme-mi-emu "$build/test/sim/mctp/nvme-mi-emu" --scenario "$work/scenario.json" \
+	--socket "$work/mctp.sock" --control "$work/emu.ctl"
+wait_for test -S "$work/emu.ctl"
+spawn mctpd "$build/test/sim/mctpd/mctpd-standin" --scenario "$work/scenario.json"
+wait_for busctl --system status au.com.codeconstruct.MCTP1
+emu() { # send one control line to the emulator
+	printf '%s$ emulator <- %s%s\n' "$b" "$1" "$n"
+	printf '%s\n' "$1" | socat -t 2 - "UNIX-CONNECT:$work/emu.ctl"
+}
+shim=(env LD_PRELOAD="$build/test/sim/mctp/libmctp-shim.so"
+	MCTP_SHIM_SOCK="$work/mctp.sock")
+
+say "nvmed starts: NVME1000 records with Protocol mi_i2c -> mctpd SetupEndpoint -> NVMe-MI over MCTP (LD_PRELOAD=libmctp-shim.so)"
+spawn nvmed "${shim[@]}" "$build/src/nvmed/nvmed"
+sensor=/xyz/openbmc_project/sensors/temperature
+drive=/xyz/openbmc_project/inventory/drive
+value() {
+	busctl --system get-property xyz.openbmc_project.NVMe "$sensor/$1" \
+		xyz.openbmc_project.Sensor.Value Value
+}
+wait_until_value() { # sensor, busctl output pattern
+	wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe $sensor/$1 xyz.openbmc_project.Sensor.Value Value | grep -q '$2'"
+}
+wait_until_value NVMe_2_Temp '^d 35$'
+show busctl --system tree xyz.openbmc_project.NVMe
+show busctl --system introspect xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp"
+show busctl --system introspect xyz.openbmc_project.NVMe "$drive/NVMe_0_Temp"
+
+say "The same drive read by nvme-cli through the same MCTP shim"
+show "${shim[@]}" nvme id-ctrl mctp:1,9 -o normal | grep -E '^(vid|sn|mn|fr|wctemp|cctemp) '
+show "${shim[@]}" nvme smart-log mctp:1,9 | grep -E '^(temperature|percentage_used)'
+
+say "NVMe 0 heats up to 77 C: value, alarms and ThresholdAsserted"
+busctl --system monitor --match "type='signal',member='ThresholdAsserted'" \
+	>"$work/signals.log" 2>&1 &
+pids+=($!)
+emu '{"eid": 9, "temperature": 77}'
+wait_until_value NVMe_0_Temp '^d 77$'
+printf 'Value: '; value NVMe_0_Temp
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp" \
+	xyz.openbmc_project.Sensor.Threshold.Critical CriticalAlarmHigh
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp" \
+	xyz.openbmc_project.Sensor.Threshold.Warning WarningAlarmHigh
+sleep 0.5
+grep -A1 -E 'ThresholdAsserted|STRING' "$work/signals.log" | grep -E 'STRING|BOOLEAN|DOUBLE' | head -12 || true
+
+say "NVMe 1 goes silent: NaN and unavailable, never a stale value"
+emu '{"eid": 10, "silent": true}'
+wait_until_value NVMe_1_Temp 'nan'
+printf 'Value: '; value NVMe_1_Temp
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_1_Temp" \
+	xyz.openbmc_project.State.Decorator.Availability Available
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_1_Temp" \
+	xyz.openbmc_project.State.Decorator.OperationalStatus Functional
+
+say "NVMe 1 answers again and comes back"
+emu '{"eid": 10, "silent": false}'
+wait_until_value NVMe_1_Temp '^d 41$'
+printf 'Value: '; value NVMe_1_Temp
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_1_Temp" \
+	xyz.openbmc_project.State.Decorator.Availability Available
+
+say "Done. Run it again with KEEP=1 to explore the bus yourself."
