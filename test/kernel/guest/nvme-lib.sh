@@ -30,3 +30,7 @@ json_num() {
 	sed -n "s/^[[:space:]]*\"$2\"[[:space:]]*:[[:space:]]*\\([-0-9.]*\\),\\{0,1\\}$/\\1/p" "$1" |
 		head -n1
 }
+
+# The host's nvme-cli, with the host's libnvme (LD_LIBRARY_PATH may point
+# at another libnvme built for the daemon under test).
+nvme_cli() { env -u LD_LIBRARY_PATH nvme "$@"; }

@@ -12,6 +12,10 @@ present_is() { prop_is "b $2" $SVC "$ITEM/$1" $I_ITEM Present; }
 functional_is() { prop_is "b $2" $SVC "$ITEM/$1" $I_OPS Functional; }
 
 kt_log "cable-presenced $KT_CABLE_PRESENCED, libgpiod $KT_GPIOD_VERSION"
+lib=$(ldd "$KT_CABLE_PRESENCED" | grep -o 'libgpiod\.so\.[0-9]* => [^ ]*')
+kt_log "the daemon runs with $lib"
+check "the daemon's libgpiod is the one it was built for" \
+	test "${lib:12:1}" = "$([[ $KT_GPIOD_VERSION == 1.* ]] && echo 2 || echo 3)"
 
 # Lines: bmc has the two polarities and a line another process holds;
 # hot is taken down and brought back; exp appears only later.

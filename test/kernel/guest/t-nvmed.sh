@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nvme-lib.sh"
 
 kt_log "nvmed $KT_NVMED, libnvme-mi $KT_LIBNVME_VERSION"
+kt_log "the daemon runs with $(ldd "$KT_NVMED" | grep -o 'libnvme-mi\.so[^ ]* => [^ ]*')"
 
 cat >/run/kt/drives.json <<'JSON'
 {"drives": [
@@ -95,8 +96,8 @@ check "NVMe_1 still 60 (no stale reply decoded)" temp_is NVMe_1 60
 
 # nvme-cli in the same guest, over the same kernel, agrees with nvmed.
 if command -v nvme >/dev/null; then
-	nvme id-ctrl mctp:1,9 -o json >/run/kt/id.json 2>"$KT_LOGS/nvme-id.log"
-	check "nvme id-ctrl mctp:1,9 succeeds" test $? -eq 0
+	nvme_cli id-ctrl mctp:1,9 -o json >/run/kt/id.json 2>"$KT_LOGS/nvme-id.log"
+	check "nvme_cli id-ctrl mctp:1,9 succeeds" test $? -eq 0
 	sn=$(json_str /run/kt/id.json sn)
 	mn=$(json_str /run/kt/id.json mn)
 	fr=$(json_str /run/kt/id.json fr)
@@ -106,9 +107,9 @@ if command -v nvme >/dev/null; then
 		$NVME_SVC $DRIVE/NVMe_1 $I_ASSET Model
 	check "id-ctrl fr = nvmed Version" prop_is "s \"$fr\"" \
 		$NVME_SVC $DRIVE/NVMe_1 $I_REV Version
-	nvme smart-log mctp:1,9 -o json >/run/kt/smart.json \
+	nvme_cli smart-log mctp:1,9 -o json >/run/kt/smart.json \
 		2>"$KT_LOGS/nvme-smart.log"
-	check "nvme smart-log mctp:1,9 succeeds" test $? -eq 0
+	check "nvme_cli smart-log mctp:1,9 succeeds" test $? -eq 0
 	k=$(json_num /run/kt/smart.json temperature)
 	used=$(json_num /run/kt/smart.json percent_used)
 	kt_log "nvme smart-log: temperature ${k} K, percent_used $used"

@@ -22,7 +22,7 @@ emu_start /run/kt/drives.json 8 9
 
 # id_ctrl LOGNAME: nvme id-ctrl of EID 9 succeeds with its serial number.
 id_ctrl() {
-	nvme id-ctrl mctp:1,9 -o json >/run/kt/id.json \
+	nvme_cli id-ctrl mctp:1,9 -o json >/run/kt/id.json \
 		2>>"$KT_LOGS/nvme-$1.log" &&
 		[[ $(json_str /run/kt/id.json sn) == KT-TAGS-0001 ]]
 }
@@ -48,7 +48,7 @@ after=$(naive)
 kt_log "naive client, drive answering again: $after"
 nvme_rc=0
 if command -v nvme >/dev/null; then
-	nvme id-ctrl mctp:1,9 -o json >/run/kt/id.json 2>"$KT_LOGS/nvme-naive.log"
+	nvme_cli id-ctrl mctp:1,9 -o json >/run/kt/id.json 2>"$KT_LOGS/nvme-naive.log"
 	nvme_rc=$?
 	kt_log "nvme id-ctrl while the naive client is open: rc $nvme_rc" \
 		"($(tail -n1 "$KT_LOGS/nvme-naive.log"))"
