@@ -18,6 +18,7 @@
 #               some hosts; "auto" uses kvm when /dev/kvm is usable)
 #   KT_MEM      guest memory in MiB (default 512)
 #   KT_CACHE    kernel/initramfs cache directory (see build-kernel.sh)
+#   KT_REQUIRE  1: what would be a skip (77) is a failure (CI)
 # Exit: the script's status; 77 (skip) without QEMU, static busybox or a
 # built kernel; 124 timeout; 125 the guest never reported (panic).
 set -uo pipefail
@@ -28,6 +29,10 @@ shift
 script=$(realpath "$script")
 
 skip() {
+	if [[ ${KT_REQUIRE:-0} == 1 ]]; then
+		echo "run-vm: FAIL (KT_REQUIRE=1): $*" >&2
+		exit 1
+	fi
 	echo "run-vm: SKIP: $*" >&2
 	exit 77
 }
