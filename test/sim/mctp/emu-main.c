@@ -9,6 +9,8 @@
  * - the serial link (--serial-fd, a pty master whose slave carries the
  *   kernel's N_MCTP line discipline): MCTP over serial framing as Linux
  *   6.1 does it, packets reassembled and fragmented here (emu-serial.c).
+ * - the SMBus socket (--i2c-socket, for libi2c-shim.so): the basic
+ *   management command of the same drives (emu-smbus.c).
  * Requests are answered by emu_mi_handle(); the per-drive faults decide
  * whether, when and how the reply leaves.
  */
@@ -28,6 +30,7 @@
 #include <systemd/sd-event.h>
 
 #include "emu-serial.h"
+#include "emu-smbus.h"
 #include "emu.h"
 #include "log.h"
 #include "macros.h"
@@ -84,6 +87,7 @@ struct emu {
 	struct conn *ctls; /* control connections */
 	struct pending *pending;
 	struct serial_link *link;
+	struct emu_smbus *smbus;
 };
 
 static void pending_free(struct emu *e, struct pending *p)
@@ -636,12 +640,14 @@ static void emu_free(struct emu *e)
 		pending_free(e, e->pending);
 	serial_free(e->link);
 	e->link = NULL;
+	e->smbus = emu_smbus_free(e->smbus);
 	emu_state_clear(&e->state);
 	sd_event_unref(e->event);
 }
 
 static int run(const char *scenario, const char *sock_path,
-	       const char *control_path, int serial_fd, uint32_t serial_net)
+	       const char *control_path, int serial_fd, uint32_t serial_net,
+	       const char *i2c_path)
 {
 	_cleanup_(sd_event_source_disable_unrefp) sd_event_source *ls = NULL,
 								  *cs = NULL;
@@ -690,6 +696,11 @@ static int run(const char *scenario, const char *sock_path,
 	}
 	if (serial_fd >= 0) {
 		r = serial_open(&e, serial_fd, serial_net);
+		if (r < 0)
+			goto out;
+	}
+	if (i2c_path) {
+		r = emu_smbus_new(e.event, &e.state, i2c_path, &e.smbus);
 		if (r < 0)
 			goto out;
 	}
@@ -793,17 +804,13 @@ int main(int argc, char *argv[])
 			return EXIT_FAILURE;
 		}
 	}
-	if (!scenario || (!sock_path && serial_fd < 0) || optind < argc) {
+	if (!scenario || (!sock_path && serial_fd < 0 && !i2c) ||
+	    optind < argc) {
 		help();
 		return EXIT_FAILURE;
 	}
-	if (i2c) {
-		log_error("--i2c-socket \"%s\": the SMBus (basic management "
-			  "command) transport is not implemented yet",
-			  i2c);
-		return EXIT_FAILURE;
-	}
-	return run(scenario, sock_path, control, serial_fd, serial_net) < 0 ?
+	return run(scenario, sock_path, control, serial_fd, serial_net, i2c) <
+			       0 ?
 		       EXIT_FAILURE :
 		       EXIT_SUCCESS;
 }

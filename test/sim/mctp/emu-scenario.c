@@ -33,6 +33,7 @@ enum field_kind {
 	F_STRING, /* char array of size `size` */
 	F_TEMP, /* integer degrees C, or "no_data" / "sensor_failure" */
 	F_TRUNCATE, /* false/true (11 bytes) or a byte count */
+	F_IGNORE, /* read by someone else (the mctpd stand-in): any value */
 };
 
 struct field {
@@ -104,6 +105,11 @@ static const struct field fields[] = {
 	  sizeof(unsigned int), 0, EMU_MSG_MAX, 0, false },
 	INT_FIELD("status", status, 0, 255, 0),
 	INT_FIELD("mpr_ms", mpr_ms, 0, DELAY_MAX_MS, 0),
+	BOOL_FIELD("nack", nack, 0),
+	BOOL_FIELD("bus_busy", bus_busy, 0),
+	INT_FIELD("garbage_temp", garbage_temp, -1, 255, 0),
+	BOOL_FIELD("bad_pec", bad_pec, 0),
+	{ "config", F_IGNORE, 0, 0, 0, 0, 0, false },
 };
 
 static const struct field *field_find(const char *name)
@@ -171,6 +177,7 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
 		.mi_minor = 2,
 		.smbus_freq = 1,
 		.mctp_mtu = 64,
+		.garbage_temp = -1,
 	};
 	snprintf(d->serial, sizeof(d->serial), "EMU%05" PRIu32 "%03u",
 		 network % 100000, eid);
@@ -200,6 +207,8 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 	const char *s;
 
 	switch (f->kind) {
+	case F_IGNORE:
+		return 0;
 	case F_BOOL:
 		if (!json_object_is_type(v, json_type_boolean)) {
 			*ret_error = errorf("field '%s' must be true or false",
@@ -494,6 +503,8 @@ static json_object *drive_to_json(const struct emu_drive *d)
 		json_object *v;
 
 		switch (f->kind) {
+		case F_IGNORE:
+			continue;
 		case F_BOOL:
 			v = json_object_new_boolean(*(const bool *)p);
 			break;

@@ -88,6 +88,11 @@ struct emu_drive {
 	unsigned int truncate; /* replies are cut to this many bytes */
 	uint8_t status; /* every command fails with this MI status */
 	unsigned int mpr_ms; /* More Processing Required, then the reply */
+	/* SMBus faults (emu-smbus.c) */
+	bool nack; /* the basic address is not acknowledged */
+	bool bus_busy; /* the adapter reports the bus busy */
+	int garbage_temp; /* >= 0: CTemp byte on the wire, after the PEC */
+	bool bad_pec; /* the PEC byte is wrong */
 
 	/* statistics, reported by "get" */
 	uint64_t requests;

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nvme-mi-emu SMBus transport: the NVMe-MI Basic Management Command
+ * (NVMe-MI 1.2 Appendix A) of the emulated drives, for libi2c-shim.so.
+ * Each drive answers at (bus, basic_address) from the same state the
+ * MCTP transport serves.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "emu.h"
+
+/* SMBus PEC (CRC-8, x^8 + x^2 + x + 1, initial crc). */
+uint8_t emu_smbus_crc8(uint8_t crc, const uint8_t *p, size_t n);
+
+/* Status Flags byte of the basic command for the drive's state. */
+uint8_t emu_smbus_status_flags(const struct emu_drive *d);
+
+/*
+ * Pure: the bytes drive d drives on the wire for a read at command code
+ * cmd from 7-bit address addr, faults applied: command 0 (health status)
+ * and 8 (vendor ID, serial) are blocks (count, data, PEC), any other code
+ * one 0xff byte and its PEC. Fills wire (len bytes, padded with 0xff) and
+ * returns 0, or the negative errno the adapter reports (-ENXIO for the
+ * nack fault, -EBUSY for bus_busy).
+ */
+int emu_smbus_read(const struct emu_drive *d, uint8_t addr, uint8_t cmd,
+		   uint8_t *wire, size_t len);
+
+struct emu_smbus;
+
+/* Listen on path (SOCK_SEQPACKET) and serve every drive of state. */
+int emu_smbus_new(sd_event *event, struct emu_state *state, const char *path,
+		  struct emu_smbus **ret);
+struct emu_smbus *emu_smbus_free(struct emu_smbus *s);
