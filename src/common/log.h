@@ -17,18 +17,18 @@ int log_get_max_level(void);
 int log_internal(int level, int err, const char *func, const char *fmt, ...)
 	_printf_(4, 5);
 
-#define log_full_errno(level, err, ...)                                        \
+#define log_full_errno(level, err, ...) \
 	log_internal((level), (err), __func__, __VA_ARGS__)
 
-#define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
-#define log_info(...) log_full_errno(LOG_INFO, 0, __VA_ARGS__)
-#define log_notice(...) log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_debug(...)	 log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...)	 log_full_errno(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...)	 log_full_errno(LOG_NOTICE, 0, __VA_ARGS__)
 #define log_warning(...) log_full_errno(LOG_WARNING, 0, __VA_ARGS__)
-#define log_error(...) log_full_errno(LOG_ERR, 0, __VA_ARGS__)
+#define log_error(...)	 log_full_errno(LOG_ERR, 0, __VA_ARGS__)
 
-#define log_debug_errno(e, ...) log_full_errno(LOG_DEBUG, e, __VA_ARGS__)
-#define log_info_errno(e, ...) log_full_errno(LOG_INFO, e, __VA_ARGS__)
+#define log_debug_errno(e, ...)	  log_full_errno(LOG_DEBUG, e, __VA_ARGS__)
+#define log_info_errno(e, ...)	  log_full_errno(LOG_INFO, e, __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
-#define log_error_errno(e, ...) log_full_errno(LOG_ERR, e, __VA_ARGS__)
+#define log_error_errno(e, ...)	  log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
 #define log_oom() log_error_errno(-ENOMEM, "Out of memory")
