@@ -5,14 +5,16 @@
 #   build-ci/asan    the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-ci/trixie  Debian 13's libgpiod 2.2.1 and libnvme 1.13, unpacked
 #                    into a private prefix (never installed system-wide)
-# Usage: test/ci/run-tests.sh [deb12|asan|trixie]...   (default: all three)
+# and then the real-kernel tier (test/kernel: Linux 6.1 in QEMU) with the
+# deb12 and trixie builds.
+# Usage: test/ci/run-tests.sh [deb12|asan|trixie|kernel]...  (default: all)
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
 out=${BUILD_ROOT:-$src/build-ci}
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie)
+[ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie kernel)
 
 "$src/test/ci/install-deps.sh"
 
@@ -34,6 +36,8 @@ setup() { # dir, extra meson args...
 	fi
 }
 
+prefix=$out/trixie-prefix
+libdir=$prefix/usr/lib/x86_64-linux-gnu
 status=0
 run_config() {
 	local name=$1 dir=$out/$1
@@ -59,14 +63,26 @@ for c in "${configs[@]}"; do
 			-Db_lundef=false
 		;;
 	trixie)
-		prefix=$out/trixie-prefix
 		"$src/test/ci/trixie-prefix.sh" "$prefix"
-		libdir=$prefix/usr/lib/x86_64-linux-gnu
 		PKG_CONFIG_PATH=$libdir/pkgconfig LD_LIBRARY_PATH=$libdir \
 			run_config trixie -Dbuildtype=debug
 		;;
+	kernel)
+		# Needs the deb12 and trixie builds (made here if missing).
+		for b in deb12 trixie; do
+			[ -f "$out/$b/build.ninja" ] || {
+				echo "kernel: run the $b configuration first" >&2
+				exit 2
+			}
+		done
+		echo "=== kernel tier ==="
+		start=$SECONDS
+		"$src/test/ci/kernel-tier.sh" "$out/deb12" \
+			"$out/trixie:$libdir" || status=1
+		echo "=== kernel tier: $((SECONDS - start)) s ==="
+		;;
 	*)
-		echo "unknown configuration '$c' (deb12, asan, trixie)" >&2
+		echo "unknown configuration '$c' (deb12, asan, trixie, kernel)" >&2
 		exit 2
 		;;
 	esac
