@@ -38,9 +38,16 @@ const char *gpio_api_description(void)
 	return buf;
 }
 
+/*
+ * The v1 uAPI (lineevent_create in the kernel's gpiolib-cdev.c) fails with
+ * -ENODEV when the line has no IRQ; -ENXIO, -EINVAL and -EOPNOTSUPP come
+ * from other kernels and drivers. -ENODEV also means "chip gone": then
+ * the plain input request that follows fails as well and that error is
+ * returned.
+ */
 static bool no_edge_support(int r)
 {
-	return r == -ENXIO || r == -EINVAL || r == -EOPNOTSUPP;
+	return r == -ENODEV || r == -ENXIO || r == -EINVAL || r == -EOPNOTSUPP;
 }
 
 int gpio_line_request(const char *name, const char *consumer,

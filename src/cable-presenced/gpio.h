@@ -18,9 +18,9 @@ const char *gpio_api_description(void);
 /*
  * Find the line called name on any GPIO chip and request it as an input
  * with both-edge events. When the chip cannot deliver events (no IRQ:
- * -ENXIO, -EINVAL or -EOPNOTSUPP from the edge request), the line is
- * requested as a plain input instead and gpio_line_fd() returns -1: the
- * caller tracks it by polling.
+ * -ENODEV from the v1 uAPI, -ENXIO from v2, or -EINVAL or -EOPNOTSUPP
+ * from the edge request), the line is requested as a plain input instead
+ * and gpio_line_fd() returns -1: the caller tracks it by polling.
  * Returns 0, -ENOENT when no chip has such a line, -EBUSY when another
  * consumer holds it, or another -errno.
  */

@@ -131,7 +131,8 @@ int gpiod_line_request_both_edges_events(struct gpiod_line *line,
 		return real(line, consumer);
 	if (l->line.requested)
 		return fail(-EBUSY);
-	r = sim_line_request(&l->line, true);
+	/* v1 uAPI: lineevent_create fails ENODEV without an IRQ. */
+	r = sim_line_request(&l->line, true, -ENODEV);
 	return r < 0 ? fail(r) : 0;
 }
 
@@ -145,7 +146,7 @@ int gpiod_line_request_input(struct gpiod_line *line, const char *consumer)
 		return real(line, consumer);
 	if (l->line.requested)
 		return fail(-EBUSY);
-	r = sim_line_request(&l->line, false);
+	r = sim_line_request(&l->line, false, -ENODEV);
 	return r < 0 ? fail(r) : 0;
 }
 

@@ -288,7 +288,8 @@ gpiod_chip_request_lines(struct gpiod_chip *chip,
 		r = req->line.chip ? -errno : -ENOMEM;
 		goto fail;
 	}
-	r = sim_line_request(&req->line, edge != GPIOD_LINE_EDGE_NONE);
+	/* v2 uAPI: edge_detector_setup fails ENXIO without an IRQ. */
+	r = sim_line_request(&req->line, edge != GPIOD_LINE_EDGE_NONE, -ENXIO);
 	if (r < 0)
 		goto fail;
 	sim_register(req);

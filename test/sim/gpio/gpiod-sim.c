@@ -372,7 +372,7 @@ static int watch_file(struct sim_line *l)
 	return 0;
 }
 
-int sim_line_request(struct sim_line *l, bool edges)
+int sim_line_request(struct sim_line *l, bool edges, int no_irq_err)
 {
 	struct sim_line *o;
 	char *p;
@@ -392,7 +392,7 @@ int sim_line_request(struct sim_line *l, bool edges)
 	if (o)
 		return -EBUSY;
 	if (edges && file_exists(l->chip, ".no-events", NULL))
-		return -ENXIO;
+		return no_irq_err;
 
 	/* Without edges the fd exists but never becomes readable, as in 2.x. */
 	l->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

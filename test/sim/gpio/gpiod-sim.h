@@ -73,11 +73,13 @@ void sim_line_init(struct sim_line *l);
 /*
  * Request l (chip, name and offset set) as an input, with edge events when
  * edges is set. -EBUSY when "<name>.busy" exists or the line is already
- * requested in this process, -ENXIO for edges on a chip with ".no-events",
- * -ENODEV when the line or chip is gone, -EMFILE when out of inotify
- * instances (see README.md).
+ * requested in this process, no_irq_err for edges on a chip with
+ * ".no-events" (what the kernel returns when the line has no IRQ: -ENODEV
+ * from the v1 uAPI's lineevent_create, -ENXIO from v2's
+ * edge_detector_setup), -ENODEV when the line or chip is gone, -EMFILE
+ * when out of inotify instances (see README.md).
  */
-int sim_line_request(struct sim_line *l, bool edges);
+int sim_line_request(struct sim_line *l, bool edges, int no_irq_err);
 
 /* Undo sim_line_request (no-op when not requested); keeps chip/name. */
 void sim_line_release(struct sim_line *l);

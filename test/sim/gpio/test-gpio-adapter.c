@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <gpiod.h>
 
 #include "gpio.h"
 #include "macros.h"
@@ -293,6 +294,65 @@ static void test_no_events_fallback(void **state)
 	gpio_line_release(l);
 }
 
+/*
+ * The sim fails an edge request on a chip without IRQ with the errno the
+ * kernel uses for the uAPI the library speaks: -ENODEV from v1's
+ * lineevent_create (libgpiod 1.6), -ENXIO from v2's edge_detector_setup
+ * (libgpiod 2.x). The adapter must fall back to polling on either.
+ */
+static void test_no_irq_errno_as_kernel(void **state)
+{
+	mkchip("gpiochip0");
+	put("gpiochip0", ".no-events", "");
+	put("gpiochip0", "cable9", "1\n");
+#if TEST_GPIOD_API == 1
+	{
+		struct gpiod_line *line = gpiod_line_find("cable9");
+
+		assert_non_null(line);
+		errno = 0;
+		assert_int_equal(gpiod_line_request_both_edges_events(line,
+								      CONSUMER),
+				 -1);
+		assert_int_equal(errno, ENODEV);
+		assert_int_equal(gpiod_line_request_input(line, CONSUMER), 0);
+		assert_int_equal(gpiod_line_get_value(line), 1);
+		gpiod_line_release(line);
+		gpiod_line_close_chip(line);
+	}
+#else
+	{
+		struct gpiod_chip *chip = gpiod_chip_open("/dev/gpiochip0");
+		struct gpiod_line_settings *ls = gpiod_line_settings_new();
+		struct gpiod_line_config *lc = gpiod_line_config_new();
+		unsigned int off;
+		int o;
+
+		assert_non_null(chip);
+		assert_non_null(ls);
+		assert_non_null(lc);
+		o = gpiod_chip_get_line_offset_from_name(chip, "cable9");
+		assert_true(o >= 0);
+		off = (unsigned int)o;
+		assert_int_equal(gpiod_line_settings_set_direction(
+					 ls, GPIOD_LINE_DIRECTION_INPUT),
+				 0);
+		assert_int_equal(gpiod_line_settings_set_edge_detection(
+					 ls, GPIOD_LINE_EDGE_BOTH),
+				 0);
+		assert_int_equal(gpiod_line_config_add_line_settings(lc, &off,
+								     1, ls),
+				 0);
+		errno = 0;
+		assert_null(gpiod_chip_request_lines(chip, NULL, lc));
+		assert_int_equal(errno, ENXIO);
+		gpiod_line_config_free(lc);
+		gpiod_line_settings_free(ls);
+		gpiod_chip_close(chip);
+	}
+#endif
+}
+
 static void test_chip_vanishes_and_returns(void **state)
 {
 	struct gpio_line *l = NULL;
@@ -366,6 +426,7 @@ int main(void)
 		cmocka_unit_test_setup(test_file_replaced, setup),
 		cmocka_unit_test_setup(test_busy, setup),
 		cmocka_unit_test_setup(test_no_events_fallback, setup),
+		cmocka_unit_test_setup(test_no_irq_errno_as_kernel, setup),
 		cmocka_unit_test_setup(test_chip_vanishes_and_returns, setup),
 		cmocka_unit_test_setup(test_vanished_without_events, setup),
 		cmocka_unit_test_setup(test_bad_level, setup),
