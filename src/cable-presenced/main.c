@@ -19,6 +19,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-util.h"
 #include "bus.h"
 #include "cable.h"
 #include "config.h"
@@ -60,21 +61,6 @@ static int parse_ms(const char *s, uint64_t *ret)
 	return 0;
 }
 
-static int on_request_name(sd_bus_message *m, void *userdata,
-			   sd_bus_error *ret_error)
-{
-	const sd_bus_error *e = sd_bus_message_get_error(m);
-
-	if (e) {
-		log_error("Cannot own the bus name %s: %s", CABLE_BUS_NAME,
-			  e->message);
-		return sd_event_exit(
-			sd_bus_get_event(sd_bus_message_get_bus(m)), -EEXIST);
-	}
-	log_info("Serving %s", CABLE_BUS_NAME);
-	return 0;
-}
-
 /* Runs once the first records (a JSON file's) have been turned into
  * objects: only then is the well-known name requested. */
 static int on_ready(sd_event_source *s, void *userdata)
@@ -85,8 +71,7 @@ static int on_ready(sd_event_source *s, void *userdata)
 	r = sd_event_source_set_enabled(s, SD_EVENT_OFF);
 	if (r < 0)
 		return r;
-	r = sd_bus_request_name_async(bus, NULL, CABLE_BUS_NAME, 0,
-				      on_request_name, NULL);
+	r = bus_request_name_async(bus, CABLE_BUS_NAME, 0, NULL, NULL);
 	if (r < 0)
 		return sd_event_exit(sd_bus_get_event(bus),
 				     log_error_errno(r, "Cannot request %s",
@@ -140,6 +125,11 @@ static int run(const char *config, uint64_t poll_ms)
 	r = sd_bus_open_system(&bus);
 	if (r < 0)
 		return log_error_errno(r, "Cannot connect to the system bus");
+	/* Losing the bus ends the loop (and the daemon: systemd restarts
+	 * it) instead of leaving it running unreachable. */
+	r = sd_bus_set_exit_on_disconnect(bus, true);
+	if (r < 0)
+		return log_error_errno(r, "Cannot set exit-on-disconnect");
 	r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return log_error_errno(r, "Cannot attach the bus");
@@ -177,9 +167,14 @@ static int run(const char *config, uint64_t poll_ms)
 		PACKAGE_VERSION, gpio_api_description(),
 		(unsigned long long)poll_ms, config ? config : EMC_EM_SERVICE);
 
+	/* Exit code: 0 after SIGTERM/SIGINT, -errno from our own exits,
+	 * EXIT_FAILURE from sd-bus when the bus connection is lost. */
 	r = sd_event_loop(event);
+	if (r > 0)
+		return log_error_errno(-ECONNRESET,
+				       "Disconnected from the bus, exiting");
 	if (r < 0)
-		return log_error_errno(r, "Event loop failed");
+		return log_error_errno(r, "Exiting on error");
 	log_info("Exiting (%zu cables)", cable_manager_count(m));
 	return r;
 }

@@ -254,15 +254,16 @@ static void set_record(struct ctx *c, const char *record, const char *prop,
 		value);
 }
 
-/* Lines of the daemon's log that contain needle. */
-static char *log_lines_with(struct ctx *c, const char *needle)
+/* Lines of a child's log (<name>.log) that contain needle. */
+static char *log_lines_with_in(struct ctx *c, const char *name,
+			       const char *needle)
 {
 	char path[600], line[16384];
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f, *o;
 
-	snprintf(path, sizeof(path), "%s/cable-presenced.log", tb_dir(c->tb));
+	snprintf(path, sizeof(path), "%s/%s.log", tb_dir(c->tb), name);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	o = open_memstream(&out, &len);
@@ -273,6 +274,12 @@ static char *log_lines_with(struct ctx *c, const char *needle)
 	fclose(f);
 	fclose(o);
 	return out;
+}
+
+/* Lines of the daemon's log that contain needle. */
+static char *log_lines_with(struct ctx *c, const char *needle)
+{
+	return log_lines_with_in(c, "cable-presenced", needle);
 }
 
 static const char board_a[] =
@@ -789,6 +796,103 @@ static void test_sigterm(void **state)
 	assert_int_equal(tb_wait_name_gone(c->tb, SVC, T), 0);
 }
 
+/* ---- the bus name and the bus connection ---- */
+
+static void test_second_instance(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *lines = NULL;
+	char preload[600], simdir[600];
+	const char *env[] = { preload, simdir, NULL };
+	const char *argv[] = { tb_prog("cable-presenced"), "--config", file,
+			       NULL };
+	char *out = NULL;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	start_daemon(c, file, HOUR);
+	wait_present(c, "cab0", false);
+
+	/* A second instance cannot own the name: it must say so and exit
+	 * with a failure, not keep running without the name. */
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s",
+		 tb_prog("gpio-sim-preload"));
+	snprintf(simdir, sizeof(simdir), "GPIO_SIM_DIR=%s", c->gpio);
+	assert_int_equal(tb_run(c->tb, argv, env, T, &out), 1);
+	free(out);
+	lines = log_lines_with_in(c, "run", "already owned");
+	assert_non_null(lines);
+	assert_non_null(strstr(lines, SVC));
+	/* The first one still serves. */
+	assert_true(tb_alive(c->tb, c->daemon));
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	wait_present(c, "cab0", true);
+}
+
+/* Full path of a program in $PATH (tb_spawn does not search), static. */
+static const char *find_in_path(const char *prog)
+{
+	static char found[600];
+	const char *path = getenv("PATH");
+
+	for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(found, sizeof(found), "%.*s/%s", (int)len, p, prog);
+		if (access(found, X_OK) == 0)
+			return found;
+		p += len + (p[len] == ':');
+	}
+	fail_msg("%s not found in PATH", prog);
+	return NULL;
+}
+
+static void test_bus_lost(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "board-a.json", board_a);
+	char addr[700], sock[600], preload[600], simdir[600], busaddr[800];
+	const char *bus_argv[] = { find_in_path("dbus-daemon"),
+				   "--session",
+				   "--nofork",
+				   "--nopidfile",
+				   addr,
+				   NULL };
+	const char *env[] = { preload, simdir, busaddr, NULL };
+	const char *argv[] = { tb_prog("cable-presenced"), "-v", "--config",
+			       file, NULL };
+	struct stat st;
+	pid_t bus, daemon;
+	int i;
+
+	/* A bus of its own that the test can take away. */
+	snprintf(sock, sizeof(sock), "%s/bus2", tb_dir(c->tb));
+	snprintf(addr, sizeof(addr), "--address=unix:path=%s", sock);
+	bus = tb_spawn(c->tb, "bus2", bus_argv, NULL);
+	for (i = 0; i < T / 10 && stat(sock, &st) < 0; i++)
+		usleep(10000);
+	assert_int_equal(stat(sock, &st), 0);
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s",
+		 tb_prog("gpio-sim-preload"));
+	snprintf(simdir, sizeof(simdir), "GPIO_SIM_DIR=%s", c->gpio);
+	snprintf(busaddr, sizeof(busaddr),
+		 "DBUS_SYSTEM_BUS_ADDRESS=unix:path=%s", sock);
+	daemon = tb_spawn(c->tb, "cable-presenced", argv, env);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced", "Serving", T),
+			 0);
+
+	/* The bus goes away: the daemon must exit (systemd restarts it),
+	 * not keep running unreachable. */
+	tb_stop(c->tb, bus, SIGKILL);
+	for (i = 0; i < T / 10 && tb_alive(c->tb, daemon); i++)
+		usleep(10000);
+	assert_false(tb_alive(c->tb, daemon));
+	assert_true(tb_log_count(c->tb, "cable-presenced",
+				 "Disconnected from the bus") >= 1);
+}
+
 /* The sim spends one inotify instance per line (its README). */
 static long inotify_limit(void)
 {
@@ -832,6 +936,9 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_setup_teardown(test_cable_sdr, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_instance, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bus_lost, setup, teardown),
 	};
 
 	/* "test-cable thousand": the 1,000-cable test alone, exit 77 (skip)
