@@ -188,6 +188,31 @@ static bool was_reported_invalid(const struct emc_source *s,
 	return false;
 }
 
+static bool was_delivered(const struct emc_source *s,
+			  const struct emc_record *r)
+{
+	for (size_t d = 0; d < s->n_delivered; d++)
+		if (same_key(s->delivered[d], r))
+			return true;
+	return false;
+}
+
+/* Accept r unless it collides with an accepted record; then *ret_error
+ * says why. -ENOMEM when the message cannot be built. */
+static int claim(struct emc_record *r, struct emc_record **accepted,
+		 size_t *n_accepted, char **ret_error)
+{
+	const struct emc_record *owner =
+		find_collision(r, accepted, *n_accepted);
+
+	if (!owner) {
+		accepted[(*n_accepted)++] = r;
+		return 0;
+	}
+	*ret_error = format_duplicate(r, owner);
+	return *ret_error ? 0 : -ENOMEM;
+}
+
 struct pending_event {
 	enum emc_event event;
 	struct emc_record *rec; /* a reference */
@@ -254,22 +279,22 @@ int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 		}
 	}
 
-	/* 3. The rest, in order: the first of a Name wins. */
-	for (size_t i = 0; i < n; i++) {
-		const struct emc_record *owner;
-
-		if (verdict[i] != V_ACCEPT)
-			continue;
-		owner = find_collision(current[i], accepted, n_accepted);
-		if (owner) {
-			errors[i] = format_duplicate(current[i], owner);
-			if (!errors[i])
+	/*
+	 * 3. The rest: first the changed versions of delivered records (a
+	 * record keeps its Name when its content changes), then the new
+	 * ones in order; the first of a Name wins.
+	 */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			if (verdict[i] != V_ACCEPT ||
+			    was_delivered(s, current[i]) != (pass == 0))
+				continue;
+			if (claim(current[i], accepted, &n_accepted,
+				  &errors[i]) < 0)
 				goto out;
-			verdict[i] = V_INVALID;
-			continue;
+			if (errors[i])
+				verdict[i] = V_INVALID;
 		}
-		accepted[n_accepted++] = current[i];
-	}
 
 	/* 4. Events: REMOVED, CHANGED, ADDED, INVALID. */
 	for (size_t d = 0; d < s->n_delivered; d++) {

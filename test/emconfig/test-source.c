@@ -226,6 +226,46 @@ static void test_duplicate_names(void **state)
 	}
 }
 
+/* A delivered record keeps its Name when its content changes, even
+ * against a record that sorts before it and was rejected for the Name. */
+static void test_changed_record_keeps_its_name(void **state)
+{
+	struct fixture *f = *state;
+	struct emc_record *b, *a;
+
+	/* B (path .../cb, Name "b") is delivered first. */
+	b = cable_rec("b", "LB", "active_low");
+	free(b->path);
+	b->path = strdup(TEST_BOARD "/cb");
+	assert_non_null(b->path);
+	feed(f, b, NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_ADDED, "cb");
+
+	/* A (path .../ca, sorts first, Name "b") comes: rejected. */
+	b = cable_rec("b", "LB", "active_low");
+	free(b->path);
+	b->path = strdup(TEST_BOARD "/cb");
+	a = cable_rec("b", "LA", "active_low");
+	free(a->path);
+	a->path = strdup(TEST_BOARD "/ca");
+	assert_non_null(a->path);
+	assert_non_null(b->path);
+	feed(f, emc_record_ref(a), emc_record_ref(b), NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_INVALID, "ca");
+
+	/* B changes (Length only): B is CHANGED and keeps "b"; A stays
+	 * rejected (its content is unchanged: not reported again). */
+	set_u(b, "Length", 2);
+	emc_record_seal(b);
+	feed(f, a, b, NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_CHANGED, "cb");
+	assert_int_equal(collector_count(&f->c, EMC_REMOVED), 0);
+	assert_int_equal(collector_count(&f->c, EMC_ADDED), 0);
+}
+
 static void test_foreign_types_and_missing_name(void **state)
 {
 	struct fixture *f = *state;
@@ -285,6 +325,8 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_names, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_changed_record_keeps_its_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_foreign_types_and_missing_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_from_handler, setup,
