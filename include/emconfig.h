@@ -167,7 +167,8 @@ struct emc_source;
  * records reported removed). Only records whose Type has a schema in
  * schemas (NULL-terminated) are delivered; each is validated first.
  * Records with a Name already used by another delivered record of the
- * same Type are rejected as EMC_INVALID. If bus has no event loop yet it
+ * same Type (or a Name that escapes to the same object path segment, e.g.
+ * "Cable 1" and "Cable-1") are rejected as EMC_INVALID. If bus has no event loop yet it
  * is attached to event. Signals are coalesced: one re-read ~75 ms after
  * the first of a burst. When entity-manager leaves the bus the records
  * are kept; its next instance's objects are reconciled against them.

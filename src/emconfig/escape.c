@@ -27,3 +27,17 @@ char *emc_escape(const char *s)
 	t[len] = '\0';
 	return t;
 }
+
+bool emc_escaped_equal(const char *a, const char *b)
+{
+	assert(a);
+	assert(b);
+	for (; *a && *b; a++, b++) {
+		char x = is_path_char((unsigned char)*a) ? *a : '_';
+		char y = is_path_char((unsigned char)*b) ? *b : '_';
+
+		if (x != y)
+			return false;
+	}
+	return !*a && !*b;
+}

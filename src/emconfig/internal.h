@@ -96,6 +96,11 @@ const char *emc_record_bad_key(const struct emc_record *r, const char *key);
 int emc_value_get_uint(const struct emc_value *v, uint64_t *ret);
 int emc_value_get_double(const struct emc_value *v, double *ret);
 
+/* ---- escaping (escape.c) ------------------------------------------------- */
+
+/* Do a and b escape to the same object path segment (pure)? */
+bool emc_escaped_equal(const char *a, const char *b);
+
 /* ---- messages (validate.c) ---------------------------------------------- */
 
 /* Describe v for an error message ("string '...'", "number 5", ...),

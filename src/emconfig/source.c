@@ -143,16 +143,33 @@ static char *format_invalid(const struct emc_record *r, const char *error)
 static char *format_duplicate(const struct emc_record *r,
 			      const struct emc_record *owner)
 {
+	const char *other = emc_record_name(owner);
 	_cleanup_free_ char *name =
 		emc_msg_truncate(emc_record_name(r), EMC_MSG_VALUE_MAX);
 	_cleanup_free_ char *path =
 		emc_msg_truncate(owner->path, EMC_MSG_PATH_MAX);
+	_cleanup_free_ char *other_name = NULL, *raw = NULL, *escaped = NULL;
 	char *s;
 
 	if (!name || !path)
 		return NULL;
-	if (asprintf(&s, "duplicate Name '%s' (already used by record '%s')",
-		     name, path) < 0)
+	if (!other || strcmp(other, emc_record_name(r)) == 0) {
+		if (asprintf(&s,
+			     "duplicate Name '%s' (already used by record '%s')",
+			     name, path) < 0)
+			return NULL;
+		return s;
+	}
+	/* Different Names that give the same object path segment. */
+	other_name = emc_msg_truncate(other, EMC_MSG_VALUE_MAX);
+	raw = emc_escape(emc_record_name(r));
+	escaped = raw ? emc_msg_truncate(raw, EMC_MSG_VALUE_MAX) : NULL;
+	if (!other_name || !escaped)
+		return NULL;
+	if (asprintf(
+		    &s,
+		    "duplicate Name '%s': escaped to '%s' like Name '%s' of record '%s'",
+		    name, escaped, other_name, path) < 0)
 		return NULL;
 	return s;
 }
@@ -173,7 +190,8 @@ find_collision(const struct emc_record *r, struct emc_record *const *accepted,
 		if (strcmp(a->type, r->type) != 0)
 			continue;
 		other = emc_record_name(a);
-		if (other && name && strcmp(other, name) == 0)
+		/* Names that escape alike would share an object path. */
+		if (other && name && emc_escaped_equal(other, name))
 			return a;
 	}
 	return NULL;

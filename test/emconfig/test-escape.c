@@ -59,6 +59,21 @@ static void test_every_byte(void **state)
 	free(out);
 }
 
+static void test_escaped_equal(void **state)
+{
+	assert_true(emc_escaped_equal("Cable 1", "Cable-1"));
+	assert_true(emc_escaped_equal("Cable 1", "Cable_1"));
+	assert_true(emc_escaped_equal("a.b", "a b"));
+	assert_true(emc_escaped_equal("", ""));
+	assert_true(emc_escaped_equal("x\xc3\xa9", "x__"));
+	assert_false(emc_escaped_equal("Cable1", "Cable 1"));
+	assert_false(emc_escaped_equal("Cable_1", "Cable_2"));
+	assert_false(emc_escaped_equal("a", "A"));
+	assert_false(emc_escaped_equal("ab", "a"));
+	assert_false(emc_escaped_equal("a", "ab"));
+	assert_false(emc_escaped_equal("_x", "yx"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -67,6 +82,7 @@ int main(void)
 		cmocka_unit_test(test_unicode),
 		cmocka_unit_test(test_unchanged),
 		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_escaped_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,29 @@ static void test_changed_record_keeps_its_name(void **state)
 	assert_int_equal(collector_count(&f->c, EMC_ADDED), 0);
 }
 
+/* Names that escape alike would publish at the same object path. */
+static void test_duplicate_escaped_names(void **state)
+{
+	struct fixture *f = *state;
+
+	feed(f, cable_rec("Cable 1", "L0", "active_low"),
+	     cable_rec("Cable-1", "L1", "active_low"), NULL);
+	assert_int_equal(f->c.n, 2);
+	EXPECT(f, 0, EMC_ADDED, "Cable 1");
+	EXPECT(f, 1, EMC_INVALID, "Cable-1");
+	assert_string_equal(
+		f->c.items[1].error,
+		"record '" TEST_BOARD
+		"/Cable-1' (GPIOCableSensing): duplicate Name 'Cable-1': escaped to 'Cable_1' like Name 'Cable 1' of record '" TEST_BOARD
+		"/Cable 1'");
+
+	/* The first one goes: the second is delivered. */
+	feed(f, cable_rec("Cable-1", "L1", "active_low"), NULL);
+	assert_int_equal(f->c.n, 2);
+	EXPECT(f, 0, EMC_REMOVED, "Cable 1");
+	EXPECT(f, 1, EMC_ADDED, "Cable-1");
+}
+
 static void test_foreign_types_and_missing_name(void **state)
 {
 	struct fixture *f = *state;
@@ -327,6 +350,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_changed_record_keeps_its_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_escaped_names,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_foreign_types_and_missing_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_from_handler, setup,
