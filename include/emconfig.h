@@ -50,7 +50,9 @@ const struct emc_value *emc_value_array_at(const struct emc_value *v, size_t i);
 
 struct emc_record;
 
-struct emc_record *emc_record_ref(struct emc_record *r);
+/* Takes a const record (as handlers get them): the reference count is
+ * the only thing that changes; returns the record, now owned. */
+struct emc_record *emc_record_ref(const struct emc_record *r);
 struct emc_record *emc_record_unref(struct emc_record *r);
 
 /* Object path, e.g. /xyz/openbmc_project/inventory/system/board/B/N. */

@@ -103,13 +103,17 @@ int emc_record_new(const char *path, const char *board, const char *type,
 	return 0;
 }
 
-struct emc_record *emc_record_ref(struct emc_record *r)
+struct emc_record *emc_record_ref(const struct emc_record *r)
 {
-	if (r) {
-		assert(r->n_ref > 0);
-		r->n_ref++;
+	/* Records are immutable once handed out; only the reference count
+	 * changes, so a const record may be referenced. */
+	struct emc_record *m = (struct emc_record *)r;
+
+	if (m) {
+		assert(m->n_ref > 0);
+		m->n_ref++;
 	}
-	return r;
+	return m;
 }
 
 struct emc_record *emc_record_unref(struct emc_record *r)

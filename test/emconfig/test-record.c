@@ -7,6 +7,21 @@
 
 /* Each D-Bus/JSON encoding of an unsigned number, and what get_uint makes
  * of it (ok = false: -EINVAL). */
+/* A handler gets a const record and may keep it: emc_record_ref takes
+ * const (this does not compile, -Werror, when it does not). */
+static void test_ref_const(void **state)
+{
+	struct emc_record *r = mkrec("c0", "GPIOCableSensing");
+	const struct emc_record *cr = r;
+	struct emc_record *again = emc_record_ref(cr);
+
+	assert_ptr_equal(again, r);
+	assert_int_equal(r->n_ref, 2);
+	emc_record_unref(again);
+	assert_int_equal(r->n_ref, 1);
+	emc_record_unref(r);
+}
+
 static void test_get_uint_encodings(void **state)
 {
 	struct emc_record *r = mkrec("n", "NVME1000");
@@ -297,6 +312,7 @@ static void test_equal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ref_const),
 		cmocka_unit_test(test_get_uint_encodings),
 		cmocka_unit_test(test_get_uint_rejects),
 		cmocka_unit_test(test_get_int),
