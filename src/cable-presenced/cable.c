@@ -67,6 +67,16 @@ struct cable_manager {
 	struct cable *last;
 	size_t n_cables;
 	struct poll_group *groups;
+	/* Records refused because their object path or GPIO line is taken
+	 * by another cable: tried again whenever a cable goes away or
+	 * changes identity (retry_needed). */
+	struct rejected *rejected;
+	bool retry_needed;
+};
+
+struct rejected {
+	struct rejected *next;
+	struct emc_record *rec;
 };
 
 /* ---- configuration (pure) ---------------------------------------------- */
@@ -440,23 +450,48 @@ static void cable_free(struct cable *c, bool emit)
 	else
 		m->last = c->prev;
 	m->n_cables--;
+	m->retry_needed = true;
 	free(c->record_path);
 	cable_config_clear(&c->cfg);
 	free(c);
 }
 
-/* Takes over cfg (cleared on success and on failure). */
+static struct cable *find_by_line(struct cable_manager *m, const char *line)
+{
+	for (struct cable *c = m->cables; c; c = c->next)
+		if (!strcmp(c->cfg.line_name, line))
+			return c;
+	return NULL;
+}
+
+/*
+ * Takes over cfg (cleared on success and on failure). -EEXIST when the
+ * object path or the GPIO line belongs to another cable (logged unless
+ * quiet): the caller keeps the record and tries again later.
+ */
 static int cable_add(struct cable_manager *m, const char *record_path,
-		     struct cable_config *cfg)
+		     struct cable_config *cfg, bool quiet)
 {
 	struct cable *c, *other;
 	int r;
 
 	other = find_by_object(m, cfg->path);
 	if (other) {
-		log_error(
-			"Record '%s': Name '%s' gives object '%s', already used by record '%s'; record ignored",
-			record_path, cfg->name, cfg->path, other->record_path);
+		if (!quiet)
+			log_error(
+				"Record '%s': Name '%s' gives object '%s', already used by record '%s'; record ignored until that one goes",
+				record_path, cfg->name, cfg->path,
+				other->record_path);
+		cable_config_clear(cfg);
+		return -EEXIST;
+	}
+	other = find_by_line(m, cfg->line_name);
+	if (other) {
+		if (!quiet)
+			log_error(
+				"Record '%s': GPIO line '%s' is already followed for record '%s' (cable '%s'); record ignored until that one goes",
+				record_path, cfg->line_name, other->record_path,
+				other->cfg.name);
 		cable_config_clear(cfg);
 		return -EEXIST;
 	}
@@ -531,7 +566,7 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 			return log_oom();
 		}
 		cable_free(c, true);
-		return cable_add(m, record_path, cfg);
+		return cable_add(m, record_path, cfg, false);
 	}
 
 	if (c->cfg.poll_ms != cfg->poll_ms) {
@@ -575,6 +610,80 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 	return 0;
 }
 
+/* ---- records refused for now ---- */
+
+static struct rejected **find_rejected(struct cable_manager *m,
+				       const char *record_path)
+{
+	for (struct rejected **p = &m->rejected; *p; p = &(*p)->next)
+		if (!strcmp(emc_record_path((*p)->rec), record_path))
+			return p;
+	return NULL;
+}
+
+static void rejected_drop(struct cable_manager *m, const char *record_path)
+{
+	struct rejected **p = find_rejected(m, record_path), *x;
+
+	if (!p)
+		return;
+	x = *p;
+	*p = x->next;
+	emc_record_unref(x->rec);
+	free(x);
+}
+
+/* Remember rec (replacing an older version) to try it again later. */
+static void rejected_keep(struct cable_manager *m, const struct emc_record *rec)
+{
+	struct rejected **p = find_rejected(m, emc_record_path(rec)), *x;
+
+	if (p) {
+		emc_record_unref((*p)->rec);
+		(*p)->rec = emc_record_ref(rec);
+		return;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		log_oom();
+		return;
+	}
+	x->rec = emc_record_ref(rec);
+	/* Appended: retried in arrival order. */
+	for (p = &m->rejected; *p; p = &(*p)->next)
+		;
+	*p = x;
+}
+
+/* A cable went away or changed identity: refused records may fit now. */
+static void rejected_retry(struct cable_manager *m)
+{
+	while (m->retry_needed) {
+		m->retry_needed = false;
+		for (struct rejected **p = &m->rejected; *p;) {
+			struct rejected *x = *p;
+			struct cable_config cfg = { .length = NAN };
+			const char *path = emc_record_path(x->rec);
+			int r;
+
+			r = cable_config_from_record(x->rec, m->default_poll_ms,
+						     &cfg);
+			if (r >= 0)
+				r = cable_add(m, path, &cfg, true);
+			if (r == -EEXIST) {
+				p = &x->next;
+				continue;
+			}
+			if (r >= 0)
+				log_info("Record '%s': taken into use now",
+					 path);
+			*p = x->next;
+			emc_record_unref(x->rec);
+			free(x);
+		}
+	}
+}
+
 void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
 			     const char *error, void *userdata)
 {
@@ -587,27 +696,32 @@ void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
 	switch (event) {
 	case EMC_ADDED:
 	case EMC_CHANGED:
+		rejected_drop(m, path);
 		r = cable_config_from_record(rec, m->default_poll_ms, &cfg);
 		if (r < 0) {
 			log_error_errno(
 				r, "Record '%s': cannot use it; ignored", path);
 			if (c)
 				cable_free(c, true);
-			return;
+			break;
 		}
 		if (c)
-			(void)cable_update(c, &cfg);
+			r = cable_update(c, &cfg);
 		else
-			(void)cable_add(m, path, &cfg);
-		return;
+			r = cable_add(m, path, &cfg, false);
+		if (r == -EEXIST)
+			rejected_keep(m, rec);
+		break;
 	case EMC_REMOVED:
+		rejected_drop(m, path);
 		if (c) {
 			log_info("Cable '%s' removed (record '%s' is gone)",
 				 c->cfg.name, path);
 			cable_free(c, true);
 		}
-		return;
+		break;
 	case EMC_INVALID:
+		rejected_drop(m, path);
 		log_error("Invalid GPIOCableSensing record: %s",
 			  error ? error : "(no reason given)");
 		if (c) {
@@ -617,8 +731,9 @@ void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
 				c->cfg.name, path);
 			cable_free(c, true);
 		}
-		return;
+		break;
 	}
+	rejected_retry(m);
 }
 
 /* ---- manager ---- */
@@ -643,6 +758,13 @@ struct cable_manager *cable_manager_free(struct cable_manager *m)
 {
 	if (!m)
 		return NULL;
+	while (m->rejected) {
+		struct rejected *x = m->rejected;
+
+		m->rejected = x->next;
+		emc_record_unref(x->rec);
+		free(x);
+	}
 	while (m->cables)
 		cable_free(m->cables, false);
 	assert(!m->groups);

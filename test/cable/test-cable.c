@@ -796,6 +796,124 @@ static void test_sigterm(void **state)
 	assert_int_equal(tb_wait_name_gone(c->tb, SVC, T), 0);
 }
 
+/* ---- records refused for now are taken when they fit ---- */
+
+static void test_swap_names(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1); /* cab0 absent */
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1); /* cab1 present */
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab0", false);
+	wait_present(c, "cab1", true);
+
+	/* The two records swap their Names (one burst). */
+	set_record(c, BOARD_A "/cab0", "Name", "cab1");
+	set_record(c, BOARD_A "/cab1", "Name", "cab0");
+
+	/* Both objects exist again, each following the other line. */
+	wait_present(c, "cab1", false);
+	wait_present(c, "cab0", true);
+	wait_count(c, 2);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	wait_present(c, "cab1", true);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 0);
+	wait_present(c, "cab0", false);
+	assert_int_equal(count_cables(c), 2);
+}
+
+static const char board_esc_a[] =
+	"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab 9\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB9A\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+static const char board_esc_b[] =
+	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab-9\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB9B\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+/* "cab 9" and "cab-9" both give the object .../item/cab_9. */
+static void test_escaped_name_collision(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_esc_a);
+	_cleanup_free_ char *b = write_tb_file(c, "board-b.json", board_esc_b);
+	_cleanup_free_ char *lines = NULL;
+
+	line_set(c, "gpiochip0", "CAB9A", 1);
+	line_set(c, "gpiochip0", "CAB9B", 0);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab_9", true);
+
+	em_call(c, "AddBoards", "sa{ss}", b, 0);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "Invalid GPIOCableSensing record", T),
+			 0);
+	lines = log_lines_with(c, "Invalid GPIOCableSensing record");
+	assert_non_null(strstr(lines, BOARD_B "/cab_9"));
+	assert_non_null(strstr(lines, "escaped to 'cab_9'"));
+	assert_int_equal(count_cables(c), 1);
+
+	/* The first goes: the second takes the object over. */
+	em_call(c, "RemoveBoard", "o", BOARD_A);
+	wait_present(c, "cab_9", false);
+	line_set(c, "gpiochip0", "CAB9B", 1);
+	wait_present(c, "cab_9", true);
+	wait_count(c, 1);
+}
+
+static const char board_same_line[] =
+	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"cab7\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB0_PRSNT_N\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+static void test_same_line_twice(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *b =
+		write_tb_file(c, "board-b.json", board_same_line);
+	_cleanup_free_ char *lines = NULL;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab0", true);
+
+	/* A second record for the followed line: refused, naming both. */
+	em_call(c, "AddBoards", "sa{ss}", b, 0);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "is already followed", T),
+			 0);
+	lines = log_lines_with(c, "is already followed");
+	assert_non_null(strstr(lines, BOARD_B "/cab7"));
+	assert_non_null(strstr(lines, BOARD_A "/cab0"));
+	assert_null(strstr(lines, "another consumer"));
+	assert_int_equal(count_cables(c), 2);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	wait_present(c, "cab0", false);
+
+	/* The first one goes: the second gets the line. */
+	em_call(c, "RemoveBoard", "o", BOARD_A);
+	wait_gone(c, "cab0");
+	wait_present(c, "cab7", true);
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	wait_present(c, "cab7", false);
+	assert_int_equal(count_cables(c), 1);
+	assert_int_equal(
+		tb_log_count(c->tb, "cable-presenced", "another consumer"), 0);
+}
+
 /* ---- the bus name and the bus connection ---- */
 
 static void test_second_instance(void **state)
@@ -936,6 +1054,12 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_setup_teardown(test_cable_sdr, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swap_names, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_escaped_name_collision,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_line_twice, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_second_instance, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bus_lost, setup, teardown),
