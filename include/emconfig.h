@@ -173,7 +173,12 @@ struct emc_source;
  * "Cable 1" and "Cable-1") are rejected as EMC_INVALID. If bus has no event loop yet it
  * is attached to event. Signals are coalesced: one re-read ~75 ms after
  * the first of a burst. When entity-manager leaves the bus the records
- * are kept; its next instance's objects are reconciled against them.
+ * are kept; its next instance's objects are reconciled against them:
+ * since it owns its name before it has published everything, records it
+ * has not published again are only reported REMOVED once it has sent no
+ * signal for 3 s (30 s after it appeared at the latest), unless it
+ * signalled their removal (InterfacesRemoved); ADDED and CHANGED are
+ * reported as they come.
  */
 int emc_source_new_dbus(sd_bus *bus, sd_event *event,
 			const struct emc_schema *const *schemas,

@@ -20,6 +20,10 @@
 
 #define REREAD_DELAY_USEC (75 * 1000)
 #define RETRY_DELAY_USEC  (2 * 1000 * 1000)
+/* After a new entity-manager appears: removals wait until it has sent no
+ * signal for SETTLE_QUIET_USEC, SETTLE_MAX_USEC at most. */
+#define SETTLE_QUIET_USEC (3 * 1000 * 1000)
+#define SETTLE_MAX_USEC	  (30 * 1000 * 1000)
 #define OM_IFACE	  "org.freedesktop.DBus.ObjectManager"
 #define PROPS_IFACE	  "org.freedesktop.DBus.Properties"
 
@@ -521,14 +525,121 @@ fail:
 	log_debug_errno(q, "emconfig: cannot schedule a re-read");
 }
 
+/* ---- settling after a restart of entity-manager -------------------------- */
+
+bool emc_source_explicitly_removed(const struct emc_source *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_removed_paths; i++)
+		if (strcmp(s->removed_paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+static void settle_end(struct emc_source *s)
+{
+	s->settling = false;
+	for (size_t i = 0; i < s->n_removed_paths; i++)
+		free(s->removed_paths[i]);
+	free(s->removed_paths);
+	s->removed_paths = NULL;
+	s->n_removed_paths = 0;
+	if (s->settle_timer)
+		(void)sd_event_source_set_enabled(s->settle_timer,
+						  SD_EVENT_OFF);
+}
+
+static int on_settled(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct emc_source *s = userdata;
+
+	log_debug("emconfig: entity-manager settled: full re-read");
+	settle_end(s);
+	schedule_read(s, 0);
+	return 0;
+}
+
+/* entity-manager did something: settling ends SETTLE_QUIET_USEC later
+ * (SETTLE_MAX_USEC after it began at the latest). */
+static void settle_bump(struct emc_source *s)
+{
+	uint64_t now, when;
+	int q;
+
+	if (!s->settling)
+		return;
+	q = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	if (q < 0)
+		goto fail;
+	when = now + SETTLE_QUIET_USEC;
+	if (when > s->settle_start + SETTLE_MAX_USEC)
+		when = s->settle_start + SETTLE_MAX_USEC;
+	if (!s->settle_timer) {
+		q = sd_event_add_time(s->event, &s->settle_timer,
+				      CLOCK_MONOTONIC, when, 0, on_settled, s);
+		if (q >= 0)
+			(void)sd_event_source_set_description(
+				s->settle_timer, "emconfig-settle");
+	} else {
+		q = sd_event_source_set_time(s->settle_timer, when);
+	}
+	if (q >= 0)
+		q = sd_event_source_set_enabled(s->settle_timer,
+						SD_EVENT_ONESHOT);
+	if (q >= 0)
+		return;
+fail:
+	/* Without a timer, settle now rather than never remove. */
+	log_debug_errno(q, "emconfig: cannot wait for entity-manager");
+	settle_end(s);
+}
+
+static void settle_begin(struct emc_source *s)
+{
+	uint64_t now;
+
+	settle_end(s);
+	if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	s->settling = true;
+	s->settle_start = now;
+	settle_bump(s);
+}
+
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	struct emc_source *s = userdata;
 
 	log_debug("emconfig: %s on '%s': re-reading",
 		  sd_bus_message_get_member(m), sd_bus_message_get_path(m));
+	settle_bump(s);
 	schedule_read(s, REREAD_DELAY_USEC);
 	return 0;
+}
+
+static int on_interfaces_removed(sd_bus_message *m, void *userdata,
+				 sd_bus_error *ret_error)
+{
+	struct emc_source *s = userdata;
+	const char *path;
+	char **paths, *copy;
+
+	if (s->settling && sd_bus_message_read(m, "o", &path) >= 0 &&
+	    !emc_source_explicitly_removed(s, path)) {
+		/* Told, not guessed: this one may go while settling. */
+		copy = strdup(path);
+		paths = copy ? reallocarray(s->removed_paths,
+					    s->n_removed_paths + 1,
+					    sizeof(*paths)) :
+			       NULL;
+		if (paths) {
+			s->removed_paths = paths;
+			s->removed_paths[s->n_removed_paths++] = copy;
+		} else {
+			/* Cannot remember it: removed after settling. */
+			free(copy);
+		}
+	}
+	return on_signal(m, userdata, ret_error);
 }
 
 static int on_name_owner_changed(sd_bus_message *m, void *userdata,
@@ -552,6 +663,9 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 		return 0;
 	}
 	log_debug("emconfig: entity-manager is now '%s'", new_owner);
+	/* It owns its name before it has published everything: hold back
+	 * removals until it is quiet. */
+	settle_begin(s);
 	schedule_read(s, REREAD_DELAY_USEC);
 	return 0;
 }
@@ -578,7 +692,7 @@ static const struct {
 	{ "type='signal',sender='" EMC_EM_SERVICE "',"
 	  "path_namespace='" EMC_EM_ROOT "',"
 	  "interface='" OM_IFACE "',member='InterfacesRemoved'",
-	  on_signal },
+	  on_interfaces_removed },
 	{ "type='signal',sender='" EMC_EM_SERVICE "',"
 	  "path_namespace='" EMC_EM_ROOT "',"
 	  "interface='" PROPS_IFACE "',member='PropertiesChanged',"
@@ -597,6 +711,8 @@ void emc_source_dbus_release(struct emc_source *s)
 		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
 	s->call_slot = sd_bus_slot_unref(s->call_slot);
 	s->timer = sd_event_source_disable_unref(s->timer);
+	settle_end(s);
+	s->settle_timer = sd_event_source_disable_unref(s->settle_timer);
 	s->bus = sd_bus_unref(s->bus);
 }
 

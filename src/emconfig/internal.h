@@ -146,6 +146,17 @@ struct emc_source {
 	sd_bus_slot *call_slot;
 	sd_event_source *timer;
 	bool reread_queued; /* a signal came while a call was in flight */
+	/*
+	 * A new entity-manager owns its name before it has published
+	 * everything: until it has been quiet for a while (settle_timer),
+	 * delivered records missing from a read are kept, not REMOVED,
+	 * unless InterfacesRemoved named their path (removed_paths).
+	 */
+	bool settling;
+	uint64_t settle_start;
+	sd_event_source *settle_timer;
+	char **removed_paths;
+	size_t n_removed_paths;
 };
 
 int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
@@ -159,6 +170,9 @@ void emc_source_dbus_release(struct emc_source *s);
  * by path and Type (dbus.c; pure, for the unit tests too). */
 int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
 				   size_t *ret_n);
+/* While settling: was path named by an InterfacesRemoved (dbus.c)? */
+bool emc_source_explicitly_removed(const struct emc_source *s,
+				   const char *path);
 /* The schema for type, or NULL. */
 const struct emc_schema *emc_source_schema(const struct emc_source *s,
 					   const char *type);
@@ -166,6 +180,8 @@ const struct emc_schema *emc_source_schema(const struct emc_source *s,
  * Bring the delivered set in line with current (all records the source
  * sees now, in order; records of types without a schema are skipped):
  * REMOVED, CHANGED, ADDED, then INVALID (once per distinct content).
+ * While s->settling, delivered records absent from current are kept (and
+ * keep their Names) unless emc_source_explicitly_removed().
  * Returns -ENOMEM when it could not finish (the next call catches up).
  */
 int emc_source_reconcile(struct emc_source *s, struct emc_record **current,

@@ -261,7 +261,7 @@ int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 	verdict = calloc(n + 1, sizeof(*verdict));
 	errors = calloc(n + 1, sizeof(*errors));
 	kept = calloc(s->n_delivered + 1, sizeof(*kept));
-	accepted = calloc(n + 1, sizeof(*accepted));
+	accepted = calloc(n + s->n_delivered + 1, sizeof(*accepted));
 	/* At most one event per delivered record and one per current. */
 	events = calloc(n + s->n_delivered + 1, sizeof(*events));
 	new_invalid = calloc(n + 1, sizeof(*new_invalid));
@@ -295,6 +295,20 @@ int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 			}
 			break;
 		}
+	}
+
+	/* 2b. While entity-manager settles after a restart, records it has
+	 * not published (again) yet stay, unless it said they are gone. */
+	for (size_t d = 0; s->settling && d < s->n_delivered; d++) {
+		bool seen = false;
+
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = same_key(s->delivered[d], current[i]);
+		if (seen || kept[d] ||
+		    emc_source_explicitly_removed(s, s->delivered[d]->path))
+			continue;
+		kept[d] = true;
+		accepted[n_accepted++] = s->delivered[d];
 	}
 
 	/*

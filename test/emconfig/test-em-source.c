@@ -476,6 +476,72 @@ static void test_restart(void **state)
 	teardown_ctx(&x);
 }
 
+/*
+ * entity-manager restarts and publishes its boards gradually after taking
+ * its name (as the real one does while it probes): records that come back
+ * are never reported REMOVED (nor ADDED again); one that does not come
+ * back is removed once entity-manager has settled.
+ */
+static void test_restart_gradual(void **state)
+{
+	struct ctx x;
+	const char *intel = em_file("intel/nvme_p4500_p5500.json");
+	const char *ibm = em_file("ibm/sbp1_nvme.json");
+	const char *micron = em_file("micron/7450.json");
+	const char *args[] = { "--set", "bus=3", "--set", "index=1",
+			       intel,	ibm,	 NULL };
+	const char *micron_vars[] = { "bus", "4", "index", "2", NULL };
+	const char *slow[] = {
+		"--set", "bus=3", "--set", "index=1", "--publish-delay-ms",
+		"400",	 intel,	  ibm,	   NULL
+	};
+
+	setup_ctx(&x, args);
+	assert_int_equal(wait_count(&x, &x.got, EMC_ADDED, NULL, false, 3), 3);
+	add_boards(&x, micron, micron_vars);
+	assert_int_equal(wait_count(&x, &x.got, EMC_ADDED, NULL, false, 4), 4);
+
+	/* Restarted: the name comes at once, the boards 0.4 s and 0.8 s
+	 * later, the micron board not at all. */
+	assert_int_equal(tb_stop(x.tb, x.em, SIGTERM), 0);
+	start_em(&x, slow);
+	assert_int_equal(wait_count(&x, &x.got, EMC_REMOVED, NULL, false, 1),
+			 1);
+	assert_int_equal(tb_log_count(x.tb, "em-standin",
+				      "nvme_p4500_p5500.json (late)"),
+			 1);
+	assert_int_equal(
+		tb_log_count(x.tb, "em-standin", "sbp1_nvme.json (late)"), 1);
+
+	/* Only the micron record went; nothing came back "new". */
+	assert_int_equal(count(&x.got, EMC_REMOVED, NULL, false), 1);
+	assert_int_equal(
+		count(&x.got, EMC_REMOVED, SYSTEM "/nvme/NVMe_2/", true), 1);
+	assert_int_equal(count(&x.got, EMC_ADDED, NULL, false), 4);
+	assert_int_equal(count(&x.got, EMC_CHANGED, NULL, false), 0);
+	assert_int_equal(count(&x.got, EMC_INVALID, NULL, false), 0);
+
+	/* A board removed explicitly while settling goes at once. */
+	assert_int_equal(tb_stop(x.tb, x.em, SIGTERM), 0);
+	collector_clear(&x.got);
+	start_em(&x, slow);
+	/* (the log is appended to: the second "late" line is this one) */
+	for (uint64_t end = now_usec() + WAIT_USEC;
+	     tb_log_count(x.tb, "em-standin", "sbp1_nvme.json (late)") < 2 &&
+	     now_usec() < end;)
+		assert_true(sd_event_run(x.event, 100 * 1000) >= 0);
+	assert_int_equal(
+		tb_log_count(x.tb, "em-standin", "sbp1_nvme.json (late)"), 2);
+	remove_board(&x, SYSTEM "/nvme/SBP1_NVMe");
+	assert_int_equal(wait_count(&x, &x.got, EMC_REMOVED,
+				    SYSTEM "/nvme/SBP1_NVMe/", true, 2),
+			 2);
+	assert_int_equal(count(&x.got, EMC_REMOVED, NULL, false), 2);
+	assert_int_equal(count(&x.got, EMC_ADDED, NULL, false), 0);
+
+	teardown_ctx(&x);
+}
+
 static const char bad_board[] =
 	"{\"Name\": \"Test Board\", \"Type\": \"Board\", \"Probe\": \"TRUE\","
 	" \"Exposes\": ["
@@ -595,6 +661,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_files),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_restart_gradual),
 		cmocka_unit_test(test_malformed),
 	};
 

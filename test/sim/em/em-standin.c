@@ -103,6 +103,11 @@ struct manager {
 	size_t n_boards;
 	struct em_var *vars;
 	size_t n_vars;
+	/* --publish-delay-ms: the command line files, published one per
+	 * delay after the name is taken (as a slow entity-manager does). */
+	char **later;
+	size_t n_later, next_later;
+	uint64_t publish_delay_usec;
 };
 
 static const char *const settable[] = {
@@ -1244,15 +1249,39 @@ static int parse_set(struct manager *m, const char *arg)
 
 static void help(void)
 {
-	printf("Usage: em-standin [-v] [--set NAME=VALUE]... [FILE]...\n"
+	printf("Usage: em-standin [-v] [--set NAME=VALUE]... "
+	       "[--publish-delay-ms N] [FILE]...\n"
 	       "Publish entity-manager board files on the system bus as "
-	       "entity-manager does.\n");
+	       "entity-manager does.\n"
+	       "With --publish-delay-ms the name is taken first and the files "
+	       "are published\none every N ms after it.\n");
+}
+
+static int on_publish_later(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+	_cleanup_free_ char *err = NULL;
+	const char *file = m->later[m->next_later++];
+	int r;
+
+	r = manager_load(m, file, m->vars, m->n_vars, NULL, NULL, &err);
+	if (r < 0)
+		log_error_errno(r, "%s", err ? err : file);
+	else
+		log_info("published %s (late)", file);
+	if (m->next_later >= m->n_later)
+		return sd_event_source_set_enabled(es, SD_EVENT_OFF);
+	r = sd_event_source_set_time(es, usec + m->publish_delay_usec);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "set", required_argument, NULL, 's' },
+		{ "publish-delay-ms", required_argument, NULL, 'd' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1261,8 +1290,22 @@ int main(int argc, char **argv)
 	sigset_t mask;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "s:vh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:d:vh", options, NULL)) >= 0) {
 		switch (c) {
+		case 'd': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v > 600000) {
+				log_error("invalid --publish-delay-ms '%s'",
+					  optarg);
+				return EXIT_FAILURE;
+			}
+			m.publish_delay_usec = (uint64_t)v * 1000;
+			break;
+		}
 		case 's':
 			if (parse_set(&m, optarg) < 0)
 				return EXIT_FAILURE;
@@ -1307,6 +1350,16 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return log_error_errno(r, "cannot add test interface"), 1;
 
+	if (m.publish_delay_usec > 0 && optind < argc) {
+		m.later = argv + optind;
+		m.n_later = (size_t)(argc - optind);
+		r = sd_event_add_time_relative(m.event, NULL, CLOCK_MONOTONIC,
+					       m.publish_delay_usec, 0,
+					       on_publish_later, &m);
+		if (r < 0)
+			return log_error_errno(r, "cannot add a timer"), 1;
+		optind = argc; /* published later */
+	}
 	for (int k = optind; k < argc; k++) {
 		_cleanup_free_ char *err = NULL;
 
