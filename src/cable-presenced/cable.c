@@ -184,10 +184,19 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 		if (c->group == g)
 			cable_refresh(c, REFRESH_POLL);
 	}
-	r = sd_event_source_set_time(s, usec + g->interval_ms * 1000);
+	/* From now, not from when it was due: after a stall (a suspended
+	 * process, a slow bus) the next poll is one interval away instead
+	 * of a burst of overdue ones. */
+	r = sd_event_source_set_time(s, now_usec(m) + g->interval_ms * 1000);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s, SD_EVENT_ON);
 	if (r < 0)
-		return log_error_errno(r, "Cannot re-arm the poll timer");
-	return sd_event_source_set_enabled(s, SD_EVENT_ON);
+		/* Returning an error would silently disable the source. */
+		log_error_errno(r,
+				"Cannot re-arm the %llu ms poll timer: lines "
+				"without edge events are no longer polled",
+				(unsigned long long)g->interval_ms);
+	return 0;
 }
 
 static void group_put(struct cable_manager *m, struct poll_group *g)
