@@ -538,11 +538,23 @@ static int on_defer(sd_event_source *es, void *userdata)
 
 	s->n_pending = 0;
 	q = emc_source_reconcile(s, records, n);
-	emc_records_free(records, n);
-	if (q == 1)
+	if (q == 1) {
+		emc_records_free(records, n);
 		return 0; /* the handler freed the source */
-	if (q < 0)
-		log_debug_errno(q, "emconfig: delivering JSON records failed");
+	}
+	if (q < 0) {
+		/* Nothing was delivered (reconcile stops before the first
+		 * event): keep the file's records and try again. */
+		log_debug_errno(q, "emconfig: delivering JSON records failed, "
+				   "retrying");
+		s->pending = records;
+		s->n_pending = n;
+		q = sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+		if (q < 0)
+			log_debug_errno(q, "emconfig: cannot retry delivery");
+		return 0;
+	}
+	emc_records_free(records, n);
 	return 0;
 }
 
