@@ -35,6 +35,11 @@ int log_internal(int level, int err, const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* Names and paths come from configuration and devices: a newline
+	 * would start a forged journal line with its own "<N>" prefix. */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 
 	if (err < 0)
 		fprintf(stderr, "<%d>%s: %s\n", level, buf, strerror(-err));

@@ -13,7 +13,9 @@
  */
 void log_set_max_level(int level);
 int log_get_max_level(void);
-/* Log and return -abs(err), so callers can "return log_error_errno(r, ...)". */
+/* Log and return -abs(err), so callers can "return log_error_errno(r, ...)".
+ * Control bytes in the formatted message (newlines included) are written
+ * as '?', so user strings cannot forge log lines. */
 int log_internal(int level, int err, const char *func, const char *fmt, ...)
 	_printf_(4, 5);
 
