@@ -144,6 +144,45 @@ static int scalar_from_json(json_object *o, struct emc_value *ret,
 	}
 }
 
+/* entity-manager's type of a scalar array element: the JSON type, with
+ * integers split into >= 0 and < 0; 0 for what is not a scalar. */
+static char scalar_kind(json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_boolean:
+		return 'b';
+	case json_type_int:
+		return json_object_get_int64(o) < 0 ? 'x' : 't';
+	case json_type_double:
+		return 'd';
+	case json_type_string:
+		return 's';
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Why entity-manager would not publish the array o (it skips the key), or
+ * NULL: it publishes arrays of one scalar type only (as, at, ax, ad, ab),
+ * and no empty ones.
+ */
+static const char *array_unpublished(json_object *o)
+{
+	size_t n = json_object_array_length(o);
+	char kind;
+
+	if (n == 0)
+		return "empty array";
+	kind = scalar_kind(json_object_array_get_idx(o, 0));
+	if (!kind)
+		return "array of non-scalar values";
+	for (size_t i = 1; i < n; i++)
+		if (scalar_kind(json_object_array_get_idx(o, i)) != kind)
+			return "array of mixed types";
+	return NULL;
+}
+
 static int array_from_json(json_object *o, struct emc_value *ret,
 			   const char **why)
 {
@@ -154,18 +193,9 @@ static int array_from_json(json_object *o, struct emc_value *ret,
 	if (!v.a.items)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(o, i);
-		int q;
+		int q = scalar_from_json(json_object_array_get_idx(o, i),
+					 &v.a.items[i], why);
 
-		if (json_object_is_type(e, json_type_array)) {
-			*why = "arrays of arrays are not supported";
-			q = -EINVAL;
-		} else if (json_object_is_type(e, json_type_object)) {
-			*why = "array mixes objects and other values";
-			q = -EINVAL;
-		} else {
-			q = scalar_from_json(e, &v.a.items[i], why);
-		}
 		if (q < 0) {
 			emc_value_clear(&v);
 			return q;
@@ -229,6 +259,15 @@ static int field_from_json(struct emc_record *r, const char *key,
 			q = child_from_json(r, key, (long)i,
 					    json_object_array_get_idx(val, i));
 	} else if (json_object_is_type(val, json_type_array)) {
+		const char *skip = array_unpublished(val);
+
+		if (skip) {
+			/* Skipped as entity-manager skips it, so that the
+			 * record is the one it would publish on D-Bus. */
+			log_debug("emconfig: %s: key '%s' skipped: %s", r->path,
+				  key, skip);
+			return 0;
+		}
 		q = array_from_json(val, &v, &why);
 		if (q == 0)
 			q = emc_record_take_prop(r, key, &v);

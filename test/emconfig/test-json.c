@@ -586,19 +586,18 @@ static void test_bad_records(void **state)
 	path = write_tmp("records.json", text, strlen(text));
 	run_source(path, cable_schemas, c);
 
-	assert_int_equal(collector_count(c, EMC_ADDED), 3);
+	assert_int_equal(collector_count(c, EMC_ADDED), 5);
 	assert_int_equal(collector_count(c, EMC_REMOVED), 0);
 	assert_int_equal(collector_count(c, EMC_CHANGED), 0);
-	assert_int_equal(collector_count(c, EMC_INVALID), 12);
+	assert_int_equal(collector_count(c, EMC_INVALID), 10);
 	assert_non_null(collector_find(c, EMC_ADDED, BOARD_PATH "/c0"));
 
 	good = collector_find(c, EMC_ADDED, BOARD_PATH "/c12")->rec;
 	assert_int_equal(emc_record_get_double(good, "Length", &len), 0);
 	assert_true(len == 2.5);
-	assert_int_equal(emc_value_array_len(emc_record_get(good, "Tags")), 5);
-	assert_int_equal(emc_value_type(emc_value_array_at(
-				 emc_record_get(good, "Tags"), 1)),
-			 EMC_VALUE_INT);
+	/* Mixed arrays are skipped, as entity-manager skips them. */
+	assert_null(emc_record_get(good, "Tags"));
+	assert_null(emc_record_bad_key(good, "Tags"));
 	assert_true(emc_record_get(good, "Big")->u == UINT64_MAX);
 	assert_true(emc_record_get(good, "Neg")->i == -5);
 	assert_null(emc_record_get(good, "Nul"));
@@ -662,21 +661,19 @@ static void test_bad_records(void **state)
 		x->error,
 		"record '" BOARD_PATH
 		"/c9' (GPIOCableSensing): key 'GpioLine': null is not a value");
-	x = collector_find(c, EMC_INVALID, "/c10");
-	assert_string_equal(
-		x->error,
-		"record '" BOARD_PATH
-		"/c10' (GPIOCableSensing): key 'Length': arrays of arrays are not supported");
+	/* Arrays entity-manager would not publish: the key is absent, as
+	 * on D-Bus (Length is optional). */
+	x = collector_find(c, EMC_ADDED, "/c10");
+	assert_non_null(x);
+	assert_null(emc_record_get(x->rec, "Length"));
 	x = collector_find(c, EMC_INVALID, "/c11");
 	assert_string_equal(
 		x->error,
 		"record '" BOARD_PATH
 		"/c11' (GPIOCableSensing): key 'Polarity': unknown value 'up' (expected one of: active_low, active_high)");
-	x = collector_find(c, EMC_INVALID, "/c13");
-	assert_string_equal(
-		x->error,
-		"record '" BOARD_PATH
-		"/c13' (GPIOCableSensing): key 'Length': array mixes objects and other values");
+	x = collector_find(c, EMC_ADDED, "/c13");
+	assert_non_null(x);
+	assert_null(emc_record_get(x->rec, "Length"));
 	assert_null(collector_find(c, EMC_INVALID, "/u"));
 	assert_null(collector_find(c, EMC_ADDED, "/u"));
 
@@ -726,10 +723,57 @@ static void test_free_from_handler(void **state)
 	sd_event_unref(e);
 }
 
+/* Arrays entity-manager would not publish (it skips mixed and empty
+ * arrays) are skipped, so a JSON record equals the D-Bus one. */
+static void test_mixed_arrays_skipped(void **state)
+{
+	static const char text[] =
+		"[{\"Type\": \"T\", \"Name\": \"r\", "
+		"\"SignMix\": [1, -1], \"NumMix\": [1, 1.5], "
+		"\"StrMix\": [\"a\", 1], \"BoolMix\": [true, 1], "
+		"\"Empty\": [], \"Nested\": [[1]], \"Null\": [null], "
+		"\"ObjMix\": [1, {\"a\": 1}], "
+		"\"U\": [1, 2], \"X\": [-1, -2], \"D\": [0.5, 1.5], "
+		"\"S\": [\"a\", \"b\"], \"B\": [true, false]}]";
+	static const char *const skipped[] = { "SignMix", "NumMix", "StrMix",
+					       "BoolMix", "Empty",  "Nested",
+					       "Null",	  "ObjMix" };
+	static const struct {
+		const char *key;
+		enum emc_value_type type;
+	} kept[] = {
+		{ "U", EMC_VALUE_UINT },   { "X", EMC_VALUE_INT },
+		{ "D", EMC_VALUE_DOUBLE }, { "S", EMC_VALUE_STRING },
+		{ "B", EMC_VALUE_BOOL },
+	};
+	struct emc_record **recs = NULL;
+	char *err = NULL;
+	int n;
+
+	n = emc_parse_json(text, strlen(text), "mixed", &recs, &err);
+	assert_int_equal(n, 1);
+	for (size_t i = 0; i < ARRAY_SIZE(skipped); i++) {
+		assert_null(emc_record_get(recs[0], skipped[i]));
+		assert_null(emc_record_bad_key(recs[0], skipped[i]));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+		const struct emc_value *v =
+			emc_record_get(recs[0], kept[i].key);
+
+		assert_non_null(v);
+		assert_int_equal(emc_value_array_len(v), 2);
+		assert_int_equal(emc_value_type(emc_value_array_at(v, 1)),
+				 kept[i].type);
+	}
+	assert_int_equal(emc_record_n_keys(recs[0]), 2 + ARRAY_SIZE(kept));
+	emc_records_free(recs, (size_t)n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_real_file),
+		cmocka_unit_test(test_mixed_arrays_skipped),
 		cmocka_unit_test(test_mtjade),
 		cmocka_unit_test(test_intel_thresholds),
 		cmocka_unit_test(test_harma_nested_object),
