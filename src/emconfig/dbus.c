@@ -670,14 +670,40 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata);
+
+/* A refused AddMatch means changes of entity-manager would go unseen:
+ * it is added again RETRY_DELAY_USEC later, followed by a re-read. */
 static int on_match_installed(sd_bus_message *m, void *userdata,
 			      sd_bus_error *ret_error)
 {
+	struct emc_source *s = userdata;
 	const sd_bus_error *e = sd_bus_message_get_error(m);
+	sd_bus_slot *slot = sd_bus_get_current_slot(s->bus);
+	int q;
 
-	if (e)
-		log_debug("emconfig: cannot add a match: %s",
-			  e->message ? e->message : e->name);
+	if (!e)
+		return 0;
+	log_debug("emconfig: cannot add a match: %s; retrying",
+		  e->message ? e->message : e->name);
+	for (size_t i = 0; i < ARRAY_SIZE(s->match_slots); i++)
+		if (s->match_slots[i] == slot)
+			s->match_failed |= 1u << i;
+	if (!s->match_retry)
+		q = sd_event_add_time_relative(s->event, &s->match_retry,
+					       CLOCK_MONOTONIC,
+					       RETRY_DELAY_USEC, 0,
+					       on_match_retry, s);
+	else
+		q = sd_event_source_set_time_relative(s->match_retry,
+						      RETRY_DELAY_USEC);
+	if (q >= 0)
+		q = sd_event_source_set_enabled(s->match_retry,
+						SD_EVENT_ONESHOT);
+	if (q < 0)
+		log_debug_errno(q, "emconfig: cannot schedule a match retry");
+	/* 0: the connection stays up (sd-bus closes it for a failed match
+	 * without an install callback or when this returns < 0). */
 	return 0;
 }
 
@@ -705,8 +731,36 @@ static const struct {
 	  on_name_owner_changed },
 };
 
+static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct emc_source *s = userdata;
+	int q;
+
+	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
+		if (!(s->match_failed & (1u << i)))
+			continue;
+		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
+		q = sd_bus_add_match_async(s->bus, &s->match_slots[i],
+					   matches[i].match, matches[i].handler,
+					   on_match_installed, s);
+		if (q < 0) {
+			log_debug_errno(q, "emconfig: cannot add a match");
+			continue; /* stays failed: retried with the next */
+		}
+		s->match_failed &= ~(1u << i);
+	}
+	if (s->match_failed &&
+	    (sd_event_source_set_time_relative(es, RETRY_DELAY_USEC) < 0 ||
+	     sd_event_source_set_enabled(es, SD_EVENT_ONESHOT) < 0))
+		log_debug("emconfig: cannot schedule a match retry");
+	/* What happened meanwhile was not signalled to us. */
+	schedule_read(s, REREAD_DELAY_USEC);
+	return 0;
+}
+
 void emc_source_dbus_release(struct emc_source *s)
 {
+	s->match_retry = sd_event_source_disable_unref(s->match_retry);
 	for (size_t i = 0; i < ARRAY_SIZE(s->match_slots); i++)
 		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
 	s->call_slot = sd_bus_slot_unref(s->call_slot);

@@ -143,6 +143,8 @@ struct emc_source {
 	/* D-Bus */
 	sd_bus *bus;
 	sd_bus_slot *match_slots[4];
+	unsigned match_failed; /* bit i: match i was refused, re-added */
+	sd_event_source *match_retry;
 	sd_bus_slot *call_slot;
 	sd_event_source *timer;
 	bool reread_queued; /* a signal came while a call was in flight */
