@@ -213,6 +213,19 @@ void emc_records_free(struct emc_record **records, size_t n);
 
 struct emc_source *emc_source_free(struct emc_source *s);
 
+/*
+ * Call ready once, on the event loop, after the first read has been
+ * delivered: for the D-Bus source, the first GetManagedObjects reply has
+ * been reconciled (or entity-manager turned out not to be running); for
+ * the JSON source, the file's records. A daemon requests its bus name
+ * from there, so that its objects exist before the name does (it should
+ * also have a timeout of its own, for an entity-manager that does not
+ * answer). ready may free the source.
+ */
+typedef void (*emc_ready_t)(struct emc_source *s, void *userdata);
+void emc_source_set_ready_callback(struct emc_source *s, emc_ready_t ready,
+				   void *userdata);
+
 /* Write a property of a record back to entity-manager (Set on the record's
  * interface, or on "<Type>.<child_key><index>" when child_key is not NULL),
  * e.g. a threshold Value changed over D-Bus. Asynchronous; errors are

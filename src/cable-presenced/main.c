@@ -61,21 +61,44 @@ static int parse_ms(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* Runs once the first records (a JSON file's) have been turned into
- * objects: only then is the well-known name requested. */
-static int on_ready(sd_event_source *s, void *userdata)
+/* Wait at most this long for the first read before taking the name. */
+#define READY_TIMEOUT_USEC (10ULL * 1000 * 1000)
+
+struct name_request {
+	sd_bus *bus;
+	sd_event_source *timeout;
+	bool requested;
+};
+
+/* The well-known name is requested once the first records have been
+ * turned into objects (or after READY_TIMEOUT_USEC, when entity-manager
+ * does not answer), so that consumers find the objects with the name. */
+static void request_name(struct name_request *req, const char *why)
 {
-	sd_bus *bus = userdata;
 	int r;
 
-	r = sd_event_source_set_enabled(s, SD_EVENT_OFF);
+	if (req->requested)
+		return;
+	req->requested = true;
+	req->timeout = sd_event_source_disable_unref(req->timeout);
+	log_debug("Requesting %s: %s", CABLE_BUS_NAME, why);
+	r = bus_request_name_async(req->bus, CABLE_BUS_NAME, 0, NULL, NULL);
 	if (r < 0)
-		return r;
-	r = bus_request_name_async(bus, CABLE_BUS_NAME, 0, NULL, NULL);
-	if (r < 0)
-		return sd_event_exit(sd_bus_get_event(bus),
-				     log_error_errno(r, "Cannot request %s",
-						     CABLE_BUS_NAME));
+		(void)sd_event_exit(sd_bus_get_event(req->bus),
+				    log_error_errno(r, "Cannot request %s",
+						    CABLE_BUS_NAME));
+}
+
+static void on_source_ready(struct emc_source *src, void *userdata)
+{
+	request_name(userdata, "first records read");
+}
+
+static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	log_warning("No records after %llu s; serving %s without waiting",
+		    READY_TIMEOUT_USEC / 1000000, CABLE_BUS_NAME);
+	request_name(userdata, "timeout");
 	return 0;
 }
 
@@ -101,7 +124,7 @@ static int run(const char *config, uint64_t poll_ms)
 	_cleanup_(cable_manager_freep) struct cable_manager *m = NULL;
 	_cleanup_(emc_source_freep) struct emc_source *src = NULL;
 	_cleanup_free_ char *error = NULL;
-	_cleanup_(sd_event_source_unrefp) sd_event_source *ready = NULL;
+	struct name_request req = { 0 };
 	sigset_t mask;
 	int r;
 
@@ -156,9 +179,11 @@ static int run(const char *config, uint64_t poll_ms)
 					       EMC_EM_SERVICE);
 	}
 
-	r = sd_event_add_defer(event, &ready, on_ready, bus);
-	if (r >= 0)
-		r = sd_event_source_set_priority(ready, SD_EVENT_PRIORITY_IDLE);
+	req.bus = bus;
+	emc_source_set_ready_callback(src, on_source_ready, &req);
+	r = sd_event_add_time_relative(event, &req.timeout, CLOCK_MONOTONIC,
+				       READY_TIMEOUT_USEC, 0, on_ready_timeout,
+				       &req);
 	if (r < 0)
 		return log_error_errno(r, "Cannot schedule the name request");
 
@@ -170,6 +195,7 @@ static int run(const char *config, uint64_t poll_ms)
 	/* Exit code: 0 after SIGTERM/SIGINT, -errno from our own exits,
 	 * EXIT_FAILURE from sd-bus when the bus connection is lost. */
 	r = sd_event_loop(event);
+	req.timeout = sd_event_source_disable_unref(req.timeout);
 	if (r > 0)
 		return log_error_errno(-ECONNRESET,
 				       "Disconnected from the bus, exiting");

@@ -448,6 +448,8 @@ static int on_managed_objects(sd_bus_message *m, void *userdata,
 				s->reread_queued = false;
 				schedule_read(s, REREAD_DELAY_USEC);
 			}
+			/* Nothing to wait for (last: it may free s). */
+			emc_source_notify_ready(s);
 		} else {
 			log_debug("emconfig: GetManagedObjects failed: %s",
 				  e->message ? e->message : e->name);
@@ -475,6 +477,7 @@ static int on_managed_objects(sd_bus_message *m, void *userdata,
 		s->reread_queued = false;
 		schedule_read(s, REREAD_DELAY_USEC);
 	}
+	emc_source_notify_ready(s); /* last: it may free s */
 	return 0;
 }
 

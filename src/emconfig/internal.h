@@ -131,6 +131,11 @@ struct emc_source {
 	struct emc_record **invalid;
 	size_t n_invalid;
 
+	/* emc_source_set_ready_callback */
+	emc_ready_t ready;
+	void *ready_userdata;
+	bool ready_done;
+
 	/* Delivery re-entrancy: freed from a handler -> freed afterwards. */
 	unsigned busy;
 	bool dead;
@@ -175,6 +180,8 @@ int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
 /* While settling: was path named by an InterfacesRemoved (dbus.c)? */
 bool emc_source_explicitly_removed(const struct emc_source *s,
 				   const char *path);
+/* The first read is delivered: call the ready callback (once). */
+void emc_source_notify_ready(struct emc_source *s);
 /* The schema for type, or NULL. */
 const struct emc_schema *emc_source_schema(const struct emc_source *s,
 					   const char *type);

@@ -594,6 +594,7 @@ static int on_defer(sd_event_source *es, void *userdata)
 		return 0;
 	}
 	emc_records_free(records, n);
+	emc_source_notify_ready(s); /* last: it may free s */
 	return 0;
 }
 

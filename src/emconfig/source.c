@@ -73,6 +73,23 @@ struct emc_source *emc_source_free(struct emc_source *s)
 	return NULL;
 }
 
+void emc_source_set_ready_callback(struct emc_source *s, emc_ready_t ready,
+				   void *userdata)
+{
+	assert(s);
+	s->ready = ready;
+	s->ready_userdata = userdata;
+}
+
+void emc_source_notify_ready(struct emc_source *s)
+{
+	if (s->ready_done)
+		return;
+	s->ready_done = true;
+	if (s->ready)
+		s->ready(s, s->ready_userdata);
+}
+
 const struct emc_schema *emc_source_schema(const struct emc_source *s,
 					   const char *type)
 {

@@ -916,6 +916,58 @@ static void test_same_line_twice(void **state)
 
 /* ---- the bus name and the bus connection ---- */
 
+/* Offset of needle in the daemon's log, or -1. */
+static long log_offset(struct ctx *c, const char *needle)
+{
+	char path[600];
+	char *text = NULL, *hit;
+	size_t len = 0;
+	long off;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/cable-presenced.log", tb_dir(c->tb));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(getdelim(&text, &len, '\0', f) > 0);
+	fclose(f);
+	hit = strstr(text, needle);
+	off = hit ? hit - text : -1;
+	free(text);
+	return off;
+}
+
+/* entity-manager mode: the name comes after the objects. */
+static void test_name_after_objects(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	long served, cab0, cab1;
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 0);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	/* Both objects are there as soon as the name is. */
+	assert_int_equal(count_cables(c), 2);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced", "Serving", T),
+			 0);
+	served = log_offset(c, "Serving " SVC);
+	cab0 = log_offset(c, "Cable 'cab0' at");
+	cab1 = log_offset(c, "Cable 'cab1' at");
+	assert_true(cab0 >= 0 && cab1 >= 0 && served >= 0);
+	assert_true(cab0 < served);
+	assert_true(cab1 < served);
+}
+
+/* No entity-manager at all: the name still comes (nothing to wait for). */
+static void test_name_without_em(void **state)
+{
+	struct ctx *c = *state;
+
+	start_daemon(c, NULL, HOUR);
+	assert_int_equal(count_cables(c), 0);
+}
+
 static void test_second_instance(void **state)
 {
 	struct ctx *c = *state;
@@ -1059,6 +1111,10 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_setup_teardown(test_escaped_name_collision,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_line_twice, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_name_after_objects, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_name_without_em, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_second_instance, setup,
 						teardown),
