@@ -14,10 +14,6 @@
 #include "nvmed.h"
 
 #define D(field) offsetof(struct drive, field)
-#define TH(kind, member)                                                  \
-	(offsetof(struct drive, th) + offsetof(struct threshold_set, t) + \
-	 (kind) * sizeof(struct threshold) +                              \
-	 offsetof(struct threshold, member))
 
 static int get_const_double(sd_bus *bus, const char *path, const char *iface,
 			    const char *prop, sd_bus_message *reply,
@@ -39,6 +35,63 @@ static int get_alarm(sd_bus *bus, const char *path, const char *iface,
 			return sd_bus_message_append(reply, "b",
 						     d->th.t[k].alarm);
 	return -ENOENT;
+}
+
+static int threshold_kind_of(const char *prop, enum threshold_kind *ret)
+{
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		if (strcmp(prop, threshold_value_property(k)) == 0) {
+			*ret = k;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int get_threshold(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *reply,
+			 void *userdata, sd_bus_error *error)
+{
+	struct drive *d = userdata;
+	enum threshold_kind k;
+
+	if (threshold_kind_of(prop, &k) < 0)
+		return -ENOENT;
+	return sd_bus_message_append(reply, "d", d->th.t[k].value);
+}
+
+/*
+ * Writable like dbus-sensors' thresholds: the alarms follow at once, and
+ * the value is written back to the record it came from (entity-manager's
+ * Thresholds<N>.Value, as persistThreshold() does), so it survives a
+ * restart of either daemon.
+ */
+static int set_threshold(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *value,
+			 void *userdata, sd_bus_error *error)
+{
+	struct drive *d = userdata;
+	enum threshold_kind k;
+	double v;
+	int r;
+
+	if (threshold_kind_of(prop, &k) < 0)
+		return -ENOENT;
+	r = sd_bus_message_read(value, "d", &v);
+	if (r < 0)
+		return r;
+	if (!isnan(v) && (!isfinite(v) || v < -273 || v > 1000))
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "%s must be NaN or between -273 and "
+					 "1000, not %g",
+					 prop, v);
+	log_info("Drive '%s': %s set to %g over D-Bus", d->name, prop, v);
+	d->th.t[k].value = v;
+	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)
+		d->th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
+	d->th_user[k] = true;
+	drive_thresholds_changed(d);
+	config_write_threshold(d, k);
+	return 0;
 }
 
 static int get_sensor_associations(sd_bus *bus, const char *path,
@@ -119,12 +172,12 @@ static const sd_bus_vtable value_vtable[] = {
 
 static const sd_bus_vtable warning_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("WarningHigh", "d", NULL,
-			TH(THRESHOLD_WARNING_HIGH, value),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("WarningLow", "d", NULL,
-			TH(THRESHOLD_WARNING_LOW, value),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_WRITABLE_PROPERTY("WarningHigh", "d", get_threshold,
+				 set_threshold, 0,
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_WRITABLE_PROPERTY("WarningLow", "d", get_threshold,
+				 set_threshold, 0,
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("WarningAlarmHigh", "b", get_alarm, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("WarningAlarmLow", "b", get_alarm, 0,
@@ -139,12 +192,12 @@ static const sd_bus_vtable warning_vtable[] = {
 
 static const sd_bus_vtable critical_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("CriticalHigh", "d", NULL,
-			TH(THRESHOLD_CRITICAL_HIGH, value),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("CriticalLow", "d", NULL,
-			TH(THRESHOLD_CRITICAL_LOW, value),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_WRITABLE_PROPERTY("CriticalHigh", "d", get_threshold,
+				 set_threshold, 0,
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_WRITABLE_PROPERTY("CriticalLow", "d", get_threshold,
+				 set_threshold, 0,
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CriticalAlarmHigh", "b", get_alarm, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CriticalAlarmLow", "b", get_alarm, 0,

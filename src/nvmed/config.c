@@ -1,21 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Configuration records nvmed consumes (design.md section 4):
- *   NVME1000       drives on an I2C bus; Protocol mi_i2c goes over MCTP
- *                  (mctpd SetupEndpoint), mi_basic (the default) is the
- *                  SMBus basic management command, not supported yet;
+ *   NVME1000       drives on an I2C bus; Protocol mi_basic (the default)
+ *                  is the SMBus basic management command at Address
+ *                  (default 0x6a), mi_i2c goes over MCTP (mctpd
+ *                  SetupEndpoint, Address default 0x1d); PowerState
+ *                  (default On, like nvmesensor) gates the polling;
  *   NVMeMI         JSON-only: a drive at a fixed MCTP network and EID;
  *   MCTPI2CTarget, MCTPI3CTarget
  *                  only their Name, to name drives behind mctpd endpoints
  *                  that carry a configured_by association to them.
+ * Threshold values set over D-Bus are written back to the record
+ * (entity-manager's Thresholds<N>.Value); a record change that touches
+ * only thresholds updates the drive in place.
+ * Plus phosphor-nvme's nvme_config.json (pnvme.h), loaded once.
  */
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emconfig.h"
 #include "log.h"
 #include "nvmed.h"
+#include "pnvme.h"
 
 struct target {
 	struct target *next;
@@ -176,10 +185,13 @@ bool config_is_nvme_record(struct manager *m, const char *path)
 	return drive_find_by_config(m, path, DRIVE_FROM_RECORD) != NULL;
 }
 
-/* Thresholds sub-records; returns 1 if any usable one was found. */
+/* Thresholds sub-records; returns 1 if any usable one was found, and
+ * each kind's sub-record index in ret_index (-1: none). */
 static int read_thresholds(const struct emc_record *rec,
-			   struct threshold_set *ret)
+			   struct threshold_set *ret,
+			   int ret_index[_THRESHOLD_MAX])
 {
+	int index[_THRESHOLD_MAX] = { -1, -1, -1, -1 };
 	size_t n = emc_record_n_children(rec, "Thresholds");
 	struct threshold_set set;
 	int found = 0;
@@ -218,44 +230,136 @@ static int read_thresholds(const struct emc_record *rec,
 		}
 		set.t[k].value = value;
 		set.t[k].hysteresis = hyst < 0 ? 0 : hyst;
+		index[k] = (int)i;
 		found = 1;
 	}
-	if (found)
+	if (found) {
 		*ret = set;
+		memcpy(ret_index, index, sizeof(index));
+	}
 	return found;
+}
+
+static bool same_string(const struct emc_record *a, const struct emc_record *b,
+			const char *key)
+{
+	const char *x = NULL, *y = NULL;
+	int ra = emc_record_get_string(a, key, &x);
+	int rb = emc_record_get_string(b, key, &y);
+
+	return ra == rb && (ra < 0 || strcmp(x, y) == 0);
+}
+
+static bool same_uint(const struct emc_record *a, const struct emc_record *b,
+		      const char *key)
+{
+	uint64_t x = 0, y = 0;
+	int ra = emc_record_get_uint(a, key, &x);
+	int rb = emc_record_get_uint(b, key, &y);
+
+	return ra == rb && x == y;
+}
+
+/* Everything but the thresholds is the same. */
+static bool same_drive(const struct emc_record *a, const struct emc_record *b)
+{
+	static const char *const strings[] = { "Name", "Protocol", "PEC",
+					       "PowerState" };
+	static const char *const uints[] = { "Bus", "Address",
+					     "PollIntervalMs" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
+		if (!same_string(a, b, strings[i]))
+			return false;
+	for (size_t i = 0; i < ARRAY_SIZE(uints); i++)
+		if (!same_uint(a, b, uints[i]))
+			return false;
+	return true;
+}
+
+/* New threshold values from the record (e.g. our own write-back, or an
+ * operator's Set on entity-manager): update in place. */
+static void update_thresholds(struct drive *d, const struct emc_record *rec)
+{
+	struct threshold_set th;
+	int index[_THRESHOLD_MAX];
+
+	threshold_set_init(&th);
+	if (read_thresholds(rec, &th, index) <= 0)
+		for (int k = 0; k < _THRESHOLD_MAX; k++)
+			index[k] = -1;
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		struct threshold *t = &d->th.t[k];
+
+		d->th_index[k] = index[k];
+		t->hysteresis = th.t[k].hysteresis;
+		if ((isnan(t->value) && isnan(th.t[k].value)) ||
+		    t->value == th.t[k].value)
+			continue;
+		t->value = th.t[k].value;
+		bus_emit(d, true, threshold_interface(k),
+			 threshold_value_property(k), NULL);
+	}
+	emc_record_unref(d->record);
+	d->record = emc_record_ref((struct emc_record *)rec);
+	drive_thresholds_changed(d);
+	log_info("Drive '%s': thresholds updated from %s", d->name,
+		 emc_record_path(rec));
+}
+
+void config_write_threshold(struct drive *d, enum threshold_kind k)
+{
+	int r;
+
+	if (!d->record || d->th_index[k] < 0 || !d->m->config)
+		return;
+	r = emc_source_write_double(d->m->config, d->record, "Thresholds",
+				    (size_t)d->th_index[k], "Value",
+				    d->th.t[k].value);
+	if (r == -EOPNOTSUPP)
+		log_debug("Drive '%s': %s not written back (file source)",
+			  d->name, threshold_value_property(k));
+	else if (r < 0)
+		log_warning_errno(r, "Drive '%s': cannot write %s back to %s",
+				  d->name, threshold_value_property(k),
+				  emc_record_path(d->record));
 }
 
 static int add_drive(struct manager *m, const struct emc_record *rec)
 {
 	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
 	const char *name = emc_record_name(rec), *protocol = "mi_basic";
-	uint64_t poll = 0, bus = 0, addr = 0x1d, net = 0, eid = 0;
+	const char *pec = NULL, *power = "On";
+	uint64_t poll = 0, bus = 0, addr = 0, net = 0, eid = 0;
 	struct threshold_set th;
+	int th_index[_THRESHOLD_MAX];
+	enum power_state ps = POWER_ALWAYS;
 	struct drive *d;
-	bool nvme1000 = strcmp(type, "NVME1000") == 0;
+	bool nvme1000 = strcmp(type, "NVME1000") == 0, basic = false;
 	int r;
 
 	if (nvme1000) {
 		(void)emc_record_get_string(rec, "Protocol", &protocol);
-		if (strcmp(protocol, "mi_i2c") != 0) {
-			log_warning("NVME1000 record '%s' (%s): Protocol "
-				    "'%s' (NVMe-MI basic management command "
-				    "over SMBus) is not supported yet; record "
-				    "ignored",
-				    name, path, protocol);
-			return 0;
-		}
+		basic = strcmp(protocol, "mi_basic") == 0;
+		addr = basic ? 0x6a : 0x1d;
 		(void)emc_record_get_uint(rec, "Bus", &bus);
 		(void)emc_record_get_uint(rec, "Address", &addr);
+		(void)emc_record_get_string(rec, "PEC", &pec);
+		(void)emc_record_get_string(rec, "PowerState", &power);
+		/* validated by the schema */
+		(void)power_state_from_string(power, &ps);
 	} else {
 		(void)emc_record_get_uint(rec, "Network", &net);
 		(void)emc_record_get_uint(rec, "EID", &eid);
 	}
 	(void)emc_record_get_uint(rec, "PollIntervalMs", &poll);
 
-	r = drive_new(m, nvme1000 ? DRIVE_FROM_RECORD : DRIVE_FROM_JSON, name,
-		      path, emc_record_board(rec), poll,
-		      read_thresholds(rec, &th) > 0 ? &th : NULL, &d);
+	r = drive_new(m,
+		      basic    ? DRIVE_FROM_BASIC :
+		      nvme1000 ? DRIVE_FROM_RECORD :
+				 DRIVE_FROM_JSON,
+		      name, path, emc_record_board(rec), poll,
+		      read_thresholds(rec, &th, th_index) > 0 ? &th : NULL, &d);
 	if (r == -EEXIST)
 		return log_error_errno(r,
 				       "%s record '%s' (%s): another drive "
@@ -267,7 +371,17 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 				       "drive",
 				       type, name, path);
 	log_info("%s record '%s' (%s): drive added", type, name, path);
+	d->record = emc_record_ref((struct emc_record *)rec);
+	if (d->config_thresholds)
+		memcpy(d->th_index, th_index, sizeof(th_index));
+	d->power_state = ps;
+	drive_power_update(d);
 
+	if (basic) {
+		drive_start_basic(d, (unsigned)bus, (uint8_t)addr,
+				  pec && strcmp(pec, "Required") == 0);
+		return 0;
+	}
 	if (nvme1000) {
 		d->i2c_bus = (unsigned)bus;
 		d->i2c_addr = (uint8_t)addr;
@@ -283,6 +397,7 @@ static void remove_drive(struct manager *m, const char *path)
 	struct drive *d;
 
 	while ((d = drive_find_by_config(m, path, DRIVE_FROM_RECORD)) ||
+	       (d = drive_find_by_config(m, path, DRIVE_FROM_BASIC)) ||
 	       (d = drive_find_by_config(m, path, DRIVE_FROM_JSON))) {
 		log_info("Drive '%s': record %s removed", d->name, path);
 		drive_free(d);
@@ -315,6 +430,19 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 		return;
 	}
 
+	if (event == EMC_CHANGED) {
+		struct drive *d =
+			drive_find_by_config(m, path, DRIVE_FROM_BASIC);
+
+		if (!d)
+			d = drive_find_by_config(m, path, DRIVE_FROM_RECORD);
+		if (!d)
+			d = drive_find_by_config(m, path, DRIVE_FROM_JSON);
+		if (d && d->record && same_drive(d->record, rec)) {
+			update_thresholds(d, rec);
+			return;
+		}
+	}
 	if (event != EMC_ADDED)
 		remove_drive(m, path);
 	if (event != EMC_REMOVED)
@@ -341,6 +469,111 @@ int config_start(struct manager *m, const char *json_path)
 				&m->config);
 	if (r < 0)
 		return log_error_errno(r, "Cannot follow entity-manager");
+	return 0;
+}
+
+static int read_text(const char *path, char **ret)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, size = 0, n;
+
+	if (!f)
+		return -errno;
+	do {
+		if (size - len < 4096) {
+			char *g;
+
+			if (size > (1u << 24))
+				return -EFBIG;
+			g = realloc(buf, size + 65536);
+			if (!g)
+				return -ENOMEM;
+			buf = g;
+			size += 65536;
+		}
+		n = fread(buf + len, 1, size - len - 1, f);
+		len += n;
+	} while (n > 0);
+	if (ferror(f))
+		return -EIO;
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+int config_load_pnvme(struct manager *m, const char *path)
+{
+	_cleanup_free_ char *text = NULL, *error = NULL;
+	struct pnvme_config c;
+	struct threshold_set th;
+	bool have_th = false;
+	int r;
+
+	r = read_text(path, &text);
+	if (r < 0)
+		return log_error_errno(r,
+				       "Cannot read phosphor-nvme "
+				       "configuration '%s'",
+				       path);
+	r = pnvme_parse(text, &c, &error);
+	if (r < 0)
+		return log_error_errno(r,
+				       "phosphor-nvme configuration '%s': %s",
+				       path, error ? error : "error");
+	for (size_t i = 0; i < c.n_errors; i++)
+		log_error("phosphor-nvme configuration '%s': %s; entry ignored",
+			  path, c.errors[i]);
+
+	threshold_set_init(&th);
+	{
+		const double v[_THRESHOLD_MAX] = {
+			[THRESHOLD_WARNING_HIGH] = c.warning_high,
+			[THRESHOLD_WARNING_LOW] = c.warning_low,
+			[THRESHOLD_CRITICAL_HIGH] = c.critical_high,
+			[THRESHOLD_CRITICAL_LOW] = c.critical_low,
+		};
+
+		for (int k = 0; k < _THRESHOLD_MAX; k++) {
+			if (isnan(v[k]))
+				continue;
+			th.t[k].value = v[k];
+			th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
+			have_th = true;
+		}
+	}
+	for (size_t i = 0; i < c.n_drives; i++) {
+		char name[16], cpath[128];
+		struct drive *d;
+
+		/* phosphor-nvme's names and inventory location */
+		snprintf(name, sizeof(name), "nvme%u", c.drives[i].index);
+		snprintf(cpath, sizeof(cpath),
+			 "/xyz/openbmc_project/inventory/system/chassis/"
+			 "motherboard/%s",
+			 name);
+		r = drive_new(m, DRIVE_FROM_PNVME, name, cpath,
+			      "/xyz/openbmc_project/inventory/system/chassis/"
+			      "motherboard",
+			      (uint64_t)c.interval_s * 1000,
+			      have_th ? &th : NULL, &d);
+		if (r < 0) {
+			log_error_errno(r,
+					"phosphor-nvme drive '%s': cannot add "
+					"(%s); ignored",
+					name,
+					r == -EEXIST ? "name in use" : "error");
+			continue;
+		}
+		/* phosphor-nvme polls whenever the power-good pin says so;
+		 * those sysfs GPIOs are not read here */
+		d->power_state = POWER_ALWAYS;
+		drive_power_update(d);
+		drive_start_basic(d, c.drives[i].bus, 0x6a, false);
+	}
+	log_info("phosphor-nvme configuration '%s': %zu drive(s)", path,
+		 c.n_drives);
+	pnvme_config_clear(&c);
 	return 0;
 }
 

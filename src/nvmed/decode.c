@@ -31,6 +31,15 @@
  *         percentage used 5 (libnvme types.h struct nvme_smart_log).
  * [NSSI]  Read NVMe-MI Data Structure type 0, NVM Subsystem Information:
  *         NUMP 0, MJR 1, MNR 2 (libnvme struct nvme_mi_read_nvm_ss_info).
+ * [BMC]   NVMe-MI 1.2 Appendix A, Basic Management Command over SMBus.
+ *         Command code 0: length 6, Status Flags (b6 Drive Not Ready,
+ *         b5 Drive Functional), SMART Warnings ([SW] polarity), CTemp
+ *         ([CTEMP]), PDLU, 2 reserved: read by dbus-sensors
+ *         (src/nvme/NVMeBasicContext.cpp: 0x40, 0x20, int8 CTemp, 80h/81h
+ *         errors, fewer than 6 bytes an error) and phosphor-nvme
+ *         (nvme_manager.cpp). Command code 8: length 22, PCI Vendor ID
+ *         (the MSB first, as phosphor-nvme reads it), Serial Number (20
+ *         ASCII bytes).
  */
 #include <errno.h>
 #include <math.h>
@@ -163,6 +172,37 @@ int nvmed_decode_smart(const uint8_t *buf, size_t len, struct nvmed_smart *ret)
 	s.spare_thresh = buf[4];
 	s.used = buf[5];
 	*ret = s;
+	return 0;
+}
+
+int nvmed_decode_basic_status(const uint8_t *buf, size_t len,
+			      struct nvmed_health *ret)
+{
+	struct nvmed_health h = { 0 };
+	double t = NAN;
+
+	if (!buf || len < NVMED_BASIC_STATUS_MIN)
+		return -EBADMSG;
+	h.nss = buf[0];
+	h.sw = buf[1];
+	h.used = buf[3];
+	h.crit_warning = (uint8_t)(~h.sw & 0x1f);
+	h.ready = !(h.nss & NVMED_BASIC_NOT_READY);
+	h.functional = h.ready && (h.nss & NVMED_BASIC_FUNCTIONAL);
+	if (h.functional)
+		h.temp_error = nvmed_decode_ctemp(buf[2], &t);
+	h.temperature = h.functional && !h.temp_error ? t : NAN;
+	*ret = h;
+	return 0;
+}
+
+int nvmed_decode_basic_vpd(const uint8_t *buf, size_t len, uint16_t *ret_vid,
+			   char ret_serial[21])
+{
+	if (!buf || len < NVMED_BASIC_VPD_MIN)
+		return -EBADMSG;
+	*ret_vid = (uint16_t)(buf[0] << 8 | buf[1]);
+	copy_ascii(ret_serial, buf + 2, 20);
 	return 0;
 }
 

@@ -78,6 +78,35 @@ int nvmed_decode_identify(const uint8_t *buf, size_t len,
 /* SMART / Health Information log page (512 bytes). */
 int nvmed_decode_smart(const uint8_t *buf, size_t len, struct nvmed_smart *ret);
 
+/* ---- NVMe-MI Basic Management Command (SMBus, NVMe-MI 1.2 App. A) ----
+ * Buffers are the SMBus block data without the count byte (Linux's
+ * I2C_SMBUS_BLOCK_DATA puts the count in block[0]). */
+
+/* Command code 0: Status Flags, SMART Warnings, CTemp, PDLU, reserved. */
+#define NVMED_BASIC_STATUS_MIN 6
+/* Command code 8: PCI Vendor ID (2, MSB first), Serial Number (20). */
+#define NVMED_BASIC_VPD_MIN 22
+
+/* Status Flags bits [BMC] */
+#define NVMED_BASIC_NOT_READY  0x40
+#define NVMED_BASIC_FUNCTIONAL 0x20
+
+/*
+ * Decode command 0 into the health model, as dbus-sensors' nvmesensor
+ * does: Drive Not Ready or not Drive Functional -> functional false and
+ * no temperature (NaN, temp_error 0: not an error); CTemp 80h/81h ->
+ * temp_error -ENODATA/-EIO (an error to count); nss holds the raw Status
+ * Flags byte, sw the raw SMART Warnings byte. -EBADMSG when shorter than
+ * NVMED_BASIC_STATUS_MIN.
+ */
+int nvmed_decode_basic_status(const uint8_t *buf, size_t len,
+			      struct nvmed_health *ret);
+
+/* Decode command 8: vendor ID and serial (trimmed, printable ASCII).
+ * -EBADMSG when shorter than NVMED_BASIC_VPD_MIN. */
+int nvmed_decode_basic_vpd(const uint8_t *buf, size_t len, uint16_t *ret_vid,
+			   char ret_serial[21]);
+
 /* PCI vendor name for a VID, or NULL when unknown. */
 const char *nvmed_vendor_name(uint16_t vid);
 

@@ -1,15 +1,29 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Per-drive state machine over NVMe-MI: one transaction per event-loop
- * turn, each drive's next step its own sd-event time source.
+ * Per-drive state machine over NVMe-MI or the SMBus basic management
+ * command: one transaction per event-loop turn, each drive's next step its
+ * own sd-event time source. sd-event dispatches one source per iteration,
+ * so transactions never overlap: drives on one root I2C bus (muxes
+ * included) are serialised, as dbus-sensors' one thread per root bus does.
  *
- *   (open) -> SUBSYS_INFO -> IDENTIFY -> HEALTH <-> SMART (every 10th)
+ *   MCTP:  (open) -> SUBSYS_INFO -> IDENTIFY -> HEALTH <-> SMART (10th)
+ *   basic: (open) -> BASIC_VPD -> BASIC_STATUS (every poll; VPD again
+ *          every NVMED_BASIC_VPD_EVERY polls and after a failure)
+ *
+ * A drive is polled only in its PowerState (power.h); outside it the
+ * sensor is unavailable and NaN, and its alarms are cleared.
  *
  * Any failure closes the endpoint (libnvme 1.3 leaks the MCTP tag on a
  * timeout and would read a late reply as the answer to the next command),
  * publishes "unknown" and starts again from the open; after
  * NVMED_ERROR_THRESHOLD consecutive failures the retry interval grows
  * exponentially from the poll interval up to NVMED_BACKOFF_MAX_MS.
+ *
+ * Basic drives follow dbus-sensors' nvmesensor instead: a failure (no
+ * answer, a short block, CTemp 80h/81h) keeps the last reading until
+ * NVMED_ERROR_THRESHOLD consecutive ones, then NaN, unavailable and
+ * non-functional and the same back-off; a drive that says Not Ready or
+ * not Functional is non-functional with NaN at once (not an error).
  */
 #include <assert.h>
 #include <errno.h>
@@ -19,7 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "basic.h"
 #include "emconfig.h"
 #include "log.h"
 #include "mi.h"
@@ -79,16 +95,13 @@ static void schedule(struct drive *d, uint64_t usec)
 	}
 }
 
-static void set_value(struct drive *d, double value)
-{
-	unsigned changed;
+/* Re-read the basic VPD this often (a swapped drive has a new serial). */
+#define NVMED_BASIC_VPD_EVERY 60
 
-	if (!(isnan(value) && isnan(d->value)) && value != d->value) {
-		d->value = value;
-		bus_emit(d, true, "xyz.openbmc_project.Sensor.Value", "Value",
-			 NULL);
-	}
-	changed = threshold_update(&d->th, value);
+static void evaluate_alarms(struct drive *d, double value)
+{
+	unsigned changed = threshold_update(&d->th, value);
+
 	for (int k = 0; k < _THRESHOLD_MAX; k++) {
 		if (!(changed & (1u << k)))
 			continue;
@@ -99,6 +112,21 @@ static void set_value(struct drive *d, double value)
 			 threshold_alarm_property(k),
 			 d->th.t[k].alarm ? "asserted" : "deasserted", value);
 	}
+}
+
+static void set_value(struct drive *d, double value)
+{
+	if (!(isnan(value) && isnan(d->value)) && value != d->value) {
+		d->value = value;
+		bus_emit(d, true, "xyz.openbmc_project.Sensor.Value", "Value",
+			 NULL);
+	}
+	evaluate_alarms(d, value);
+}
+
+void drive_thresholds_changed(struct drive *d)
+{
+	evaluate_alarms(d, d->value);
 }
 
 static void set_bool(struct drive *d, int *field, bool value, bool sensor,
@@ -221,6 +249,8 @@ static void publish_identity(struct drive *d, const struct nvmed_identity *id)
 			struct threshold *t = &d->th.t[from_drive[i].k];
 			double v = from_drive[i].v;
 
+			if (d->th_user[from_drive[i].k])
+				continue;
 			if ((isnan(v) && isnan(t->value)) || v == t->value)
 				continue;
 			t->value = v;
@@ -259,7 +289,9 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 
 	set_life_left(d, nvmed_life_left(h->used));
 	set_value(d, h->temperature);
-	set_available(d, h->temp_error == 0);
+	/* basic: a drive saying it is not ready has not given a reading */
+	if (!d->basic || h->functional)
+		set_available(d, h->temp_error == 0);
 	set_functional(d, h->functional && h->temp_error != -EIO,
 		       h->functional);
 	set_present(d, true);
@@ -346,6 +378,124 @@ static int step_smart(struct drive *d)
 	return 0;
 }
 
+static uint64_t backoff_ms(struct drive *d)
+{
+	unsigned shift;
+	uint64_t ms;
+
+	if (d->failures < NVMED_ERROR_THRESHOLD)
+		return d->poll_ms;
+	shift = d->failures - NVMED_ERROR_THRESHOLD + 1;
+	ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS : d->poll_ms << shift;
+	return ms > NVMED_BACKOFF_MAX_MS ? NVMED_BACKOFF_MAX_MS : ms;
+}
+
+static void basic_close(struct drive *d)
+{
+	if (d->basic_fd >= 0)
+		close(d->basic_fd);
+	d->basic_fd = -1;
+}
+
+/* io: the transfer failed (reopen, re-read the VPD); else the drive
+ * answered with something unusable. */
+static void basic_fail(struct drive *d, const char *what, int r, bool io)
+{
+	if (io) {
+		basic_close(d);
+		d->step = STEP_BASIC_VPD;
+	}
+	d->failures++;
+	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD)
+		log_warning("Drive '%s' (I2C bus %u address 0x%02x): %s "
+			    "failed: %s%s",
+			    d->name, d->i2c_bus, d->i2c_addr, what,
+			    strerror(r < 0 ? -r : EIO),
+			    d->failures == NVMED_ERROR_THRESHOLD ?
+				    "; marking it non-functional and "
+				    "backing off" :
+				    "");
+	else
+		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
+			  what, r, d->failures);
+	/* like nvmesensor: the last reading stands until the threshold */
+	if (d->failures >= NVMED_ERROR_THRESHOLD)
+		publish_unknown(d, false);
+	schedule(d, now_usec(d->m) + backoff_ms(d) * 1000);
+}
+
+static void publish_basic_identity(struct drive *d, uint16_t vid,
+				   const char *serial)
+{
+	const char *asset = "xyz.openbmc_project.Inventory.Decorator.Asset";
+	const char *vendor = nvmed_vendor_name(vid);
+	char vidbuf[16];
+
+	if (!vendor) {
+		snprintf(vidbuf, sizeof(vidbuf), "0x%04x", vid);
+		vendor = vidbuf;
+	}
+	if (set_string(&d->serial, serial) > 0)
+		bus_emit(d, false, asset, "SerialNumber", NULL);
+	if (set_string(&d->manufacturer, vendor) > 0)
+		bus_emit(d, false, asset, "Manufacturer", NULL);
+	set_present(d, true);
+}
+
+static void basic_step(struct drive *d, uint64_t now)
+{
+	uint8_t buf[32];
+	struct nvmed_health h;
+	char serial[21];
+	uint16_t vid;
+	size_t n = 0;
+	int r;
+
+	if (d->basic_fd < 0) {
+		r = basic_open(d->i2c_bus, d->i2c_addr, d->pec, &d->basic_fd);
+		if (r < 0) {
+			basic_fail(d, "open", r, true);
+			return;
+		}
+		d->step = STEP_BASIC_VPD;
+	}
+	if (d->step == STEP_BASIC_VPD) {
+		r = basic_read_block(d->basic_fd, 8, buf, sizeof(buf), &n);
+		if (r == 0)
+			r = nvmed_decode_basic_vpd(buf, n, &vid, serial);
+		if (r < 0) {
+			basic_fail(d, "basic command 8 (vendor, serial)", r,
+				   true);
+			return;
+		}
+		publish_basic_identity(d, vid, serial);
+		d->step = STEP_BASIC_STATUS;
+		d->polls = 0;
+		schedule(d, now);
+		return;
+	}
+
+	d->next_poll_usec = now + d->poll_ms * 1000;
+	r = basic_read_block(d->basic_fd, 0, buf, sizeof(buf), &n);
+	if (r == 0)
+		r = nvmed_decode_basic_status(buf, n, &h);
+	if (r < 0) {
+		basic_fail(d, "basic command 0 (health)", r, true);
+		return;
+	}
+	if (h.temp_error) {
+		basic_fail(d, "temperature reading", h.temp_error, false);
+		return;
+	}
+	if (d->failures >= NVMED_ERROR_THRESHOLD)
+		log_info("Drive '%s' answers again", d->name);
+	d->failures = 0;
+	publish_health(d, &h);
+	if (++d->polls % NVMED_BASIC_VPD_EVERY == 0)
+		d->step = STEP_BASIC_VPD;
+	schedule(d, d->next_poll_usec);
+}
+
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct drive *d = userdata;
@@ -353,6 +503,12 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 	const char *what = "open";
 	int r;
 
+	if (!d->powered)
+		return 0;
+	if (d->basic) {
+		basic_step(d, now);
+		return 0;
+	}
 	if (!d->have_endpoint)
 		return 0;
 	if (!d->ep) {
@@ -433,6 +589,65 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 	return 0;
 }
 
+void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec)
+{
+	d->basic = true;
+	d->i2c_bus = bus;
+	d->i2c_addr = addr;
+	d->pec = pec;
+	d->root_bus = basic_root_bus(d->m->sysfs_root, bus);
+	d->failures = 0;
+	d->step = STEP_BASIC_VPD;
+	if (d->root_bus != bus)
+		log_info("Drive '%s': basic management command on I2C bus %u "
+			 "(behind a mux on root bus %u), address 0x%02x%s",
+			 d->name, bus, d->root_bus, addr, pec ? ", PEC" : "");
+	else
+		log_info("Drive '%s': basic management command on I2C bus %u, "
+			 "address 0x%02x%s",
+			 d->name, bus, addr, pec ? ", PEC" : "");
+	schedule(d, now_usec(d->m));
+}
+
+static bool drive_powered(struct drive *d)
+{
+	if (!d->m->power)
+		return d->power_state == POWER_ALWAYS;
+	return power_reading_ok(d->power_state, power_status(d->m->power));
+}
+
+void drive_power_update(struct drive *d)
+{
+	bool ok = drive_powered(d);
+
+	if (ok == d->powered)
+		return;
+	d->powered = ok;
+	d->failures = 0;
+	if (!ok) {
+		log_info("Drive '%s': outside power state %s; not polled",
+			 d->name, power_state_to_string(d->power_state));
+		d->ep = mi_close(d->ep);
+		basic_close(d);
+		if (d->timer)
+			(void)sd_event_source_set_enabled(d->timer,
+							  SD_EVENT_OFF);
+		/* dbus-sensors: NaN, unavailable, thresholds de-asserted */
+		set_value(d, NAN);
+		set_available(d, false);
+		return;
+	}
+	log_info("Drive '%s': power state %s reached; polling", d->name,
+		 power_state_to_string(d->power_state));
+	if (d->basic) {
+		d->step = STEP_BASIC_VPD;
+		schedule(d, now_usec(d->m));
+	} else if (d->have_endpoint) {
+		d->step = STEP_SUBSYS_INFO;
+		schedule(d, now_usec(d->m));
+	}
+}
+
 void drive_clear_endpoint(struct drive *d)
 {
 	if (!d->have_endpoint)
@@ -476,6 +691,11 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	d->value = NAN;
 	d->life_left = 255;
 	d->step = STEP_IDLE;
+	d->basic_fd = -1;
+	d->power_state = POWER_ALWAYS;
+	d->powered = true;
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		d->th_index[k] = -1;
 	if (thresholds) {
 		d->th = *thresholds;
 		d->config_thresholds = true;
@@ -538,6 +758,8 @@ struct drive *drive_free(struct drive *d)
 	bus_drive_remove(d);
 	mctpd_cancel_setup(d);
 	d->ep = mi_close(d->ep);
+	basic_close(d);
+	emc_record_unref(d->record);
 	sd_event_source_disable_unref(d->timer);
 	free(d->name);
 	free(d->sensor_path);

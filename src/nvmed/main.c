@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * nvmed: NVMe drives over NVMe-MI/MCTP -> temperature sensors and drive
- * inventory on D-Bus (design.md section 4).
+ * nvmed: NVMe drives over NVMe-MI/MCTP or the NVMe-MI basic management
+ * command over SMBus -> temperature sensors and drive inventory on D-Bus
+ * (design.md section 4).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,15 +22,24 @@
 
 #define DEFAULT_TIMEOUT_MS  300
 #define DEFAULT_MPRT_MAX_MS 1000
+/* dbus-sensors waits this long after the host reports Running */
+#define DEFAULT_POWER_ON_DELAY_MS 10000
 
 static void help(void)
 {
 	printf("Usage: nvmed [OPTION]...\n"
-	       "Publish NVMe drives reached over NVMe-MI/MCTP on D-Bus as %s.\n"
+	       "Publish NVMe drives reached over NVMe-MI/MCTP or the SMBus "
+	       "basic management\ncommand on D-Bus as %s.\n"
 	       "\n"
 	       "  -c, --config FILE         read NVME1000/NVMeMI records from "
 	       "FILE\n"
 	       "                            instead of entity-manager\n"
+	       "      --phosphor-nvme-config FILE\n"
+	       "                            also serve the drives of "
+	       "phosphor-nvme's\n"
+	       "                            nvme_config.json\n"
+	       "      --power-on-delay-ms N time from host Running to "
+	       "polling (%d)\n"
 	       "  -i, --poll-interval-ms N  default health poll interval "
 	       "(%d)\n"
 	       "  -t, --timeout-ms N        NVMe-MI transaction timeout "
@@ -40,8 +50,8 @@ static void help(void)
 	       "libnvme's)\n"
 	       "  -h, --help                this text\n"
 	       "      --version             print the version\n",
-	       NVMED_BUS_NAME, NVME_POLL_INTERVAL_MS, DEFAULT_TIMEOUT_MS,
-	       DEFAULT_MPRT_MAX_MS);
+	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
+	       DEFAULT_TIMEOUT_MS, DEFAULT_MPRT_MAX_MS);
 }
 
 static int parse_uint(const char *arg, const char *what, unsigned min,
@@ -95,12 +105,21 @@ static int request_name_cb(sd_event_source *s, void *userdata)
 	return 0;
 }
 
+static void on_power(const struct power_status *s, void *userdata)
+{
+	struct manager *m = userdata;
+
+	for (struct drive *d = m->drives; d; d = d->next)
+		drive_power_update(d);
+}
+
 static void manager_done(struct manager *m)
 {
 	config_stop(m);
 	while (m->drives)
 		drive_free(m->drives);
 	m->mctpd = mctpd_free(m->mctpd);
+	m->power = power_free(m->power);
 	m->om_sensors = sd_bus_slot_unref(m->om_sensors);
 	m->om_inventory = sd_bus_slot_unref(m->om_inventory);
 	m->request_name = sd_event_source_disable_unref(m->request_name);
@@ -114,19 +133,24 @@ static void manager_done(struct manager *m)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100, OPT_MPRT };
+	enum { OPT_VERSION = 0x100, OPT_MPRT, OPT_PNVME, OPT_POWER_DELAY };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "poll-interval-ms", required_argument, NULL, 'i' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
+		{ "phosphor-nvme-config", required_argument, NULL, OPT_PNVME },
+		{ "power-on-delay-ms", required_argument, NULL,
+		  OPT_POWER_DELAY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ 0 },
 	};
-	struct manager m = { .poll_ms = NVME_POLL_INTERVAL_MS };
-	const char *config_path = NULL;
+	struct manager m = { .poll_ms = NVME_POLL_INTERVAL_MS,
+			     .sysfs_root = "/sys" };
+	const char *config_path = NULL, *pnvme_path = NULL;
+	unsigned power_delay_ms = DEFAULT_POWER_ON_DELAY_MS;
 	unsigned timeout_ms = DEFAULT_TIMEOUT_MS, mprt_ms = DEFAULT_MPRT_MAX_MS;
 	unsigned poll_ms = NVME_POLL_INTERVAL_MS;
 	int verbose = 0, c, r;
@@ -145,6 +169,14 @@ int main(int argc, char **argv)
 		case 't':
 			if (parse_uint(optarg, "timeout", 10, 60000,
 				       &timeout_ms) < 0)
+				return EXIT_FAILURE;
+			break;
+		case OPT_PNVME:
+			pnvme_path = optarg;
+			break;
+		case OPT_POWER_DELAY:
+			if (parse_uint(optarg, "power-on delay", 0, 600000,
+				       &power_delay_ms) < 0)
 				return EXIT_FAILURE;
 			break;
 		case OPT_MPRT:
@@ -211,6 +243,11 @@ int main(int argc, char **argv)
 	r = bus_setup(&m);
 	if (r < 0)
 		goto out;
+	r = power_new(m.bus, m.event, power_delay_ms, on_power, &m, &m.power);
+	if (r < 0) {
+		log_error_errno(r, "Cannot follow the host power state");
+		goto out;
+	}
 	r = mctpd_new(&m, &m.mctpd);
 	if (r < 0) {
 		log_error_errno(r, "Cannot follow mctpd");
@@ -219,6 +256,11 @@ int main(int argc, char **argv)
 	r = config_start(&m, config_path);
 	if (r < 0)
 		goto out;
+	if (pnvme_path) {
+		r = config_load_pnvme(&m, pnvme_path);
+		if (r < 0)
+			goto out;
+	}
 	r = sd_event_add_defer(m.event, &m.request_name, request_name_cb, &m);
 	if (r >= 0)
 		r = sd_event_source_set_priority(m.request_name,

@@ -12,6 +12,7 @@
 #include <systemd/sd-event.h>
 
 #include "decode.h"
+#include "power.h"
 #include "threshold.h"
 
 #define NVMED_BUS_NAME	     "xyz.openbmc_project.NVMe"
@@ -27,6 +28,7 @@
 /* SMART / Health log every this many health polls. */
 #define NVMED_SMART_EVERY 10
 
+struct emc_record;
 struct emc_source;
 struct mctpd;
 struct mi_root;
@@ -38,6 +40,8 @@ struct manager {
 	struct mi_root *mi;
 	struct emc_source *config;
 	struct mctpd *mctpd;
+	struct power *power;
+	const char *sysfs_root; /* "/sys"; root buses of muxed I2C buses */
 	struct drive *drives;
 	unsigned n_drives;
 	/* MCTPI2CTarget/MCTPI3CTarget records: endpoint names */
@@ -54,6 +58,8 @@ enum drive_origin {
 	DRIVE_FROM_RECORD, /* NVME1000 Protocol mi_i2c: we set it up */
 	DRIVE_FROM_ENDPOINT, /* mctpd endpoint configured_by a record */
 	DRIVE_FROM_JSON, /* NVMeMI record: static network + EID */
+	DRIVE_FROM_BASIC, /* NVME1000 Protocol mi_basic: SMBus */
+	DRIVE_FROM_PNVME, /* phosphor-nvme configuration file entry */
 };
 
 enum drive_step {
@@ -62,6 +68,8 @@ enum drive_step {
 	STEP_IDENTIFY,
 	STEP_HEALTH,
 	STEP_SMART,
+	STEP_BASIC_VPD, /* basic command 8: vendor, serial */
+	STEP_BASIC_STATUS, /* basic command 0: health */
 };
 
 enum drive_fault {
@@ -95,6 +103,16 @@ struct drive {
 	sd_event_source *setup_timer;
 	unsigned setup_failures;
 
+	/* SMBus basic management command (DRIVE_FROM_BASIC/PNVME) */
+	bool basic;
+	bool pec;
+	unsigned root_bus; /* below any muxes: what the transfer occupies */
+	int basic_fd;
+
+	/* read only in this host/chassis power state */
+	enum power_state power_state;
+	bool powered;
+
 	/* MCTP endpoint, once known */
 	bool have_endpoint;
 	uint32_t net;
@@ -112,6 +130,11 @@ struct drive {
 	/* thresholds: from the record, else from WCTEMP/CCTEMP */
 	bool config_thresholds;
 	struct threshold_set th;
+	/* the record (for write-back) and each kind's Thresholds<N> index,
+	 * -1 when the kind did not come from the record */
+	struct emc_record *record;
+	int th_index[_THRESHOLD_MAX];
+	bool th_user[_THRESHOLD_MAX]; /* set over D-Bus: keep it */
 
 	/* published state; D-Bus 'b' properties are ints */
 	double value;
@@ -144,6 +167,13 @@ struct drive *drive_free(struct drive *d);
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid);
 /* The endpoint went away: stop, publish "unknown". */
 void drive_clear_endpoint(struct drive *d);
+/* Start polling the basic management command at (bus, addr). */
+void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec);
+/* The power state changed: start or stop polling as PowerState says. */
+void drive_power_update(struct drive *d);
+/* Threshold values changed (over D-Bus or from the record): re-evaluate
+ * the alarms against the current value. */
+void drive_thresholds_changed(struct drive *d);
 struct drive *drive_find_by_config(struct manager *m, const char *path,
 				   enum drive_origin origin);
 struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
@@ -174,6 +204,10 @@ int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret);
 
 /* config.c */
 int config_start(struct manager *m, const char *json_path);
+/* phosphor-nvme's nvme_config.json as an extra source (pnvme.h). */
+int config_load_pnvme(struct manager *m, const char *path);
+/* Write a threshold set over D-Bus back to the record, if it has one. */
+void config_write_threshold(struct drive *d, enum threshold_kind k);
 void config_stop(struct manager *m);
 /* Name and board of an MCTP target record at path; -ENOENT if unknown. */
 int config_target_lookup(struct manager *m, const char *path,

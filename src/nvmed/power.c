@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "macros.h"
+#include "power.h"
+
+#define HOST_SERVICE	"xyz.openbmc_project.State.Host0"
+#define HOST_PATH	"/xyz/openbmc_project/state/host0"
+#define HOST_IFACE	"xyz.openbmc_project.State.Host"
+#define HOST_PROP	"CurrentHostState"
+#define POST_IFACE	"xyz.openbmc_project.State.OperatingSystem.Status"
+#define POST_PROP	"OperatingSystemState"
+#define CHASSIS_SERVICE "xyz.openbmc_project.State.Chassis0"
+#define CHASSIS_PATH	"/xyz/openbmc_project/state/chassis0"
+#define CHASSIS_IFACE	"xyz.openbmc_project.State.Chassis"
+#define CHASSIS_PROP	"CurrentPowerState"
+
+static const char *const names[] = {
+	[POWER_ON] = "On",
+	[POWER_BIOS_POST] = "BiosPost",
+	[POWER_ALWAYS] = "Always",
+	[POWER_CHASSIS_ON] = "ChassisOn",
+};
+
+int power_state_from_string(const char *s, enum power_state *ret)
+{
+	for (size_t i = 0; s && i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum power_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *power_state_to_string(enum power_state s)
+{
+	assert((size_t)s < ARRAY_SIZE(names));
+	return names[s];
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+bool power_host_running(const char *v)
+{
+	return v && ends_with(v, "Running");
+}
+
+bool power_post_done(const char *v)
+{
+	return v && strcmp(v, "Inactive") != 0 &&
+	       strcmp(v, "xyz.openbmc_project.State.OperatingSystem.Status."
+			 "OSStatus.Inactive") != 0;
+}
+
+bool power_chassis_on(const char *v)
+{
+	return v && ends_with(v, ".On");
+}
+
+bool power_reading_ok(enum power_state want, const struct power_status *s)
+{
+	switch (want) {
+	case POWER_ON:
+		return s->host_on;
+	case POWER_BIOS_POST:
+		return s->host_on && s->post_done;
+	case POWER_CHASSIS_ON:
+		return s->chassis_on;
+	case POWER_ALWAYS:
+	default:
+		return true;
+	}
+}
+
+/* ---- D-Bus ---- */
+
+struct get_ctx {
+	struct power *p;
+	const char *iface;
+	const char *prop;
+};
+
+struct power {
+	sd_bus *bus;
+	sd_event *event;
+	uint64_t on_delay_ms;
+	power_handler_t handler;
+	void *userdata;
+	struct power_status status;
+	sd_event_source *on_timer;
+	struct get_ctx gets[3];
+	sd_bus_slot *get_slots[3];
+	sd_bus_slot *slots[5];
+};
+
+static void notify(struct power *p)
+{
+	log_debug("Power: host %s, post %s, chassis %s",
+		  p->status.host_on ? "on" : "off",
+		  p->status.post_done ? "done" : "not done",
+		  p->status.chassis_on ? "on" : "off");
+	p->handler(&p->status, p->userdata);
+}
+
+static int on_delay_done(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct power *p = userdata;
+
+	p->on_timer = sd_event_source_disable_unref(p->on_timer);
+	if (!p->status.host_on) {
+		p->status.host_on = true;
+		notify(p);
+	}
+	return 0;
+}
+
+/* Host power: off at once, on after the delay (dbus-sensors). */
+static void set_host(struct power *p, bool on, bool delayed)
+{
+	int r;
+
+	if (!on) {
+		p->on_timer = sd_event_source_disable_unref(p->on_timer);
+		if (p->status.host_on) {
+			p->status.host_on = false;
+			notify(p);
+		}
+		return;
+	}
+	if (p->status.host_on || p->on_timer)
+		return;
+	if (!delayed || p->on_delay_ms == 0) {
+		p->status.host_on = true;
+		notify(p);
+		return;
+	}
+	r = sd_event_add_time_relative(p->event, &p->on_timer, CLOCK_MONOTONIC,
+				       p->on_delay_ms * 1000, 1000,
+				       on_delay_done, p);
+	if (r < 0) {
+		log_warning_errno(r, "Power: cannot delay host on; now");
+		p->status.host_on = true;
+		notify(p);
+	}
+}
+
+static void apply(struct power *p, const char *iface, const char *prop,
+		  const char *value, bool delayed)
+{
+	if (strcmp(iface, HOST_IFACE) == 0 && strcmp(prop, HOST_PROP) == 0) {
+		set_host(p, power_host_running(value), delayed);
+	} else if (strcmp(iface, POST_IFACE) == 0 &&
+		   strcmp(prop, POST_PROP) == 0) {
+		bool v = power_post_done(value);
+
+		if (v != p->status.post_done) {
+			p->status.post_done = v;
+			notify(p);
+		}
+	} else if (strcmp(iface, CHASSIS_IFACE) == 0 &&
+		   strcmp(prop, CHASSIS_PROP) == 0) {
+		bool v = power_chassis_on(value);
+
+		if (v != p->status.chassis_on) {
+			p->status.chassis_on = v;
+			notify(p);
+		}
+	}
+}
+
+static int on_get(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct get_ctx *c = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+	const char *value;
+	int r;
+
+	if (e) {
+		/* commonly before the state manager runs: the name-owner
+		 * match asks again when it appears */
+		log_debug("Power: cannot get %s.%s: %s", c->iface, c->prop,
+			  e->message ? e->message : e->name);
+		return 0;
+	}
+	r = sd_bus_message_read(m, "v", "s", &value);
+	if (r < 0) {
+		log_warning_errno(r, "Power: %s.%s is not a string; ignored",
+				  c->iface, c->prop);
+		return 0;
+	}
+	apply(c->p, c->iface, c->prop, value, false);
+	return 0;
+}
+
+static void get_all(struct power *p, bool chassis)
+{
+	const struct get_ctx *ctx = p->gets;
+
+	for (size_t i = 0; i < ARRAY_SIZE(p->gets); i++) {
+		bool is_chassis = strcmp(ctx[i].iface, CHASSIS_IFACE) == 0;
+		int r;
+
+		if (is_chassis != chassis)
+			continue;
+		p->get_slots[i] = sd_bus_slot_unref(p->get_slots[i]);
+		r = sd_bus_call_method_async(
+			p->bus, &p->get_slots[i],
+			is_chassis ? CHASSIS_SERVICE : HOST_SERVICE,
+			is_chassis ? CHASSIS_PATH : HOST_PATH,
+			"org.freedesktop.DBus.Properties", "Get", on_get,
+			(void *)&ctx[i], "ss", ctx[i].iface, ctx[i].prop);
+		if (r < 0)
+			log_warning_errno(r, "Power: cannot ask for %s",
+					  ctx[i].prop);
+	}
+}
+
+static int on_properties_changed(sd_bus_message *m, void *userdata,
+				 sd_bus_error *ret_error)
+{
+	struct power *p = userdata;
+	const char *iface;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &iface);
+	if (r < 0)
+		goto bad;
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	if (r < 0)
+		goto bad;
+	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		const char *prop, *value;
+
+		r = sd_bus_message_read(m, "s", &prop);
+		if (r < 0)
+			goto bad;
+		r = sd_bus_message_peek_type(m, NULL, NULL);
+		if (r < 0)
+			goto bad;
+		if (sd_bus_message_enter_container(m, 'v', "s") > 0) {
+			r = sd_bus_message_read(m, "s", &value);
+			if (r < 0)
+				goto bad;
+			apply(p, iface, prop, value, true);
+			r = sd_bus_message_exit_container(m);
+		} else {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r < 0)
+			goto bad;
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			goto bad;
+	}
+	if (r < 0)
+		goto bad;
+	return 0;
+bad:
+	log_warning_errno(r, "Power: malformed PropertiesChanged; ignored");
+	return 0;
+}
+
+static int on_name_owner(sd_bus_message *m, void *userdata,
+			 sd_bus_error *ret_error)
+{
+	struct power *p = userdata;
+	const char *name, *old, *new;
+
+	if (sd_bus_message_read(m, "sss", &name, &old, &new) < 0)
+		return 0;
+	if (!*new)
+		return 0; /* gone: keep the last state, like upstream */
+	get_all(p, strcmp(name, CHASSIS_SERVICE) == 0);
+	return 0;
+}
+
+int power_new(sd_bus *bus, sd_event *event, uint64_t on_delay_ms,
+	      power_handler_t handler, void *userdata, struct power **ret)
+{
+	static const struct {
+		const char *path, *iface;
+	} watches[] = {
+		{ HOST_PATH, HOST_IFACE },
+		{ HOST_PATH, POST_IFACE },
+		{ CHASSIS_PATH, CHASSIS_IFACE },
+	};
+	struct power *p;
+	int r;
+
+	assert(bus && event && handler && ret);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->bus = bus;
+	p->event = event;
+	p->on_delay_ms = on_delay_ms;
+	p->handler = handler;
+	p->userdata = userdata;
+	p->gets[0] = (struct get_ctx){ p, HOST_IFACE, HOST_PROP };
+	p->gets[1] = (struct get_ctx){ p, POST_IFACE, POST_PROP };
+	p->gets[2] = (struct get_ctx){ p, CHASSIS_IFACE, CHASSIS_PROP };
+
+	for (size_t i = 0; i < ARRAY_SIZE(watches); i++) {
+		char match[512];
+
+		snprintf(match, sizeof(match),
+			 "type='signal',interface='org.freedesktop.DBus."
+			 "Properties',member='PropertiesChanged',path='%s',"
+			 "arg0='%s'",
+			 watches[i].path, watches[i].iface);
+		r = sd_bus_add_match_async(bus, &p->slots[i], match,
+					   on_properties_changed, NULL, p);
+		if (r < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		char match[256];
+
+		snprintf(match, sizeof(match),
+			 "type='signal',sender='org.freedesktop.DBus',"
+			 "interface='org.freedesktop.DBus',member='"
+			 "NameOwnerChanged',arg0='%s'",
+			 i ? CHASSIS_SERVICE : HOST_SERVICE);
+		r = sd_bus_add_match_async(bus, &p->slots[3 + i], match,
+					   on_name_owner, NULL, p);
+		if (r < 0)
+			goto fail;
+	}
+	get_all(p, false);
+	get_all(p, true);
+	*ret = p;
+	return 0;
+fail:
+	power_free(p);
+	return r;
+}
+
+struct power *power_free(struct power *p)
+{
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(p->slots); i++)
+		sd_bus_slot_unref(p->slots[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(p->get_slots); i++)
+		sd_bus_slot_unref(p->get_slots[i]);
+	sd_event_source_disable_unref(p->on_timer);
+	free(p);
+	return NULL;
+}
+
+const struct power_status *power_status(const struct power *p)
+{
+	return &p->status;
+}
