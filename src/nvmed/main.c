@@ -14,6 +14,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus-util.h"
 #include "config.h"
 #include "emconfig.h"
 #include "log.h"
@@ -71,20 +72,11 @@ static int parse_uint(const char *arg, const char *what, unsigned min,
 	return 0;
 }
 
-static int on_request_name(sd_bus_message *reply, void *userdata,
-			   sd_bus_error *ret_error)
+static void on_name_acquired(sd_bus *bus, const char *name, void *userdata)
 {
 	struct manager *m = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-	if (e) {
-		log_error("Cannot own %s: %s", NVMED_BUS_NAME,
-			  e->message ? e->message : e->name);
-		(void)sd_event_exit(m->event, -EEXIST);
-		return 0;
-	}
-	log_info("Serving %s with %u drive(s)", NVMED_BUS_NAME, m->n_drives);
-	return 0;
+	log_info("Serving %s with %u drive(s)", name, m->n_drives);
 }
 
 /* Runs once the loop has delivered what is already known (the JSON
@@ -96,8 +88,9 @@ static int request_name_cb(sd_event_source *s, void *userdata)
 	int r;
 
 	m->request_name = sd_event_source_disable_unref(m->request_name);
-	r = sd_bus_request_name_async(m->bus, NULL, NVMED_BUS_NAME, 0,
-				      on_request_name, m);
+	/* Checks the reply: exits when another instance owns the name. */
+	r = bus_request_name_async(m->bus, NVMED_BUS_NAME, 0, on_name_acquired,
+				   m);
 	if (r < 0) {
 		log_error_errno(r, "Cannot request %s", NVMED_BUS_NAME);
 		(void)sd_event_exit(m->event, r);
@@ -227,6 +220,12 @@ int main(int argc, char **argv)
 	r = sd_bus_open_system(&m.bus);
 	if (r < 0) {
 		log_error_errno(r, "Cannot connect to the system bus");
+		goto out;
+	}
+	/* Losing the bus ends the loop instead of running on unreachable. */
+	r = sd_bus_set_exit_on_disconnect(m.bus, true);
+	if (r < 0) {
+		log_error_errno(r, "Cannot set exit-on-disconnect");
 		goto out;
 	}
 	r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
