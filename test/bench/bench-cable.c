@@ -3,10 +3,14 @@
  * bench-cable: figures for cable-presenced (design.md section 6).
  *
  *   bench-cable [--idle-seconds N] [--samples N] [--sizes 1,100,1000]
+ *               [--missing N] [--missing-poll-ms MS]
  *
  * For each size: the unmodified daemon on a private bus, N simulated
  * lines (libgpiod-sim, one file per line over 8 chips), a 1 h poll so
  * that only edges move anything. Prints
+ *  - start-up: from spawning the daemon until it owns its bus name with
+ *    all N objects published (it takes the name after the first records
+ *    are objects);
  *  - edge -> PropertiesChanged latency as a D-Bus client sees it (the
  *    line file is rewritten, the clock stops when the Present change
  *    arrives): p50, p99, max over --samples edges;
@@ -14,6 +18,11 @@
  *  - over an idle window of --idle-seconds (default 60, shorter than the
  *    poll interval): CPU time (utime+stime) and wake-ups
  *    (voluntary context switches) of the daemon.
+ * Then once more with the largest size and --missing N (default 100) of
+ * its lines absent (no line file: the daemon retries them on every poll)
+ * and a --missing-poll-ms (default 200) poll: start-up and edge latency
+ * of the present lines while the missing ones are retried (the edges
+ * are spread 0-19 ms apart, so they fall across many poll ticks).
  * Not pass/fail: it prints figures. The latency includes the simulator's
  * share (inotify, reading the file), so it bounds the daemon's from above.
  */
@@ -38,15 +47,19 @@
 #define I_CABLE	    "xyz.openbmc_project.Inventory.Item.Cable"
 #define N_CHIPS	    8
 #define DEADLINE_MS 10000
+/* Start-up is what is measured: generous. */
+#define START_DEADLINE_MS 120000
 
 struct bench {
 	struct testbed *tb;
 	char gpio[512];
 	int n;
 	int *level;
+	bool *missing; /* lines without a line file */
 	/* The PropertiesChanged being waited for. */
 	const char *want_path;
 	bool got;
+	bool named; /* NameOwnerChanged gave SVC an owner */
 };
 
 static uint64_t now_ns(void)
@@ -96,14 +109,25 @@ static int on_changed(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
-/* Process the bus until b->got or the deadline. */
-static int wait_changed(struct bench *b)
+static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct bench *b = userdata;
+	const char *name, *old, *new;
+
+	if (sd_bus_message_read(m, "sss", &name, &old, &new) >= 0 &&
+	    !strcmp(name, SVC) && *new)
+		b->named = true;
+	return 0;
+}
+
+/* Process the bus until *flag or the deadline. */
+static int wait_flag(struct bench *b, bool *flag, int deadline_ms)
 {
 	sd_bus *bus = tb_bus(b->tb);
-	uint64_t end = now_ns() + DEADLINE_MS * 1000000ULL;
+	uint64_t end = now_ns() + (uint64_t)deadline_ms * 1000000ULL;
 	int r;
 
-	while (!b->got) {
+	while (!*flag) {
 		r = sd_bus_process(bus, NULL);
 		if (r < 0)
 			return r;
@@ -116,6 +140,11 @@ static int wait_changed(struct bench *b)
 			return r;
 	}
 	return 0;
+}
+
+static int wait_changed(struct bench *b)
+{
+	return wait_flag(b, &b->got, DEADLINE_MS);
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -182,32 +211,58 @@ static long inotify_limit(void)
 	return v;
 }
 
-static int run_size(int n, int samples, int idle_s, bool measure_idle)
+/* Line i is one of the `missing` spread evenly over n lines. */
+static bool is_missing(int i, int n, int missing)
 {
+	return missing > 0 &&
+	       (long)i * missing / n != (long)(i + 1) * missing / n;
+}
+
+struct run {
+	int n;
+	int missing; /* lines without a file */
+	unsigned poll_ms;
+	int samples;
+	int idle_s; /* 0: no idle window */
+};
+
+static int run_size(const struct run *run)
+{
+	const int n = run->n;
 	struct bench b = { .n = n };
 	_cleanup_free_ char *cfg = NULL, *cfg_path = NULL;
 	_cleanup_free_ uint64_t *lat = NULL;
-	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
-	char preload[600], simdir[600], path[300];
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL, *oslot = NULL;
+	char preload[600], simdir[600], path[300], poll[32], tag[64];
 	const char *env[] = { preload, simdir, NULL };
 	size_t len = 0;
-	uint64_t t_stop;
+	uint64_t t_stop, t_spawn, t_up;
 	pid_t pid;
 	FILE *f;
-	int r, count = 0;
+	int r, count = 0, samples = run->samples;
 
+	if (run->missing)
+		snprintf(tag, sizeof(tag), "cables=%d missing=%d poll=%ums", n,
+			 run->missing, run->poll_ms);
+	else
+		snprintf(tag, sizeof(tag), "cables=%d", n);
 	if (inotify_limit() < n + 100) {
-		printf("cables=%d: skipped, fs.inotify.max_user_instances=%ld "
+		printf("%s: skipped, fs.inotify.max_user_instances=%ld "
 		       "(the GPIO sim needs one per line: "
 		       "sysctl fs.inotify.max_user_instances=4096)\n",
-		       n, inotify_limit());
+		       tag, inotify_limit());
+		return 0;
+	}
+	if (run->missing >= n) {
+		printf("%s: skipped, no line would be present\n", tag);
 		return 0;
 	}
 
 	b.tb = tb_new();
 	b.level = calloc((size_t)n, sizeof(int));
+	b.missing = calloc((size_t)n, sizeof(bool));
 	lat = calloc((size_t)samples, sizeof(*lat));
-	if (!b.level || !lat)
+	if (!b.level || !b.missing || !lat)
 		return -ENOMEM;
 	snprintf(b.gpio, sizeof(b.gpio), "%s/gpio", tb_dir(b.tb));
 	f = open_memstream(&cfg, &len);
@@ -215,7 +270,18 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 		return -ENOMEM;
 	fputs("[", f);
 	for (int i = 0; i < n; i++) {
-		line_set(&b, i, 1);
+		b.missing[i] = is_missing(i, n, run->missing);
+		if (b.missing[i]) {
+			/* The chip exists, the line does not (yet). */
+			char dir[600];
+
+			snprintf(dir, sizeof(dir), "%s/gpiochip%d", b.gpio,
+				 i % N_CHIPS);
+			(void)mkdir(b.gpio, 0755);
+			(void)mkdir(dir, 0755);
+		} else {
+			line_set(&b, i, 1);
+		}
 		fprintf(f,
 			"%s{\"Name\": \"cable%d\", \"Type\": \"GPIOCableSensing\", "
 			"\"GpioLine\": \"CABLE%d_PRSNT_N\", "
@@ -228,36 +294,55 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 		return -ENOMEM;
 	tb_write_file(cfg_path, cfg);
 
+	/* The bus name comes once the records are objects: watch for it. */
+	r = sd_bus_match_signal(tb_bus(b.tb), &oslot, "org.freedesktop.DBus",
+				"/org/freedesktop/DBus", "org.freedesktop.DBus",
+				"NameOwnerChanged", on_owner, &b);
+	if (r < 0)
+		return r;
+	r = sd_bus_call_method(tb_bus(b.tb), "org.freedesktop.DBus",
+			       "/org/freedesktop/DBus",
+			       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+			       "");
+	if (r < 0)
+		return r;
+
 	snprintf(preload, sizeof(preload), "LD_PRELOAD=%s",
 		 tb_prog("gpio-sim-preload"));
 	snprintf(simdir, sizeof(simdir), "GPIO_SIM_DIR=%s", b.gpio);
+	snprintf(poll, sizeof(poll), "%u", run->poll_ms);
 	{
 		const char *argv[] = { tb_prog("cable-presenced"),
 				       "--poll-interval-ms",
-				       "3600000",
+				       poll,
 				       "--config",
 				       cfg_path,
 				       NULL };
+		t_spawn = now_ns();
 		pid = tb_spawn(b.tb, "cable-presenced", argv, env);
 	}
-	if (tb_wait_name(b.tb, SVC, DEADLINE_MS) < 0) {
-		fprintf(stderr, "cables=%d: the daemon did not start\n", n);
+	if (wait_flag(&b, &b.named, START_DEADLINE_MS) < 0) {
+		fprintf(stderr, "%s: the daemon did not start\n", tag);
 		tb_fail(b.tb);
 		tb_free(b.tb);
 		return -ETIMEDOUT;
 	}
+	t_up = now_ns();
 	for (int t = 0; t < 300; t++) {
 		count = tb_count_objects(b.tb, SVC, OM, I_CABLE);
 		if (count == n)
 			break;
 		tb_pump(b.tb, 100);
+		t_up = now_ns();
 	}
 	if (count != n) {
-		fprintf(stderr, "cables=%d: only %d objects\n", n, count);
+		fprintf(stderr, "%s: only %d objects\n", tag, count);
 		tb_fail(b.tb);
 		tb_free(b.tb);
 		return -ETIMEDOUT;
 	}
+	printf("%s start-up: %.1f ms until the bus name with all %d objects\n",
+	       tag, (double)(t_up - t_spawn) / 1e6, n);
 
 	r = sd_bus_match_signal(tb_bus(b.tb), &slot, NULL, NULL,
 				"org.freedesktop.DBus.Properties",
@@ -276,6 +361,16 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 		int i = (int)(((long)s * 7919) % n);
 		uint64_t t0;
 
+		while (b.missing[i])
+			i = (i + 1) % n;
+		if (run->missing) {
+			/* Spread the edges over many poll ticks (0-19 ms
+			 * apart), so that some land while missing lines are
+			 * being retried. */
+			struct timespec gap = { 0, (s * 7 % 20) * 1000000L };
+
+			nanosleep(&gap, NULL);
+		}
 		snprintf(path, sizeof(path), ITEM "cable%d", i);
 		b.want_path = path;
 		b.got = false;
@@ -283,9 +378,8 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 		line_set(&b, i, !b.level[i]);
 		r = wait_changed(&b);
 		if (r < 0) {
-			fprintf(stderr,
-				"cables=%d: no PropertiesChanged for %s\n", n,
-				path);
+			fprintf(stderr, "%s: no PropertiesChanged for %s\n",
+				tag, path);
 			tb_fail(b.tb);
 			tb_free(b.tb);
 			return r;
@@ -294,18 +388,18 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 	}
 	b.want_path = NULL;
 	qsort(lat, (size_t)samples, sizeof(*lat), cmp_u64);
-	printf("cables=%d edge->PropertiesChanged: p50 %.3f ms, p99 %.3f ms, "
+	printf("%s edge->PropertiesChanged: p50 %.3f ms, p99 %.3f ms, "
 	       "max %.3f ms (%d edges)\n",
-	       n, lat[samples / 2] / 1e6,
+	       tag, lat[samples / 2] / 1e6,
 	       lat[(size_t)((samples - 1) * 0.99)] / 1e6,
 	       lat[samples - 1] / 1e6, samples);
-	printf("cables=%d memory: RSS %ld kB, private dirty %ld kB, "
+	printf("%s memory: RSS %ld kB, private dirty %ld kB, "
 	       "peak RSS %ld kB\n",
-	       n, proc_field(pid, "smaps_rollup", "Rss"),
+	       tag, proc_field(pid, "smaps_rollup", "Rss"),
 	       proc_field(pid, "smaps_rollup", "Private_Dirty"),
 	       proc_field(pid, "status", "VmHWM"));
 
-	if (measure_idle) {
+	if (run->idle_s > 0) {
 		long cpu0, cpu1, vol0, vol1, inv0, inv1;
 		long hz = sysconf(_SC_CLK_TCK);
 
@@ -313,26 +407,29 @@ static int run_size(int n, int samples, int idle_s, bool measure_idle)
 		cpu0 = proc_cpu_ticks(pid);
 		vol0 = proc_field(pid, "status", "voluntary_ctxt_switches");
 		inv0 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
-		sleep((unsigned)idle_s);
+		sleep((unsigned)run->idle_s);
 		cpu1 = proc_cpu_ticks(pid);
 		vol1 = proc_field(pid, "status", "voluntary_ctxt_switches");
 		inv1 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
-		printf("cables=%d idle %d s (poll 1 h): CPU %.3f s "
+		printf("%s idle %d s (poll %u ms): CPU %.3f s "
 		       "(utime+stime), wake-ups %ld voluntary, "
 		       "%ld involuntary context switches\n",
-		       n, idle_s, (double)(cpu1 - cpu0) / (double)hz,
-		       vol1 - vol0, inv1 - inv0);
+		       tag, run->idle_s, run->poll_ms,
+		       (double)(cpu1 - cpu0) / (double)hz, vol1 - vol0,
+		       inv1 - inv0);
 	}
 
 	/* Closing a simulated line (an inotify fd) costs the kernel about
 	 * 1 ms: with 1,000 lines the exit takes seconds, real lines don't. */
 	t_stop = now_ns();
 	r = tb_stop(b.tb, pid, SIGTERM);
-	printf("cables=%d SIGTERM: %s after %.0f ms\n", n,
+	printf("%s SIGTERM: %s after %.0f ms\n", tag,
 	       r == 0 ? "exit 0" : "not a clean exit (killed?)",
 	       (double)(now_ns() - t_stop) / 1e6);
 	free(b.level);
+	free(b.missing);
 	slot = sd_bus_slot_unref(slot);
+	oslot = sd_bus_slot_unref(oslot);
 	tb_free(b.tb);
 	fflush(stdout);
 	return 0;
@@ -344,14 +441,18 @@ int main(int argc, char *argv[])
 		{ "idle-seconds", required_argument, NULL, 'i' },
 		{ "samples", required_argument, NULL, 's' },
 		{ "sizes", required_argument, NULL, 'n' },
+		{ "missing", required_argument, NULL, 'm' },
+		{ "missing-poll-ms", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int idle_s = 60, samples = 200, sizes[8] = { 1, 100, 1000 };
-	int n_sizes = 3, c, ret = EXIT_SUCCESS;
+	int n_sizes = 3, c, ret = EXIT_SUCCESS, missing = 100, max_n = 0;
+	int missing_poll_ms = 200;
 	char *tok, *save = NULL;
 
-	while ((c = getopt_long(argc, argv, "i:s:n:h", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "i:s:n:m:p:h", options, NULL)) >=
+	       0) {
 		switch (c) {
 		case 'i':
 			idle_s = atoi(optarg);
@@ -366,28 +467,59 @@ int main(int argc, char *argv[])
 			     tok = strtok_r(NULL, ",", &save))
 				sizes[n_sizes++] = atoi(tok);
 			break;
+		case 'm':
+			missing = atoi(optarg);
+			break;
+		case 'p':
+			missing_poll_ms = atoi(optarg);
+			break;
 		case 'h':
 			printf("Usage: bench-cable [--idle-seconds N (60)] "
-			       "[--samples N (200)] [--sizes 1,100,1000]\n");
+			       "[--samples N (200)] [--sizes 1,100,1000] "
+			       "[--missing N (100, 0: no such run)] "
+			       "[--missing-poll-ms MS (200)]\n");
 			return EXIT_SUCCESS;
 		default:
 			return EXIT_FAILURE;
 		}
 	}
-	if (idle_s < 0 || idle_s > 3000 || samples < 1 || n_sizes < 1) {
+	if (idle_s < 0 || idle_s > 3000 || samples < 1 || n_sizes < 1 ||
+	    missing < 0 || missing_poll_ms < 10 || missing_poll_ms > 3600000) {
 		fprintf(stderr, "bad arguments\n");
 		return EXIT_FAILURE;
 	}
-	for (int i = 0; i < n_sizes; i++)
+	for (int i = 0; i < n_sizes; i++) {
 		if (sizes[i] < 1 || sizes[i] > 100000) {
 			fprintf(stderr, "bad size %d\n", sizes[i]);
 			return EXIT_FAILURE;
 		}
+		if (sizes[i] > max_n)
+			max_n = sizes[i];
+	}
 
 	printf("bench-cable: %d edges per size, idle window %d s\n", samples,
 	       idle_s);
-	for (int i = 0; i < n_sizes; i++)
-		if (run_size(sizes[i], samples, idle_s, i == n_sizes - 1) < 0)
+	for (int i = 0; i < n_sizes; i++) {
+		struct run run = {
+			.n = sizes[i],
+			.poll_ms = 3600000,
+			.samples = samples,
+			.idle_s = i == n_sizes - 1 ? idle_s : 0,
+		};
+
+		if (run_size(&run) < 0)
 			ret = EXIT_FAILURE;
+	}
+	if (missing > 0) {
+		struct run run = {
+			.n = max_n,
+			.missing = missing,
+			.poll_ms = (unsigned)missing_poll_ms,
+			.samples = samples,
+		};
+
+		if (run_size(&run) < 0)
+			ret = EXIT_FAILURE;
+	}
 	return ret;
 }
