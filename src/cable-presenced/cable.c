@@ -72,6 +72,12 @@ struct cable_manager {
 	 * changes identity (retry_needed). */
 	struct rejected *rejected;
 	bool retry_needed;
+	/* Where the lines are (gpio.h): one chip scan shared by every cable
+	 * that needs a lookup in the same event loop iteration (a poll tick,
+	 * a batch of records); dropped at the end of each poll tick. */
+	struct gpio_index *index;
+	int index_error; /* the build failed in index_iteration */
+	uint64_t index_iteration;
 };
 
 struct rejected {
@@ -165,6 +171,12 @@ enum refresh_reason {
 
 static void cable_refresh(struct cable *c, enum refresh_reason why);
 
+static void index_drop(struct cable_manager *m)
+{
+	m->index = gpio_index_free(m->index);
+	m->index_error = 0;
+}
+
 static uint64_t now_usec(struct cable_manager *m)
 {
 	uint64_t t = 0;
@@ -184,6 +196,8 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 		if (c->group == g)
 			cable_refresh(c, REFRESH_POLL);
 	}
+	/* The next tick scans again if some line is still missing. */
+	index_drop(m);
 	/* From now, not from when it was due: after a stall (a suspended
 	 * process, a slow bus) the next poll is one interval away instead
 	 * of a burst of overdue ones. */
@@ -372,12 +386,66 @@ static int on_line_event(sd_event_source *s, int fd, uint32_t revents,
 	return 0;
 }
 
+/* The index of this loop iteration, built on first use. */
+static int index_get(struct cable_manager *m, const struct gpio_index **ret)
+{
+	uint64_t it = 0;
+	int r;
+
+	(void)sd_event_get_iteration(m->event, &it);
+	if ((m->index || m->index_error) && m->index_iteration == it) {
+		if (m->index_error)
+			return m->index_error;
+		*ret = m->index;
+		return 0;
+	}
+	index_drop(m);
+	m->index_iteration = it;
+	r = gpio_index_build(&m->index);
+	if (r < 0) {
+		/* Once per iteration, not once per cable. */
+		m->index_error = r;
+		return log_debug_errno(r, "Cannot scan the GPIO chips");
+	}
+	log_debug("GPIO chips scanned: %zu chips, %zu named lines",
+		  gpio_index_chips(m->index), gpio_index_lines(m->index));
+	*ret = m->index;
+	return 0;
+}
+
+/* Look the line up in the shared index and request it. */
+static int line_lookup_request(struct cable *c, struct gpio_line **ret)
+{
+	struct cable_manager *m = c->m;
+	const struct gpio_index *idx;
+	const char *chip;
+	unsigned int offset;
+	int r;
+
+	for (int attempt = 0;; attempt++) {
+		r = index_get(m, &idx);
+		if (r < 0)
+			return r;
+		r = gpio_index_lookup(idx, c->cfg.line_name, &chip, &offset);
+		if (r < 0)
+			return r;
+		r = gpio_line_request_at(chip, offset, c->cfg.line_name,
+					 CABLE_CONSUMER, ret);
+		if (r != -ESTALE)
+			return r;
+		/* Lines moved since the scan: scan again, once. */
+		if (attempt > 0)
+			return -ENOENT;
+		index_drop(m);
+	}
+}
+
 static int line_open(struct cable *c)
 {
 	struct gpio_line *line = NULL;
 	int fd, r;
 
-	r = gpio_line_request(c->cfg.line_name, CABLE_CONSUMER, &line);
+	r = line_lookup_request(c, &line);
 	if (r < 0) {
 		report_error(c, r, "cannot request");
 		return r;
@@ -777,6 +845,7 @@ struct cable_manager *cable_manager_free(struct cable_manager *m)
 	while (m->cables)
 		cable_free(m->cables, false);
 	assert(!m->groups);
+	index_drop(m);
 	sd_bus_unref(m->bus);
 	sd_event_unref(m->event);
 	free(m);

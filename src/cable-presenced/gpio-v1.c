@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gpio-index.h"
 #include "gpio.h"
 #include "macros.h"
 
@@ -20,7 +21,7 @@
 #define DRAIN_MAX 256
 
 struct gpio_line {
-	struct gpiod_line *line; /* owns its chip (gpiod_line_find) */
+	struct gpiod_line *line; /* owns its chip (gpiod_line_close_chip) */
 	char *chip;
 	int fd;
 	bool requested;
@@ -50,14 +51,82 @@ static bool no_edge_support(int r)
 	return r == -ENODEV || r == -ENXIO || r == -EINVAL || r == -EOPNOTSUPP;
 }
 
-int gpio_line_request(const char *name, const char *consumer,
-		      struct gpio_line **ret)
+/* Vanished (or never there): the chip is left out, not an error. */
+static bool chip_gone(int r)
+{
+	return r == -ENOENT || r == -ENODEV;
+}
+
+/* Every named line of chip, one line-info read each. */
+static int index_chip(struct gpio_index *idx, struct gpiod_chip *chip)
+{
+	unsigned int n = gpiod_chip_num_lines(chip);
+	const char *name = gpiod_chip_name(chip);
+	int c;
+
+	c = gpio_index_add_chip(idx, name ? name : "");
+	if (c < 0)
+		return c;
+	for (unsigned int off = 0; off < n; off++) {
+		struct gpiod_line *line = gpiod_chip_get_line(chip, off);
+		int r;
+
+		if (!line)
+			return negative_errno();
+		r = gpio_index_add_line(idx, (unsigned int)c, off,
+					gpiod_line_name(line));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int gpio_index_build(struct gpio_index **ret)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	struct gpiod_chip_iter *iter;
+	struct gpiod_chip *chip;
+	int r = 0;
+
+	assert(ret);
+	r = gpio_index_new(&idx);
+	if (r < 0)
+		return r;
+	/* libgpiod 1.6's iterator: /dev in alphasort order, every chip
+	 * opened up front (it fails when one cannot be). */
+	iter = gpiod_chip_iter_new();
+	if (!iter)
+		return negative_errno();
+	/* The noclose variants: each chip handed out is ours to close, the
+	 * rest are closed by gpiod_chip_iter_free_noclose(). */
+	while ((chip = gpiod_chip_iter_next_noclose(iter))) {
+		r = index_chip(idx, chip);
+		gpiod_chip_close(chip);
+		if (r == -ENOMEM)
+			break;
+		if (r < 0 && !chip_gone(r))
+			gpio_index_note_error(idx, r);
+		r = 0;
+	}
+	gpiod_chip_iter_free_noclose(iter);
+	if (r < 0)
+		return r;
+	gpio_index_seal(idx);
+	*ret = TAKE_PTR(idx);
+	return 0;
+}
+
+int gpio_line_request_at(const char *chip_name, unsigned int offset,
+			 const char *name, const char *consumer,
+			 struct gpio_line **ret)
 {
 	_cleanup_(gpio_line_releasep) struct gpio_line *l = NULL;
 	struct gpiod_chip *chip;
-	const char *chip_name;
+	struct gpiod_line *line;
+	const char *s;
 	int r;
 
+	assert(chip_name);
 	assert(name);
 	assert(consumer);
 	assert(ret);
@@ -67,14 +136,25 @@ int gpio_line_request(const char *name, const char *consumer,
 		return -ENOMEM;
 	l->fd = -1;
 
-	errno = 0;
-	l->line = gpiod_line_find(name);
-	if (!l->line)
-		return errno ? -errno : -ENOENT;
-
-	chip = gpiod_line_get_chip(l->line);
-	chip_name = chip ? gpiod_chip_name(chip) : NULL;
-	l->chip = strdup(chip_name ? chip_name : "");
+	chip = gpiod_chip_open_by_name(chip_name);
+	if (!chip) {
+		r = negative_errno();
+		return chip_gone(r) ? -ESTALE : r;
+	}
+	line = gpiod_chip_get_line(chip, offset);
+	if (!line) {
+		r = negative_errno();
+		gpiod_chip_close(chip);
+		/* EINVAL: no such offset (any more). */
+		return chip_gone(r) || r == -EINVAL ? -ESTALE : r;
+	}
+	/* From here the line owns its chip (gpiod_line_close_chip). */
+	l->line = line;
+	s = gpiod_line_name(line);
+	if (!s || strcmp(s, name))
+		return -ESTALE;
+	s = gpiod_chip_name(chip);
+	l->chip = strdup(s ? s : "");
 	if (!l->chip)
 		return -ENOMEM;
 
@@ -95,6 +175,24 @@ int gpio_line_request(const char *name, const char *consumer,
 
 	*ret = TAKE_PTR(l);
 	return 0;
+}
+
+int gpio_line_request(const char *name, const char *consumer,
+		      struct gpio_line **ret)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	const char *chip;
+	unsigned int offset;
+	int r;
+
+	r = gpio_index_build(&idx);
+	if (r < 0)
+		return r;
+	r = gpio_index_lookup(idx, name, &chip, &offset);
+	if (r < 0)
+		return r;
+	r = gpio_line_request_at(chip, offset, name, consumer, ret);
+	return r == -ESTALE ? -ENOENT : r;
 }
 
 int gpio_line_fd(const struct gpio_line *line)

@@ -2,7 +2,7 @@
 /*
  * gpio.h on the libgpiod 2.x C API (uAPI v2). 2.x has no global line
  * lookup: the chips are the /dev entries gpiod_is_gpiochip_device()
- * accepts, searched in name order (as 1.6's gpiod_line_find does), the
+ * accepts, indexed in name order (as 1.6's chip iterator goes), the
  * first chip with the line wins. libgpiod reports errors as -1 (or NULL)
  * with errno; they become -errno here and nowhere else.
  */
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpio-index.h"
 #include "gpio.h"
 #include "macros.h"
 
@@ -34,6 +35,7 @@ struct gpio_line {
 DEFINE_CLEANUP_FUNC(struct gpio_line, gpio_line_release)
 DEFINE_CLEANUP_FUNC(struct gpiod_chip, gpiod_chip_close)
 DEFINE_CLEANUP_FUNC(struct gpiod_chip_info, gpiod_chip_info_free)
+DEFINE_CLEANUP_FUNC(struct gpiod_line_info, gpiod_line_info_free)
 DEFINE_CLEANUP_FUNC(struct gpiod_line_settings, gpiod_line_settings_free)
 DEFINE_CLEANUP_FUNC(struct gpiod_line_config, gpiod_line_config_free)
 DEFINE_CLEANUP_FUNC(struct gpiod_request_config, gpiod_request_config_free)
@@ -116,41 +118,68 @@ static int list_chips(char ***ret)
 	return 0;
 }
 
-/*
- * Open the first chip that has a line called name. Chips that vanish or
- * cannot be opened while we look are skipped; when the line is nowhere,
- * the first such error is returned, else -ENOENT.
- */
-static int find_line(const char *name, struct gpiod_chip **ret_chip,
-		     unsigned int *ret_offset)
+/* Vanished (or never there): the chip is left out, not an error. */
+static bool chip_gone(int r)
 {
-	_cleanup_(strvfreep) char **paths = NULL;
-	int r, err = 0, off;
+	return r == -ENOENT || r == -ENODEV;
+}
 
+/* Every named line of chip, one line-info read each. */
+static int index_chip(struct gpio_index *idx, const char *path)
+{
+	_cleanup_(gpiod_chip_closep) struct gpiod_chip *chip = NULL;
+	_cleanup_(gpiod_chip_info_freep) struct gpiod_chip_info *info = NULL;
+	size_t n;
+	int c, r;
+
+	chip = gpiod_chip_open(path);
+	if (!chip)
+		return negative_errno();
+	info = gpiod_chip_get_info(chip);
+	if (!info)
+		return negative_errno();
+	n = gpiod_chip_info_get_num_lines(info);
+	c = gpio_index_add_chip(idx, path);
+	if (c < 0)
+		return c;
+	for (size_t off = 0; off < n; off++) {
+		_cleanup_(gpiod_line_info_freep) struct gpiod_line_info *li =
+			NULL;
+
+		li = gpiod_chip_get_line_info(chip, (unsigned int)off);
+		if (!li)
+			return negative_errno();
+		r = gpio_index_add_line(idx, (unsigned int)c, (unsigned int)off,
+					gpiod_line_info_get_name(li));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int gpio_index_build(struct gpio_index **ret)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	_cleanup_(strvfreep) char **paths = NULL;
+	int r;
+
+	assert(ret);
+	r = gpio_index_new(&idx);
+	if (r < 0)
+		return r;
 	r = list_chips(&paths);
 	if (r < 0)
 		return r;
 	for (char **p = paths; *p; p++) {
-		_cleanup_(gpiod_chip_closep) struct gpiod_chip *chip = NULL;
-
-		chip = gpiod_chip_open(*p);
-		if (!chip) {
-			r = negative_errno();
-			if (r != -ENOENT && r != -ENODEV && !err)
-				err = r;
-			continue;
-		}
-		off = gpiod_chip_get_line_offset_from_name(chip, name);
-		if (off >= 0) {
-			*ret_chip = TAKE_PTR(chip);
-			*ret_offset = (unsigned int)off;
-			return 0;
-		}
-		r = negative_errno();
-		if (r != -ENOENT && r != -ENODEV && !err)
-			err = r;
+		r = index_chip(idx, *p);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && !chip_gone(r))
+			gpio_index_note_error(idx, r);
 	}
-	return err ? err : -ENOENT;
+	gpio_index_seal(idx);
+	*ret = TAKE_PTR(idx);
+	return 0;
 }
 
 static int chip_name(struct gpiod_chip *chip, char **ret)
@@ -200,13 +229,17 @@ static int request(struct gpiod_chip *chip, unsigned int offset,
 	return 0;
 }
 
-int gpio_line_request(const char *name, const char *consumer,
-		      struct gpio_line **ret)
+int gpio_line_request_at(const char *path, unsigned int offset,
+			 const char *name, const char *consumer,
+			 struct gpio_line **ret)
 {
 	_cleanup_(gpio_line_releasep) struct gpio_line *l = NULL;
 	_cleanup_(gpiod_chip_closep) struct gpiod_chip *chip = NULL;
+	_cleanup_(gpiod_line_info_freep) struct gpiod_line_info *li = NULL;
+	const char *s;
 	int r;
 
+	assert(path);
 	assert(name);
 	assert(consumer);
 	assert(ret);
@@ -215,13 +248,25 @@ int gpio_line_request(const char *name, const char *consumer,
 	if (!l)
 		return -ENOMEM;
 	l->fd = -1;
+	l->offset = offset;
 
-	r = find_line(name, &chip, &l->offset);
-	if (r < 0)
-		return r;
+	chip = gpiod_chip_open(path);
+	if (!chip) {
+		r = negative_errno();
+		return chip_gone(r) ? -ESTALE : r;
+	}
+	li = gpiod_chip_get_line_info(chip, offset);
+	if (!li) {
+		r = negative_errno();
+		/* EINVAL: no such offset (any more). */
+		return chip_gone(r) || r == -EINVAL ? -ESTALE : r;
+	}
+	s = gpiod_line_info_get_name(li);
+	if (!s || strcmp(s, name))
+		return -ESTALE;
 	r = chip_name(chip, &l->chip);
 	if (r < 0)
-		return r;
+		return chip_gone(r) ? -ESTALE : r;
 
 	r = request(chip, l->offset, consumer, true, &l->request);
 	if (r == 0) {
@@ -246,6 +291,24 @@ int gpio_line_request(const char *name, const char *consumer,
 	/* The request lives on without the chip. */
 	*ret = TAKE_PTR(l);
 	return 0;
+}
+
+int gpio_line_request(const char *name, const char *consumer,
+		      struct gpio_line **ret)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	const char *chip;
+	unsigned int offset;
+	int r;
+
+	r = gpio_index_build(&idx);
+	if (r < 0)
+		return r;
+	r = gpio_index_lookup(idx, name, &chip, &offset);
+	if (r < 0)
+		return r;
+	r = gpio_line_request_at(chip, offset, name, consumer, ret);
+	return r == -ESTALE ? -ENOENT : r;
 }
 
 int gpio_line_fd(const struct gpio_line *line)

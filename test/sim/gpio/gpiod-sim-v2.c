@@ -21,10 +21,17 @@
 
 struct sim_chip {
 	char *name;
+	unsigned int num_lines; /* fixed when opened, as a real chip's */
 };
 
 struct sim_chip_info {
 	char *name;
+	size_t num_lines;
+};
+
+struct sim_line_info {
+	char *name; /* NULL: unnamed */
+	unsigned int offset;
 };
 
 struct sim_request {
@@ -158,6 +165,8 @@ struct gpiod_chip *gpiod_chip_open(const char *path)
 {
 	const char *name = sim_dev_chip(path);
 	struct sim_chip *c;
+	char **lines;
+	int n;
 
 	SIM_REAL(gpiod_chip_open);
 	if (!name)
@@ -170,6 +179,14 @@ struct gpiod_chip *gpiod_chip_open(const char *path)
 		free(c);
 		return fail_null(-ENOMEM);
 	}
+	n = sim_line_list(name, &lines);
+	if (n < 0) {
+		free(c->name);
+		free(c);
+		return fail_null(n == -ENODEV ? -ENOENT : n);
+	}
+	sim_list_free(lines);
+	c->num_lines = (unsigned int)n;
 	sim_register(c);
 	return (struct gpiod_chip *)c;
 }
@@ -206,6 +223,7 @@ struct gpiod_chip_info *gpiod_chip_get_info(struct gpiod_chip *chip)
 		free(info);
 		return fail_null(-ENOMEM);
 	}
+	info->num_lines = c->num_lines;
 	sim_register(info);
 	return (struct gpiod_chip_info *)info;
 }
@@ -230,6 +248,69 @@ void gpiod_chip_info_free(struct gpiod_chip_info *info)
 	sim_unregister(i);
 	free(i->name);
 	free(i);
+}
+
+size_t gpiod_chip_info_get_num_lines(struct gpiod_chip_info *info)
+{
+	struct sim_chip_info *i = (struct sim_chip_info *)info;
+
+	SIM_REAL(gpiod_chip_info_get_num_lines);
+	return sim_owns(i) ? i->num_lines : real(info);
+}
+
+/*
+ * The name is the line file at offset now, NULL when there is none (the
+ * sim's offsets shift as files come and go). EINVAL past the chip's line
+ * count, ENODEV when the chip is gone.
+ */
+struct gpiod_line_info *gpiod_chip_get_line_info(struct gpiod_chip *chip,
+						 unsigned int offset)
+{
+	struct sim_chip *c = (struct sim_chip *)chip;
+	struct sim_line_info *li;
+
+	SIM_REAL(gpiod_chip_get_line_info);
+	if (!sim_owns(c))
+		return real(chip, offset);
+	if (offset >= c->num_lines)
+		return fail_null(-EINVAL);
+	if (!sim_chip_exists(c->name))
+		return fail_null(-ENODEV);
+	li = calloc(1, sizeof(*li));
+	if (!li)
+		return fail_null(-ENOMEM);
+	li->offset = offset;
+	li->name = sim_line_name(c->name, offset);
+	if (!li->name && errno != EINVAL) {
+		int err = errno;
+
+		free(li);
+		return fail_null(err == ENOENT ? -ENODEV : -err);
+	}
+	sim_register(li);
+	return (struct gpiod_line_info *)li;
+}
+
+const char *gpiod_line_info_get_name(struct gpiod_line_info *info)
+{
+	struct sim_line_info *li = (struct sim_line_info *)info;
+
+	SIM_REAL(gpiod_line_info_get_name);
+	return sim_owns(li) ? li->name : real(info);
+}
+
+void gpiod_line_info_free(struct gpiod_line_info *info)
+{
+	struct sim_line_info *li = (struct sim_line_info *)info;
+
+	SIM_REAL(gpiod_line_info_free);
+	if (!sim_owns(li)) {
+		real(info);
+		return;
+	}
+	sim_unregister(li);
+	free(li->name);
+	free(li);
 }
 
 int gpiod_chip_get_line_offset_from_name(struct gpiod_chip *chip,

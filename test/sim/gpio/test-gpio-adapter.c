@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <gpiod.h>
 
+#include "gpio-index.h"
 #include "gpio.h"
 #include "macros.h"
 
@@ -415,6 +416,187 @@ static void test_bad_level(void **state)
 	gpio_line_release(l);
 }
 
+/* What gpio_index_lookup() hands back for a chip: v1 opens chips by
+ * name, v2 by device path. */
+static const char *chip_key(const char *chip)
+{
+	static char buf[64];
+
+#if TEST_GPIOD_API == 1
+	snprintf(buf, sizeof(buf), "%s", chip);
+#else
+	snprintf(buf, sizeof(buf), "/dev/%s", chip);
+#endif
+	return buf;
+}
+
+static void test_index_duplicates(void **state)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	struct gpio_line *l = NULL;
+	const char *chip;
+	unsigned int off;
+
+	/* Name order is strcmp order: gpiochip10 before gpiochip2. */
+	mkchip("gpiochip2");
+	put("gpiochip2", "dup", "0\n");
+	put("gpiochip2", "only2", "0\n");
+	mkchip("gpiochip10");
+	put("gpiochip10", "a", "0\n");
+	put("gpiochip10", "dup", "1\n");
+	mkchip("gpiochip3");
+	put("gpiochip3", "dup", "0\n");
+
+	assert_int_equal(gpio_index_build(&idx), 0);
+	assert_int_equal(gpio_index_chips(idx), 3);
+	assert_int_equal(gpio_index_lines(idx), 5);
+	assert_int_equal(gpio_index_lookup(idx, "dup", &chip, &off), 0);
+	assert_string_equal(chip, chip_key("gpiochip10"));
+	assert_int_equal(off, 1);
+	assert_int_equal(gpio_index_lookup(idx, "only2", &chip, &off), 0);
+	assert_string_equal(chip, chip_key("gpiochip2"));
+	assert_int_equal(off, 1);
+	assert_int_equal(gpio_index_lookup(idx, "nope", &chip, &off), -ENOENT);
+
+	/* The request goes to the chip that won, as by name. */
+	assert_int_equal(gpio_index_lookup(idx, "dup", &chip, &off), 0);
+	assert_int_equal(gpio_line_request_at(chip, off, "dup", CONSUMER, &l),
+			 0);
+	assert_string_equal(gpio_line_chip(l), "gpiochip10");
+	assert_int_equal(gpio_line_get_value(l), 1);
+	l = gpio_line_release(l);
+	assert_int_equal(gpio_line_request("dup", CONSUMER, &l), 0);
+	assert_string_equal(gpio_line_chip(l), "gpiochip10");
+	gpio_line_release(l);
+}
+
+static void test_index_chip_appears_later(void **state)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	struct gpio_line *l = NULL;
+	const char *chip;
+	unsigned int off;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "fan0", "0\n");
+	assert_int_equal(gpio_index_build(&idx), 0);
+	assert_int_equal(gpio_index_lookup(idx, "cable10", &chip, &off),
+			 -ENOENT);
+
+	/* An expander probes after the scan: the old index does not know. */
+	mkchip("gpiochip5");
+	put("gpiochip5", "cable10", "1\n");
+	assert_int_equal(gpio_index_lookup(idx, "cable10", &chip, &off),
+			 -ENOENT);
+
+	/* The next build finds it. */
+	idx = gpio_index_free(idx);
+	assert_int_equal(gpio_index_build(&idx), 0);
+	assert_int_equal(gpio_index_chips(idx), 2);
+	assert_int_equal(gpio_index_lookup(idx, "cable10", &chip, &off), 0);
+	assert_string_equal(chip, chip_key("gpiochip5"));
+	assert_int_equal(off, 0);
+	assert_int_equal(
+		gpio_line_request_at(chip, off, "cable10", CONSUMER, &l), 0);
+	assert_string_equal(gpio_line_chip(l), "gpiochip5");
+	assert_true(gpio_line_fd(l) >= 0);
+	assert_int_equal(gpio_line_get_value(l), 1);
+	gpio_line_release(l);
+}
+
+static void test_index_line_vanished(void **state)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	struct gpio_line *l = NULL, *sentinel = (struct gpio_line *)&l;
+	const char *chip;
+	unsigned int off;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable11", "0\n");
+	put("gpiochip0", "cable12", "0\n");
+	mkchip("gpiochip1");
+	put("gpiochip1", "cable13", "1\n");
+	assert_int_equal(gpio_index_build(&idx), 0);
+
+	/* The line goes between the scan and the request. */
+	xsystemf("rm '%s/gpiochip0/cable12'", root);
+	assert_int_equal(gpio_index_lookup(idx, "cable12", &chip, &off), 0);
+	l = sentinel;
+	assert_int_equal(gpio_line_request_at(chip, off, "cable12", CONSUMER,
+					      &l),
+			 -ESTALE);
+	assert_ptr_equal(l, sentinel);
+
+	/* Another line took the offset (the sim's offsets shift). */
+	put("gpiochip0", "cable100", "0\n");
+	assert_int_equal(gpio_index_lookup(idx, "cable11", &chip, &off), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(gpio_line_request_at(chip, off, "cable11", CONSUMER,
+					      &l),
+			 -ESTALE);
+	assert_ptr_equal(l, sentinel);
+
+	/* The whole chip goes. */
+	rmchip("gpiochip1");
+	assert_int_equal(gpio_index_lookup(idx, "cable13", &chip, &off), 0);
+	assert_int_equal(gpio_line_request_at(chip, off, "cable13", CONSUMER,
+					      &l),
+			 -ESTALE);
+	assert_ptr_equal(l, sentinel);
+
+	/* A new scan knows: gone is -ENOENT, moved is found. */
+	idx = gpio_index_free(idx);
+	assert_int_equal(gpio_index_build(&idx), 0);
+	assert_int_equal(gpio_index_lookup(idx, "cable12", &chip, &off),
+			 -ENOENT);
+	assert_int_equal(gpio_index_lookup(idx, "cable13", &chip, &off),
+			 -ENOENT);
+	assert_int_equal(gpio_line_request("cable12", CONSUMER, &l), -ENOENT);
+	assert_int_equal(gpio_index_lookup(idx, "cable11", &chip, &off), 0);
+	assert_int_equal(off, 1);
+	assert_int_equal(
+		gpio_line_request_at(chip, off, "cable11", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_get_value(l), 0);
+	gpio_line_release(l);
+}
+
+/* request_at keeps the semantics of gpio_line_request: EBUSY, no IRQ. */
+static void test_index_request_busy_and_no_irq(void **state)
+{
+	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
+	struct gpio_line *l = NULL, *l2 = NULL;
+	const char *chip;
+	unsigned int off;
+
+	mkchip("gpiochip0");
+	put("gpiochip0", "cable14", "1\n");
+	put("gpiochip0", "cable14.busy", "");
+	mkchip("gpiochip1");
+	put("gpiochip1", ".no-events", "");
+	put("gpiochip1", "cable15", "1\n");
+	assert_int_equal(gpio_index_build(&idx), 0);
+	/* Dot files and *.busy are not lines. */
+	assert_int_equal(gpio_index_lines(idx), 2);
+
+	assert_int_equal(gpio_index_lookup(idx, "cable14", &chip, &off), 0);
+	assert_int_equal(gpio_line_request_at(chip, off, "cable14", CONSUMER,
+					      &l),
+			 -EBUSY);
+	assert_null(l);
+
+	assert_int_equal(gpio_index_lookup(idx, "cable15", &chip, &off), 0);
+	assert_int_equal(
+		gpio_line_request_at(chip, off, "cable15", CONSUMER, &l), 0);
+	assert_int_equal(gpio_line_fd(l), -1);
+	assert_int_equal(gpio_line_get_value(l), 1);
+	/* Held by us now. */
+	assert_int_equal(gpio_line_request_at(chip, off, "cable15", CONSUMER,
+					      &l2),
+			 -EBUSY);
+	assert_null(l2);
+	gpio_line_release(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +612,11 @@ int main(void)
 		cmocka_unit_test_setup(test_chip_vanishes_and_returns, setup),
 		cmocka_unit_test_setup(test_vanished_without_events, setup),
 		cmocka_unit_test_setup(test_bad_level, setup),
+		cmocka_unit_test_setup(test_index_duplicates, setup),
+		cmocka_unit_test_setup(test_index_chip_appears_later, setup),
+		cmocka_unit_test_setup(test_index_line_vanished, setup),
+		cmocka_unit_test_setup(test_index_request_busy_and_no_irq,
+				       setup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
