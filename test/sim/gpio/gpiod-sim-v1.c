@@ -25,6 +25,9 @@ struct sim_v1_line {
  * chip's is; line objects are made by gpiod_chip_get_line(). */
 struct sim_v1_chip {
 	char *name;
+	/* The line files when it was opened: a real chip's lines are fixed
+	 * while it is open, and reading the info of one is O(1). */
+	char **names;
 	unsigned int num_lines;
 	struct sim_v1_line **lines; /* by offset */
 };
@@ -66,23 +69,26 @@ static void *fail_null(int err)
 static struct gpiod_chip *chip_open(const char *name)
 {
 	struct sim_v1_chip *c;
-	char **lines;
+	char **names;
 	int n;
 
 	if (!sim_chip_exists(name))
 		return fail_null(-ENOENT);
-	n = sim_line_list(name, &lines);
+	n = sim_line_list(name, &names);
 	if (n < 0)
 		return fail_null(n == -ENODEV ? -ENOENT : n);
-	sim_list_free(lines);
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		sim_list_free(names);
 		return fail_null(-ENOMEM);
+	}
 	c->name = strdup(name);
+	c->names = names;
 	c->num_lines = (unsigned int)n;
 	if (n > 0)
 		c->lines = calloc((size_t)n, sizeof(*c->lines));
 	if (!c->name || (n > 0 && !c->lines)) {
+		sim_list_free(c->names);
 		free(c->name);
 		free(c);
 		return fail_null(-ENOMEM);
@@ -104,6 +110,7 @@ static void chip_close(struct sim_v1_chip *c)
 		free(l);
 	}
 	free(c->lines);
+	sim_list_free(c->names);
 	free(c->name);
 	free(c);
 }
@@ -145,10 +152,10 @@ unsigned int gpiod_chip_num_lines(struct gpiod_chip *chip)
 }
 
 /*
- * As libgpiod 1.6 (which reads the line info again on every call): the
- * name is the line file at offset now, NULL when there is none (the sim's
- * offsets shift as files come and go); a requested line keeps its name.
- * ENODEV when the chip is gone.
+ * As libgpiod 1.6, which reads the line info again on every call: the
+ * name is that of the line file at offset when the chip was opened, NULL
+ * when that file is gone since (the sim's offsets shift as files come
+ * and go); a requested line keeps its name. ENODEV when the chip is gone.
  */
 struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip,
 				       unsigned int offset)
@@ -181,11 +188,12 @@ struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip,
 		sim_register(l);
 	}
 	if (!l->line.requested) {
-		name = sim_line_name(c->name, offset);
-		if (!name && errno == ENODEV)
-			return fail_null(-ENODEV);
-		if (!name && errno == ENOMEM)
-			return fail_null(-ENOMEM);
+		name = NULL;
+		if (sim_line_exists(c->name, c->names[offset])) {
+			name = strdup(c->names[offset]);
+			if (!name)
+				return fail_null(-ENOMEM);
+		}
 		free(l->line.name);
 		l->line.name = name;
 	}

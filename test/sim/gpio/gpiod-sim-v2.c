@@ -21,7 +21,10 @@
 
 struct sim_chip {
 	char *name;
-	unsigned int num_lines; /* fixed when opened, as a real chip's */
+	/* The line files when it was opened: a real chip's lines are fixed
+	 * while it is open, and reading the info of one is O(1). */
+	char **lines;
+	unsigned int num_lines;
 };
 
 struct sim_chip_info {
@@ -165,7 +168,6 @@ struct gpiod_chip *gpiod_chip_open(const char *path)
 {
 	const char *name = sim_dev_chip(path);
 	struct sim_chip *c;
-	char **lines;
 	int n;
 
 	SIM_REAL(gpiod_chip_open);
@@ -179,13 +181,12 @@ struct gpiod_chip *gpiod_chip_open(const char *path)
 		free(c);
 		return fail_null(-ENOMEM);
 	}
-	n = sim_line_list(name, &lines);
+	n = sim_line_list(name, &c->lines);
 	if (n < 0) {
 		free(c->name);
 		free(c);
 		return fail_null(n == -ENODEV ? -ENOENT : n);
 	}
-	sim_list_free(lines);
 	c->num_lines = (unsigned int)n;
 	sim_register(c);
 	return (struct gpiod_chip *)c;
@@ -201,6 +202,7 @@ void gpiod_chip_close(struct gpiod_chip *chip)
 		return;
 	}
 	sim_unregister(c);
+	sim_list_free(c->lines);
 	free(c->name);
 	free(c);
 }
@@ -259,9 +261,9 @@ size_t gpiod_chip_info_get_num_lines(struct gpiod_chip_info *info)
 }
 
 /*
- * The name is the line file at offset now, NULL when there is none (the
- * sim's offsets shift as files come and go). EINVAL past the chip's line
- * count, ENODEV when the chip is gone.
+ * The name is that of the line file at offset when the chip was opened
+ * (NULL when it is gone since: the sim's offsets shift as files come and
+ * go). EINVAL past the chip's line count, ENODEV when the chip is gone.
  */
 struct gpiod_line_info *gpiod_chip_get_line_info(struct gpiod_chip *chip,
 						 unsigned int offset)
@@ -280,12 +282,12 @@ struct gpiod_line_info *gpiod_chip_get_line_info(struct gpiod_chip *chip,
 	if (!li)
 		return fail_null(-ENOMEM);
 	li->offset = offset;
-	li->name = sim_line_name(c->name, offset);
-	if (!li->name && errno != EINVAL) {
-		int err = errno;
-
-		free(li);
-		return fail_null(err == ENOENT ? -ENODEV : -err);
+	if (sim_line_exists(c->name, c->lines[offset])) {
+		li->name = strdup(c->lines[offset]);
+		if (!li->name) {
+			free(li);
+			return fail_null(-ENOMEM);
+		}
 	}
 	sim_register(li);
 	return (struct gpiod_line_info *)li;
@@ -363,10 +365,14 @@ gpiod_chip_request_lines(struct gpiod_chip *chip,
 		return fail_null(-ENOMEM);
 	sim_line_init(&req->line);
 	req->line.offset = offset;
+	if (offset >= c->num_lines) {
+		r = -EINVAL;
+		goto fail;
+	}
 	req->line.chip = strdup(c->name);
-	req->line.name = sim_line_name(c->name, offset);
+	req->line.name = strdup(c->lines[offset]);
 	if (!req->line.chip || !req->line.name) {
-		r = req->line.chip ? -errno : -ENOMEM;
+		r = -ENOMEM;
 		goto fail;
 	}
 	/* v2 uAPI: edge_detector_setup fails ENXIO without an IRQ. */

@@ -145,6 +145,11 @@ static bool file_exists(const char *chip, const char *name, const char *sfx)
 	return r;
 }
 
+bool sim_line_exists(const char *chip, const char *name)
+{
+	return sim_chip_exists(chip) && file_exists(chip, name, NULL);
+}
+
 char **sim_list_free(char **list)
 {
 	if (list) {

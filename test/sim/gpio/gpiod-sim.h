@@ -30,6 +30,9 @@ void *sim_real(const char *sym);
 /* Is there a chip directory called name? */
 bool sim_chip_exists(const char *chip);
 
+/* Is there a line file name on chip? */
+bool sim_line_exists(const char *chip, const char *name);
+
 /* Sorted names of the chip directories. Returns the count or -errno. */
 int sim_chip_list(char ***ret);
 
