@@ -78,6 +78,7 @@ struct cable_manager {
 	struct gpio_index *index;
 	int index_error; /* the build failed in index_iteration */
 	uint64_t index_iteration;
+	sd_event_source *index_release; /* drops it once the loop is idle */
 };
 
 struct rejected {
@@ -386,6 +387,15 @@ static int on_line_event(sd_event_source *s, int fd, uint32_t revents,
 	return 0;
 }
 
+static int on_index_release(sd_event_source *s, void *userdata)
+{
+	struct cable_manager *m = userdata;
+
+	index_drop(m);
+	m->index_release = sd_event_source_disable_unref(m->index_release);
+	return 0;
+}
+
 /* The index of this loop iteration, built on first use. */
 static int index_get(struct cable_manager *m, const struct gpio_index **ret)
 {
@@ -409,6 +419,17 @@ static int index_get(struct cable_manager *m, const struct gpio_index **ret)
 	}
 	log_debug("GPIO chips scanned: %zu chips, %zu named lines",
 		  gpio_index_chips(m->index), gpio_index_lines(m->index));
+	/* Not kept until the next poll tick (an hour, maybe): dropped when
+	 * nothing else is pending. Without that source it lives on until
+	 * then, which is only memory: it is never used in a later
+	 * iteration. */
+	if (!m->index_release && sd_event_add_defer(m->event, &m->index_release,
+						    on_index_release, m) >= 0) {
+		(void)sd_event_source_set_priority(m->index_release,
+						   SD_EVENT_PRIORITY_IDLE);
+		(void)sd_event_source_set_description(m->index_release,
+						      "gpio-index-release");
+	}
 	*ret = m->index;
 	return 0;
 }
@@ -846,6 +867,7 @@ struct cable_manager *cable_manager_free(struct cable_manager *m)
 		cable_free(m->cables, false);
 	assert(!m->groups);
 	index_drop(m);
+	m->index_release = sd_event_source_disable_unref(m->index_release);
 	sd_bus_unref(m->bus);
 	sd_event_unref(m->event);
 	free(m);

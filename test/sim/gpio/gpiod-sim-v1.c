@@ -115,6 +115,16 @@ static void chip_close(struct sim_v1_chip *c)
 	free(c);
 }
 
+/*
+ * A chip with a requested line is held for as long as the line is (the
+ * daemon holds one per cable): its copy of the line list goes, so that
+ * the sim does not make it cost more memory than a real chip.
+ */
+static void chip_drop_names(struct sim_v1_chip *c)
+{
+	c->names = sim_list_free(c->names);
+}
+
 struct gpiod_chip *gpiod_chip_open_by_name(const char *name)
 {
 	SIM_REAL(gpiod_chip_open_by_name);
@@ -189,7 +199,13 @@ struct gpiod_line *gpiod_chip_get_line(struct gpiod_chip *chip,
 	}
 	if (!l->line.requested) {
 		name = NULL;
-		if (sim_line_exists(c->name, c->names[offset])) {
+		if (!c->names) {
+			/* Dropped (see chip_drop_names): the file now. */
+			name = sim_line_name(c->name, offset);
+			if (!name && errno != EINVAL)
+				return fail_null(errno == ENOMEM ? -ENOMEM :
+								   -ENODEV);
+		} else if (sim_line_exists(c->name, c->names[offset])) {
 			name = strdup(c->names[offset]);
 			if (!name)
 				return fail_null(-ENOMEM);
@@ -383,7 +399,10 @@ int gpiod_line_request_both_edges_events(struct gpiod_line *line,
 		return fail(-EBUSY);
 	/* v1 uAPI: lineevent_create fails ENODEV without an IRQ. */
 	r = sim_line_request(&l->line, true, -ENODEV);
-	return r < 0 ? fail(r) : 0;
+	if (r < 0)
+		return fail(r);
+	chip_drop_names(l->chip);
+	return 0;
 }
 
 int gpiod_line_request_input(struct gpiod_line *line, const char *consumer)
@@ -399,7 +418,10 @@ int gpiod_line_request_input(struct gpiod_line *line, const char *consumer)
 	if (l->line.requested)
 		return fail(-EBUSY);
 	r = sim_line_request(&l->line, false, -ENODEV);
-	return r < 0 ? fail(r) : 0;
+	if (r < 0)
+		return fail(r);
+	chip_drop_names(l->chip);
+	return 0;
 }
 
 void gpiod_line_release(struct gpiod_line *line)
