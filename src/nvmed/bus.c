@@ -89,6 +89,9 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)
 		d->th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
 	d->th_user[k] = true;
+	/* sd-bus does not announce a Set it dispatched to us */
+	bus_emit(d, true, threshold_interface(k), threshold_value_property(k),
+		 NULL);
 	drive_thresholds_changed(d);
 	config_write_threshold(d, k);
 	return 0;

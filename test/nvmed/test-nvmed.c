@@ -597,19 +597,26 @@ static int remove_endpoint(struct env *e, uint8_t eid)
 static void test_mctpd_endpoints(void **state)
 {
 	struct env e = { 0 };
-	/* The emulator rejects the stand-in's "config" key: two files; the
-	 * stand-in publishes only the first drive at start. */
-	_cleanup_free_ char *sc = scenario(3, NULL);
-	_cleanup_free_ char *msc = scenario(1, "/xyz/openbmc_project/inventory/"
-					       "system/board/Board_1/Front_"
-					       "NVMe_0");
+	/* One scenario for the emulator and the stand-in (the emulator
+	 * ignores the stand-in's "config"); the stand-in publishes its one
+	 * drive at start, the others come later. */
+	_cleanup_free_ char *sc = scenario(1, "/xyz/openbmc_project/inventory/"
+					      "system/board/Board_1/Front_"
+					      "NVMe_0");
 	const char *scfile;
-	char sensor[128];
+	char sensor[128], one[600];
 	uint8_t types[] = { 0, 4 };
 
 	env_start(&e, sc);
 	scfile = tb_path(e.tb, "mctpd-scenario.json");
-	tb_write_file(scfile, msc);
+	tb_write_file(scfile, sc);
+	for (unsigned eid = 10; eid <= 11; eid++) {
+		char line[700];
+
+		snprintf(line, sizeof(line), "{\"add\": %s}",
+			 drive_json(one, sizeof(one), eid, eid - 6, 35, NULL));
+		emu_ctl_ok(&e.emu, line);
+	}
 	{
 		const char *argv[] = { tb_prog("mctpd-standin"), "--scenario",
 				       scfile, "--publish-all", NULL };
@@ -666,7 +673,7 @@ static void test_entity_manager_records(void **state)
 		      "\"Probe\": \"TRUE\", \"Exposes\": ["
 		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
 		      "\"Bus\": 3, \"Address\": \"0x1d\", "
-		      "\"Protocol\": \"mi_i2c\"},"
+		      "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\"},"
 		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive B\", "
 		      "\"Bus\": 4, \"Protocol\": \"mi_i2c\", "
 		      "\"Thresholds\": [{\"Direction\": \"greater than\", "
@@ -678,7 +685,11 @@ static void test_entity_manager_records(void **state)
 		const char *margv[] = { tb_prog("mctpd-standin"), "--scenario",
 					scfile, NULL };
 		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+		/* Drive B has the default PowerState On: the host runs */
+		const char *sargv[] = { tb_prog("state-standin"), "--host",
+					"Running", NULL };
 
+		tb_spawn(e.tb, "state", sargv, NULL);
 		tb_spawn(e.tb, "mctpd", margv, NULL);
 		tb_spawn(e.tb, "em", eargv, NULL);
 		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
@@ -690,11 +701,11 @@ static void test_entity_manager_records(void **state)
 	path_of(sensor, sizeof(sensor), SENSOR, "Drive_B");
 	assert_true(tb_get_double(e.tb, NVME, sensor, CRIT_IF,
 				  "CriticalHigh") == 60);
-	/* mi_basic is said to be unsupported, and not faked */
-	assert_int_equal(tb_wait_log(e.tb, "nvmed", "not supported yet", WAIT),
-			 0);
+	/* mi_basic: a sensor, unavailable while nothing answers on SMBus
+	 * (no /dev/i2c-5 here) */
 	path_of(sensor, sizeof(sensor), SENSOR, "Basic");
-	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, 100), 0);
+	assert_int_equal(tb_wait_object(e.tb, NVME, sensor, VALUE_IF, WAIT), 0);
+	assert_false(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
 
 	/* the board goes away: so do its drives */
 	{
