@@ -8,7 +8,12 @@
  *    quarter of 64 drives are silent (each of their transactions times
  *    out, blocking the single-threaded loop for up to one timeout);
  *  - RSS and private dirty memory (/proc/PID/smaps_rollup) at 256 drives.
- * Env: BENCH_WINDOW_S (default 10) sets the measurement windows.
+ * and the same over SMBus (the basic management command through
+ * libi2c-shim.so, nvme-mi-emu --i2c-socket):
+ *  - CPU per basic-command poll per drive at 1, 64 and 256 drives;
+ *  - D-Bus Get latency while a quarter of 64 drives NACK.
+ * Env: BENCH_WINDOW_S (default 10) sets the measurement windows;
+ * BENCH_ONLY=mctp or smbus runs one half.
  */
 #include <errno.h>
 #include <math.h>
@@ -26,6 +31,7 @@
 #include <systemd/sd-bus.h>
 
 #include "emu-harness.h"
+#include "i2c-harness.h"
 #include "macros.h"
 #include "testbed.h"
 
@@ -83,23 +89,71 @@ static const char *config(struct run *r, unsigned n)
 	return path;
 }
 
+static bool smbus;
+
+/* SMBus drives: NVME1000 mi_basic records, drive i alone on bus i + 1 */
+static const char *config_basic(struct run *r, unsigned n)
+{
+	const char *path = tb_path(r->tb, "nvmed.json");
+	size_t cap = 160 * (n + 1), off;
+	_cleanup_free_ char *s = malloc(cap);
+
+	if (!s)
+		abort();
+	off = (size_t)snprintf(s, cap, "[");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(s + off, cap - off,
+					"%s{\"Type\": \"NVME1000\", \"Name\": "
+					"\"NVMe %u\", \"Bus\": %u, "
+					"\"PowerState\": \"Always\"}",
+					i ? ", " : "", i, i + 1);
+	snprintf(s + off, cap - off, "]");
+	tb_write_file(path, s);
+	return path;
+}
+
+static char *scenario_basic(unsigned n)
+{
+	size_t cap = 200 * (n + 1), off;
+	char *s = malloc(cap);
+
+	if (!s)
+		abort();
+	off = (size_t)snprintf(s, cap, "{\"drives\": [");
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(
+			s + off, cap - off,
+			"%s{\"network\": %u, \"eid\": %u, \"bus\": %u, "
+			"\"serial\": \"S%u\", \"temperature\": 35}",
+			i ? ", " : "", NET(i), EID(i), i + 1, i);
+	snprintf(s + off, cap - off, "]}");
+	return s;
+}
+
 static void start(struct run *r, unsigned n)
 {
-	_cleanup_free_ char *sc = scenario(n);
+	_cleanup_free_ char *sc = smbus ? scenario_basic(n) : scenario(n);
 	const char *env[] = { r->preload, r->sock, NULL };
 	char path[128];
 
 	r->tb = tb_new();
-	if (emu_start(&r->emu, sc) < 0) {
+	if ((smbus ? i2c_emu_start(&r->emu, sc) : emu_start(&r->emu, sc)) < 0) {
 		fprintf(stderr, "nvme-mi-emu did not start\n");
 		abort();
 	}
 	snprintf(r->preload, sizeof(r->preload), "LD_PRELOAD=%s",
-		 tb_prog("mctp-shim-preload"));
-	snprintf(r->sock, sizeof(r->sock), "MCTP_SHIM_SOCK=%s", r->emu.sock);
+		 tb_prog(smbus ? "i2c-shim-preload" : "mctp-shim-preload"));
+	if (smbus)
+		snprintf(r->sock, sizeof(r->sock), "I2C_SHIM_SOCK=%s",
+			 i2c_emu_sock(&r->emu));
+	else
+		snprintf(r->sock, sizeof(r->sock), "MCTP_SHIM_SOCK=%s",
+			 r->emu.sock);
 	{
 		const char *argv[] = { tb_prog("nvmed"), "--config",
-				       config(r, n), NULL };
+				       smbus ? config_basic(r, n) :
+					       config(r, n),
+				       NULL };
 
 		r->pid = tb_spawn(r->tb, "nvmed", argv, env);
 	}
@@ -198,10 +252,10 @@ static void cpu_per_poll(unsigned n)
 	s1 = now_s();
 	polls = n * (s1 - s0) * 1000.0 / POLL_MS;
 	cpu_s = (double)(t1 - t0) / (double)hz;
-	printf("cpu at %3u drives: %.3f s CPU over %.1f s, ~%.0f polls, "
+	printf("%s cpu at %3u drives: %.3f s CPU over %.1f s, ~%.0f polls, "
 	       "%.1f us per poll per drive, %.2f %% of one core\n",
-	       n, cpu_s, s1 - s0, polls, cpu_s * 1e6 / polls,
-	       100.0 * cpu_s / (s1 - s0));
+	       smbus ? "SMBus" : "MCTP", n, cpu_s, s1 - s0, polls,
+	       cpu_s * 1e6 / polls, 100.0 * cpu_s / (s1 - s0));
 	if (n == 256)
 		memory(&r, n);
 	stop(&r);
@@ -228,8 +282,8 @@ static void get_latency(void)
 	start(&r, n);
 	for (unsigned i = 0; i < n / 4; i++) {
 		snprintf(line, sizeof(line),
-			 "{\"network\": 1, \"eid\": %u, \"silent\": true}",
-			 EID(4 * i));
+			 "{\"network\": 1, \"eid\": %u, \"%s\": true}",
+			 EID(4 * i), smbus ? "nack" : "silent");
 		emu_ctl_ok(&r.emu, line);
 	}
 	end = now_s() + window_s() * 1.5;
@@ -247,19 +301,27 @@ static void get_latency(void)
 		usleep(5000);
 	}
 	qsort(lat, count, sizeof(double), cmp_double);
-	printf("Get latency, %u drives, %u silent (300 ms timeout): "
+	printf("%s Get latency, %u drives, %u %s: "
 	       "%zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
-	       n, n / 4, count, lat[count / 2], lat[count * 99 / 100],
-	       lat[count - 1]);
+	       smbus ? "SMBus" : "MCTP", n, n / 4,
+	       smbus ? "NACKing" : "silent (300 ms timeout)", count,
+	       lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
 	stop(&r);
 }
 
 static void bench(void **state)
 {
-	cpu_per_poll(1);
-	cpu_per_poll(64);
-	cpu_per_poll(256);
-	get_latency();
+	const char *only = getenv("BENCH_ONLY");
+
+	for (int mode = 0; mode < 2; mode++) {
+		smbus = mode == 1;
+		if (only && strcmp(only, smbus ? "smbus" : "mctp") != 0)
+			continue;
+		cpu_per_poll(1);
+		cpu_per_poll(64);
+		cpu_per_poll(256);
+		get_latency();
+	}
 }
 
 int main(void)
