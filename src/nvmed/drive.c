@@ -198,6 +198,8 @@ static void drive_fail(struct drive *d, const char *what, int r)
 			  what, r, d->failures);
 
 	publish_unknown(d, d->failures < NVMED_ERROR_THRESHOLD);
+	if (d->failures == NVMED_ERROR_THRESHOLD)
+		mctpd_endpoint_failing(d);
 	if (d->failures >= NVMED_ERROR_THRESHOLD) {
 		unsigned shift = d->failures - NVMED_ERROR_THRESHOLD + 1;
 
@@ -646,6 +648,10 @@ void drive_power_update(struct drive *d)
 		d->step = STEP_SUBSYS_INFO;
 		schedule(d, now_usec(d->m));
 	}
+	/* A drive powered up again may have lost its EID: set it up again
+	 * (idempotent for an endpoint mctpd still knows). */
+	if (d->origin == DRIVE_FROM_RECORD && d->m->mctpd)
+		(void)mctpd_setup_endpoint(d);
 }
 
 void drive_clear_endpoint(struct drive *d)

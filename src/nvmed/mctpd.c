@@ -22,6 +22,7 @@
 #define MCTPD_ROOT	     "/au/com/codeconstruct/mctp1"
 #define MCTPD_IFACES	     MCTPD_ROOT "/interfaces/"
 #define MCTPD_BUSOWNER	     "au.com.codeconstruct.MCTP.BusOwner1"
+#define MCTPD_ENDPOINT1	     "au.com.codeconstruct.MCTP.Endpoint1"
 #define EP_IFACE	     "xyz.openbmc_project.MCTP.Endpoint"
 #define ASSOC_IFACE	     "xyz.openbmc_project.Association.Definitions"
 #define MCTP_TYPE_NVME_MI    4
@@ -158,8 +159,18 @@ static int setup_reply(sd_bus_message *reply, void *userdata,
 		return 0;
 	}
 	d->setup_failures = 0;
-	log_info("Drive '%s': mctpd set up EID %u on network %d (%s)", d->name,
-		 eid, net, path);
+	log_info("Drive '%s': mctpd set up EID %u on network %d ('%s')",
+		 d->name, eid, net, path);
+	if (type == 'o' || sd_bus_object_path_is_valid(path)) {
+		char *p = strdup(path);
+
+		if (!p) {
+			log_oom();
+			return 0;
+		}
+		free(d->endpoint_path);
+		d->endpoint_path = p;
+	}
 	(void)drive_set_endpoint(d, (uint32_t)net, eid);
 	return 0;
 }
@@ -204,6 +215,56 @@ void mctpd_cancel_setup(struct drive *d)
 {
 	d->setup_call = sd_bus_slot_unref(d->setup_call);
 	d->setup_timer = sd_event_source_disable_unref(d->setup_timer);
+	d->recover_call = sd_bus_slot_unref(d->recover_call);
+}
+
+static int recover_reply(sd_bus_message *reply, void *userdata,
+			 sd_bus_error *ret_error)
+{
+	struct drive *d = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+	d->recover_call = sd_bus_slot_unref(d->recover_call);
+	if (e)
+		log_warning("Drive '%s': mctpd Recover on '%s' failed: %s",
+			    d->name, d->endpoint_path,
+			    e->message ? e->message : e->name);
+	/* mctpd removes an endpoint that does not answer (InterfacesRemoved
+	 * then clears it here); a drive that was power-cycled or swapped
+	 * may need a new EID: ask again, SetupEndpoint is idempotent. */
+	if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+		(void)mctpd_setup_endpoint(d);
+	return 0;
+}
+
+/*
+ * mctpd does not poll its endpoints: a pulled drive stays published until
+ * someone calls Recover (CodeConstruct's nvmed does after a few errors).
+ */
+void mctpd_endpoint_failing(struct drive *d)
+{
+	int r;
+
+	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
+		return;
+	if (d->recover_call)
+		return;
+	if (!d->endpoint_path) {
+		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+			(void)mctpd_setup_endpoint(d);
+		return;
+	}
+	log_info("Drive '%s': asking mctpd to recover '%s'", d->name,
+		 d->endpoint_path);
+	r = sd_bus_call_method_async(d->m->bus, &d->recover_call, MCTPD_SERVICE,
+				     d->endpoint_path, MCTPD_ENDPOINT1,
+				     "Recover", recover_reply, d, NULL);
+	if (r < 0) {
+		log_warning_errno(r, "Drive '%s': cannot call mctpd Recover",
+				  d->name);
+		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+			(void)mctpd_setup_endpoint(d);
+	}
 }
 
 /* ---- endpoint objects ------------------------------------------------- */
@@ -413,6 +474,7 @@ static void endpoint_gone(struct mctpd *c, struct endpoint *ep)
 			 "up again",
 			 d->name);
 		drive_clear_endpoint(d);
+		d->endpoint_path = mfree(d->endpoint_path);
 		(void)mctpd_setup_endpoint(d);
 	}
 }

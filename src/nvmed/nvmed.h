@@ -93,7 +93,10 @@ struct drive {
 	char *drive_path; /* .../inventory/drive/<escaped Name> */
 	char *config_path; /* record path (or the endpoint's configured_by) */
 	char *board; /* parent of the record; NULL if none */
-	char *endpoint_path; /* DRIVE_FROM_ENDPOINT: mctpd object */
+	/* mctpd's endpoint object: DRIVE_FROM_ENDPOINT's own, or the path
+	 * SetupEndpoint returned for DRIVE_FROM_RECORD */
+	char *endpoint_path;
+	sd_bus_slot *recover_call;
 	uint64_t poll_ms;
 
 	/* DRIVE_FROM_RECORD: SetupEndpoint on this I2C bus/address */
@@ -196,6 +199,11 @@ struct mctpd *mctpd_free(struct mctpd *c);
  * endpoint on its I2C bus/address. */
 int mctpd_setup_endpoint(struct drive *d);
 void mctpd_cancel_setup(struct drive *d);
+/* The drive stopped answering (NVMED_ERROR_THRESHOLD failures): ask mctpd
+ * to Recover its endpoint (mctpd removes it if it does not answer), and
+ * set a record drive's endpoint up again (a power-cycled or swapped drive
+ * has lost its EID). Asynchronous. */
+void mctpd_endpoint_failing(struct drive *d);
 /* Re-derive endpoint drives (names changed, records came or went). */
 void mctpd_reconcile(struct manager *m);
 /* Pure: MCTP interface of an I2C bus, looked up below sysfs_root

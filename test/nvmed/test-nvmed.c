@@ -610,7 +610,7 @@ static void test_mctpd_endpoints(void **state)
 	env_start(&e, sc);
 	scfile = tb_path(e.tb, "mctpd-scenario.json");
 	tb_write_file(scfile, sc);
-	for (unsigned eid = 10; eid <= 11; eid++) {
+	for (unsigned eid = 10; eid <= 12; eid++) {
 		char line[700];
 
 		snprintf(line, sizeof(line), "{\"add\": %s}",
@@ -618,8 +618,13 @@ static void test_mctpd_endpoints(void **state)
 		emu_ctl_ok(&e.emu, line);
 	}
 	{
-		const char *argv[] = { tb_prog("mctpd-standin"), "--scenario",
-				       scfile, "--publish-all", NULL };
+		const char *argv[] = { tb_prog("mctpd-standin"),
+				       "--scenario",
+				       scfile,
+				       "--publish-all",
+				       "--emu-control",
+				       e.emu.control,
+				       NULL };
 
 		tb_spawn(e.tb, "mctpd", argv, NULL);
 		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
@@ -653,6 +658,78 @@ static void test_mctpd_endpoints(void **state)
 	path_of(sensor, sizeof(sensor), DRIVE, "Rear_NVMe");
 	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
 	path_of(sensor, sizeof(sensor), SENSOR, "Front_NVMe_0");
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+
+	/* a drive that stops answering: nvmed asks mctpd to Recover the
+	 * endpoint, mctpd finds it dead and removes it, the drive goes */
+	types[1] = 4;
+	assert_true(add_endpoint(&e, 12, types, sizeof(types),
+				 "/xyz/openbmc_project/inventory/system/board/"
+				 "Board_1/Side_NVMe") >= 0);
+	check_drive(&e, "Side_NVMe", 12, 35);
+	emu_ctl_ok(&e.emu, "{\"eid\": 12, \"silent\": true}");
+	path_of(sensor, sizeof(sensor), DRIVE, "Side_NVMe");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, sensor, WAIT), 0);
+	path_of(sensor, sizeof(sensor), SENSOR, "Front_NVMe_0");
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	env_stop(&e);
+}
+
+/* A record drive (SetupEndpoint) pulled and put back: Recover makes mctpd
+ * drop the dead endpoint, the drive is not Present, and SetupEndpoint is
+ * asked again until the drive is back. */
+static void test_record_drive_pulled_and_back(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	const char *scfile, *board;
+	char sensor[128], drive[128], one[600], line[700];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	board = tb_path(e.tb, "board.json");
+	tb_write_file(
+		board,
+		"{\"Name\": \"NVMe Board\", \"Type\": \"Board\", "
+		"\"Probe\": \"TRUE\", \"Exposes\": ["
+		"{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
+		"\"Bus\": 3, \"Address\": \"0x1d\", "
+		"\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\"}]}");
+	{
+		const char *margv[] = {
+			tb_prog("mctpd-standin"), "--scenario",	 scfile,
+			"--emu-control",	  e.emu.control, NULL
+		};
+		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		tb_spawn(e.tb, "em", eargv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	path_of(sensor, sizeof(sensor), SENSOR, "Drive_A");
+	path_of(drive, sizeof(drive), DRIVE, "Drive_A");
+	check_drive(&e, "Drive_A", 9, 35);
+
+	emu_ctl_ok(&e.emu, "{\"remove\": {\"network\": 1, \"eid\": 9}}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, ITEM_IF, "Present",
+				      false, WAIT),
+			 0);
+	assert_false(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	assert_true(
+		isnan(tb_get_double(e.tb, NVME, sensor, VALUE_IF, "Value")));
+
+	snprintf(line, sizeof(line), "{\"add\": %s}",
+		 drive_json(one, sizeof(one), 9, 3, 44, NULL));
+	emu_ctl_ok(&e.emu, line);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					44, 0.01, 40000),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, ITEM_IF, "Present",
+				      true, WAIT),
+			 0);
 	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
 	env_stop(&e);
 }
@@ -760,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_silent_and_recovery),
 		cmocka_unit_test(test_faulty_replies),
 		cmocka_unit_test(test_mctpd_endpoints),
+		cmocka_unit_test(test_record_drive_pulled_and_back),
 		cmocka_unit_test(test_entity_manager_records),
 		cmocka_unit_test(test_64_drives),
 	};

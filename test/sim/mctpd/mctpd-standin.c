@@ -5,7 +5,7 @@
  * the NVMe-MI emulator's scenario file instead of real MCTP links.
  *
  *   mctpd-standin [-v] [--scenario FILE] [--interface NAME=BUS]...
- *                 [--publish-all]
+ *                 [--publish-all] [--emu-control PATH]
  *
  * mctpd part (bus name au.com.codeconstruct.MCTP1, ObjectManager at
  * /au/com/codeconstruct/mctp1):
@@ -22,6 +22,13 @@
  *   SupportedMessageTypes ay} and au.com.codeconstruct.MCTP.Endpoint1
  *   {Connectivity s; SetMTU(u), Remove(), Recover()}.
  * - InterfacesAdded/InterfacesRemoved as endpoints come and go.
+ * - With --emu-control PATH (the NVMe-MI emulator's control socket), the
+ *   emulator stands for the MCTP link, as mctpd's Get Endpoint ID query
+ *   does on real hardware: SetupEndpoint fails for a drive the emulator
+ *   does not serve, and Recover() removes an endpoint whose drive the
+ *   emulator no longer serves or keeps silent (mctpd removes an endpoint
+ *   that does not answer its recovery queries). Without it, Recover()
+ *   only logs.
  *
  * mctpreactor part (a second connection, bus name
  * xyz.openbmc_project.MCTPReactor, ObjectManager at
@@ -40,6 +47,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -106,7 +116,63 @@ struct daemon {
 	size_t n_ifaces;
 	struct endpoint **eps;
 	size_t n_eps;
+	const char *emu_control; /* NULL: no emulator to ask */
 };
+
+/*
+ * Does the emulator serve (net, eid) and answer? 1 yes, 0 no (removed or
+ * silent), -errno if it cannot be asked. Without --emu-control: 1.
+ */
+static int emu_answers(struct daemon *d, uint32_t net, uint8_t eid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[128], reply[8192];
+	json_object *j, *drive, *v;
+	size_t len = 0;
+	ssize_t n;
+	int fd, r;
+
+	if (!d->emu_control)
+		return 1;
+	if (strlen(d->emu_control) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, d->emu_control);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	snprintf(line, sizeof(line),
+		 "{\"get\": {\"network\": %" PRIu32 ", \"eid\": %u}}\n", net,
+		 eid);
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		close(fd);
+		return -EIO;
+	}
+	while (len < sizeof(reply) - 1 &&
+	       (n = read(fd, reply + len, sizeof(reply) - 1 - len)) > 0) {
+		len += (size_t)n;
+		if (memchr(reply, '\n', len))
+			break;
+	}
+	close(fd);
+	reply[len] = '\0';
+	j = json_tokener_parse(reply);
+	if (!j)
+		return -EBADMSG;
+	r = 0;
+	if (json_object_object_get_ex(j, "drive", &drive)) {
+		r = 1;
+		if (json_object_object_get_ex(drive, "silent", &v) &&
+		    json_object_get_boolean(v))
+			r = 0;
+	}
+	json_object_put(j);
+	return r;
+}
 
 /* ---- endpoints --------------------------------------------------------- */
 
@@ -211,8 +277,32 @@ static int method_recover(sd_bus_message *m, void *userdata,
 			  sd_bus_error *error)
 {
 	struct endpoint *ep = userdata;
+	_cleanup_(sd_event_source_unrefp) sd_event_source *s = NULL;
+	struct ep_key *key;
+	int r;
 
-	log_info("Recover() on %s", ep->path);
+	r = emu_answers(ep->d, ep->net, ep->eid);
+	log_info("Recover() on %s: %s", ep->path,
+		 r > 0	? "endpoint answers" :
+		 r == 0 ? "endpoint does not answer; removing it" :
+			  "emulator cannot be asked; kept");
+	if (r != 0)
+		return sd_bus_reply_method_return(m, NULL);
+	/* as Remove(): the endpoint goes after the reply */
+	key = malloc(sizeof(*key));
+	if (!key)
+		return -ENOMEM;
+	*key = (struct ep_key){ .d = ep->d, .net = ep->net, .eid = ep->eid };
+	r = sd_event_add_defer(ep->d->event, &s, remove_deferred, key);
+	if (r < 0) {
+		free(key);
+		return r;
+	}
+	r = sd_event_source_set_destroy_callback(s, free);
+	if (r >= 0)
+		r = sd_event_source_set_floating(s, true);
+	if (r < 0)
+		return r;
 	return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -414,6 +504,18 @@ static int method_setup_endpoint(sd_bus_message *m, void *userdata,
 					 *(const uint8_t *)hwaddr, ifc->name);
 	}
 
+	if (emu_answers(d, drv->net, drv->eid) == 0) {
+		log_info("%s on %s: net %" PRIu32 " eid %u does not answer",
+			 sd_bus_message_get_member(m), ifc->name, drv->net,
+			 drv->eid);
+		ep = find_endpoint(d, drv->net, drv->eid, NULL);
+		if (ep)
+			endpoint_remove(d, ep);
+		return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+					 "Endpoint at address 0x%02x on %s "
+					 "does not respond",
+					 drv->address, ifc->name);
+	}
 	ep = find_endpoint(d, drv->net, drv->eid, NULL);
 	if (!ep) {
 		static const uint8_t types[] = { NVME_MI_TYPE };
@@ -765,6 +867,7 @@ static int run(struct daemon *d, int argc, char **argv)
 		{ "scenario", required_argument, NULL, 's' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "publish-all", no_argument, NULL, 'a' },
+		{ "emu-control", required_argument, NULL, 'e' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -779,7 +882,7 @@ static int run(struct daemon *d, int argc, char **argv)
 	extra = calloc(argc + 1, sizeof(*extra));
 	if (!extra)
 		return log_oom();
-	while ((c = getopt_long(argc, argv, "s:i:avh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:i:e:avh", options, NULL)) >= 0) {
 		switch (c) {
 		case 's':
 			scenario = optarg;
@@ -790,12 +893,16 @@ static int run(struct daemon *d, int argc, char **argv)
 		case 'a':
 			publish_all = true;
 			break;
+		case 'e':
+			d->emu_control = optarg;
+			break;
 		case 'v':
 			log_set_max_level(LOG_DEBUG);
 			break;
 		case 'h':
 			printf("Usage: mctpd-standin [-v] [--scenario FILE] "
-			       "[--interface NAME=BUS]... [--publish-all]\n");
+			       "[--interface NAME=BUS]... [--publish-all] "
+			       "[--emu-control PATH]\n");
 			free(extra);
 			return 0;
 		default:
