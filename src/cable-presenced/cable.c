@@ -438,7 +438,7 @@ static int index_get(struct cable_manager *m, const struct gpio_index **ret)
 static int line_lookup_request(struct cable *c, struct gpio_line **ret)
 {
 	struct cable_manager *m = c->m;
-	const struct gpio_index *idx;
+	const struct gpio_index *idx = NULL;
 	const char *chip;
 	unsigned int offset;
 	int r;
