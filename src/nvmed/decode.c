@@ -139,7 +139,7 @@ int nvmed_decode_identify(const uint8_t *buf, size_t len,
 	struct nvmed_identity id = { 0 };
 	uint64_t cap = 0;
 
-	if (!buf || len != NVMED_IDENTIFY_LEN)
+	if (!buf || len < NVMED_IDENTIFY_DECODED)
 		return -EBADMSG;
 
 	id.vid = le16(buf);

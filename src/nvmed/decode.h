@@ -11,8 +11,12 @@
 
 #define NVMED_HEALTH_LEN      8 /* NVM Subsystem Health Data Structure */
 #define NVMED_SUBSYS_INFO_LEN 32 /* NVM Subsystem Information */
-#define NVMED_IDENTIFY_LEN    4096 /* Identify Controller */
-#define NVMED_SMART_LEN	      512 /* SMART / Health Information log */
+/* Identify Controller: read partially. Every decoded field lies below
+ * byte 296 (TNVMCAP ends there); a full 4 KiB reply is about 65 packets,
+ * 0.43 s on a 100 kHz bus, longer than the transaction timeout. */
+#define NVMED_IDENTIFY_DECODED 296
+#define NVMED_IDENTIFY_LEN     512
+#define NVMED_SMART_LEN	       512 /* SMART / Health Information log */
 
 /* NVMe SMART critical warning bits (NVMe Base spec, log page 02h byte 0):
  * 1 means "warning" in this, the NVMe polarity. */
@@ -70,7 +74,8 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 int nvmed_decode_subsys_info(const uint8_t *buf, size_t len, uint8_t *ret_major,
 			     uint8_t *ret_minor);
 
-/* Identify Controller data (4096 bytes). Strings are trimmed and anything
+/* Identify Controller data (at least its first NVMED_IDENTIFY_DECODED
+ * bytes; -EBADMSG when shorter). Strings are trimmed and anything
  * but printable ASCII is replaced by '?', so they are valid D-Bus UTF-8. */
 int nvmed_decode_identify(const uint8_t *buf, size_t len,
 			  struct nvmed_identity *ret);

@@ -7,6 +7,10 @@
  * included) are serialised, as dbus-sensors' one thread per root bus does.
  *
  *   MCTP:  (open) -> SUBSYS_INFO -> IDENTIFY -> HEALTH <-> SMART (10th)
+ *          (a reopen after a failure goes straight to HEALTH while the
+ *          identity is known; IDENTIFY again every NVMED_IDENTIFY_EVERY
+ *          polls, and from SUBSYS_INFO after a lost endpoint, a power-on
+ *          or NVMED_ERROR_THRESHOLD failures)
  *   basic: (open) -> BASIC_VPD -> BASIC_STATUS (every poll; VPD again
  *          every NVMED_BASIC_VPD_EVERY polls and after a failure)
  *
@@ -179,6 +183,13 @@ static void publish_unknown(struct drive *d, bool functional)
 		       functional && d->drive_functional);
 }
 
+/* After (re)opening: the identity and NVMe-MI version are known unless
+ * the endpoint changed or the drive may have been swapped. */
+static enum drive_step first_step(const struct drive *d)
+{
+	return d->identified ? STEP_HEALTH : STEP_SUBSYS_INFO;
+}
+
 static void drive_fail(struct drive *d, const char *what, int r)
 {
 	uint64_t delay_ms = d->poll_ms;
@@ -208,7 +219,10 @@ static void drive_fail(struct drive *d, const char *what, int r)
 		if (delay_ms > NVMED_BACKOFF_MAX_MS)
 			delay_ms = NVMED_BACKOFF_MAX_MS;
 	}
-	d->step = STEP_SUBSYS_INFO;
+	/* a drive silent this long may come back as another drive */
+	if (d->failures >= NVMED_ERROR_THRESHOLD)
+		d->identified = false;
+	d->step = first_step(d);
 	schedule(d, now_usec(d->m) + delay_ms * 1000);
 }
 
@@ -519,7 +533,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 			drive_fail(d, what, r);
 			return 0;
 		}
-		d->step = STEP_SUBSYS_INFO;
+		d->step = first_step(d);
 	}
 
 	switch (d->step) {
@@ -535,6 +549,8 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		what = "Identify Controller";
 		r = step_identify(d);
 		if (r == 0) {
+			d->identified = true;
+			d->since_identify = 0;
 			d->step = STEP_HEALTH;
 			d->polls = 0;
 			schedule(d, now);
@@ -545,7 +561,10 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		d->next_poll_usec = now + d->poll_ms * 1000;
 		r = step_health(d);
 		if (r == 0) {
-			if (d->polls++ % NVMED_SMART_EVERY == 0) {
+			if (++d->since_identify >= NVMED_IDENTIFY_EVERY) {
+				d->step = STEP_IDENTIFY;
+				schedule(d, d->next_poll_usec);
+			} else if (d->polls++ % NVMED_SMART_EVERY == 0) {
 				d->step = STEP_SMART;
 				schedule(d, now);
 			} else {
@@ -585,6 +604,7 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 	d->net = net;
 	d->eid = eid;
 	d->failures = 0;
+	d->identified = false;
 	d->step = STEP_SUBSYS_INFO;
 	log_info("Drive '%s': polling MCTP net %u EID %u", d->name, net, eid);
 	schedule(d, now_usec(d->m));
@@ -645,6 +665,8 @@ void drive_power_update(struct drive *d)
 		d->step = STEP_BASIC_VPD;
 		schedule(d, now_usec(d->m));
 	} else if (d->have_endpoint) {
+		/* swapped while off? */
+		d->identified = false;
 		d->step = STEP_SUBSYS_INFO;
 		schedule(d, now_usec(d->m));
 	}
@@ -660,6 +682,7 @@ void drive_clear_endpoint(struct drive *d)
 		return;
 	d->ep = mi_close(d->ep);
 	d->have_endpoint = false;
+	d->identified = false;
 	d->step = STEP_IDLE;
 	if (d->timer)
 		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);

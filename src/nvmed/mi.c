@@ -146,20 +146,26 @@ int mi_health_poll(struct mi_ep *e, uint8_t *buf, size_t len)
 
 int mi_identify_ctrl(struct mi_ep *e, uint8_t *buf, size_t len)
 {
-	_cleanup_free_ struct nvme_id_ctrl *id = NULL;
+	struct nvme_identify_args args = {
+		.args_size = sizeof(args),
+		.data = buf,
+		.cns = NVME_IDENTIFY_CNS_CTRL,
+		.csi = NVME_CSI_NVM,
+		.nsid = NVME_NSID_NONE,
+		.cntid = NVME_CNTLID_NONE,
+		.cns_specific_id = NVME_CNSSPECID_NONE,
+		.uuidx = NVME_UUID_NONE,
+	};
 	int rc;
 
-	assert(e && buf && len == sizeof(*id));
+	/* DLEN is a dword multiple */
+	assert(e && buf && len > 0 && len <= NVME_IDENTIFY_DATA_SIZE &&
+	       len % 4 == 0);
 	rc = ensure_ctrl(e);
 	if (rc < 0)
 		return rc;
-	id = malloc(sizeof(*id));
-	if (!id)
-		return -ENOMEM;
 	errno = 0;
-	rc = normalise(nvme_mi_admin_identify_ctrl(e->ctrl, id));
-	if (rc == 0)
-		memcpy(buf, id, sizeof(*id));
+	rc = normalise(nvme_mi_admin_identify_partial(e->ctrl, &args, 0, len));
 	return rc;
 }
 

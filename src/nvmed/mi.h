@@ -30,7 +30,8 @@ struct mi_ep *mi_close(struct mi_ep *ep);
 int mi_read_subsys_info(struct mi_ep *ep, uint8_t *buf, size_t len);
 /* Subsystem Health Status Poll, clearing the change flags (8 bytes). */
 int mi_health_poll(struct mi_ep *ep, uint8_t *buf, size_t len);
-/* Admin Identify Controller of controller 0 (4096 bytes). */
+/* Admin Identify Controller of controller 0: its first len bytes (a
+ * multiple of 4, at most 4096), DOFF 0 / DLEN len. */
 int mi_identify_ctrl(struct mi_ep *ep, uint8_t *buf, size_t len);
 /* Admin Get Log Page SMART / Health, NSID FFFFFFFFh (512 bytes). */
 int mi_smart_log(struct mi_ep *ep, uint8_t *buf, size_t len);

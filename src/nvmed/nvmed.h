@@ -27,6 +27,10 @@
 #define NVMED_BACKOFF_MAX_MS 30000
 /* SMART / Health log every this many health polls. */
 #define NVMED_SMART_EVERY 10
+/* Identify Controller again every this many health polls (a swap without
+ * a lost endpoint changes the serial); also after a lost endpoint, a
+ * power-on and NVMED_ERROR_THRESHOLD failures. */
+#define NVMED_IDENTIFY_EVERY 3600
 
 struct emc_record;
 struct emc_source;
@@ -127,6 +131,10 @@ struct drive {
 	unsigned polls;
 	unsigned failures;
 	uint8_t mi_major, mi_minor;
+	/* Identify done for this endpoint: a reconnection goes straight to
+	 * the health poll */
+	bool identified;
+	unsigned since_identify;
 	uint64_t next_poll_usec;
 	sd_event_source *timer;
 

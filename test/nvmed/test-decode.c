@@ -190,6 +190,19 @@ static void test_identify(void **state)
 	assert_true(out.capacity == UINT64_MAX);
 
 	assert_int_equal(nvmed_decode_identify(id, 72, &out), -EBADMSG);
+
+	/* the partial read nvmed does: every decoded field is in it */
+	assert_int_equal(nvmed_decode_identify(id, NVMED_IDENTIFY_LEN, &out),
+			 0);
+	assert_string_equal(out.model, "X");
+	assert_true(out.capacity == UINT64_MAX);
+	assert_int_equal(
+		nvmed_decode_identify(id, NVMED_IDENTIFY_DECODED, &out), 0);
+	assert_int_equal(nvmed_decode_identify(id, NVMED_IDENTIFY_DECODED - 1,
+					       &out),
+			 -EBADMSG);
+	/* a short read costs packets: 512 bytes, not the 4 KiB page */
+	assert_true(NVMED_IDENTIFY_LEN <= 512);
 }
 
 static void test_smart(void **state)

@@ -487,6 +487,31 @@ static void test_silent_and_recovery(void **state)
 	env_stop(&e);
 }
 
+/* A 100 kHz link: a full 4 KiB Identify (0.41 s) cannot finish inside
+ * the 300 ms transaction timeout; the partial one nvmed reads can. After
+ * a failure, the reconnection goes straight to the health poll. */
+static void test_slow_link_identify(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	char sensor[128];
+
+	env_start(&e, sc);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"link_bps\": 100000}");
+	start_nvmed(&e, nvmemi_config(&e, 1, NULL));
+	check_drive(&e, "NVMe_9", 9, 35);
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	/* a transient failure, then back: the reading resumes */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"late\": 450}");
+	tb_pump(e.tb, 1000);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 47}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					47, 0.01, WAIT),
+			 0);
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	env_stop(&e);
+}
+
 /* Each fault: the reply is rejected or waited for, never mislabelled,
  * and the daemon keeps serving. */
 static void test_faulty_replies(void **state)
@@ -835,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_temperature_and_thresholds),
 		cmocka_unit_test(test_configured_thresholds),
 		cmocka_unit_test(test_silent_and_recovery),
+		cmocka_unit_test(test_slow_link_identify),
 		cmocka_unit_test(test_faulty_replies),
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),

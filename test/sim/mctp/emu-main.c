@@ -251,6 +251,11 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 		delay += d->mpr_ms;
 	}
 	rlen = emu_mi_apply_faults(d, resp, rlen);
+	/* a slow link: about 10 bits per byte on the wire (SMBus: 8 data
+	 * bits + ACK, plus packet headers) */
+	if (d->link_bps)
+		delay += (unsigned int)((uint64_t)rlen * 10 * 1000 /
+					d->link_bps);
 	(void)reply(e, t, resp, rlen, delay);
 }
 

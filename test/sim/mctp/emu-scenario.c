@@ -105,6 +105,7 @@ static const struct field fields[] = {
 	  sizeof(unsigned int), 0, EMU_MSG_MAX, 0, false },
 	INT_FIELD("status", status, 0, 255, 0),
 	INT_FIELD("mpr_ms", mpr_ms, 0, DELAY_MAX_MS, 0),
+	INT_FIELD("link_bps", link_bps, 0, 100000000, 0),
 	BOOL_FIELD("nack", nack, 0),
 	BOOL_FIELD("bus_busy", bus_busy, 0),
 	INT_FIELD("garbage_temp", garbage_temp, -1, 255, 0),

@@ -88,6 +88,7 @@ struct emu_drive {
 	unsigned int truncate; /* replies are cut to this many bytes */
 	uint8_t status; /* every command fails with this MI status */
 	unsigned int mpr_ms; /* More Processing Required, then the reply */
+	unsigned int link_bps; /* > 0: replies take 10 bits/byte at this rate */
 	/* SMBus faults (emu-smbus.c) */
 	bool nack; /* the basic address is not acknowledged */
 	bool bus_busy; /* the adapter reports the bus busy */
