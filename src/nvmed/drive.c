@@ -512,6 +512,18 @@ static void basic_step(struct drive *d, uint64_t now)
 	schedule(d, d->next_poll_usec);
 }
 
+/* Every NVMED_SMART_EVERY health polls, unless SMART was refused lately. */
+static bool smart_due(struct drive *d)
+{
+	bool due = d->polls++ % NVMED_SMART_EVERY == 0;
+
+	if (d->smart_skip) {
+		d->smart_skip--;
+		return false;
+	}
+	return due;
+}
+
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct drive *d = userdata;
@@ -548,7 +560,30 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 	case STEP_IDENTIFY:
 		what = "Identify Controller";
 		r = step_identify(d);
-		if (r == 0) {
+		if (r > 0) {
+			/* a valid reply refusing it: the drive answers, we
+			 * just do not know who it is; ask again later */
+			if (!d->identify_refused)
+				log_warning("Drive '%s': Identify Controller "
+					    "refused (status 0x%x); identity "
+					    "unknown, asked again every %u "
+					    "polls",
+					    d->name, (unsigned)r,
+					    NVMED_REFUSED_RETRY);
+			d->identify_refused = true;
+			d->identified = true;
+			d->since_identify =
+				NVMED_IDENTIFY_EVERY - NVMED_REFUSED_RETRY;
+			d->step = STEP_HEALTH;
+			d->polls = 0;
+			schedule(d, now);
+			r = 0;
+		} else if (r == 0) {
+			if (d->identify_refused)
+				log_info("Drive '%s': Identify Controller "
+					 "answered",
+					 d->name);
+			d->identify_refused = false;
 			d->identified = true;
 			d->since_identify = 0;
 			d->step = STEP_HEALTH;
@@ -564,7 +599,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 			if (++d->since_identify >= NVMED_IDENTIFY_EVERY) {
 				d->step = STEP_IDENTIFY;
 				schedule(d, d->next_poll_usec);
-			} else if (d->polls++ % NVMED_SMART_EVERY == 0) {
+			} else if (smart_due(d)) {
 				d->step = STEP_SMART;
 				schedule(d, now);
 			} else {
@@ -575,6 +610,20 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 	case STEP_SMART:
 		what = "Get Log Page SMART";
 		r = step_smart(d);
+		if (r > 0) {
+			/* refused, not a lost drive: keep polling health */
+			if (!d->smart_refused)
+				log_warning("Drive '%s': Get Log Page SMART "
+					    "refused (status 0x%x); asked "
+					    "again every %u polls",
+					    d->name, (unsigned)r,
+					    NVMED_REFUSED_RETRY);
+			d->smart_refused = true;
+			d->smart_skip = NVMED_REFUSED_RETRY;
+			r = 0;
+		} else if (r == 0) {
+			d->smart_refused = false;
+		}
 		if (r == 0) {
 			d->step = STEP_HEALTH;
 			schedule(d, d->next_poll_usec);

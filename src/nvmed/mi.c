@@ -95,16 +95,26 @@ struct mi_ep *mi_close(struct mi_ep *e)
 	return NULL;
 }
 
-/* libnvme: -1 + errno on transport errors, else the MI/NVMe status. In
- * 1.3, a MIC (CRC) mismatch returns +1 with errno untouched; MI status 1
- * (More Processing Required) is handled inside libnvme and never returned,
- * so +1 always means a corrupted reply. */
+/*
+ * libnvme: -1 + errno on transport errors, else the MI/NVMe status.
+ *
+ * Before libnvme 1.8 (2f722b1b), a MIC (CRC) mismatch returns +1 with
+ * errno untouched. MI status 1 (More Processing Required) is handled
+ * inside libnvme and never returned, but for Admin commands +1 is also
+ * NVMe "Invalid Command Opcode": on those versions the two cannot be told
+ * apart, and +1 is taken as a corrupted reply (-EBADMSG: close, reopen,
+ * count a failure), because Identify and Get Log Page are mandatory Admin
+ * commands a drive does not refuse by opcode. From 1.8 on a MIC mismatch
+ * is -1/EBADMSG and +1 is passed on as the status it is.
+ */
 static int normalise(int rc)
 {
 	if (rc < 0)
 		return negative_errno();
+#ifndef NVMED_LIBNVME_MIC_IS_ERRNO
 	if (rc == 1)
 		return -EBADMSG;
+#endif
 	return rc;
 }
 

@@ -31,6 +31,9 @@
  * a lost endpoint changes the serial); also after a lost endpoint, a
  * power-on and NVMED_ERROR_THRESHOLD failures. */
 #define NVMED_IDENTIFY_EVERY 3600
+/* A refused Identify or SMART (a valid reply with an error status) is
+ * asked again after this many health polls. */
+#define NVMED_REFUSED_RETRY 60
 
 struct emc_record;
 struct emc_source;
@@ -135,6 +138,8 @@ struct drive {
 	 * the health poll */
 	bool identified;
 	unsigned since_identify;
+	bool identify_refused, smart_refused;
+	unsigned smart_skip; /* health polls without SMART after a refusal */
 	uint64_t next_poll_usec;
 	sd_event_source *timer;
 

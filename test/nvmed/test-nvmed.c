@@ -512,6 +512,39 @@ static void test_slow_link_identify(void **state)
 	env_stop(&e);
 }
 
+/* A drive refusing Admin commands (a valid reply with an error status)
+ * is still read: the health poll goes on, no flapping, no lost drive. */
+static void test_admin_refused(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	char sensor[128], drive[128];
+
+	env_start(&e, sc);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"admin_status\": 16386}");
+	start_nvmed(&e, nvmemi_config(&e, 1, NULL));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	path_of(drive, sizeof(drive), DRIVE, "NVMe_9");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					35, 0.01, WAIT),
+			 0);
+	/* 15 polls (SMART due every 10th): never unavailable */
+	for (int i = 0; i < 15; i++) {
+		tb_pump(e.tb, 200);
+		assert_true(
+			tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+		assert_true(tb_get_double(e.tb, NVME, sensor, VALUE_IF,
+					  "Value") == 35);
+	}
+	assert_true(tb_get_bool(e.tb, NVME, drive, OPSTAT_IF, "Functional"));
+	/* the identity is asked again later and arrives */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"admin_status\": 0}");
+	assert_int_equal(tb_wait_string(e.tb, NVME, drive, ASSET_IF,
+					"SerialNumber", "SN9", 40000),
+			 0);
+	env_stop(&e);
+}
+
 /* Each fault: the reply is rejected or waited for, never mislabelled,
  * and the daemon keeps serving. */
 static void test_faulty_replies(void **state)
@@ -861,6 +894,7 @@ int main(void)
 		cmocka_unit_test(test_configured_thresholds),
 		cmocka_unit_test(test_silent_and_recovery),
 		cmocka_unit_test(test_slow_link_identify),
+		cmocka_unit_test(test_admin_refused),
 		cmocka_unit_test(test_faulty_replies),
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),

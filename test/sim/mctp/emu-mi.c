@@ -527,18 +527,24 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 	cdw13 = get_le32(msg + 56);
 
 	memset(buf, 0, XFER_MAX);
-	switch (msg[4]) {
-	case 0x06:
-		admin_identify(d, nsid, cdw10, buf, &r);
-		break;
-	case 0x02:
-		admin_get_log(d, cdw10, cdw11, cdw12, cdw13, buf, &r);
-		break;
-	case 0x0a:
-		admin_get_features(d, cdw10, cdw11, &r);
-		break;
-	default:
-		set_status(&r, SCT_GENERIC, SC_INVALID_OPCODE);
+	if (d->admin_status) {
+		r.sc = d->admin_status & 0xff;
+		r.sct = (d->admin_status >> 8) & 0x7;
+		r.dnr = (d->admin_status >> 14) & 1;
+	} else {
+		switch (msg[4]) {
+		case 0x06:
+			admin_identify(d, nsid, cdw10, buf, &r);
+			break;
+		case 0x02:
+			admin_get_log(d, cdw10, cdw11, cdw12, cdw13, buf, &r);
+			break;
+		case 0x0a:
+			admin_get_features(d, cdw10, cdw11, &r);
+			break;
+		default:
+			set_status(&r, SCT_GENERIC, SC_INVALID_OPCODE);
+		}
 	}
 
 	/* DOFF/DLEN select the part of the transfer that is returned; a

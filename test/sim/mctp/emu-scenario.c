@@ -106,6 +106,7 @@ static const struct field fields[] = {
 	INT_FIELD("status", status, 0, 255, 0),
 	INT_FIELD("mpr_ms", mpr_ms, 0, DELAY_MAX_MS, 0),
 	INT_FIELD("link_bps", link_bps, 0, 100000000, 0),
+	INT_FIELD("admin_status", admin_status, 0, 0x7fff, 0),
 	BOOL_FIELD("nack", nack, 0),
 	BOOL_FIELD("bus_busy", bus_busy, 0),
 	INT_FIELD("garbage_temp", garbage_temp, -1, 255, 0),

@@ -89,6 +89,8 @@ struct emu_drive {
 	uint8_t status; /* every command fails with this MI status */
 	unsigned int mpr_ms; /* More Processing Required, then the reply */
 	unsigned int link_bps; /* > 0: replies take 10 bits/byte at this rate */
+	uint16_t admin_status; /* Admin commands complete with this NVMe
+				* status: DNR b14, SCT b10..8, SC b7..0 */
 	/* SMBus faults (emu-smbus.c) */
 	bool nack; /* the basic address is not acknowledged */
 	bool bus_busy; /* the adapter reports the bus busy */
