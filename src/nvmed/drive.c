@@ -102,10 +102,8 @@ static void schedule(struct drive *d, uint64_t usec)
 /* Re-read the basic VPD this often (a swapped drive has a new serial). */
 #define NVMED_BASIC_VPD_EVERY 60
 
-static void evaluate_alarms(struct drive *d, double value)
+static void announce_alarms(struct drive *d, unsigned changed, double value)
 {
-	unsigned changed = threshold_update(&d->th, value);
-
 	for (int k = 0; k < _THRESHOLD_MAX; k++) {
 		if (!(changed & (1u << k)))
 			continue;
@@ -116,6 +114,11 @@ static void evaluate_alarms(struct drive *d, double value)
 			 threshold_alarm_property(k),
 			 d->th.t[k].alarm ? "asserted" : "deasserted", value);
 	}
+}
+
+static void evaluate_alarms(struct drive *d, double value)
+{
+	announce_alarms(d, threshold_update(&d->th, value), value);
 }
 
 static void set_value(struct drive *d, double value)
@@ -706,6 +709,7 @@ void drive_power_update(struct drive *d)
 		/* dbus-sensors: NaN, unavailable, thresholds de-asserted */
 		set_value(d, NAN);
 		set_available(d, false);
+		announce_alarms(d, threshold_clear(&d->th), NAN);
 		return;
 	}
 	log_info("Drive '%s': power state %s reached; polling", d->name,

@@ -54,8 +54,10 @@ unsigned threshold_update(struct threshold_set *s, double value)
 		struct threshold *t = &s->t[k];
 		bool alarm = t->alarm;
 
-		if (isnan(value) || isnan(t->value))
+		if (isnan(t->value))
 			alarm = false;
+		else if (isnan(value))
+			continue; /* no reading: keep the alarm */
 		else if (is_high(k))
 			alarm = t->alarm ? value >= t->value - t->hysteresis :
 					   value >= t->value;
@@ -68,6 +70,18 @@ unsigned threshold_update(struct threshold_set *s, double value)
 			changed |= 1u << k;
 		}
 	}
+	return changed;
+}
+
+unsigned threshold_clear(struct threshold_set *s)
+{
+	unsigned changed = 0;
+
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		if (s->t[k].alarm) {
+			s->t[k].alarm = false;
+			changed |= 1u << k;
+		}
 	return changed;
 }
 

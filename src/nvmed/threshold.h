@@ -44,10 +44,15 @@ int threshold_kind_from_config(const char *direction, unsigned severity,
  * Evaluate value against every set threshold. High alarms assert at
  * value >= high and clear below high - hysteresis; low alarms assert at
  * value <= low and clear above low + hysteresis. A NaN value (no reading)
- * clears every alarm. Returns the bit mask (1 << kind) of alarms that
- * changed.
+ * leaves every alarm as it is (dbus-sensors keeps them through a failed
+ * read); a threshold without a value (NaN) has no alarm. Returns the bit
+ * mask (1 << kind) of alarms that changed.
  */
 unsigned threshold_update(struct threshold_set *s, double value);
+
+/* De-assert every alarm (the drive is outside its power state); returns
+ * the mask of those that were asserted. */
+unsigned threshold_clear(struct threshold_set *s);
 
 /* D-Bus names: interface, value property, alarm property of a kind. */
 const char *threshold_interface(enum threshold_kind k);

@@ -403,6 +403,17 @@ static void test_power_states(void **state)
 			      "Status.OSStatus.Standby") >= 0);
 	wait_value(&e, "P_Post", 36, WAIT);
 
+	/* an alarm asserted before power goes off */
+	{
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+
+		assert_true(sd_bus_set_property(tb_bus(e.tb), NVME, sp("P_On"),
+						WARN_IF, "WarningHigh", &err,
+						"d", 30.0) >= 0);
+		sd_bus_error_free(&err);
+	}
+	wait_bool(&e, sp("P_On"), WARN_IF, "WarningAlarmHigh", true, WAIT);
+
 	/* host off: On/BiosPost/MCTP unavailable and NaN, others read */
 	assert_true(set_state(&e, HOST, "/xyz/openbmc_project/state/host0",
 			      "xyz.openbmc_project.State.Host",
@@ -411,6 +422,8 @@ static void test_power_states(void **state)
 			      "Off") >= 0);
 	wait_bool(&e, sp("P_On"), AVAIL_IF, "Available", false, WAIT);
 	wait_value(&e, "P_On", NAN, WAIT);
+	/* de-asserted explicitly on power-off (not merely by the NaN) */
+	wait_bool(&e, sp("P_On"), WARN_IF, "WarningAlarmHigh", false, WAIT);
 	wait_bool(&e, sp("P_Post"), AVAIL_IF, "Available", false, WAIT);
 	wait_bool(&e, sp("P_MCTP"), AVAIL_IF, "Available", false, WAIT);
 	emu_ctl_ok(&e.emu, "{\"eid\": 11, \"temperature\": 50}");

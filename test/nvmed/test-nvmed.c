@@ -379,6 +379,25 @@ static void test_temperature_and_thresholds(void **state)
 	assert_string_equal(last_event, "CriticalAlarmHigh");
 	assert_true(last_asserted);
 
+	/* the drive that tripped stops answering: the alarm stays, no
+	 * ThresholdAsserted(false) for a missing reading */
+	n_asserted = 0;
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": true}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					NAN, 0, WAIT),
+			 0);
+	tb_pump(e.tb, 500);
+	assert_true(
+		tb_get_bool(e.tb, NVME, sensor, CRIT_IF, "CriticalAlarmHigh"));
+	assert_int_equal(n_asserted, 0);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": false}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					90, 0.01, 40000),
+			 0);
+	assert_true(
+		tb_get_bool(e.tb, NVME, sensor, CRIT_IF, "CriticalAlarmHigh"));
+	assert_int_equal(n_asserted, 0);
+
 	/* SMART warning bits propagate (temperature + media read-only) */
 	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"critical_warning\": 10}");
 	assert_int_equal(tb_wait_bool(e.tb, NVME, drive, STATUS_IF,

@@ -83,11 +83,45 @@ static void test_nan(void **state)
 	s.t[THRESHOLD_CRITICAL_HIGH].value = 80;
 	assert_int_equal(threshold_update(&s, 85),
 			 BIT(THRESHOLD_CRITICAL_HIGH));
-	/* no reading: the alarm is not kept on a stale value */
-	assert_int_equal(threshold_update(&s, NAN),
+	/* no reading (a drive that tripped and stopped answering): the
+	 * alarm stays, as dbus-sensors keeps it; no de-assert/re-assert */
+	assert_int_equal(threshold_update(&s, NAN), 0);
+	assert_true(s.t[THRESHOLD_CRITICAL_HIGH].alarm);
+	assert_int_equal(threshold_update(&s, NAN), 0);
+	assert_int_equal(threshold_update(&s, 85), 0);
+	/* a reading below clears it */
+	assert_int_equal(threshold_update(&s, 40),
+			 BIT(THRESHOLD_CRITICAL_HIGH));
+	/* a threshold removed (NaN) clears its alarm */
+	assert_int_equal(threshold_update(&s, 85),
+			 BIT(THRESHOLD_CRITICAL_HIGH));
+	s.t[THRESHOLD_CRITICAL_HIGH].value = NAN;
+	assert_int_equal(threshold_update(&s, 85),
 			 BIT(THRESHOLD_CRITICAL_HIGH));
 	assert_false(s.t[THRESHOLD_CRITICAL_HIGH].alarm);
-	assert_int_equal(threshold_update(&s, NAN), 0);
+}
+
+static void test_clear(void **state)
+{
+	struct threshold_set s;
+
+	threshold_set_init(&s);
+	assert_int_equal(threshold_clear(&s), 0);
+	s.t[THRESHOLD_WARNING_HIGH].value = 70;
+	s.t[THRESHOLD_CRITICAL_HIGH].value = 80;
+	s.t[THRESHOLD_WARNING_LOW].value = 5;
+	assert_int_equal(threshold_update(&s, 85),
+			 BIT(THRESHOLD_WARNING_HIGH) |
+				 BIT(THRESHOLD_CRITICAL_HIGH));
+	/* power off: every asserted alarm de-asserted, reported once */
+	assert_int_equal(threshold_clear(&s),
+			 BIT(THRESHOLD_WARNING_HIGH) |
+				 BIT(THRESHOLD_CRITICAL_HIGH));
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		assert_false(s.t[k].alarm);
+	assert_int_equal(threshold_clear(&s), 0);
+	/* the values are kept */
+	assert_true(s.t[THRESHOLD_CRITICAL_HIGH].value == 80);
 }
 
 static void test_names(void **state)
@@ -109,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_high_hysteresis),
 		cmocka_unit_test(test_low),
 		cmocka_unit_test(test_nan),
+		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_names),
 	};
 
