@@ -428,6 +428,38 @@ static void test_temperature_and_thresholds(void **state)
 	env_stop(&e);
 }
 
+static unsigned n_th_changed;
+static double th_changed_value;
+
+/* PropertiesChanged on a threshold interface naming WarningHigh */
+static int on_th_changed(sd_bus_message *m, void *userdata,
+			 sd_bus_error *ret_error)
+{
+	const char *iface, *prop;
+	int r;
+
+	if (sd_bus_message_read(m, "s", &iface) < 0 ||
+	    strcmp(iface, WARN_IF) != 0)
+		return 0;
+	r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r > 0 &&
+	       (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		if (sd_bus_message_read(m, "s", &prop) < 0)
+			return 0;
+		if (strcmp(prop, "WarningHigh") == 0) {
+			if (sd_bus_message_read(m, "v", "d",
+						&th_changed_value) < 0)
+				return 0;
+			n_th_changed++;
+		} else if (sd_bus_message_skip(m, "v") < 0) {
+			return 0;
+		}
+		if (sd_bus_message_exit_container(m) < 0)
+			return 0;
+	}
+	return 0;
+}
+
 static void test_configured_thresholds(void **state)
 {
 	struct env e = { 0 };
@@ -461,6 +493,28 @@ static void test_configured_thresholds(void **state)
 	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, CRIT_IF,
 				      "CriticalAlarmLow", false, WAIT),
 			 0);
+
+	/* a Set over D-Bus is announced (sd-bus does not do it for us) */
+	{
+		sd_bus_slot *slot = NULL;
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+
+		assert_true(
+			sd_bus_match_signal(tb_bus(e.tb), &slot, NVME, sensor,
+					    "org.freedesktop.DBus.Properties",
+					    "PropertiesChanged", on_th_changed,
+					    NULL) >= 0);
+		n_th_changed = 0;
+		assert_true(sd_bus_set_property(tb_bus(e.tb), NVME, sensor,
+						WARN_IF, "WarningHigh", &err,
+						"d", 65.0) >= 0);
+		sd_bus_error_free(&err);
+		for (int i = 0; i < 50 && n_th_changed == 0; i++)
+			tb_pump(e.tb, 100);
+		assert_int_equal(n_th_changed, 1);
+		assert_true(th_changed_value == 65);
+		sd_bus_slot_unref(slot);
+	}
 	env_stop(&e);
 }
 
