@@ -250,8 +250,12 @@ static void child_setup(const char *log, const char *const *env)
 		dup2(fd, STDIN_FILENO);
 		close(fd);
 	}
-	for (; env && *env; env++)
-		putenv((char *)*env);
+	for (; env && *env; env++) {
+		if (strchr(*env, '='))
+			putenv((char *)*env);
+		else
+			unsetenv(*env);
+	}
 }
 
 pid_t tb_spawn(struct testbed *tb, const char *name, const char *const *argv,

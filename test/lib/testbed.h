@@ -39,7 +39,8 @@ const char *tb_em_dir(void);
 
 /*
  * Start argv[0] with extra environment entries ("K=V", NULL-terminated,
- * may be NULL); stdout and stderr go to <dir>/<name>.log. Returns the pid.
+ * may be NULL; a bare "K" removes K); stdout and stderr go to
+ * <dir>/<name>.log. Returns the pid.
  */
 pid_t tb_spawn(struct testbed *tb, const char *name, const char *const *argv,
 	       const char *const *env);

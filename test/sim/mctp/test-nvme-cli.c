@@ -70,6 +70,10 @@ static json_object *run_nvme(const char *cmd, const char *dev)
 		setenv("MCTP_SHIM_SOCK", emu.sock, 1);
 		/* nvme-cli is not our code: no leak reports from it */
 		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+		/* meson points LD_LIBRARY_PATH at the libraries this build
+		 * uses (Debian 13's in the trixie build); nvme-cli is Debian
+		 * 12's and needs Debian 12's libnvme. */
+		unsetenv("LD_LIBRARY_PATH");
 		execl(nvme_cli, nvme_cli, cmd, dev, "-o", "json", (char *)NULL);
 		_exit(127);
 	}
