@@ -587,29 +587,46 @@ static int get_managed_objects(struct mctpd *c, bool reactor)
 		reactor ? on_reactor_objects : on_managed_objects, c, NULL);
 }
 
+/*
+ * mctpd and mctpreactor publish different parts of one endpoint object
+ * (the endpoint, the configured_by association). A restart of one of them
+ * forgets only its part, and drives are not dropped until both
+ * GetManagedObjects replies are in (mctpd_reconcile), so a restart does
+ * not flap the endpoint drives.
+ */
 static int on_owner_changed(sd_bus_message *msg, void *userdata,
 			    sd_bus_error *ret_error)
 {
 	struct mctpd *c = userdata;
 	const char *name, *old, *new;
+	bool reactor;
 
 	if (sd_bus_message_read(msg, "sss", &name, &old, &new) < 0)
 		return 0;
-	if (new &&*new) {
-		log_info("mctpd appeared on the bus; reading its endpoints");
-		/* A restarted mctpd republishes what it knows: start over. */
-		while (c->endpoints) {
-			struct endpoint *ep = c->endpoints;
-
-			c->endpoints = ep->next;
-			endpoint_free(ep);
+	if (!new || !*new)
+		return 0;
+	reactor = strcmp(name, REACTOR_SERVICE) == 0;
+	log_info("%s appeared on the bus; reading its endpoints",
+		 reactor ? "mctpreactor" : "mctpd");
+	for (struct endpoint *ep = c->endpoints, *next; ep; ep = next) {
+		next = ep->next;
+		if (reactor) {
+			ep->config = mfree(ep->config);
+		} else {
+			ep->has_endpoint = false;
+			ep->nvme_mi = false;
 		}
-		(void)get_managed_objects(c, false);
-		(void)get_managed_objects(c, true);
-		for (struct drive *d = c->m->drives; d; d = d->next)
-			if (d->origin == DRIVE_FROM_RECORD && !d->have_endpoint)
-				(void)mctpd_setup_endpoint(d);
+		if (!ep->has_endpoint && !ep->config)
+			endpoint_drop(c, ep);
 	}
+	(void)get_managed_objects(c, reactor);
+	if (reactor)
+		return 0;
+	/* A new mctpd may hand our EIDs to other devices: set every record
+	 * drive up again (SetupEndpoint is idempotent). */
+	for (struct drive *d = c->m->drives; d; d = d->next)
+		if (d->origin == DRIVE_FROM_RECORD)
+			(void)mctpd_setup_endpoint(d);
 	return 0;
 }
 
@@ -655,8 +672,11 @@ void mctpd_reconcile(struct manager *m)
 
 	if (!c)
 		return;
-	/* Drop endpoint drives whose endpoint is gone or renamed. */
-	for (struct drive *d = m->drives, *next; d; d = next) {
+	/* Drop endpoint drives whose endpoint is gone or renamed; not while
+	 * a GetManagedObjects is pending (half of what we know may be
+	 * missing until then). */
+	for (struct drive *d = m->drives, *next;
+	     d && !c->get_call && !c->reactor_get_call; d = next) {
 		struct endpoint *ep;
 		_cleanup_free_ char *name = NULL, *board = NULL;
 

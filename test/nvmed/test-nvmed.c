@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -806,6 +807,51 @@ static void test_mctpd_endpoints(void **state)
 	env_stop(&e);
 }
 
+/* mctpd (and mctpreactor with it) restarts: the endpoint drives stay,
+ * no removal and re-creation. */
+static void test_mctpd_restart(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, "/xyz/openbmc_project/inventory/"
+					      "system/board/Board_1/Front_"
+					      "NVMe_0");
+	const char *scfile;
+	char sensor[128];
+	pid_t mctpd;
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	{
+		const char *argv[] = { tb_prog("mctpd-standin"), "--scenario",
+				       scfile, "--publish-all", NULL };
+
+		mctpd = tb_spawn(e.tb, "mctpd", argv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	check_drive(&e, "Front_NVMe_0", 9, 35);
+	assert_int_equal(tb_stop(e.tb, mctpd, SIGTERM), 0);
+	assert_int_equal(tb_wait_name_gone(e.tb, MCTPD, WAIT), 0);
+	{
+		const char *argv[] = { tb_prog("mctpd-standin"), "--scenario",
+				       scfile, "--publish-all", NULL };
+
+		tb_spawn(e.tb, "mctpd2", argv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+	}
+	assert_int_equal(tb_wait_log(e.tb, "nvmed", "mctpd appeared", WAIT), 0);
+	tb_pump(e.tb, 1500);
+	assert_int_equal(tb_log_count(e.tb, "nvmed", "is gone"), 0);
+	assert_int_equal(tb_log_count(e.tb, "nvmed", "drive added") +
+				 tb_log_count(e.tb, "nvmed",
+					      "polling MCTP net 1 EID 9"),
+			 1);
+	path_of(sensor, sizeof(sensor), SENSOR, "Front_NVMe_0");
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	env_stop(&e);
+}
+
 /* A record drive (SetupEndpoint) pulled and put back: Recover makes mctpd
  * drop the dead endpoint, the drive is not Present, and SetupEndpoint is
  * asked again until the drive is back. */
@@ -971,6 +1017,7 @@ int main(void)
 		cmocka_unit_test(test_faulty_replies),
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),
+		cmocka_unit_test(test_mctpd_restart),
 		cmocka_unit_test(test_entity_manager_records),
 		cmocka_unit_test(test_64_drives),
 	};
