@@ -100,7 +100,9 @@ write_nvme_files() {
    "mi_major": 2, "mi_minor": 0}
 ]}
 JSON
-	# entity-manager records for them, as a platform would ship them.
+	# entity-manager records for them, as a platform would ship them
+	# (PowerState Always: no host to power on here; the default, On,
+	# polls only while xyz.openbmc_project.State.Host says Running).
 	cat >"$work/nvme.json" <<'JSON'
 {
   "Name": "Demo Backplane",
@@ -108,16 +110,16 @@ JSON
   "Probe": "TRUE",
   "Exposes": [
     {"Name": "NVMe 0 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 3, "Address": "0x1d",
+     "Bus": 3, "Address": "0x1d", "PowerState": "Always",
      "Thresholds": [
        {"Direction": "greater than", "Name": "upper critical", "Severity": 1,
         "Value": 75},
        {"Direction": "greater than", "Name": "upper non critical",
         "Severity": 0, "Value": 65, "Hysteresis": 2}]},
     {"Name": "NVMe 1 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 4, "Address": "0x1d"},
+     "Bus": 4, "Address": "0x1d", "PowerState": "Always"},
     {"Name": "NVMe 2 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 5, "Address": "0x1d"}
+     "Bus": 5, "Address": "0x1d", "PowerState": "Always"}
   ]
 }
 JSON

@@ -12,8 +12,12 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 ln -sf pts/ptmx /dev/ptmx
 mount -t tmpfs tmpfs /dev/shm
-mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# A fresh /run and /tmp, unless a read-write share (the build directory,
+# mounted by the initramfs at its host path) lies below one of them: a
+# tmpfs on top would hide it. The overlay root is writable anyway.
+for d in /run /tmp; do
+	grep -q " $d/" /proc/mounts || mount -t tmpfs tmpfs "$d"
+done
 mount -t configfs configfs /sys/kernel/config
 ip link set lo up 2>/dev/null || true
 

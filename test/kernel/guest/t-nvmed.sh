@@ -26,12 +26,17 @@ cat >/run/kt/mctpd.json <<'JSON'
  {"network": 1, "eid": 11, "bus": 5, "address": 29}
 ]}
 JSON
+# PowerState Always: the guest has no host state service (the default,
+# On, polls only while xyz.openbmc_project.State.Host says Running).
 cat >/run/kt/board.json <<'JSON'
 {"Name": "Kernel Tier NVMe Board", "Type": "Board", "Probe": "TRUE",
  "Exposes": [
-  {"Name": "NVMe_1", "Type": "NVME1000", "Bus": 3, "Protocol": "mi_i2c"},
-  {"Name": "NVMe_2", "Type": "NVME1000", "Bus": 4, "Protocol": "mi_i2c"},
-  {"Name": "NVMe_3", "Type": "NVME1000", "Bus": 5, "Protocol": "mi_i2c"}
+  {"Name": "NVMe_1", "Type": "NVME1000", "Bus": 3, "Protocol": "mi_i2c",
+   "PowerState": "Always"},
+  {"Name": "NVMe_2", "Type": "NVME1000", "Bus": 4, "Protocol": "mi_i2c",
+   "PowerState": "Always"},
+  {"Name": "NVMe_3", "Type": "NVME1000", "Bus": 5, "Protocol": "mi_i2c",
+   "PowerState": "Always"}
  ]}
 JSON
 
