@@ -84,7 +84,10 @@ say "Private D-Bus at $DBUS_SYSTEM_BUS_ADDRESS; hardware simulated under $work"
 # ---- simulated hardware and configuration ---------------------------------
 write_nvme_files() {
 	# Three NVMe drives behind I2C buses 3, 4 and 5, speaking NVMe-MI over
-	# MCTP (the emulator's scenario: identity, temperature, health).
+	# MCTP, and one on bus 13 read with the SMBus basic management
+	# command at 0x6a, as 119 of the 120 NVME1000 records in
+	# entity-manager are (the emulator's scenario: identity, temperature,
+	# health).
 	cat >"$work/scenario.json" <<'JSON'
 {"drives": [
   {"network": 1, "eid": 9, "bus": 3, "address": 29, "serial": "S3XNA0R512345",
@@ -97,7 +100,9 @@ write_nvme_files() {
   {"network": 1, "eid": 11, "bus": 5, "address": 29, "serial": "BTLJ0123",
    "model": "DEMO E1.S 7.68TB", "firmware": "2.1", "vid": 32902,
    "capacity": 7681501126656, "temperature": 35, "percentage_used": 0,
-   "mi_major": 2, "mi_minor": 0}
+   "mi_major": 2, "mi_minor": 0},
+  {"network": 1, "eid": 12, "bus": 13, "serial": "PHLJ9876543", "vid": 32902,
+   "temperature": 44, "percentage_used": 9}
 ]}
 JSON
 	# entity-manager records for them, as a platform would ship them
@@ -119,7 +124,12 @@ JSON
     {"Name": "NVMe 1 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
      "Bus": 4, "Address": "0x1d", "PowerState": "Always"},
     {"Name": "NVMe 2 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 5, "Address": "0x1d", "PowerState": "Always"}
+     "Bus": 5, "Address": "0x1d", "PowerState": "Always"},
+    {"Name": "MB_E1S0_TEMP_C", "Type": "NVME1000", "Bus": 13,
+     "Address": "0x6a", "PEC": "Required", "PowerState": "Always",
+     "Thresholds": [
+       {"Direction": "greater than", "Name": "upper critical", "Severity": 1,
+        "Value": 70.0, "Hysteresis": 1.4}]}
   ]
 }
 JSON
@@ -199,7 +209,8 @@ show "$build/src/cable-presenced/cable-sdr"
 # ---- nvmed -------------------------------------------------------------------
 say "The NVMe-MI emulator serves the drives of $work/scenario.json; the mctpd stand-in sets up their MCTP endpoints"
 spawn nvme-mi-emu "$build/test/sim/mctp/nvme-mi-emu" --scenario "$work/scenario.json" \
-	--socket "$work/mctp.sock" --control "$work/emu.ctl"
+	--socket "$work/mctp.sock" --i2c-socket "$work/i2c.sock" \
+	--control "$work/emu.ctl"
 wait_for test -S "$work/emu.ctl"
 spawn mctpd "$build/test/sim/mctpd/mctpd-standin" --scenario "$work/scenario.json"
 wait_for busctl --system status au.com.codeconstruct.MCTP1
@@ -210,8 +221,10 @@ emu() { # send one control line to the emulator
 shim=(env LD_PRELOAD="$build/test/sim/mctp/libmctp-shim.so"
 	MCTP_SHIM_SOCK="$work/mctp.sock")
 
-say "nvmed starts: NVME1000 records with Protocol mi_i2c -> mctpd SetupEndpoint -> NVMe-MI over MCTP (LD_PRELOAD=libmctp-shim.so)"
-spawn nvmed "${shim[@]}" "$build/src/nvmed/nvmed"
+say "nvmed starts: NVME1000 records with Protocol mi_i2c -> mctpd SetupEndpoint -> NVMe-MI over MCTP (libmctp-shim.so), the default protocol -> SMBus basic command on /dev/i2c-13 (libi2c-shim.so)"
+spawn nvmed env LD_PRELOAD="$build/test/sim/mctp/libmctp-shim.so $build/test/sim/i2c/libi2c-shim.so" \
+	MCTP_SHIM_SOCK="$work/mctp.sock" I2C_SHIM_SOCK="$work/i2c.sock" \
+	"$build/src/nvmed/nvmed"
 sensor=/xyz/openbmc_project/sensors/temperature
 drive=/xyz/openbmc_project/inventory/drive
 value() {
@@ -222,11 +235,20 @@ wait_until_value() { # sensor, busctl output pattern
 	wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe $sensor/$1 xyz.openbmc_project.Sensor.Value Value | grep -q '$2'"
 }
 wait_until_value NVMe_2_Temp '^d 35$'
+wait_until_value MB_E1S0_TEMP_C '^d 44$'
 show busctl --system tree xyz.openbmc_project.NVMe
 show busctl --system introspect xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp"
 show busctl --system introspect xyz.openbmc_project.NVMe "$drive/NVMe_0_Temp"
 
-say "The same drive read by nvme-cli through the same MCTP shim"
+say "The basic-command drive: the sensor nvmesensor would publish, plus its inventory"
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/MB_E1S0_TEMP_C" \
+	xyz.openbmc_project.Sensor.Value Value
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/MB_E1S0_TEMP_C" \
+	xyz.openbmc_project.Sensor.Threshold.Critical CriticalHigh
+show busctl --system call xyz.openbmc_project.NVMe "$drive/MB_E1S0_TEMP_C" \
+	org.freedesktop.DBus.Properties GetAll s xyz.openbmc_project.Inventory.Decorator.Asset
+
+say "The same MCTP drive read by nvme-cli through the same MCTP shim"
 show "${shim[@]}" nvme id-ctrl mctp:1,9 -o normal | grep -E '^(vid|sn|mn|fr|wctemp|cctemp) '
 show "${shim[@]}" nvme smart-log mctp:1,9 | grep -E '^(temperature|percentage_used)'
 
