@@ -16,6 +16,10 @@ out=${BUILD_ROOT:-$src/build-ci}
 configs=("$@")
 [ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie kernel)
 
+mkdir -p "$out"
+summary=$out/summary.log
+: >"$summary"
+
 "$src/test/ci/install-deps.sh"
 
 # The GPIO simulation gives every requested line its own inotify instance
@@ -47,7 +51,7 @@ run_config() {
 	setup "$dir" "$@"
 	meson compile -C "$dir"
 	if ! meson test -C "$dir" --print-errorlogs --num-processes 2 \
-		--no-suite kernel; then
+		--no-suite kernel | tee -a "$summary"; then
 		status=1
 	fi
 	echo "=== configuration $name: $((SECONDS - start)) s ==="
@@ -80,7 +84,7 @@ for c in "${configs[@]}"; do
 		echo "=== kernel tier ==="
 		start=$SECONDS
 		"$src/test/ci/kernel-tier.sh" "$out/deb12" \
-			"$out/trixie:$libdir" || status=1
+			"$out/trixie:$libdir" | tee -a "$summary" || status=1
 		echo "=== kernel tier: $((SECONDS - start)) s ==="
 		;;
 	*)
@@ -90,6 +94,12 @@ for c in "${configs[@]}"; do
 	esac
 done
 
+# One closing line over every configuration (meson's per-run summaries).
+count() { awk -v k="$1" '$1 == k { n += $2 } END { print n + 0 }' "$summary"; }
+passed=$(count Ok:)
+failed=$(($(count Fail:) + $(count Timeout:)))
+echo "$passed passed, $failed failed, $(count Skipped:) skipped"
+[ "$failed" -eq 0 ] || status=1
 if [ $status -ne 0 ]; then
 	echo "Some tests failed (logs: $out/*/meson-logs/testlog.txt)"
 fi
