@@ -1,21 +1,28 @@
 #!/bin/sh
-# Checks the cable-presenced unit and D-Bus policy:
-#  - systemd-analyze verify accepts the unit without a single complaint
+# Checks a daemon's systemd unit and D-Bus policy:
+#  - the unit carries each REQUIRED line (grep patterns) besides Type=dbus,
+#    BusName=BUSNAME, Restart=always and an ExecStart ending in the daemon;
+#  - systemd-analyze verify accepts it without a single complaint
 #    (ExecStart pointed at the freshly built binary, as it must exist);
-#  - systemd-analyze security rates its exposure at most THRESHOLD/10
-#    (its scale: 20 = "2.0", out of 10.0);
-#  - the policy lets only root own the name and everyone talk to it.
-# Usage: test-service.sh UNIT POLICY DAEMON [THRESHOLD]
+#  - systemd-analyze security rates its exposure at most THRESHOLD
+#    (its scale: 20 = "2.0" out of 10.0);
+#  - the policy is well-formed, lets only root own BUSNAME and everyone
+#    talk to it.
+# Usage: check-service.sh UNIT POLICY DAEMON BUSNAME THRESHOLD [REQUIRED]...
 set -eu
-unit=$1 policy=$2 daemon=$(realpath "$3") threshold=${4:-20}
+unit=$1 policy=$2 daemon=$(realpath "$3") busname=$4 threshold=$5
+shift 5
 name=$(basename "$unit")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-grep -q '^Type=dbus$' "$unit"
-grep -q '^BusName=xyz.openbmc_project.GPIOCableSensing$' "$unit"
-grep -q '^Restart=always$' "$unit"
-grep -q '^ExecStart=/.*/cable-presenced$' "$unit"
+for line in '^Type=dbus$' "^BusName=$busname\$" '^Restart=always$' \
+	"^ExecStart=/.*/$(basename "$daemon")\$" "$@"; do
+	grep -q "$line" "$unit" || {
+		echo "unit lacks $line"
+		exit 1
+	}
+done
 
 sed "s|^ExecStart=.*|ExecStart=$daemon|" "$unit" >"$tmp/$name"
 out=$(cd "$tmp" && systemd-analyze verify --man=no "./$name" 2>&1) || {
@@ -38,16 +45,15 @@ echo "verify: ok"
 }
 tail -n 1 "$tmp/security"
 
-# D-Bus policy: well-formed, 'own' only in the root policy.
 if command -v xmllint >/dev/null; then
 	xmllint --noout "$policy"
 fi
-awk '
+awk -v name="$busname" '
 	/<policy user="root">/ { inroot = 1 }
 	/<policy context="default">/ { indefault = 1 }
 	/<\/policy>/ { inroot = 0; indefault = 0 }
 	/allow own=/ { if (!inroot) bad = 1; own = 1 }
-	/allow send_destination="xyz.openbmc_project.GPIOCableSensing"/ {
+	index($0, "allow send_destination=\"" name "\"") {
 		if (indefault) send = 1
 	}
 	END { exit !(own && send && !bad) }
