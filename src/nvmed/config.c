@@ -277,33 +277,41 @@ static bool same_drive(const struct emc_record *a, const struct emc_record *b)
 	return true;
 }
 
-/* New threshold values from the record (e.g. our own write-back, or an
- * operator's Set on entity-manager): update in place. */
+/*
+ * New thresholds from the record (e.g. our own write-back, or an
+ * operator's change in entity-manager): update in place. A record that
+ * gains Thresholds takes over from the drive's WCTEMP/CCTEMP; one that
+ * loses them falls back to the drive's. A kind set over D-Bus that the
+ * record does not hold keeps its value.
+ */
 static void update_thresholds(struct drive *d, const struct emc_record *rec)
 {
 	struct threshold_set th;
 	int index[_THRESHOLD_MAX];
+	bool found;
 
 	threshold_set_init(&th);
-	if (read_thresholds(rec, &th, index) <= 0)
+	found = read_thresholds(rec, &th, index) > 0;
+	if (!found)
 		for (int k = 0; k < _THRESHOLD_MAX; k++)
 			index[k] = -1;
+	d->config_thresholds = found;
 	for (int k = 0; k < _THRESHOLD_MAX; k++) {
-		struct threshold *t = &d->th.t[k];
-
 		d->th_index[k] = index[k];
-		t->hysteresis = th.t[k].hysteresis;
-		if ((isnan(t->value) && isnan(th.t[k].value)) ||
-		    t->value == th.t[k].value)
+		if (index[k] >= 0)
+			d->th_user[k] = false; /* the record has it now */
+		else if (d->th_user[k])
 			continue;
-		t->value = th.t[k].value;
-		bus_emit(d, true, threshold_interface(k),
-			 threshold_value_property(k), NULL);
+		if (!found && (k == THRESHOLD_WARNING_HIGH ||
+			       k == THRESHOLD_CRITICAL_HIGH))
+			continue; /* the drive's, below */
+		drive_set_threshold(d, k, th.t[k].value, th.t[k].hysteresis);
 	}
+	drive_thresholds_from_identify(d);
 	emc_record_unref(d->record);
 	d->record = emc_record_ref((struct emc_record *)rec);
 	drive_thresholds_changed(d);
-	log_info("Drive '%s': thresholds updated from %s", d->name,
+	log_info("Drive '%s': thresholds updated from '%s'", d->name,
 		 emc_record_path(rec));
 }
 

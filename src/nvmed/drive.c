@@ -136,6 +136,31 @@ void drive_thresholds_changed(struct drive *d)
 	evaluate_alarms(d, d->value);
 }
 
+void drive_set_threshold(struct drive *d, enum threshold_kind k, double value,
+			 double hysteresis)
+{
+	struct threshold *t = &d->th.t[k];
+
+	t->hysteresis = hysteresis;
+	if ((isnan(value) && isnan(t->value)) || value == t->value)
+		return;
+	t->value = value;
+	bus_emit(d, true, threshold_interface(k), threshold_value_property(k),
+		 NULL);
+}
+
+void drive_thresholds_from_identify(struct drive *d)
+{
+	if (d->config_thresholds)
+		return;
+	if (!d->th_user[THRESHOLD_WARNING_HIGH])
+		drive_set_threshold(d, THRESHOLD_WARNING_HIGH, d->id_warning,
+				    THRESHOLD_DEFAULT_HYSTERESIS);
+	if (!d->th_user[THRESHOLD_CRITICAL_HIGH])
+		drive_set_threshold(d, THRESHOLD_CRITICAL_HIGH, d->id_critical,
+				    THRESHOLD_DEFAULT_HYSTERESIS);
+}
+
 static void set_bool(struct drive *d, int *field, bool value, bool sensor,
 		     const char *iface, const char *prop)
 {
@@ -255,30 +280,9 @@ static void publish_identity(struct drive *d, const struct nvmed_identity *id)
 			 "Capacity", NULL);
 	}
 
-	if (!d->config_thresholds) {
-		struct {
-			enum threshold_kind k;
-			double v;
-		} from_drive[] = {
-			{ THRESHOLD_WARNING_HIGH, id->warning_temp },
-			{ THRESHOLD_CRITICAL_HIGH, id->critical_temp },
-		};
-
-		for (size_t i = 0; i < 2; i++) {
-			struct threshold *t = &d->th.t[from_drive[i].k];
-			double v = from_drive[i].v;
-
-			if (d->th_user[from_drive[i].k])
-				continue;
-			if ((isnan(v) && isnan(t->value)) || v == t->value)
-				continue;
-			t->value = v;
-			t->hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
-			bus_emit(d, true, threshold_interface(from_drive[i].k),
-				 threshold_value_property(from_drive[i].k),
-				 NULL);
-		}
-	}
+	d->id_warning = id->warning_temp;
+	d->id_critical = id->critical_temp;
+	drive_thresholds_from_identify(d);
 	set_present(d, true);
 }
 
@@ -771,6 +775,8 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	d->origin = origin;
 	d->poll_ms = poll_ms ? poll_ms : m->poll_ms;
 	d->value = NAN;
+	d->id_warning = NAN;
+	d->id_critical = NAN;
 	d->life_left = 255;
 	d->step = STEP_IDLE;
 	d->basic_fd = -1;

@@ -145,6 +145,7 @@ struct drive {
 
 	/* thresholds: from the record, else from WCTEMP/CCTEMP */
 	bool config_thresholds;
+	double id_warning, id_critical; /* last Identify's, NaN if none */
 	struct threshold_set th;
 	/* the record (for write-back) and each kind's Thresholds<N> index,
 	 * -1 when the kind did not come from the record */
@@ -190,6 +191,12 @@ void drive_power_update(struct drive *d);
 /* Threshold values changed (over D-Bus or from the record): re-evaluate
  * the alarms against the current value. */
 void drive_thresholds_changed(struct drive *d);
+/* Give kind k this value and hysteresis; PropertiesChanged if it changed. */
+void drive_set_threshold(struct drive *d, enum threshold_kind k, double value,
+			 double hysteresis);
+/* Without record thresholds: WarningHigh/CriticalHigh from the drive's
+ * last Identify (WCTEMP/CCTEMP), unless set over D-Bus. */
+void drive_thresholds_from_identify(struct drive *d);
 struct drive *drive_find_by_config(struct manager *m, const char *path,
 				   enum drive_origin origin);
 struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,

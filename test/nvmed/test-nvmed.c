@@ -807,6 +807,105 @@ static void test_mctpd_endpoints(void **state)
 	env_stop(&e);
 }
 
+static void set_severity(struct env *e, const char *record, uint64_t sev)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(tb_bus(e->tb), EM,
+			       "/xyz/openbmc_project/test/em",
+			       "xyz.openbmc_project.Test.EntityManager",
+			       "SetRecordProperty", &err, NULL, "ossv", record,
+			       "xyz.openbmc_project.Configuration.NVME1000."
+			       "Thresholds0",
+			       "Severity", "d", (double)sev);
+	if (r < 0)
+		fprintf(stderr, "SetRecordProperty: %s\n", err.message);
+	sd_bus_error_free(&err);
+	assert_true(r >= 0);
+}
+
+/* A record gaining or losing its Thresholds at run time: the record's
+ * replace the drive's WCTEMP/CCTEMP and stay through a re-Identify; gone,
+ * the drive's come back (not NaN). */
+static void test_record_thresholds_change(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	const char *scfile, *board;
+	const char *rec = "/xyz/openbmc_project/inventory/system/board/"
+			  "NVMe_Board/Drive_A";
+	char sensor[128];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	board = tb_path(e.tb, "board.json");
+	/* Severity 2 has no interface here: ignored, so no thresholds */
+	tb_write_file(board,
+		      "{\"Name\": \"NVMe Board\", \"Type\": \"Board\", "
+		      "\"Probe\": \"TRUE\", \"Exposes\": ["
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
+		      "\"Bus\": 3, \"Address\": \"0x1d\", "
+		      "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\", "
+		      "\"Thresholds\": [{\"Direction\": \"greater than\", "
+		      "\"Name\": \"upper\", \"Severity\": 2, "
+		      "\"Value\": 50}]}]}");
+	{
+		const char *margv[] = { tb_prog("mctpd-standin"), "--scenario",
+					scfile, NULL };
+		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		tb_spawn(e.tb, "em", eargv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	check_drive(&e, "Drive_A", 9, 35);
+	path_of(sensor, sizeof(sensor), SENSOR, "Drive_A");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, WARN_IF,
+					"WarningHigh", 70, 0.01, WAIT),
+			 0);
+	assert_true(tb_get_double(e.tb, NVME, sensor, CRIT_IF,
+				  "CriticalHigh") == 80);
+
+	/* the record gains a warning threshold: the record wins */
+	set_severity(&e, rec, 0);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, WARN_IF,
+					"WarningHigh", 50, 0.01, WAIT),
+			 0);
+	assert_true(isnan(
+		tb_get_double(e.tb, NVME, sensor, CRIT_IF, "CriticalHigh")));
+	/* a reconnection re-identifies: the record's value stays */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": true}");
+	assert_int_equal(tb_wait_bool(e.tb, NVME, DRIVE "Drive_A", OPSTAT_IF,
+				      "Functional", false, WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": false, "
+			   "\"temperature\": 55}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					55, 0.01, 40000),
+			 0);
+	assert_true(tb_get_double(e.tb, NVME, sensor, WARN_IF, "WarningHigh") ==
+		    50);
+	assert_true(
+		tb_get_bool(e.tb, NVME, sensor, WARN_IF, "WarningAlarmHigh"));
+
+	/* and loses it: back to the drive's WCTEMP/CCTEMP, not NaN */
+	set_severity(&e, rec, 2);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, WARN_IF,
+					"WarningHigh", 70, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, CRIT_IF,
+					"CriticalHigh", 80, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, WARN_IF,
+				      "WarningAlarmHigh", false, WAIT),
+			 0);
+	env_stop(&e);
+}
+
 /* mctpd (and mctpreactor with it) restarts: the endpoint drives stay,
  * no removal and re-creation. */
 static void test_mctpd_restart(void **state)
@@ -1018,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),
 		cmocka_unit_test(test_mctpd_restart),
+		cmocka_unit_test(test_record_thresholds_change),
 		cmocka_unit_test(test_entity_manager_records),
 		cmocka_unit_test(test_64_drives),
 	};
