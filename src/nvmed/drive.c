@@ -441,7 +441,10 @@ static void basic_fail(struct drive *d, const char *what, int r, bool io)
 	else
 		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
 			  what, r, d->failures);
-	/* like nvmesensor: the last reading stands until the threshold */
+	/* Deliberately like nvmesensor (dbus-sensors src/nvme/): the last
+	 * reading stands until the threshold. Issue 5 requires upstream's
+	 * mi_basic error policy and overrides design.md section 4 ("never a
+	 * stale value") here; see README, Compatibility. */
 	if (d->failures >= NVMED_ERROR_THRESHOLD)
 		publish_unknown(d, false);
 	schedule(d, now_usec(d->m) + backoff_ms(d) * 1000);
