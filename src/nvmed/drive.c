@@ -31,6 +31,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -534,10 +535,19 @@ static bool smart_due(struct drive *d)
 	return due;
 }
 
+/* The loop's cached time does not move during a transaction. */
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct drive *d = userdata;
-	uint64_t now = now_usec(d->m);
+	uint64_t now = now_usec(d->m), start, took_ms;
 	const char *what = "open";
 	int r;
 
@@ -558,6 +568,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		d->step = first_step(d);
 	}
 
+	start = mono_usec();
 	switch (d->step) {
 	case STEP_SUBSYS_INFO:
 		what = "Read NVMe-MI Data Structure";
@@ -640,6 +651,20 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		}
 		break;
 	default:
+		return 0;
+	}
+	took_ms = (mono_usec() - start) / 1000;
+	if (took_ms > mi_transaction_limit_ms(d->m->mi)) {
+		/* More Processing Required without a cap (libnvme 1.3), or
+		 * a drive that keeps asking for more: the loop stood still
+		 * that long. Count it as a failure and back off fully. */
+		log_warning("Drive '%s': %s took %" PRIu64 " ms (limit %u ms); "
+			    "backing off",
+			    d->name, what, took_ms,
+			    mi_transaction_limit_ms(d->m->mi));
+		if (d->failures < NVMED_ERROR_THRESHOLD + 16)
+			d->failures = NVMED_ERROR_THRESHOLD + 15;
+		drive_fail(d, what, -ETIME);
 		return 0;
 	}
 	if (r != 0)

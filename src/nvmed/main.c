@@ -46,7 +46,10 @@ static void help(void)
 	       "  -t, --timeout-ms N        NVMe-MI transaction timeout "
 	       "(%d)\n"
 	       "      --mprt-max-ms N       longest More Processing Required "
-	       "wait (%d)\n"
+	       "wait (%d; a libnvme\n"
+	       "                            without nvme_mi_ep_set_mprt_max "
+	       "fails a longer\n"
+	       "                            transaction afterwards)\n"
 	       "  -v, --verbose             more logging (repeat for "
 	       "libnvme's)\n"
 	       "  -h, --help                this text\n"
@@ -147,6 +150,7 @@ int main(int argc, char **argv)
 	unsigned timeout_ms = DEFAULT_TIMEOUT_MS, mprt_ms = DEFAULT_MPRT_MAX_MS;
 	unsigned poll_ms = NVME_POLL_INTERVAL_MS;
 	int verbose = 0, c, r;
+	bool mprt_given = false;
 	sigset_t mask;
 
 	while ((c = getopt_long(argc, argv, "c:i:t:vh", options, NULL)) >= 0) {
@@ -176,6 +180,7 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, "MPR wait", 0, 60000, &mprt_ms) <
 			    0)
 				return EXIT_FAILURE;
+			mprt_given = true;
 			break;
 		case 'v':
 			verbose++;
@@ -197,6 +202,13 @@ int main(int argc, char **argv)
 	}
 	if (verbose)
 		log_set_max_level(LOG_DEBUG);
+	if (mprt_given && !mi_mprt_max_supported())
+		log_warning("--mprt-max-ms: this libnvme cannot cap a More "
+			    "Processing Required wait (no "
+			    "nvme_mi_ep_set_mprt_max); a transaction longer "
+			    "than %u ms is failed afterwards and its drive "
+			    "backed off instead",
+			    2 * timeout_ms + mprt_ms);
 	m.poll_ms = poll_ms;
 	m.timeout_ms = timeout_ms;
 

@@ -43,6 +43,20 @@ int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
 	return 0;
 }
 
+bool mi_mprt_max_supported(void)
+{
+#ifdef HAVE_NVME_MI_EP_SET_MPRT_MAX
+	return true;
+#else
+	return false;
+#endif
+}
+
+unsigned mi_transaction_limit_ms(const struct mi_root *r)
+{
+	return 2 * r->timeout_ms + r->mprt_max_ms;
+}
+
 struct mi_root *mi_root_free(struct mi_root *r)
 {
 	if (!r)
