@@ -84,6 +84,14 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 					 "%s must be NaN or between -273 and "
 					 "1000, not %g",
 					 prop, v);
+	/* entity-manager would store NaN as JSON null, and the record would
+	 * fail validation at the next boot */
+	if (isnan(v) && d->record && d->th_index[k] >= 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+					 "%s comes from the configuration "
+					 "record '%s' (Thresholds%d), which "
+					 "cannot hold NaN",
+					 prop, d->config_path, d->th_index[k]);
 	log_info("Drive '%s': %s set to %g over D-Bus", d->name, prop, v);
 	d->th.t[k].value = v;
 	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)

@@ -938,6 +938,26 @@ static void test_record_thresholds_change(void **state)
 	assert_true(
 		tb_get_bool(e.tb, NVME, sensor, WARN_IF, "WarningAlarmHigh"));
 
+	/* NaN cannot be written back to the record: refused, unchanged */
+	{
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+
+		assert_true(sd_bus_set_property(tb_bus(e.tb), NVME, sensor,
+						WARN_IF, "WarningHigh", &err,
+						"d", NAN) < 0);
+		assert_true(
+			sd_bus_error_has_name(&err, SD_BUS_ERROR_INVALID_ARGS));
+		assert_non_null(strstr(err.message, "Drive_A"));
+		sd_bus_error_free(&err);
+		assert_true(tb_get_double(e.tb, NVME, sensor, WARN_IF,
+					  "WarningHigh") == 50);
+		/* a kind the record does not hold may be NaN */
+		assert_true(sd_bus_set_property(tb_bus(e.tb), NVME, sensor,
+						CRIT_IF, "CriticalLow", &err,
+						"d", NAN) >= 0);
+		sd_bus_error_free(&err);
+	}
+
 	/* and loses it: back to the drive's WCTEMP/CCTEMP, not NaN */
 	set_severity(&e, rec, 2);
 	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, WARN_IF,
