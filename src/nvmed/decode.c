@@ -85,11 +85,18 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 	h.used = buf[3];
 	h.ccs = le16(buf + 4);
 
-	/* Revisions after 1.2 use the [MI2] layout. */
+	/*
+	 * Revisions after 1.2 use the [MI2] layout: bit 0 Not Ready, bit 1
+	 * Drive Ready. The bit meanings come from libnvme's headers, not the
+	 * specification text (unverified, see research/nvme_anchors.md), and
+	 * [MI12]'s bit 5 Drive Functional is what dbus-sensors' rework reads
+	 * on every drive: so a drive is functional when it does not say Not
+	 * Ready and says either Drive Ready or Drive Functional.
+	 */
 	if (mi_major > 1 || (mi_major == 1 && mi_minor > 2)) {
-		h.ready = !(h.nss & NSS2_NOT_READY) &&
-			  (h.nss & NSS2_DRIVE_READY);
-		h.functional = h.ready;
+		h.ready = !(h.nss & NSS2_NOT_READY);
+		h.functional = h.ready && (h.nss & (NSS2_DRIVE_READY |
+						    NSS12_DRIVE_FUNCTIONAL));
 	} else {
 		h.ready = true;
 		h.functional = h.nss & NSS12_DRIVE_FUNCTIONAL;

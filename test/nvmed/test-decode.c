@@ -92,15 +92,58 @@ static void test_health_mi2(void **state)
 	assert_false(h.ready);
 	assert_false(h.functional);
 
-	/* bit 5 (1.2 Drive Functional) alone does not make a 2.x drive ready */
+	/* bit 5 (1.2 Drive Functional) is read on 2.x too (unverified bit
+	 * meanings: either DRV or DF means functional) */
 	raw[0] = 0x20;
 	assert_int_equal(nvmed_decode_health(raw, 8, 2, 1, &h), 0);
+	assert_true(h.ready);
+	assert_true(h.functional);
+	/* neither: ready but not functional */
+	raw[0] = 0x00;
+	assert_int_equal(nvmed_decode_health(raw, 8, 2, 0, &h), 0);
+	assert_true(h.ready);
+	assert_false(h.functional);
+	/* Not Ready wins over both */
+	raw[0] = 0x23;
+	assert_int_equal(nvmed_decode_health(raw, 8, 2, 0, &h), 0);
+	assert_false(h.ready);
 	assert_false(h.functional);
 
 	/* anything after 1.2 uses the newer layout */
 	raw[0] = 0x02;
 	assert_int_equal(nvmed_decode_health(raw, 8, 1, 3, &h), 0);
 	assert_true(h.functional);
+}
+
+/* The same NSS bytes per revision: 1.0/1.1/1.2 read bit 5 only; 1.3 and
+ * 2.x read !NRDY && (DRV || DF). */
+static void test_health_nss_by_revision(void **state)
+{
+	static const struct {
+		uint8_t major, minor, nss;
+		bool functional;
+	} cases[] = {
+		{ 1, 0, 0x20, true },  { 1, 1, 0x00, false },
+		{ 1, 2, 0x20, true },  { 1, 2, 0x02, false },
+		{ 1, 2, 0x21, true },  { 1, 3, 0x02, true },
+		{ 1, 3, 0x20, true },  { 1, 3, 0x01, false },
+		{ 2, 0, 0x02, true },  { 2, 0, 0x22, true },
+		{ 2, 0, 0x03, false }, { 2, 0, 0x21, false },
+		{ 2, 1, 0x00, false }, { 2, 2, 0x20, true },
+	};
+	uint8_t raw[8] = { 0, 0xff, 40, 0, 0, 0, 0, 0 };
+	struct nvmed_health h;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		raw[0] = cases[i].nss;
+		assert_int_equal(nvmed_decode_health(raw, 8, cases[i].major,
+						     cases[i].minor, &h),
+				 0);
+		if (h.functional != cases[i].functional)
+			fail_msg("NVMe-MI %u.%u NSS 0x%02x: functional %d",
+				 cases[i].major, cases[i].minor, cases[i].nss,
+				 h.functional);
+	}
 }
 
 static void test_health_bad_length(void **state)
@@ -242,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_ctemp),
 		cmocka_unit_test(test_health_mi12),
 		cmocka_unit_test(test_health_mi2),
+		cmocka_unit_test(test_health_nss_by_revision),
 		cmocka_unit_test(test_health_bad_length),
 		cmocka_unit_test(test_subsys_info),
 		cmocka_unit_test(test_identify),
