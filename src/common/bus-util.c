@@ -54,25 +54,25 @@ static int on_request_name(sd_bus_message *m, void *userdata,
 
 	if (e) {
 		r = sd_bus_message_get_errno(m);
-		log_error("Cannot own the bus name %s: %s", req->name,
+		log_error("Cannot own the bus name '%s': %s", req->name,
 			  e->message ? e->message : e->name);
 		r = r > 0 ? -r : -EEXIST;
 	} else {
 		r = sd_bus_message_read(m, "u", &reply);
 		if (r < 0)
 			log_error_errno(r,
-					"Cannot own the bus name %s: "
+					"Cannot own the bus name '%s': "
 					"bad RequestName reply",
 					req->name);
 		else
 			r = bus_request_name_result(reply);
 		if (r == -EEXIST)
-			log_error("Cannot own the bus name %s: already owned "
+			log_error("Cannot own the bus name '%s': already owned "
 				  "by another connection (is another instance "
 				  "running?)",
 				  req->name);
 		else if (r == -EBADMSG)
-			log_error("Cannot own the bus name %s: unexpected "
+			log_error("Cannot own the bus name '%s': unexpected "
 				  "RequestName reply %u",
 				  req->name, reply);
 	}

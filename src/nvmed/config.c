@@ -218,13 +218,13 @@ static int read_thresholds(const struct emc_record *rec,
 			r = threshold_kind_from_config(direction,
 						       (unsigned)severity, &k);
 		if (r == -EOPNOTSUPP) {
-			log_info("%s: Thresholds%zu severity %u has no D-Bus "
+			log_info("'%s': Thresholds%zu severity %u has no D-Bus "
 				 "interface here; ignored",
 				 emc_record_path(rec), i, (unsigned)severity);
 			continue;
 		}
 		if (r < 0) {
-			log_warning("%s: Thresholds%zu is invalid; ignored",
+			log_warning("'%s': Thresholds%zu is invalid; ignored",
 				    emc_record_path(rec), i);
 			continue;
 		}

@@ -225,15 +225,21 @@ static void drive_fail(struct drive *d, const char *what, int r)
 
 	d->ep = mi_close(d->ep);
 	d->failures++;
-	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD)
-		log_warning(
-			"Drive '%s' (net %u EID %u): %s failed: %s%s", d->name,
-			d->net, d->eid, what,
-			r < 0 ? strerror(-r) : "NVMe-MI status",
-			d->failures == NVMED_ERROR_THRESHOLD ?
-				"; marking it non-functional and backing off" :
-				"");
-	else
+	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD) {
+		char why[64];
+
+		if (r < 0)
+			snprintf(why, sizeof(why), "%s", strerror(-r));
+		else
+			snprintf(why, sizeof(why), "NVMe-MI status 0x%x",
+				 (unsigned)r);
+		log_warning("Drive '%s' (net %u EID %u): %s failed: %s%s",
+			    d->name, d->net, d->eid, what, why,
+			    d->failures == NVMED_ERROR_THRESHOLD ?
+				    "; marking it non-functional and backing "
+				    "off" :
+				    "");
+	} else
 		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
 			  what, r, d->failures);
 

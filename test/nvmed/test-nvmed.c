@@ -632,6 +632,17 @@ static void test_admin_refused(void **state)
 	assert_int_equal(tb_wait_string(e.tb, NVME, drive, ASSET_IF,
 					"SerialNumber", "SN9", 40000),
 			 0);
+	/* an MI error status on the health poll is a failure, and the log
+	 * says which status */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"status\": 4}");
+	assert_int_equal(tb_wait_log(e.tb, "nvmed",
+				     "Subsystem Health Status Poll failed: "
+				     "NVMe-MI status 0x4",
+				     WAIT),
+			 0);
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, AVAIL_IF, "Available",
+				      false, WAIT),
+			 0);
 	env_stop(&e);
 }
 
