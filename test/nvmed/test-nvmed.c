@@ -249,7 +249,10 @@ static void trim(char *s)
 
 static json_object *nvme_cli(struct env *e, const char *cmd, const char *dev)
 {
-	const char *env[] = { e->shim_env[0], e->shim_env[1], NULL };
+	/* nvme-cli is Debian 12's: not the libraries meson points
+	 * LD_LIBRARY_PATH at (Debian 13's in the trixie build). */
+	const char *env[] = { e->shim_env[0], e->shim_env[1], "LD_LIBRARY_PATH",
+			      NULL };
 	const char *argv[] = { "/usr/sbin/nvme", cmd, dev, "-o", "json", NULL };
 	_cleanup_free_ char *out = NULL;
 	json_object *j;
