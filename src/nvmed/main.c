@@ -50,6 +50,9 @@ static void help(void)
 	       "                            without nvme_mi_ep_set_mprt_max "
 	       "fails a longer\n"
 	       "                            transaction afterwards)\n"
+	       "      --sysfs-root DIR      where sysfs is mounted (/sys): "
+	       "MCTP interfaces\n"
+	       "                            and muxes of I2C buses\n"
 	       "  -v, --verbose             more logging (repeat for "
 	       "libnvme's)\n"
 	       "  -h, --help                this text\n"
@@ -129,7 +132,13 @@ static void manager_done(struct manager *m)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_VERSION = 0x100, OPT_MPRT, OPT_PNVME, OPT_POWER_DELAY };
+	enum {
+		OPT_VERSION = 0x100,
+		OPT_MPRT,
+		OPT_PNVME,
+		OPT_POWER_DELAY,
+		OPT_SYSFS,
+	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "poll-interval-ms", required_argument, NULL, 'i' },
@@ -138,6 +147,7 @@ int main(int argc, char **argv)
 		{ "phosphor-nvme-config", required_argument, NULL, OPT_PNVME },
 		{ "power-on-delay-ms", required_argument, NULL,
 		  OPT_POWER_DELAY },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -170,6 +180,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PNVME:
 			pnvme_path = optarg;
+			break;
+		case OPT_SYSFS:
+			m.sysfs_root = optarg;
 			break;
 		case OPT_POWER_DELAY:
 			if (parse_uint(optarg, "power-on delay", 0, 600000,

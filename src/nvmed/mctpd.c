@@ -20,7 +20,6 @@
  * endpoint paths, ObjectManager at MCTPD_ROOT (MCTPReactorMain.cpp). */
 #define REACTOR_SERVICE	     "xyz.openbmc_project.MCTPReactor"
 #define MCTPD_ROOT	     "/au/com/codeconstruct/mctp1"
-#define MCTPD_IFACES	     MCTPD_ROOT "/interfaces/"
 #define MCTPD_BUSOWNER	     "au.com.codeconstruct.MCTP.BusOwner1"
 #define MCTPD_ENDPOINT1	     "au.com.codeconstruct.MCTP.Endpoint1"
 #define EP_IFACE	     "xyz.openbmc_project.MCTP.Endpoint"
@@ -181,14 +180,15 @@ static int setup_start(struct drive *d)
 	_cleanup_free_ char *iface = NULL, *path = NULL;
 	int r;
 
-	r = mctpd_interface_for_bus("/sys", d->i2c_bus, &iface);
+	r = mctpd_interface_for_bus(d->m->sysfs_root, d->i2c_bus, &iface);
 	if (r < 0)
 		return log_oom();
-	if (asprintf(&path, MCTPD_IFACES "%s", iface) < 0)
-		return log_oom();
-	if (!sd_bus_object_path_is_valid(path)) {
+	/* mctpd names the object with sd_bus_path_encode, as we do: an
+	 * interface name with anything but [A-Za-z0-9] is escaped */
+	r = sd_bus_path_encode(MCTPD_ROOT "/interfaces", iface, &path);
+	if (r < 0) {
 		setup_failed(d, "invalid MCTP interface name");
-		return -EINVAL;
+		return r;
 	}
 	r = sd_bus_message_new_method_call(d->m->bus, &msg, MCTPD_SERVICE, path,
 					   MCTPD_BUSOWNER, "SetupEndpoint");

@@ -116,7 +116,11 @@ struct drive {
 	/* SMBus basic management command (DRIVE_FROM_BASIC/PNVME) */
 	bool basic;
 	bool pec;
-	unsigned root_bus; /* below any muxes: what the transfer occupies */
+	/* below any muxes: what the transfer occupies. Logged only: drives
+	 * on one root bus never overlap because the whole daemon runs one
+	 * transaction at a time on one thread (drive.c), which serialises
+	 * them as dbus-sensors' thread per root bus does. */
+	unsigned root_bus;
 	int basic_fd;
 
 	/* read only in this host/chassis power state */

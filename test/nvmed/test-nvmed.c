@@ -7,6 +7,7 @@
  * nvme-cli reads from the same emulator through the same shim.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -986,6 +987,47 @@ static void test_record_thresholds_change(void **state)
 	env_stop(&e);
 }
 
+/* The MCTP interface of an I2C bus is looked up below --sysfs-root:
+ * i2c-13's is "mctpi2c_custom", which mctpd serves for the drive. */
+static void test_sysfs_interface(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	const char *scfile, *board, *sysfs, *extra[3];
+	char dir[PATH_MAX];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	sysfs = tb_path(e.tb, "sys");
+	snprintf(dir, sizeof(dir),
+		 "%s/bus/i2c/devices/i2c-13/net/mctpi2c_custom/type", sysfs);
+	tb_write_file(dir, "290\n");
+	board = tb_path(e.tb, "board.json");
+	tb_write_file(board,
+		      "{\"Name\": \"B\", \"Type\": \"Board\", \"Exposes\": ["
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive S\", "
+		      "\"Bus\": 13, \"Address\": 29, \"Protocol\": \"mi_i2c\", "
+		      "\"PowerState\": \"Always\"}]}");
+	{
+		const char *margv[] = { tb_prog("mctpd-standin"),
+					"--scenario",
+					scfile,
+					"--interface",
+					"mctpi2c_custom=3",
+					NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+	}
+	extra[0] = "--sysfs-root";
+	extra[1] = sysfs;
+	extra[2] = NULL;
+	start_nvmed_args(&e, board, extra);
+	check_drive(&e, "Drive_S", 9, 35);
+	env_stop(&e);
+}
+
 /* mctpd (and mctpreactor with it) restarts: the endpoint drives stay,
  * no removal and re-creation. */
 static void test_mctpd_restart(void **state)
@@ -1198,6 +1240,7 @@ int main(void)
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),
 		cmocka_unit_test(test_mctpd_restart),
+		cmocka_unit_test(test_sysfs_interface),
 		cmocka_unit_test(test_record_thresholds_change),
 		cmocka_unit_test(test_entity_manager_records),
 		cmocka_unit_test(test_64_drives),
