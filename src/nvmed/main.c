@@ -294,12 +294,18 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* 0 after SIGTERM/SIGINT; sd-bus ends the loop with EXIT_FAILURE
+	 * when the bus connection is lost (exit-on-disconnect), and a
+	 * refused name ends it with -errno: both are failures systemd
+	 * should see. */
 	r = sd_event_loop(m.event);
 	if (r < 0)
 		log_error_errno(r, "Event loop failed");
+	else if (r > 0)
+		log_error("Lost the bus connection; exiting");
 	else
 		log_info("Exiting");
 out:
 	manager_done(&m);
-	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return r != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -1226,6 +1229,46 @@ static void test_64_drives(void **state)
 	env_stop(&e);
 }
 
+/* The bus goes away: nvmed exits with a failure status (systemd logs a
+ * failure; Restart=always restarts it). Last: it kills the test's bus. */
+static void test_bus_lost(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	uint32_t bus_pid = 0;
+	int status = -1;
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 1, NULL));
+	check_drive(&e, "NVMe_9", 9, 35);
+	{
+		_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+		assert_true(sd_bus_call_method(
+				    tb_bus(e.tb), "org.freedesktop.DBus",
+				    "/org/freedesktop/DBus",
+				    "org.freedesktop.DBus",
+				    "GetConnectionUnixProcessID", &err, &reply,
+				    "s", "org.freedesktop.DBus") >= 0);
+		assert_true(sd_bus_message_read(reply, "u", &bus_pid) >= 0);
+	}
+	sd_bus_error_free(&err);
+	assert_true(bus_pid > 1);
+	assert_int_equal(kill((pid_t)bus_pid, SIGKILL), 0);
+	/* reaped here for its status (tb_alive would drop it) */
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(e.nvmed, &status, WNOHANG) == e.nvmed)
+			break;
+		status = -1;
+		usleep(100000);
+	}
+	assert_true(status != -1 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EXIT_FAILURE);
+	e.nvmed = 0;
+	env_stop(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1244,6 +1287,7 @@ int main(void)
 		cmocka_unit_test(test_record_thresholds_change),
 		cmocka_unit_test(test_entity_manager_records),
 		cmocka_unit_test(test_64_drives),
+		cmocka_unit_test(test_bus_lost),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
