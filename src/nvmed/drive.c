@@ -203,9 +203,32 @@ static void set_life_left(struct drive *d, uint8_t left)
 		 "PredictedMediaLifeLeftPercent", NULL);
 }
 
+/* The health/SMART-derived inventory: back to "unknown" (255, "", no
+ * fault), as before the first reading. */
+static void publish_status_unknown(struct drive *d)
+{
+	const char *status = "xyz.openbmc_project.Nvme.Status";
+	static const char *const fault_props[_FAULT_MAX] = {
+		"CapacityFault", "TemperatureFault",  "DegradesFault",
+		"MediaFault",	 "BackupDeviceFault",
+	};
+
+	set_life_left(d, 255);
+	if (set_string(&d->smart_warnings, "") > 0)
+		bus_emit(d, false, status, "SmartWarnings", NULL);
+	if (set_string(&d->status_flags, "") > 0)
+		bus_emit(d, false, status, "StatusFlags", NULL);
+	if (set_string(&d->drive_life_used, "") > 0)
+		bus_emit(d, false, status, "DriveLifeUsed", NULL);
+	for (int f = 0; f < _FAULT_MAX; f++)
+		set_bool(d, &d->faults[f], false, false, status,
+			 fault_props[f]);
+}
+
 /* Everything a reading said is no longer known. */
 static void publish_unknown(struct drive *d, bool functional)
 {
+	publish_status_unknown(d);
 	set_value(d, NAN);
 	set_available(d, false);
 	set_functional(d, functional && d->sensor_functional,
@@ -258,6 +281,7 @@ static void drive_fail(struct drive *d, const char *what, int r)
 	if (d->failures >= NVMED_ERROR_THRESHOLD)
 		d->identified = false;
 	d->step = first_step(d);
+	d->polls = 0; /* SMART right after the next health poll */
 	schedule(d, now_usec(d->m) + delay_ms * 1000);
 }
 

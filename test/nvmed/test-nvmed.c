@@ -1121,6 +1121,16 @@ static void test_record_drive_pulled_and_back(void **state)
 	assert_false(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
 	assert_true(
 		isnan(tb_get_double(e.tb, NVME, sensor, VALUE_IF, "Value")));
+	/* the inventory says "unknown" too, not the last values */
+	assert_int_equal(get_u8(e.tb, drive, DRIVE_IF,
+				"PredictedMediaLifeLeftPercent"),
+			 255);
+	{
+		_cleanup_free_ char *sw = tb_get_string(
+			e.tb, NVME, drive, STATUS_IF, "SmartWarnings");
+
+		assert_string_equal(sw, "");
+	}
 
 	snprintf(line, sizeof(line), "{\"add\": %s}",
 		 drive_json(one, sizeof(one), 9, 3, 44, NULL));
