@@ -63,5 +63,9 @@ $bb umount /proc /sys /dev
 exec $bb switch_root /newroot /bin/bash "$stage2"
 INIT
 chmod +x "$tmp/init"
-(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$out.tmp"
-mv "$out.tmp" "$out"
+# Guests started together may build it at once: each writes its own file
+# and renames it into place atomically.
+part=$(mktemp "$out.XXXXXX")
+(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$part"
+chmod 644 "$part"
+mv -f "$part" "$out"
