@@ -85,15 +85,21 @@ static void on_name_acquired(sd_bus *bus, const char *name, void *userdata)
 	log_info("Serving %s with %u drive(s)", name, m->n_drives);
 }
 
-/* Runs once the loop has delivered what is already known (the JSON
- * file's records come from a deferred source of higher priority), so
- * that the objects exist before the name does. */
-static int request_name_cb(sd_event_source *s, void *userdata)
+/* Wait at most this long for the first records before taking the name. */
+#define READY_TIMEOUT_USEC (10ULL * 1000 * 1000)
+
+/* The well-known name is requested last (style.md), once the first
+ * records are drives on the bus, or after READY_TIMEOUT_USEC when
+ * entity-manager does not answer. */
+static void request_name(struct manager *m, const char *why)
 {
-	struct manager *m = userdata;
 	int r;
 
+	if (m->name_requested)
+		return;
+	m->name_requested = true;
 	m->request_name = sd_event_source_disable_unref(m->request_name);
+	log_debug("Requesting %s: %s", NVMED_BUS_NAME, why);
 	/* Checks the reply: exits when another instance owns the name. */
 	r = bus_request_name_async(m->bus, NVMED_BUS_NAME, 0, on_name_acquired,
 				   m);
@@ -101,6 +107,19 @@ static int request_name_cb(sd_event_source *s, void *userdata)
 		log_error_errno(r, "Cannot request %s", NVMED_BUS_NAME);
 		(void)sd_event_exit(m->event, r);
 	}
+}
+
+static void on_config_ready(struct emc_source *src, void *userdata)
+{
+	request_name(userdata, "first records read");
+}
+
+static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	log_warning("No configuration records after %llu s; serving %s "
+		    "without waiting",
+		    READY_TIMEOUT_USEC / 1000000, NVMED_BUS_NAME);
+	request_name(userdata, "timeout");
 	return 0;
 }
 
@@ -285,10 +304,10 @@ int main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	r = sd_event_add_defer(m.event, &m.request_name, request_name_cb, &m);
-	if (r >= 0)
-		r = sd_event_source_set_priority(m.request_name,
-						 SD_EVENT_PRIORITY_NORMAL + 1);
+	emc_source_set_ready_callback(m.config, on_config_ready, &m);
+	r = sd_event_add_time_relative(m.event, &m.request_name,
+				       CLOCK_MONOTONIC, READY_TIMEOUT_USEC, 0,
+				       on_ready_timeout, &m);
 	if (r < 0) {
 		log_error_errno(r, "Cannot schedule the name request");
 		goto out;

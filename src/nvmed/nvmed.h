@@ -57,7 +57,8 @@ struct manager {
 	unsigned timeout_ms;
 	sd_bus_slot *om_sensors;
 	sd_bus_slot *om_inventory;
-	sd_event_source *request_name;
+	sd_event_source *request_name; /* fallback timer */
+	bool name_requested;
 };
 
 /* Where a drive comes from (design.md section 4). */

@@ -1184,6 +1184,12 @@ static void test_entity_manager_records(void **state)
 		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
 	}
 	start_nvmed(&e, NULL);
+	/* the name comes after the records are objects: all three are
+	 * there as soon as the name is */
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/sensors",
+					  VALUE_IF),
+			 3);
 	check_drive(&e, "Drive_A", 9, 35);
 	check_drive(&e, "Drive_B", 10, 35);
 	path_of(sensor, sizeof(sensor), SENSOR, "Drive_B");
