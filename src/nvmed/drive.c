@@ -706,6 +706,17 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 {
 	struct drive *other = drive_find_by_endpoint(d->m, net, eid);
 
+	if (other && other != d && other->origin == DRIVE_FROM_ENDPOINT &&
+	    d->origin != DRIVE_FROM_ENDPOINT) {
+		/* A configured drive wins over mctpd's view of the same
+		 * device, whichever came first. */
+		log_info("Drive '%s': endpoint net %u EID %u taken over from "
+			 "drive '%s' (mctpd endpoint '%s')",
+			 d->name, net, eid, other->name,
+			 other->endpoint_path ? other->endpoint_path : "");
+		drive_free(other);
+		other = NULL;
+	}
 	if (other && other != d)
 		return log_error_errno(-EADDRINUSE,
 				       "Drive '%s': endpoint net %u EID %u is "

@@ -660,10 +660,22 @@ static int endpoint_identity(struct manager *m, const struct endpoint *ep,
 	return 0;
 }
 
+/* A drive configured for (net, eid) (a record, not an endpoint): the
+ * endpoint is that drive, not another one. */
+static bool owned_by_record(struct manager *m, uint32_t net, uint8_t eid)
+{
+	for (struct drive *d = m->drives; d; d = d->next)
+		if (d->origin != DRIVE_FROM_ENDPOINT && d->have_endpoint &&
+		    d->net == net && d->eid == eid)
+			return true;
+	return false;
+}
+
 static bool eligible(struct manager *m, const struct endpoint *ep)
 {
 	return ep->has_endpoint && ep->nvme_mi && ep->config &&
-	       !config_is_nvme_record(m, ep->config);
+	       !config_is_nvme_record(m, ep->config) &&
+	       !owned_by_record(m, ep->net, ep->eid);
 }
 
 void mctpd_reconcile(struct manager *m)

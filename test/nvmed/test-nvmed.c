@@ -1031,6 +1031,54 @@ static void test_sysfs_interface(void **state)
 	env_stop(&e);
 }
 
+/* One device, two sources: mctpd publishes EID 9 configured by a target
+ * record, and an NVME1000 mi_i2c record sets the same device up. The
+ * record drive takes the endpoint, whichever came first; no second
+ * drive for it. */
+static void test_record_wins_endpoint(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, "/xyz/openbmc_project/inventory/"
+					      "system/board/Board_1/Front_"
+					      "NVMe_0");
+	const char *scfile, *board;
+	char path[128];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	board = tb_path(e.tb, "board.json");
+	tb_write_file(
+		board,
+		"{\"Name\": \"NVMe Board\", \"Type\": \"Board\", "
+		"\"Probe\": \"TRUE\", \"Exposes\": ["
+		"{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
+		"\"Bus\": 3, \"Address\": 29, "
+		"\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\"}]}");
+	{
+		const char *margv[] = { tb_prog("mctpd-standin"), "--scenario",
+					scfile, "--publish-all", NULL };
+		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		tb_spawn(e.tb, "em", eargv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	check_drive(&e, "Drive_A", 9, 35);
+	path_of(path, sizeof(path), DRIVE, "Front_NVMe_0");
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, path, WAIT), 0);
+	tb_pump(e.tb, 1000);
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/inventory",
+					  DRIVE_IF),
+			 1);
+	path_of(path, sizeof(path), DRIVE, "Drive_A");
+	assert_true(tb_get_bool(e.tb, NVME, path, ITEM_IF, "Present"));
+	env_stop(&e);
+}
+
 /* mctpd (and mctpreactor with it) restarts: the endpoint drives stay,
  * no removal and re-creation. */
 static void test_mctpd_restart(void **state)
@@ -1299,6 +1347,7 @@ int main(void)
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),
 		cmocka_unit_test(test_mctpd_restart),
+		cmocka_unit_test(test_record_wins_endpoint),
 		cmocka_unit_test(test_sysfs_interface),
 		cmocka_unit_test(test_record_thresholds_change),
 		cmocka_unit_test(test_entity_manager_records),
