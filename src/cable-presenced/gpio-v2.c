@@ -293,24 +293,6 @@ int gpio_line_request_at(const char *path, unsigned int offset,
 	return 0;
 }
 
-int gpio_line_request(const char *name, const char *consumer,
-		      struct gpio_line **ret)
-{
-	_cleanup_(gpio_index_freep) struct gpio_index *idx = NULL;
-	const char *chip;
-	unsigned int offset;
-	int r;
-
-	r = gpio_index_build(&idx);
-	if (r < 0)
-		return r;
-	r = gpio_index_lookup(idx, name, &chip, &offset);
-	if (r < 0)
-		return r;
-	r = gpio_line_request_at(chip, offset, name, consumer, ret);
-	return r == -ESTALE ? -ENOENT : r;
-}
-
 int gpio_line_fd(const struct gpio_line *line)
 {
 	assert(line);
