@@ -20,7 +20,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 start=$SECONDS
 
 pkgs="qemu-system-x86 busybox-static linux-source-6.1 make gcc flex bison bc
-libelf-dev xz-utils cpio"
+libelf-dev xz-utils cpio i2c-tools"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -7,7 +7,9 @@
 # The guest's root is this machine's root, read-only over 9p with a tmpfs
 # overlay, so the script runs the same programs and libraries as the host.
 # Exported TB_*, KT_*, LD_LIBRARY_PATH and ASAN/UBSAN options plus the
-# NAME=VALUE arguments are passed into the guest's environment.
+# NAME=VALUE arguments are passed into the guest's environment (the
+# arguments are set here too, so KT_SYSTEMD and KT_INSTALL work as
+# either).
 #
 # Environment:
 #   KT_KERNEL   bzImage (default: the cache path build-kernel.sh prints)
@@ -19,6 +21,11 @@
 #   KT_MEM      guest memory in MiB (default 512)
 #   KT_CACHE    kernel/initramfs cache directory (see build-kernel.sh)
 #   KT_REQUIRE  1: what would be a skip (77) is a failure (CI)
+#   KT_SYSTEMD  1: the guest boots the host's systemd as PID 1 and runs
+#               SCRIPT as a unit (guest/stage2.sh)
+#   KT_INSTALL  a meson build directory: `meson install --destdir` it into
+#               the run directory first, as a package build would; the
+#               guest gets the staging tree as KT_DESTDIR
 # Exit: the script's status; 77 (skip) without QEMU, static busybox or a
 # built kernel; 124 timeout; 125 the guest never reported (panic).
 set -uo pipefail
@@ -27,6 +34,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 script=${1:?usage: run-vm.sh SCRIPT [NAME=VALUE]...}
 shift
 script=$(realpath "$script")
+for kv in "$@"; do
+	export "${kv?}"
+done
 
 skip() {
 	if [[ ${KT_REQUIRE:-0} == 1 ]]; then
@@ -76,7 +86,21 @@ envf=$rundir/env.sh
 		printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
 	done
 	printf 'export KT_RUNDIR=%q\n' "$rundir"
+	# The one module of the kernel (build-kernel.sh), when it has it.
+	[[ -f $cache/i2c-stub.ko ]] &&
+		printf 'export KT_I2C_STUB=%q\n' "$cache/i2c-stub.ko"
 } >"$envf"
+if [[ -n ${KT_INSTALL:-} ]]; then
+	if ! meson install -C "$KT_INSTALL" --no-rebuild --quiet \
+		--destdir "$rundir/dest" >"$rundir/install.log" 2>&1; then
+		cat "$rundir/install.log" >&2
+		echo "run-vm: meson install of $KT_INSTALL failed" >&2
+		exit 1
+	fi
+	printf 'export KT_DESTDIR=%q\n' "$rundir/dest" >>"$envf"
+fi
+append="console=ttyS0 quiet loglevel=4 panic=-1 kt.stage2=$here/guest/stage2.sh kt.init=$script kt.env=$envf kt.rw=$rw"
+[[ ${KT_SYSTEMD:-0} == 1 ]] && append+=" kt.systemd=1"
 
 virtfs=(-virtfs "local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap")
 i=0
@@ -92,7 +116,7 @@ timeout --foreground -k 5 "${KT_TIMEOUT:-300}" "$qemu" \
 	-display none -serial stdio -cpu max \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x01 \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 kt.stage2=$here/guest/stage2.sh kt.init=$script kt.env=$envf kt.rw=$rw" \
+	-append "$append" \
 	"${virtfs[@]}" </dev/null
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
