@@ -14,9 +14,11 @@ kt_checks=0
 
 kt_log() { echo "[$(cut -d' ' -f1 /proc/uptime)] $*"; }
 
-# Show a daemon's log when something failed.
+# Show a daemon's log when something failed (a script that logs elsewhere,
+# to the journal, defines kt_collect_logs to bring them into $KT_LOGS).
 kt_dump_logs() {
 	local f
+	! declare -F kt_collect_logs >/dev/null || kt_collect_logs
 	for f in "$KT_LOGS"/*.log; do
 		[[ -s $f ]] || continue
 		echo "----- $f (last 40 lines) -----"

@@ -73,7 +73,8 @@ UNIT
 	cat >"$units/kt-run.service" <<UNIT
 [Unit]
 Description=Kernel-tier test script
-After=basic.target
+Wants=dbus.socket
+After=basic.target dbus.socket
 
 [Service]
 Type=oneshot
@@ -83,9 +84,10 @@ StandardError=tty
 TTYPath=/dev/console
 UNIT
 	# No getty on the console the test writes to; no clock sync (no
-	# network).
+	# network); not the host's sysctl.d (its kernel.pid_max is above the
+	# limit of a CONFIG_BASE_SMALL kernel).
 	for u in serial-getty@ttyS0.service getty@tty1.service \
-		systemd-timesyncd.service; do
+		systemd-timesyncd.service systemd-sysctl.service; do
 		ln -sf /dev/null "$units/$u"
 	done
 	umount /dev /sys /proc

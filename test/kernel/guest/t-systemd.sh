@@ -5,7 +5,8 @@
 # D-Bus policies exactly as installed, and each daemon checked inside its
 # own sandbox against real kernel devices: gpio-sim lines, an SMBus
 # basic-command drive on i2c-stub (/dev/i2c-N), an NVMe-MI drive over
-# AF_MCTP on an mctp-serial link. Then the service behaviour: Type=dbus
+# AF_MCTP on an mctp-serial link, its endpoint set up by the mctpd
+# stand-in running as mctpd.service. Then the service behaviour: Type=dbus
 # readiness, Restart=always, a clean stop, the journal's priorities; and a
 # report of systemd-analyze security and of the start-up times.
 source "$(dirname "$0")/lib.sh"
@@ -16,6 +17,7 @@ EM_SVC=xyz.openbmc_project.EntityManager
 CABLE_UNIT=$CABLE_SVC.service
 NVME_UNIT=$NVME_SVC.service
 EM_UNIT=$EM_SVC.service
+MCTPD_UNIT=mctpd.service
 ITEM=/xyz/openbmc_project/inventory/item
 I_ITEM=xyz.openbmc_project.Inventory.Item
 
@@ -28,6 +30,13 @@ unset LD_LIBRARY_PATH
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 unit_prop() { systemctl show -p "$2" --value "$1"; }
 present_is() { prop_is "b $2" $CABLE_SVC "$ITEM/$1" $I_ITEM Present; }
+
+kt_collect_logs() {
+	local u
+	for u in $CABLE_UNIT $NVME_UNIT $EM_UNIT $MCTPD_UNIT; do
+		journalctl -q --no-pager -b -u "$u" -o short-monotonic >"$KT_LOGS/$u.log"
+	done
+}
 
 check "systemd is PID 1" test "$(readlink /proc/1/exe)" = /usr/lib/systemd/systemd -o \
 	"$(readlink /proc/1/exe)" = /lib/systemd/systemd
@@ -95,21 +104,24 @@ XML
 	esac
 done
 
-# ---- the entity-manager stand-in as a unit (a fixture, not shipped) ----
+# ---- the entity-manager and mctpd stand-ins as units (fixtures) ----
 
-cat >/etc/dbus-1/system.d/kt-entity-manager.conf <<'XML'
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <policy user="root">
-    <allow own="xyz.openbmc_project.EntityManager"/>
-  </policy>
-  <policy context="default">
-    <allow send_destination="xyz.openbmc_project.EntityManager"/>
-    <allow receive_sender="xyz.openbmc_project.EntityManager"/>
-  </policy>
-</busconfig>
-XML
+# Root owns the names, anyone may call them (as the policies entity-manager
+# and mctpd install do).
+fixture_policy() {
+	local n
+	echo '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"'
+	echo ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">'
+	echo '<busconfig>'
+	for n in "$@"; do
+		echo "  <policy user=\"root\"><allow own=\"$n\"/></policy>"
+		echo "  <policy context=\"default\"><allow send_destination=\"$n\"/></policy>"
+	done
+	echo '</busconfig>'
+}
+fixture_policy $EM_SVC >/etc/dbus-1/system.d/kt-entity-manager.conf
+fixture_policy au.com.codeconstruct.MCTP1 xyz.openbmc_project.MCTPReactor \
+	>/etc/dbus-1/system.d/kt-mctpd.conf
 cat >/etc/systemd/system/$EM_UNIT <<UNIT
 [Unit]
 Description=entity-manager stand-in (kernel-tier fixture)
@@ -118,6 +130,15 @@ Description=entity-manager stand-in (kernel-tier fixture)
 Type=dbus
 BusName=$EM_SVC
 ExecStart=$TB_EM_STANDIN /run/kt/board.json
+UNIT
+cat >/etc/systemd/system/$MCTPD_UNIT <<UNIT
+[Unit]
+Description=mctpd stand-in (kernel-tier fixture)
+
+[Service]
+Type=dbus
+BusName=au.com.codeconstruct.MCTP1
+ExecStart=$TB_MCTPD_STANDIN --scenario /run/kt/mctpd.json
 UNIT
 
 busctl call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
@@ -172,6 +193,15 @@ cat >/run/kt/drives.json <<'JSON'
 JSON
 emu_start /run/kt/drives.json 8 9
 
+# mctpd (the stand-in as mctpd.service, the name the nvmed unit wants)
+# sets up the endpoints of the NVME1000 mi_i2c records: EID 9 on bus 3 is
+# the drive on the serial link; EID 11 on bus 5 has no route in the kernel.
+cat >/run/kt/mctpd.json <<'JSON'
+{"drives": [
+ {"network": 1, "eid": 9, "bus": 3, "address": 29},
+ {"network": 1, "eid": 11, "bus": 5, "address": 29}
+]}
+JSON
 cat >/run/kt/board.json <<JSON
 {"Name": "Kernel Tier systemd Board", "Type": "Board", "Probe": "TRUE",
  "Exposes": [
@@ -183,15 +213,16 @@ cat >/run/kt/board.json <<JSON
    "Polarity": "active_high"},
   {"Name": "NVMe_SMBus", "Type": "NVME1000", "Bus": $i2c_bus,
    "Address": "0x6a", "PowerState": "Always"},
-  {"Name": "NVMe_MCTP", "Type": "NVMeMI", "Network": 1, "EID": 9,
+  {"Name": "NVMe_MCTP", "Type": "NVME1000", "Bus": 3, "Protocol": "mi_i2c",
    "PowerState": "Always"},
-  {"Name": "NVMe_NoRoute", "Type": "NVMeMI", "Network": 1, "EID": 11,
+  {"Name": "NVMe_NoRoute", "Type": "NVME1000", "Bus": 5, "Protocol": "mi_i2c",
    "PowerState": "Always"}
  ]}
 JSON
 
-systemctl start $EM_UNIT || exit 1
+systemctl start $EM_UNIT $MCTPD_UNIT || exit 1
 need 10 "entity-manager stand-in" has_name $EM_SVC
+need 10 "mctpd stand-in" has_name au.com.codeconstruct.MCTP1
 
 # ---- per daemon: readiness, objects, restart, stop, start-up time ----
 
@@ -336,8 +367,9 @@ done
 
 # ---- report ----
 for u in $CABLE_UNIT $NVME_UNIT; do
-	kt_log "report: systemd-analyze security $u (under the running manager):"
-	systemd-analyze security --no-pager "$u" 2>&1 | sed 's/^/    /'
+	kt_log "report: systemd-analyze security $u (under the running manager), what stays exposed:"
+	systemd-analyze security --no-pager "$u" 2>&1 |
+		grep -E '✗|Overall exposure' | sed 's/^ */    /'
 done
 # What systemd could not apply of the units' lines on this kernel.
 kt_log "report: systemd's own messages about the units (sandboxing it could not apply would be here):"
@@ -345,8 +377,6 @@ journalctl -q --no-pager -b _PID=1 -p notice -o cat |
 	grep -E "GPIOCableSensing|NVMe" | grep -v -E "^(Started|Stopped|Starting|Stopping) " |
 	sed 's/^/    /'
 
-systemctl stop $EM_UNIT
-for u in $CABLE_UNIT $NVME_UNIT $EM_UNIT; do
-	journalctl -q --no-pager -b -u "$u" -o short-monotonic >"$KT_LOGS/$u.log"
-done
+systemctl stop $EM_UNIT $MCTPD_UNIT
+kt_collect_logs
 kt_finish
