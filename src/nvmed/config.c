@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "avail.h"
 #include "emconfig.h"
 #include "log.h"
 #include "nvmed.h"
@@ -70,6 +71,10 @@ static const struct emc_key nvme1000_keys[] = {
 	  .kind = EMC_UINT,
 	  .min = 100,
 	  .max = 3600000 },
+	{ .name = "UnavailableAfterFailures",
+	  .kind = EMC_UINT,
+	  .min = AVAIL_MIN_WINDOW,
+	  .max = AVAIL_MAX_WINDOW },
 	{ .name = "Thresholds",
 	  .kind = EMC_CHILDREN,
 	  .children = &threshold_schema },
@@ -92,6 +97,10 @@ static const struct emc_key nvmemi_keys[] = {
 	  .kind = EMC_UINT,
 	  .min = 100,
 	  .max = 3600000 },
+	{ .name = "UnavailableAfterFailures",
+	  .kind = EMC_UINT,
+	  .min = AVAIL_MIN_WINDOW,
+	  .max = AVAIL_MAX_WINDOW },
 	{ .name = "Thresholds",
 	  .kind = EMC_CHILDREN,
 	  .children = &threshold_schema },
@@ -265,8 +274,8 @@ static bool same_drive(const struct emc_record *a, const struct emc_record *b)
 {
 	static const char *const strings[] = { "Name", "Protocol", "PEC",
 					       "PowerState" };
-	static const char *const uints[] = { "Bus", "Address",
-					     "PollIntervalMs" };
+	static const char *const uints[] = { "Bus", "Address", "PollIntervalMs",
+					     "UnavailableAfterFailures" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
 		if (!same_string(a, b, strings[i]))
@@ -338,7 +347,7 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
 	const char *name = emc_record_name(rec), *protocol = "mi_basic";
 	const char *pec = NULL, *power = "On";
-	uint64_t poll = 0, bus = 0, addr = 0, net = 0, eid = 0;
+	uint64_t poll = 0, bus = 0, addr = 0, net = 0, eid = 0, window = 0;
 	struct threshold_set th;
 	int th_index[_THRESHOLD_MAX];
 	enum power_state ps = POWER_ALWAYS;
@@ -361,6 +370,7 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 		(void)emc_record_get_uint(rec, "EID", &eid);
 	}
 	(void)emc_record_get_uint(rec, "PollIntervalMs", &poll);
+	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &window);
 
 	r = drive_new(m,
 		      basic    ? DRIVE_FROM_BASIC :
@@ -382,6 +392,8 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 	d->record = emc_record_ref((struct emc_record *)rec);
 	if (d->config_thresholds)
 		memcpy(d->th_index, th_index, sizeof(th_index));
+	if (window)
+		d->window = (unsigned)window;
 	d->power_state = ps;
 	drive_power_update(d);
 

@@ -10,7 +10,7 @@
  *          (a reopen after a failure goes straight to HEALTH while the
  *          identity is known; IDENTIFY again every NVMED_IDENTIFY_EVERY
  *          polls, and from SUBSYS_INFO after a lost endpoint, a power-on
- *          or NVMED_ERROR_THRESHOLD failures)
+ *          or a window of failures)
  *   basic: (open) -> BASIC_VPD -> BASIC_STATUS (every poll; VPD again
  *          every NVMED_BASIC_VPD_EVERY polls and after a failure)
  *
@@ -18,16 +18,16 @@
  * sensor is unavailable and NaN, and its alarms are cleared.
  *
  * Any failure closes the endpoint (libnvme 1.3 leaks the MCTP tag on a
- * timeout and would read a late reply as the answer to the next command),
- * publishes "unknown" and starts again from the open; after
- * NVMED_ERROR_THRESHOLD consecutive failures the retry interval grows
- * exponentially from the poll interval up to NVMED_BACKOFF_MAX_MS.
- *
- * Basic drives follow dbus-sensors' nvmesensor instead: a failure (no
- * answer, a short block, CTemp 80h/81h) keeps the last reading until
- * NVMED_ERROR_THRESHOLD consecutive ones, then NaN, unavailable and
- * non-functional and the same back-off; a drive that says Not Ready or
- * not Functional is non-functional with NaN at once (not an error).
+ * timeout and would read a late reply as the answer to the next command)
+ * and starts again from the open. What is published meanwhile is the
+ * availability policy's (avail.h), the same for both transports: the last
+ * good reading stays through d->window consecutive failures (a failure:
+ * no answer, a short block, a bad reply, CTemp 80h/81h), and a staleness
+ * timer drops it once it is older than the window even if no poll
+ * completes; then NaN, unavailable and non-functional, and the retry
+ * interval grows exponentially from the poll interval up to
+ * NVMED_BACKOFF_MAX_MS. A drive that says Not Ready or not Functional is
+ * non-functional with NaN at once (it answered: not a failure).
  */
 #include <assert.h>
 #include <errno.h>
@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "avail.h"
 #include "basic.h"
 #include "emconfig.h"
 #include "log.h"
@@ -194,6 +195,60 @@ static void set_present(struct drive *d, bool present)
 		 "xyz.openbmc_project.Inventory.Item", "Present");
 }
 
+static int stale_cb(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* The longest one poll's transaction may take: libnvme-mi's timeout with
+ * the More Processing Required wait, or an I2C adapter's timeout (Linux
+ * i2c-core: one second unless the adapter driver sets its own). */
+#define NVMED_I2C_ADAPTER_TIMEOUT_MS 1000
+static uint64_t transaction_deadline_usec(const struct drive *d)
+{
+	if (d->basic)
+		return NVMED_I2C_ADAPTER_TIMEOUT_MS * 1000ull;
+	return mi_transaction_limit_ms(d->m->mi) * 1000ull;
+}
+
+/* A good reading was published at now: it may stand until the window's
+ * expiry, and the staleness timer takes it away then if nothing newer
+ * came. */
+static void reading_good(struct drive *d, uint64_t now)
+{
+	uint64_t expiry;
+	int r;
+
+	if (d->failures >= d->window)
+		log_info("Drive '%s' answers again", d->name);
+	d->failures = 0;
+	d->last_good_usec = now;
+	expiry = avail_expiry(d->window, d->poll_ms * 1000,
+			      transaction_deadline_usec(d), now);
+	if (!d->stale_timer) {
+		r = sd_event_add_time(d->m->event, &d->stale_timer,
+				      CLOCK_MONOTONIC, expiry, 0, stale_cb, d);
+		if (r < 0) {
+			log_error_errno(r, "Drive '%s': cannot add timer",
+					d->name);
+			return;
+		}
+	} else {
+		r = sd_event_source_set_time(d->stale_timer, expiry);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(d->stale_timer,
+							SD_EVENT_ONESHOT);
+		if (r < 0)
+			log_error_errno(r, "Drive '%s': cannot rearm timer",
+					d->name);
+	}
+}
+
+/* No good reading stands any more (published as unknown, or none). */
+static void reading_gone(struct drive *d)
+{
+	d->last_good_usec = 0;
+	if (d->stale_timer)
+		(void)sd_event_source_set_enabled(d->stale_timer, SD_EVENT_OFF);
+}
+
 static void set_life_left(struct drive *d, uint8_t left)
 {
 	if (d->life_left == left)
@@ -228,6 +283,7 @@ static void publish_status_unknown(struct drive *d)
 /* Everything a reading said is no longer known. */
 static void publish_unknown(struct drive *d, bool functional)
 {
+	reading_gone(d);
 	publish_status_unknown(d);
 	set_value(d, NAN);
 	set_available(d, false);
@@ -242,13 +298,47 @@ static enum drive_step first_step(const struct drive *d)
 	return d->identified ? STEP_HEALTH : STEP_SUBSYS_INFO;
 }
 
+static uint64_t backoff_ms(struct drive *d)
+{
+	unsigned shift;
+	uint64_t ms;
+
+	if (d->failures < d->window)
+		return d->poll_ms;
+	shift = d->failures - d->window + 1;
+	ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS : d->poll_ms << shift;
+	return ms > NVMED_BACKOFF_MAX_MS ? NVMED_BACKOFF_MAX_MS : ms;
+}
+
+/* A poll failed: the last good reading stands while the policy allows. */
+static void publish_after_failure(struct drive *d)
+{
+	if (!avail_keep(d->failures, d->window, d->poll_ms * 1000,
+			transaction_deadline_usec(d), d->last_good_usec,
+			now_usec(d->m)))
+		publish_unknown(d, false);
+}
+
+static int stale_cb(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct drive *d = userdata;
+
+	if (d->last_good_usec == 0)
+		return 0;
+	log_warning("Drive '%s': no reading for %" PRIu64 " ms (%u polls); "
+		    "marking it unavailable and non-functional",
+		    d->name, (usec - d->last_good_usec) / 1000, d->window);
+	publish_unknown(d, false);
+	return 0;
+}
+
 static void drive_fail(struct drive *d, const char *what, int r)
 {
 	uint64_t delay_ms = d->poll_ms;
 
 	d->ep = mi_close(d->ep);
 	d->failures++;
-	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD) {
+	if (d->failures == 1 || d->failures == d->window) {
 		char why[64];
 
 		if (r < 0)
@@ -258,27 +348,20 @@ static void drive_fail(struct drive *d, const char *what, int r)
 				 (unsigned)r);
 		log_warning("Drive '%s' (net %u EID %u): %s failed: %s%s",
 			    d->name, d->net, d->eid, what, why,
-			    d->failures == NVMED_ERROR_THRESHOLD ?
-				    "; marking it non-functional and backing "
-				    "off" :
+			    d->failures == d->window ?
+				    "; marking it unavailable and "
+				    "non-functional, backing off" :
 				    "");
 	} else
 		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
 			  what, r, d->failures);
 
-	publish_unknown(d, d->failures < NVMED_ERROR_THRESHOLD);
-	if (d->failures == NVMED_ERROR_THRESHOLD)
+	publish_after_failure(d);
+	if (d->failures == d->window)
 		mctpd_endpoint_failing(d);
-	if (d->failures >= NVMED_ERROR_THRESHOLD) {
-		unsigned shift = d->failures - NVMED_ERROR_THRESHOLD + 1;
-
-		delay_ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS :
-					 d->poll_ms << shift;
-		if (delay_ms > NVMED_BACKOFF_MAX_MS)
-			delay_ms = NVMED_BACKOFF_MAX_MS;
-	}
+	delay_ms = backoff_ms(d);
 	/* a drive silent this long may come back as another drive */
-	if (d->failures >= NVMED_ERROR_THRESHOLD)
+	if (d->failures >= d->window)
 		d->identified = false;
 	d->step = first_step(d);
 	d->polls = 0; /* SMART right after the next health poll */
@@ -407,10 +490,8 @@ static int step_health(struct drive *d)
 	r = nvmed_decode_health(buf, sizeof(buf), d->mi_major, d->mi_minor, &h);
 	if (r < 0)
 		return r;
-	if (d->failures >= NVMED_ERROR_THRESHOLD)
-		log_info("Drive '%s' answers again", d->name);
-	d->failures = 0;
 	publish_health(d, &h);
+	reading_good(d, now_usec(d->m));
 	return 0;
 }
 
@@ -432,18 +513,6 @@ static int step_smart(struct drive *d)
 	return 0;
 }
 
-static uint64_t backoff_ms(struct drive *d)
-{
-	unsigned shift;
-	uint64_t ms;
-
-	if (d->failures < NVMED_ERROR_THRESHOLD)
-		return d->poll_ms;
-	shift = d->failures - NVMED_ERROR_THRESHOLD + 1;
-	ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS : d->poll_ms << shift;
-	return ms > NVMED_BACKOFF_MAX_MS ? NVMED_BACKOFF_MAX_MS : ms;
-}
-
 static void basic_close(struct drive *d)
 {
 	if (d->basic_fd >= 0)
@@ -460,24 +529,19 @@ static void basic_fail(struct drive *d, const char *what, int r, bool io)
 		d->step = STEP_BASIC_VPD;
 	}
 	d->failures++;
-	if (d->failures == 1 || d->failures == NVMED_ERROR_THRESHOLD)
+	if (d->failures == 1 || d->failures == d->window)
 		log_warning("Drive '%s' (I2C bus %u address 0x%02x): %s "
 			    "failed: %s%s",
 			    d->name, d->i2c_bus, d->i2c_addr, what,
 			    strerror(r < 0 ? -r : EIO),
-			    d->failures == NVMED_ERROR_THRESHOLD ?
-				    "; marking it non-functional and "
-				    "backing off" :
+			    d->failures == d->window ?
+				    "; marking it unavailable and "
+				    "non-functional, backing off" :
 				    "");
 	else
 		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
 			  what, r, d->failures);
-	/* Deliberately like nvmesensor (dbus-sensors src/nvme/): the last
-	 * reading stands until the threshold. Issue 5 requires upstream's
-	 * mi_basic error policy and overrides design.md section 4 ("never a
-	 * stale value") here; see README, Compatibility. */
-	if (d->failures >= NVMED_ERROR_THRESHOLD)
-		publish_unknown(d, false);
+	publish_after_failure(d);
 	schedule(d, now_usec(d->m) + backoff_ms(d) * 1000);
 }
 
@@ -544,10 +608,8 @@ static void basic_step(struct drive *d, uint64_t now)
 		basic_fail(d, "temperature reading", h.temp_error, false);
 		return;
 	}
-	if (d->failures >= NVMED_ERROR_THRESHOLD)
-		log_info("Drive '%s' answers again", d->name);
-	d->failures = 0;
 	publish_health(d, &h);
+	reading_good(d, now);
 	if (++d->polls % NVMED_BASIC_VPD_EVERY == 0)
 		d->step = STEP_BASIC_VPD;
 	schedule(d, d->next_poll_usec);
@@ -692,8 +754,8 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 			    "backing off",
 			    d->name, what, took_ms,
 			    mi_transaction_limit_ms(d->m->mi));
-		if (d->failures < NVMED_ERROR_THRESHOLD + 16)
-			d->failures = NVMED_ERROR_THRESHOLD + 15;
+		if (d->failures < d->window + 16)
+			d->failures = d->window + 15;
 		drive_fail(d, what, -ETIME);
 		return 0;
 	}
@@ -780,6 +842,7 @@ void drive_power_update(struct drive *d)
 			(void)sd_event_source_set_enabled(d->timer,
 							  SD_EVENT_OFF);
 		/* dbus-sensors: NaN, unavailable, thresholds de-asserted */
+		reading_gone(d);
 		set_value(d, NAN);
 		set_available(d, false);
 		announce_alarms(d, threshold_clear(&d->th), NAN);
@@ -843,6 +906,7 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	d->m = m;
 	d->origin = origin;
 	d->poll_ms = poll_ms ? poll_ms : m->poll_ms;
+	d->window = m->window ? m->window : AVAIL_DEFAULT_WINDOW;
 	d->value = NAN;
 	d->id_warning = NAN;
 	d->id_critical = NAN;
@@ -918,6 +982,7 @@ struct drive *drive_free(struct drive *d)
 	basic_close(d);
 	emc_record_unref(d->record);
 	sd_event_source_disable_unref(d->timer);
+	sd_event_source_disable_unref(d->stale_timer);
 	free(d->name);
 	free(d->sensor_path);
 	free(d->drive_path);

@@ -14,6 +14,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "avail.h"
 #include "bus-util.h"
 #include "config.h"
 #include "emconfig.h"
@@ -45,6 +46,10 @@ static void help(void)
 	       "(%d)\n"
 	       "  -t, --timeout-ms N        NVMe-MI transaction timeout "
 	       "(%d)\n"
+	       "      --unavailable-after N consecutive failed polls "
+	       "before a drive's reading\n"
+	       "                            is unavailable (%d; per record: "
+	       "UnavailableAfterFailures)\n"
 	       "      --mprt-max-ms N       longest More Processing Required "
 	       "wait (%d; a libnvme\n"
 	       "                            without nvme_mi_ep_set_mprt_max "
@@ -58,7 +63,7 @@ static void help(void)
 	       "  -h, --help                this text\n"
 	       "      --version             print the version\n",
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
-	       DEFAULT_TIMEOUT_MS, DEFAULT_MPRT_MAX_MS);
+	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS);
 }
 
 static int parse_uint(const char *arg, const char *what, unsigned min,
@@ -157,6 +162,7 @@ int main(int argc, char **argv)
 		OPT_PNVME,
 		OPT_POWER_DELAY,
 		OPT_SYSFS,
+		OPT_UNAVAILABLE_AFTER,
 	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -167,6 +173,8 @@ int main(int argc, char **argv)
 		{ "power-on-delay-ms", required_argument, NULL,
 		  OPT_POWER_DELAY },
 		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
+		{ "unavailable-after", required_argument, NULL,
+		  OPT_UNAVAILABLE_AFTER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -177,7 +185,7 @@ int main(int argc, char **argv)
 	const char *config_path = NULL, *pnvme_path = NULL;
 	unsigned power_delay_ms = DEFAULT_POWER_ON_DELAY_MS;
 	unsigned timeout_ms = DEFAULT_TIMEOUT_MS, mprt_ms = DEFAULT_MPRT_MAX_MS;
-	unsigned poll_ms = NVME_POLL_INTERVAL_MS;
+	unsigned poll_ms = NVME_POLL_INTERVAL_MS, window = AVAIL_DEFAULT_WINDOW;
 	int verbose = 0, c, r;
 	bool mprt_given = false;
 	sigset_t mask;
@@ -202,6 +210,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_SYSFS:
 			m.sysfs_root = optarg;
+			break;
+		case OPT_UNAVAILABLE_AFTER:
+			if (parse_uint(optarg, "failure window",
+				       AVAIL_MIN_WINDOW, AVAIL_MAX_WINDOW,
+				       &window) < 0)
+				return EXIT_FAILURE;
 			break;
 		case OPT_POWER_DELAY:
 			if (parse_uint(optarg, "power-on delay", 0, 600000,
@@ -242,6 +256,7 @@ int main(int argc, char **argv)
 			    "backed off instead",
 			    2 * timeout_ms + mprt_ms);
 	m.poll_ms = poll_ms;
+	m.window = window;
 	m.timeout_ms = timeout_ms;
 
 	sigemptyset(&mask);

@@ -21,15 +21,13 @@
 #define NVMED_INVENTORY_ROOT "/xyz/openbmc_project/inventory"
 #define NVMED_DRIVE_PREFIX   "/xyz/openbmc_project/inventory/drive/"
 
-/* Failures before a drive is declared non-functional and backed off. */
-#define NVMED_ERROR_THRESHOLD 5
 /* Longest back-off between attempts at a failing drive. */
 #define NVMED_BACKOFF_MAX_MS 30000
 /* SMART / Health log every this many health polls. */
 #define NVMED_SMART_EVERY 10
 /* Identify Controller again every this many health polls (a swap without
  * a lost endpoint changes the serial); also after a lost endpoint, a
- * power-on and NVMED_ERROR_THRESHOLD failures. */
+ * power-on and a window of failures (avail.h). */
 #define NVMED_IDENTIFY_EVERY 3600
 /* A refused Identify or SMART (a valid reply with an error status) is
  * asked again after this many health polls. */
@@ -54,6 +52,7 @@ struct manager {
 	/* MCTPI2CTarget/MCTPI3CTarget records: endpoint names */
 	struct target *targets;
 	uint64_t poll_ms;
+	unsigned window; /* default availability window (avail.h) */
 	unsigned timeout_ms;
 	sd_bus_slot *om_sensors;
 	sd_bus_slot *om_inventory;
@@ -137,7 +136,10 @@ struct drive {
 	struct mi_ep *ep;
 	enum drive_step step;
 	unsigned polls;
-	unsigned failures;
+	unsigned failures; /* consecutive */
+	unsigned window; /* failures that make the reading unavailable */
+	uint64_t last_good_usec; /* the published reading's; 0: none */
+	sd_event_source *stale_timer; /* takes it away at its expiry */
 	uint8_t mi_major, mi_minor;
 	/* Identify done for this endpoint: a reconnection goes straight to
 	 * the health poll */
@@ -224,7 +226,7 @@ struct mctpd *mctpd_free(struct mctpd *c);
  * endpoint on its I2C bus/address. */
 int mctpd_setup_endpoint(struct drive *d);
 void mctpd_cancel_setup(struct drive *d);
-/* The drive stopped answering (NVMED_ERROR_THRESHOLD failures): ask mctpd
+/* The drive stopped answering (its window of failures): ask mctpd
  * to Recover its endpoint (mctpd removes it if it does not answer), and
  * set a record drive's endpoint up again (a power-cycled or swapped drive
  * has lost its EID). Asynchronous. */

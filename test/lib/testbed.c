@@ -401,6 +401,53 @@ int tb_run(struct testbed *tb, const char *const *argv, const char *const *env,
 	return WEXITSTATUS(status);
 }
 
+static int on_sensor_changed(sd_bus_message *m, void *userdata,
+			     sd_bus_error *error)
+{
+	unsigned *lost = userdata;
+	const char *iface, *prop;
+	double v;
+	int b, r;
+
+	r = sd_bus_message_read(m, "s", &iface);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 &&
+	       (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(m, "s", &prop);
+		if (r < 0)
+			break;
+		if (strcmp(prop, "Available") == 0) {
+			r = sd_bus_message_read(m, "v", "b", &b);
+			if (r >= 0 && !b)
+				(*lost)++;
+		} else if (strcmp(prop, "Value") == 0) {
+			r = sd_bus_message_read(m, "v", "d", &v);
+			if (r >= 0 && isnan(v))
+				(*lost)++;
+		} else {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r < 0)
+		fail_msg("unreadable PropertiesChanged: %s", strerror(-r));
+	return 0;
+}
+
+sd_bus_slot *tb_watch_sensor_lost(struct testbed *tb, const char *service,
+				  const char *path, unsigned *lost)
+{
+	sd_bus_slot *slot = NULL;
+
+	assert_true(sd_bus_match_signal(tb_bus(tb), &slot, service, path,
+					"org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_sensor_changed,
+					lost) >= 0);
+	return slot;
+}
+
 void tb_pump(struct testbed *tb, int timeout_ms)
 {
 	uint64_t end = now_ms() + (uint64_t)timeout_ms;

@@ -95,6 +95,13 @@ char *tb_get_string(struct testbed *tb, const char *service, const char *path,
 int tb_count_objects(struct testbed *tb, const char *service,
 		     const char *om_path, const char *iface);
 
+/* Count, in *lost, each PropertiesChanged of a sensor at path that a fan
+ * controller would take as a failed sensor (phosphor-pid-control's
+ * unavailableAsFailed): Available false, or a NaN Value. Signals are
+ * counted as the bus is processed (tb_pump). Unref the slot to stop. */
+sd_bus_slot *tb_watch_sensor_lost(struct testbed *tb, const char *service,
+				  const char *path, unsigned *lost);
+
 /* Process the bus until timeout_ms elapses (for signal-collecting tests). */
 void tb_pump(struct testbed *tb, int timeout_ms);
 

@@ -328,6 +328,79 @@ static int set_state(struct env *e, const char *service, const char *path,
 	return r;
 }
 
+/* ---- the availability policy on SMBus ------------------------------- */
+
+static void wait_missed(struct env *e, unsigned eid)
+{
+	for (int ms = 0; emu_get_int(&e->emu, eid, "miss") > 0; ms += 50) {
+		if (ms > WAIT)
+			fail_msg("EID %u: missed requests never consumed", eid);
+		tb_pump(e->tb, 50);
+	}
+}
+
+/* As over NVMe-MI (test-nvmed.c): missed polls inside the window publish
+ * nothing a fan controller takes for a failed sensor, a sustained NACK
+ * makes the sensor unavailable by the window's last request (5 by
+ * default, 2 for a record that says UnavailableAfterFailures 2), and the
+ * first good poll publishes the new value. */
+static void test_basic_availability_window(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, 3);
+	unsigned lost_a = 0, lost_b = 0;
+	sd_bus_slot *wa, *wb;
+	const char *board;
+	long long before;
+
+	env_start(&e, sc);
+	board = board_file(&e, "{\"Type\": \"NVME1000\", \"Name\": \"Win A\", "
+			       "\"Bus\": 3, \"PowerState\": \"Always\"}, "
+			       "{\"Type\": \"NVME1000\", \"Name\": \"Win B\", "
+			       "\"Bus\": 4, \"PowerState\": \"Always\", "
+			       "\"UnavailableAfterFailures\": 2}");
+	{
+		const char *args[] = { board, NULL };
+
+		start_em(&e, args);
+	}
+	start_nvmed(&e, NULL);
+	wait_value(&e, "Win_A", 35, WAIT);
+	wait_value(&e, "Win_B", 36, WAIT);
+	wa = tb_watch_sensor_lost(e.tb, NVME, sp("Win_A"), &lost_a);
+	wb = tb_watch_sensor_lost(e.tb, NVME, sp("Win_B"), &lost_b);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"miss\": 4}");
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"miss\": 1}");
+	wait_missed(&e, 9);
+	wait_missed(&e, 10);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 47}");
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"temperature\": 48}");
+	wait_value(&e, "Win_A", 47, WAIT);
+	wait_value(&e, "Win_B", 48, WAIT);
+	tb_pump(e.tb, 100);
+	assert_int_equal(lost_a, 0);
+	assert_int_equal(lost_b, 0);
+
+	before = emu_get_int(&e.emu, 10, "requests");
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"nack\": true}");
+	wait_bool(&e, sp("Win_B"), AVAIL_IF, "Available", false, WAIT);
+	assert_in_range(emu_get_int(&e.emu, 10, "requests") - before, 1, 2 + 1);
+	before = emu_get_int(&e.emu, 9, "requests");
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"nack\": true}");
+	wait_bool(&e, sp("Win_A"), AVAIL_IF, "Available", false, WAIT);
+	assert_in_range(emu_get_int(&e.emu, 9, "requests") - before, 1, 5 + 1);
+	wait_value(&e, "Win_A", NAN, WAIT);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"nack\": false, \"temperature\": "
+			   "49}");
+	wait_value(&e, "Win_A", 49, SLOW_WAIT);
+	wait_bool(&e, sp("Win_A"), AVAIL_IF, "Available", true, WAIT);
+	sd_bus_slot_unref(wa);
+	sd_bus_slot_unref(wb);
+	env_stop(&e);
+}
+
 static void test_power_states(void **state)
 {
 	struct env e = { 0 };
@@ -1013,6 +1086,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_drive_and_faults),
+		cmocka_unit_test(test_basic_availability_window),
 		cmocka_unit_test(test_power_states),
 		cmocka_unit_test(test_threshold_writeback),
 		cmocka_unit_test(test_every_real_record),

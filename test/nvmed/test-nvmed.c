@@ -584,6 +584,133 @@ static void test_silent_and_recovery(void **state)
 	env_stop(&e);
 }
 
+/* Wait until the emulator has let `eid`'s missed requests go by. */
+static void wait_missed(struct env *e, unsigned eid)
+{
+	for (int ms = 0; emu_get_int(&e->emu, eid, "miss") > 0; ms += 50) {
+		if (ms > WAIT)
+			fail_msg("EID %u: missed requests never consumed", eid);
+		tb_pump(e->tb, 50);
+	}
+}
+
+/* EID eid goes silent: the requests it saw until the sensor was
+ * unavailable (at most the window, plus a poll already under way). */
+static long long silence_until_unavailable(struct env *e, unsigned eid,
+					   const char *sensor)
+{
+	char line[64];
+	long long before = emu_get_int(&e->emu, eid, "requests");
+
+	snprintf(line, sizeof(line), "{\"eid\": %u, \"silent\": true}", eid);
+	emu_ctl_ok(&e->emu, line);
+	assert_int_equal(tb_wait_bool(e->tb, NVME, sensor, AVAIL_IF,
+				      "Available", false, WAIT),
+			 0);
+	return emu_get_int(&e->emu, eid, "requests") - before;
+}
+
+/* The availability policy over NVMe-MI (phosphor-pid-control fails a fan
+ * zone safe on one unavailable or NaN reading): missed polls inside the
+ * window (5) publish nothing a fan controller would see as a failure; a
+ * sustained silence makes the sensor unavailable by the 5th request;
+ * the first good poll afterwards publishes the new value. */
+static void test_availability_window(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	char sensor[128];
+	sd_bus_slot *watch;
+	unsigned lost = 0;
+	long long n;
+
+	env_start(&e, sc);
+	start_nvmed(&e, nvmemi_config(&e, 2, NULL));
+	path_of(sensor, sizeof(sensor), SENSOR, "NVMe_9");
+	check_drive(&e, "NVMe_9", 9, 35);
+	watch = tb_watch_sensor_lost(e.tb, NVME, sensor, &lost);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"miss\": 1}");
+	wait_missed(&e, 9);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 36}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					36, 0.01, WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"miss\": 4}");
+	wait_missed(&e, 9);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 37}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					37, 0.01, WAIT),
+			 0);
+	tb_pump(e.tb, 100);
+	assert_int_equal(lost, 0);
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+
+	n = silence_until_unavailable(&e, 9, sensor);
+	assert_in_range(n, 1, 5 + 1);
+	assert_true(
+		isnan(tb_get_double(e.tb, NVME, sensor, VALUE_IF, "Value")));
+	assert_int_equal(
+		tb_wait_log(e.tb, "nvmed", "marking it unavailable", WAIT), 0);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"silent\": false, "
+			   "\"temperature\": 41}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					41, 0.01, 40000),
+			 0);
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	sd_bus_slot_unref(watch);
+	env_stop(&e);
+}
+
+/* The window from the command line (--unavailable-after 3) and from a
+ * record (UnavailableAfterFailures 1, the strict policy). */
+static void test_availability_configured(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, NULL);
+	const char *extra[] = { "--unavailable-after", "3", NULL };
+	char s9[128], s10[128];
+	sd_bus_slot *w9, *w10;
+	unsigned lost9 = 0, lost10 = 0;
+	long long n;
+
+	env_start(&e, sc);
+	start_nvmed_args(
+		&e, nvmemi_config(&e, 2, ", \"UnavailableAfterFailures\": 1"),
+		extra);
+	path_of(s9, sizeof(s9), SENSOR, "NVMe_9");
+	path_of(s10, sizeof(s10), SENSOR, "NVMe_10");
+	check_drive(&e, "NVMe_9", 9, 35);
+	check_drive(&e, "NVMe_10", 10, 35);
+	w9 = tb_watch_sensor_lost(e.tb, NVME, s9, &lost9);
+	w10 = tb_watch_sensor_lost(e.tb, NVME, s10, &lost10);
+
+	/* 2 missed polls: inside NVMe_10's window of 3 */
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"miss\": 2}");
+	wait_missed(&e, 10);
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"temperature\": 44}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, s10, VALUE_IF, "Value", 44,
+					0.01, WAIT),
+			 0);
+	/* 1 missed poll: NVMe_9's whole window */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"miss\": 1}");
+	wait_missed(&e, 9);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 45}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, s9, VALUE_IF, "Value", 45,
+					0.01, WAIT),
+			 0);
+	tb_pump(e.tb, 100);
+	assert_int_equal(lost10, 0);
+	assert_true(lost9 > 0);
+
+	n = silence_until_unavailable(&e, 10, s10);
+	assert_in_range(n, 1, 3 + 1);
+	sd_bus_slot_unref(w9);
+	sd_bus_slot_unref(w10);
+	env_stop(&e);
+}
+
 /* A 100 kHz link: a full 4 KiB Identify (0.41 s) cannot finish inside
  * the 300 ms transaction timeout; the partial one nvmed reads can. After
  * a failure, the reconnection goes straight to the health poll. */
@@ -1340,6 +1467,8 @@ int main(void)
 		cmocka_unit_test(test_temperature_and_thresholds),
 		cmocka_unit_test(test_configured_thresholds),
 		cmocka_unit_test(test_silent_and_recovery),
+		cmocka_unit_test(test_availability_window),
+		cmocka_unit_test(test_availability_configured),
 		cmocka_unit_test(test_slow_link_identify),
 		cmocka_unit_test(test_admin_refused),
 		cmocka_unit_test(test_faulty_replies),

@@ -166,6 +166,27 @@ void emu_ctl_ok(struct emu_proc *p, const char *line)
 	free(reply);
 }
 
+long long emu_get_int(struct emu_proc *p, unsigned eid, const char *field)
+{
+	char line[64], key[64], *reply = NULL, *at, *end;
+	long long v;
+
+	snprintf(line, sizeof(line), "{\"get\": {\"eid\": %u}}", eid);
+	snprintf(key, sizeof(key), "\"%s\":", field);
+	assert_int_equal(emu_ctl(p, line, &reply), 0);
+	at = strstr(reply, key);
+	if (!at)
+		fail_msg("no \"%s\" in: %s", field, reply);
+	at += strlen(key);
+	while (*at == ' ')
+		at++;
+	v = strtoll(at, &end, 10);
+	if (end == at)
+		fail_msg("\"%s\" is not an integer in: %s", field, reply);
+	free(reply);
+	return v;
+}
+
 int emu_stop(struct emu_proc *p)
 {
 	char cmd[PATH_MAX + 32];

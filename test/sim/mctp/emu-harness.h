@@ -31,5 +31,8 @@ int emu_start(struct emu_proc *p, const char *scenario_json);
 int emu_ctl(struct emu_proc *p, const char *line, char **ret_reply);
 /* emu_ctl() that must answer {"ok":true...}; aborts the test otherwise. */
 void emu_ctl_ok(struct emu_proc *p, const char *line);
+/* One integer field of drive `eid` (network 1) as "get" reports it, e.g.
+ * "requests" or "miss"; aborts the test when there is none. */
+long long emu_get_int(struct emu_proc *p, unsigned eid, const char *field);
 /* SIGTERM, wait, remove the directory. Returns the wait status. */
 int emu_stop(struct emu_proc *p);

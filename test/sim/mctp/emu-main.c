@@ -238,6 +238,10 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 	}
 	if (d->silent)
 		return;
+	if (d->miss) {
+		d->miss--;
+		return;
+	}
 
 	delay = d->delay_ms + d->late_ms;
 	d->late_ms = 0; /* "late" is one-shot */

@@ -98,6 +98,7 @@ static const struct field fields[] = {
 	INT_FIELD("smbus_freq", smbus_freq, 1, 3, 0),
 	INT_FIELD("mctp_mtu", mctp_mtu, 64, 65535, 0),
 	BOOL_FIELD("silent", silent, 0),
+	INT_FIELD("miss", miss, 0, 1000000, 0),
 	INT_FIELD("delay_ms", delay_ms, 0, DELAY_MAX_MS, 0),
 	INT_FIELD("late", late_ms, 0, DELAY_MAX_MS, 0),
 	BOOL_FIELD("bad_mic", bad_mic, 0),

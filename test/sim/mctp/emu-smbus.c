@@ -189,8 +189,14 @@ static void handle_request(struct smbus_conn *c, const uint8_t *buf, size_t n)
 			rep.status = -ENXIO;
 		} else {
 			d->requests++;
-			rep.status = emu_smbus_read(d, req.addr, req.cmd,
-						    rep.wire, req.len);
+			if (d->miss) {
+				d->miss--;
+				rep.status = -ENXIO;
+			} else {
+				rep.status = emu_smbus_read(d, req.addr,
+							    req.cmd, rep.wire,
+							    req.len);
+			}
 			if (rep.status == 0)
 				rep.len = req.len;
 		}

@@ -82,6 +82,8 @@ struct emu_drive {
 
 	/* faults */
 	bool silent; /* no reply at all */
+	unsigned int miss; /* the next this many requests go unanswered (MI:
+			    * no reply; SMBus: not acknowledged), then 0 */
 	unsigned int delay_ms; /* every reply is sent this much later */
 	unsigned int late_ms; /* the next reply only is sent this late */
 	bool bad_mic; /* replies carry a corrupted MIC */
