@@ -90,6 +90,12 @@ UNIT
 		systemd-timesyncd.service systemd-sysctl.service; do
 		ln -sf /dev/null "$units/$u"
 	done
+	# systemd-tmpfiles-setup empties /tmp at boot (tmpfiles.d/tmp.conf:
+	# "D /tmp"), which would take the host's files under /tmp out of the
+	# guest's view, the test scripts of a checkout there included. A file
+	# of the same name in /etc overrides it (tmpfiles.d(5)).
+	mkdir -p /etc/tmpfiles.d
+	: >/etc/tmpfiles.d/tmp.conf
 	umount /dev /sys /proc
 	exec /lib/systemd/systemd --unit=kt.target --show-status=false \
 		--log-level=notice
