@@ -1,7 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * D-Bus surface of nvmed (design.md section 4): one temperature sensor and
- * one drive inventory object per drive, one vtable per interface.
+ * D-Bus surface of nvmed: per drive a temperature sensor, a drive
+ * inventory object and its controller, one vtable per interface; and the
+ * one Storage object that bmcweb's Storage resource is made of.
+ *
+ * The graph, as bmcweb and the mapper follow it:
+ *   Storage   NVMED_STORAGE_PATH: Inventory.Item, Item.Storage;
+ *             ("chassis", "storage", <board>) for each board with drives
+ *   drive     .../inventory/drive/<drive>: Item, Item.Drive, Asset, ...;
+ *             ("chassis", "drive", <board>), ("storage", "drive", Storage)
+ *   controller NVMED_CONTROLLER_PREFIX<drive>: Item, Item.StorageController,
+ *             Asset, Revision; ("storage", "storage_controller", Storage),
+ *             ("drive", "storage_controller", <drive>)
+ *   sensor    .../sensors/temperature/<Name>: ("chassis", "all_sensors",
+ *             <board>), ("inventory", "sensors", <drive>)
+ * bmcweb lists Storage from GetSubTree(Item.Storage), its Drives from
+ * GetSubTreePaths(Item.Drive) and Controllers from
+ * GetSubTree(Item.StorageController) (redfish-core/lib/storage.hpp,
+ * storage_controller.hpp at 7debb89), Chassis Drives from <board>/drive.
  */
 #include <assert.h>
 #include <errno.h>
@@ -146,7 +162,67 @@ static int get_drive_associations(sd_bus *bus, const char *path,
 		if (r < 0)
 			return r;
 	}
+	r = sd_bus_message_append(reply, "(sss)", "storage", "drive",
+				  NVMED_STORAGE_PATH);
+	if (r < 0)
+		return r;
 	return sd_bus_message_close_container(reply);
+}
+
+static int get_controller_associations(sd_bus *bus, const char *path,
+				       const char *iface, const char *prop,
+				       sd_bus_message *reply, void *userdata,
+				       sd_bus_error *error)
+{
+	struct drive *d = userdata;
+
+	return sd_bus_message_append(reply, "a(sss)", 2, "storage",
+				     "storage_controller", NVMED_STORAGE_PATH,
+				     "drive", "storage_controller",
+				     d->drive_path);
+}
+
+/* One ("chassis", "storage", board) per board that holds drives. */
+static int get_storage_associations(sd_bus *bus, const char *path,
+				    const char *iface, const char *prop,
+				    sd_bus_message *reply, void *userdata,
+				    sd_bus_error *error)
+{
+	struct manager *m = userdata;
+	int r;
+
+	r = sd_bus_message_open_container(reply, 'a', "(sss)");
+	if (r < 0)
+		return r;
+	for (struct drive *d = m->drives; d; d = d->next) {
+		bool seen = false;
+
+		if (!d->board)
+			continue;
+		for (struct drive *o = m->drives; o != d && !seen; o = o->next)
+			seen = o->board && strcmp(o->board, d->board) == 0;
+		if (seen)
+			continue;
+		r = sd_bus_message_append(reply, "(sss)", "chassis", "storage",
+					  d->board);
+		if (r < 0)
+			return r;
+	}
+	return sd_bus_message_close_container(reply);
+}
+
+static int get_true(sd_bus *bus, const char *path, const char *iface,
+		    const char *prop, sd_bus_message *reply, void *userdata,
+		    sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "b", true);
+}
+
+static int get_storage_name(sd_bus *bus, const char *path, const char *iface,
+			    const char *prop, sd_bus_message *reply,
+			    void *userdata, sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", "NVMe drives");
 }
 
 static int get_protocol(sd_bus *bus, const char *path, const char *iface,
@@ -246,8 +322,36 @@ static const sd_bus_vtable item_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Present", "b", NULL, D(present),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("PrettyName", "s", NULL, D(name),
+	SD_BUS_PROPERTY("PrettyName", "s", NULL, D(drive_name),
 			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable empty_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable controller_assoc_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Associations", "a(sss)", get_controller_associations,
+			0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable storage_item_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Present", "b", get_true, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("PrettyName", "s", get_storage_name, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable storage_assoc_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Associations", "a(sss)", get_storage_associations, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END,
 };
 
@@ -318,34 +422,66 @@ static const sd_bus_vtable drive_assoc_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
+enum object_kind { OBJ_SENSOR, OBJ_DRIVE, OBJ_CONTROLLER };
+
 static const struct object_iface {
-	bool sensor;
+	enum object_kind kind;
 	const char *name;
 	const sd_bus_vtable *vtable;
 } ifaces[] = {
-	{ true, "xyz.openbmc_project.Sensor.Value", value_vtable },
-	{ true, "xyz.openbmc_project.Sensor.Threshold.Warning",
+	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Value", value_vtable },
+	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Threshold.Warning",
 	  warning_vtable },
-	{ true, "xyz.openbmc_project.Sensor.Threshold.Critical",
+	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Threshold.Critical",
 	  critical_vtable },
-	{ true, "xyz.openbmc_project.State.Decorator.Availability",
+	{ OBJ_SENSOR, "xyz.openbmc_project.State.Decorator.Availability",
 	  availability_vtable },
-	{ true, "xyz.openbmc_project.State.Decorator.OperationalStatus",
+	{ OBJ_SENSOR, "xyz.openbmc_project.State.Decorator.OperationalStatus",
 	  sensor_opstatus_vtable },
-	{ true, "xyz.openbmc_project.Association.Definitions",
+	{ OBJ_SENSOR, "xyz.openbmc_project.Association.Definitions",
 	  sensor_assoc_vtable },
-	{ false, "xyz.openbmc_project.Inventory.Item", item_vtable },
-	{ false, "xyz.openbmc_project.Inventory.Item.Drive", drive_vtable },
-	{ false, "xyz.openbmc_project.Inventory.Decorator.Asset",
+	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Item", item_vtable },
+	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Item.Drive", drive_vtable },
+	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Decorator.Asset",
 	  asset_vtable },
-	{ false, "xyz.openbmc_project.Inventory.Decorator.Revision",
+	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Decorator.Revision",
 	  revision_vtable },
-	{ false, "xyz.openbmc_project.State.Decorator.OperationalStatus",
+	{ OBJ_DRIVE, "xyz.openbmc_project.State.Decorator.OperationalStatus",
 	  drive_opstatus_vtable },
-	{ false, "xyz.openbmc_project.Nvme.Status", nvme_status_vtable },
-	{ false, "xyz.openbmc_project.Association.Definitions",
+	{ OBJ_DRIVE, "xyz.openbmc_project.Nvme.Status", nvme_status_vtable },
+	{ OBJ_DRIVE, "xyz.openbmc_project.Association.Definitions",
 	  drive_assoc_vtable },
+	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Item", item_vtable },
+	{ OBJ_CONTROLLER,
+	  "xyz.openbmc_project.Inventory.Item.StorageController",
+	  empty_vtable },
+	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Decorator.Asset",
+	  asset_vtable },
+	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Decorator.Revision",
+	  revision_vtable },
+	{ OBJ_CONTROLLER, "xyz.openbmc_project.Association.Definitions",
+	  controller_assoc_vtable },
 };
+
+static const struct {
+	const char *name;
+	const sd_bus_vtable *vtable;
+} storage_ifaces[] = {
+	{ "xyz.openbmc_project.Inventory.Item", storage_item_vtable },
+	{ "xyz.openbmc_project.Inventory.Item.Storage", empty_vtable },
+	{ "xyz.openbmc_project.Association.Definitions", storage_assoc_vtable },
+};
+
+_Static_assert(ARRAY_SIZE(storage_ifaces) <=
+		       ARRAY_SIZE(((struct manager *)0)->storage_slots),
+	       "too many storage interfaces");
+
+static const char *object_path(const struct drive *d, enum object_kind k)
+{
+	return k == OBJ_SENSOR ? d->sensor_path :
+	       k == OBJ_DRIVE  ? d->drive_path :
+				 d->controller_path;
+}
 
 _Static_assert(ARRAY_SIZE(ifaces) <= BUS_SLOTS, "too many interfaces");
 
@@ -380,8 +516,7 @@ int bus_drive_add(struct drive *d)
 
 	assert(!d->on_bus);
 	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++) {
-		const char *path = ifaces[i].sensor ? d->sensor_path :
-						      d->drive_path;
+		const char *path = object_path(d, ifaces[i].kind);
 
 		r = sd_bus_add_object_vtable(bus, &d->slots[d->n_slots], path,
 					     ifaces[i].name, ifaces[i].vtable,
@@ -405,7 +540,61 @@ int bus_drive_add(struct drive *d)
 	if (r < 0)
 		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
 				  d->drive_path);
+	r = sd_bus_emit_object_added(bus, d->controller_path);
+	if (r < 0)
+		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
+				  d->controller_path);
 	return 0;
+}
+
+static void storage_drop(struct manager *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(m->storage_slots); i++)
+		m->storage_slots[i] = sd_bus_slot_unref(m->storage_slots[i]);
+	m->storage_on_bus = false;
+}
+
+void bus_storage_update(struct manager *m)
+{
+	int r;
+
+	if (m->storage_on_bus && m->n_drives == 0) {
+		r = sd_bus_emit_object_removed(m->bus, NVMED_STORAGE_PATH);
+		if (r < 0)
+			log_debug_errno(r, "Cannot announce removal of %s",
+					NVMED_STORAGE_PATH);
+		storage_drop(m);
+		return;
+	}
+	if (m->storage_on_bus) {
+		r = sd_bus_emit_properties_changed(
+			m->bus, NVMED_STORAGE_PATH,
+			"xyz.openbmc_project.Association.Definitions",
+			"Associations", NULL);
+		if (r < 0)
+			log_debug_errno(r, "Cannot emit %s change",
+					NVMED_STORAGE_PATH);
+		return;
+	}
+	if (m->n_drives == 0)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(storage_ifaces); i++) {
+		r = sd_bus_add_object_vtable(m->bus, &m->storage_slots[i],
+					     NVMED_STORAGE_PATH,
+					     storage_ifaces[i].name,
+					     storage_ifaces[i].vtable, m);
+		if (r < 0) {
+			log_error_errno(r, "Cannot add %s at %s",
+					storage_ifaces[i].name,
+					NVMED_STORAGE_PATH);
+			storage_drop(m);
+			return;
+		}
+	}
+	m->storage_on_bus = true;
+	r = sd_bus_emit_object_added(m->bus, NVMED_STORAGE_PATH);
+	if (r < 0)
+		log_warning_errno(r, "Cannot announce %s", NVMED_STORAGE_PATH);
 }
 
 void bus_drive_remove(struct drive *d)
@@ -422,6 +611,10 @@ void bus_drive_remove(struct drive *d)
 	if (r < 0)
 		log_debug_errno(r, "Cannot announce removal of %s",
 				d->drive_path);
+	r = sd_bus_emit_object_removed(d->m->bus, d->controller_path);
+	if (r < 0)
+		log_debug_errno(r, "Cannot announce removal of %s",
+				d->controller_path);
 	drop_slots(d);
 	d->on_bus = false;
 }
@@ -444,6 +637,18 @@ void bus_emit(struct drive *d, bool sensor, const char *iface, ...)
 	r = sd_bus_emit_properties_changed_strv(
 		d->m->bus, sensor ? d->sensor_path : d->drive_path, iface,
 		(char **)props);
+	if (r < 0)
+		log_debug_errno(r, "Drive '%s': cannot emit %s change", d->name,
+				iface);
+	/* the controller shares the drive's Present, Asset and Revision */
+	if (sensor ||
+	    (strcmp(iface, "xyz.openbmc_project.Inventory.Item") &&
+	     strcmp(iface, "xyz.openbmc_project.Inventory.Decorator.Asset") &&
+	     strcmp(iface, "xyz.openbmc_project.Inventory.Decorator."
+			   "Revision")))
+		return;
+	r = sd_bus_emit_properties_changed_strv(d->m->bus, d->controller_path,
+						iface, (char **)props);
 	if (r < 0)
 		log_debug_errno(r, "Drive '%s': cannot emit %s change", d->name,
 				iface);

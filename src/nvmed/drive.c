@@ -45,6 +45,7 @@
 #include "emconfig.h"
 #include "log.h"
 #include "mi.h"
+#include "names.h"
 #include "nvmed.h"
 
 static int set_string(char **field, const char *value)
@@ -892,6 +893,18 @@ static int make_path(const char *prefix, const char *name, char **ret)
 	return 0;
 }
 
+/* Does a drive already have this drive name (escaped alike)? */
+static bool drive_name_taken(struct manager *m, const char *drive_name)
+{
+	_cleanup_free_ char *want = emc_escape(drive_name);
+
+	for (struct drive *o = m->drives; want && o; o = o->next)
+		if (strcmp(o->drive_path + strlen(NVMED_DRIVE_PREFIX), want) ==
+		    0)
+			return true;
+	return false;
+}
+
 int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	      const char *config_path, const char *board, uint64_t poll_ms,
 	      const struct threshold_set *thresholds, struct drive **ret)
@@ -930,8 +943,20 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	d->board = board ? strdup(board) : NULL;
 	if (!d->name || !d->config_path || (board && !d->board))
 		goto fail;
+	d->drive_name = nvmed_drive_name(name);
+	if (!d->drive_name)
+		goto fail;
+	if (drive_name_taken(m, d->drive_name)) {
+		/* "NVMe 1 Temp" beside a record named "NVMe 1" */
+		free(d->drive_name);
+		d->drive_name = strdup(name);
+		if (!d->drive_name)
+			goto fail;
+	}
 	if (make_path(NVMED_SENSOR_PREFIX, name, &d->sensor_path) < 0 ||
-	    make_path(NVMED_DRIVE_PREFIX, name, &d->drive_path) < 0)
+	    make_path(NVMED_DRIVE_PREFIX, d->drive_name, &d->drive_path) < 0 ||
+	    make_path(NVMED_CONTROLLER_PREFIX, d->drive_name,
+		      &d->controller_path) < 0)
 		goto fail;
 	if (set_string(&d->serial, "") < 0 || set_string(&d->model, "") < 0 ||
 	    set_string(&d->firmware, "") < 0 ||
@@ -956,6 +981,7 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 		m->drives->prev = d;
 	m->drives = d;
 	m->n_drives++;
+	bus_storage_update(m);
 	*ret = d;
 	return 0;
 fail:
@@ -976,7 +1002,10 @@ struct drive *drive_free(struct drive *d)
 			d->next->prev = d->prev;
 		d->m->n_drives--;
 	}
-	bus_drive_remove(d);
+	if (d->on_bus) {
+		bus_drive_remove(d);
+		bus_storage_update(d->m);
+	}
 	mctpd_cancel_setup(d);
 	d->ep = mi_close(d->ep);
 	basic_close(d);
@@ -986,6 +1015,8 @@ struct drive *drive_free(struct drive *d)
 	free(d->name);
 	free(d->sensor_path);
 	free(d->drive_path);
+	free(d->drive_name);
+	free(d->controller_path);
 	free(d->config_path);
 	free(d->board);
 	free(d->endpoint_path);

@@ -20,6 +20,12 @@
 #define NVMED_SENSOR_PREFIX  "/xyz/openbmc_project/sensors/temperature/"
 #define NVMED_INVENTORY_ROOT "/xyz/openbmc_project/inventory"
 #define NVMED_DRIVE_PREFIX   "/xyz/openbmc_project/inventory/drive/"
+/* bmcweb serves drives and controllers under Systems/<system>/Storage/1
+ * only (redfish-core/lib/storage.hpp, storage_controller.hpp), so all of
+ * nvmed's drives hang off one Storage whose Id, its last path segment,
+ * is "1"; each drive's controller is below it, named after the drive. */
+#define NVMED_STORAGE_PATH	"/xyz/openbmc_project/inventory/storage/1"
+#define NVMED_CONTROLLER_PREFIX NVMED_STORAGE_PATH "/controller/"
 
 /* Longest back-off between attempts at a failing drive. */
 #define NVMED_BACKOFF_MAX_MS 30000
@@ -56,6 +62,9 @@ struct manager {
 	unsigned timeout_ms;
 	sd_bus_slot *om_sensors;
 	sd_bus_slot *om_inventory;
+	/* the Storage object, on the bus while there are drives */
+	sd_bus_slot *storage_slots[3];
+	bool storage_on_bus;
 	sd_event_source *request_name; /* fallback timer */
 	bool name_requested;
 };
@@ -88,7 +97,7 @@ enum drive_fault {
 	_FAULT_MAX,
 };
 
-#define BUS_SLOTS 16
+#define BUS_SLOTS 24
 
 struct drive {
 	struct manager *m;
@@ -97,7 +106,9 @@ struct drive {
 
 	char *name; /* PrettyName: the record's Name */
 	char *sensor_path; /* .../sensors/temperature/<escaped Name> */
-	char *drive_path; /* .../inventory/drive/<escaped Name> */
+	char *drive_name; /* the drive's name (names.h) */
+	char *drive_path; /* .../inventory/drive/<escaped drive name> */
+	char *controller_path; /* NVMED_CONTROLLER_PREFIX<escaped name> */
 	char *config_path; /* record path (or the endpoint's configured_by) */
 	char *board; /* parent of the record; NULL if none */
 	/* mctpd's endpoint object: DRIVE_FROM_ENDPOINT's own, or the path
@@ -213,6 +224,8 @@ struct drive *drive_find_by_name(struct manager *m, const char *escaped);
 /* bus.c */
 int bus_setup(struct manager *m);
 int bus_drive_add(struct drive *d);
+/* The Storage object follows the set of drives (and their boards). */
+void bus_storage_update(struct manager *m);
 void bus_drive_remove(struct drive *d);
 /* Emit PropertiesChanged for the NULL-terminated property list. */
 void bus_emit(struct drive *d, bool sensor, const char *iface, ...);

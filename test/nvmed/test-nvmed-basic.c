@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
@@ -768,6 +769,22 @@ static void escape(const char *in, char *out)
 	*out = '\0';
 }
 
+/* The drive's name: the record's without a trailing "Temp" word. */
+static const char *drive_of(const char *escaped)
+{
+	static char buf[128];
+	size_t n = strlen(escaped), end;
+
+	snprintf(buf, sizeof(buf), "%s", escaped);
+	if (n <= 5 || strcasecmp(buf + n - 5, "_temp") != 0)
+		return buf;
+	for (end = n - 5; end > 0 && buf[end - 1] == '_'; end--)
+		;
+	if (end > 0)
+		buf[end] = '\0';
+	return buf;
+}
+
 static bool has_assoc(struct env *e, const char *path, const char *fwd,
 		      const char *rev, const char *target)
 {
@@ -827,7 +844,8 @@ static void check_all(struct env *e, size_t want)
 					 props[k][1], got, recs[i].th[k]);
 		}
 		assert_true(has_assoc(e, s, "chassis", "all_sensors", board));
-		assert_true(has_assoc(e, dp(esc), "chassis", "drive", board));
+		assert_true(has_assoc(e, dp(drive_of(esc)), "chassis", "drive",
+				      board));
 	}
 	assert_int_equal(tb_count_objects(e->tb, NVME,
 					  "/xyz/openbmc_project/sensors",
@@ -941,6 +959,139 @@ static void test_every_real_record(void **state)
 		tb_wait_object_gone(e.tb, NVME, sp("MB_E1S1_TEMP_C"), WAIT), 0);
 	add_boards(&e, yv5_board(&e, 2), NULL);
 	check_all(&e, 33);
+	env_stop(&e);
+}
+
+/* ---- Redfish Storage, as bmcweb finds it --------------------------- */
+
+#define STORAGE_IF    "xyz.openbmc_project.Inventory.Item.Storage"
+#define CONTROLLER_IF "xyz.openbmc_project.Inventory.Item.StorageController"
+#define DRIVE_IF      "xyz.openbmc_project.Inventory.Item.Drive"
+#define STORAGE	      "/xyz/openbmc_project/inventory/storage/1"
+
+/* Paths of nvmed's inventory objects that carry iface, as the mapper
+ * indexes them (GetManagedObjects at the inventory root), sorted. */
+static size_t paths_with(struct env *e, const char *iface, char out[][256],
+			 size_t max)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	size_t n = 0;
+	const char *path, *name;
+
+	assert_true(sd_bus_call_method(tb_bus(e->tb), NVME,
+				       "/xyz/openbmc_project/inventory",
+				       "org.freedesktop.DBus.ObjectManager",
+				       "GetManagedObjects", NULL, &reply,
+				       "") >= 0);
+	assert_true(sd_bus_message_enter_container(reply, 'a',
+						   "{oa{sa{sv}}}") >= 0);
+	while (sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}") > 0) {
+		bool has = false;
+
+		assert_true(sd_bus_message_read(reply, "o", &path) >= 0);
+		assert_true(sd_bus_message_enter_container(reply, 'a',
+							   "{sa{sv}}") >= 0);
+		while (sd_bus_message_enter_container(reply, 'e', "sa{sv}") >
+		       0) {
+			assert_true(sd_bus_message_read(reply, "s", &name) >=
+				    0);
+			has |= strcmp(name, iface) == 0;
+			assert_true(sd_bus_message_skip(reply, "a{sv}") >= 0);
+			assert_true(sd_bus_message_exit_container(reply) >= 0);
+		}
+		assert_true(sd_bus_message_exit_container(reply) >= 0);
+		assert_true(sd_bus_message_exit_container(reply) >= 0);
+		if (has) {
+			assert_true(n < max);
+			snprintf(out[n++], 256, "%s", path);
+		}
+	}
+	qsort(out, n, 256, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+/* Storage, its Drives and its Controllers are found the way bmcweb finds
+ * them (every object with the interface, the Redfish Id its last path
+ * segment), with Present, Asset and firmware version, and the
+ * associations lead from each to the others; the drive is named after
+ * the drive ("NVMe 1 Temp" -> NVMe_1), the sensor as upstream. */
+static void test_storage_graph(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, 3);
+	char p[4][256];
+	const char *board = "/xyz/openbmc_project/inventory/system/board/"
+			    "Test_Board";
+	const char *file;
+
+	env_start(&e, sc);
+	file = board_file(&e,
+			  "{\"Type\": \"NVME1000\", \"Name\": \"NVMe 1 "
+			  "Temp\", \"Bus\": 3, \"PowerState\": \"Always\"}, "
+			  "{\"Type\": \"NVME1000\", \"Name\": \"nvme2\", "
+			  "\"Bus\": 4, \"PowerState\": \"Always\"}");
+	{
+		const char *args[] = { file, NULL };
+
+		start_em(&e, args);
+	}
+	start_nvmed(&e, NULL);
+	wait_value(&e, "NVMe_1_Temp", 35, WAIT);
+	wait_value(&e, "nvme2", 36, WAIT);
+	assert_int_equal(tb_wait_string(e.tb, NVME, dp("NVMe_1"), ASSET_IF,
+					"SerialNumber", "SN9", WAIT),
+			 0);
+
+	/* Systems/system/Storage: one member, Id 1 */
+	assert_int_equal(paths_with(&e, STORAGE_IF, p, 4), 1);
+	assert_string_equal(p[0], STORAGE);
+	assert_true(tb_get_bool(e.tb, NVME, STORAGE, ITEM_IF, "Present"));
+	assert_true(has_assoc(&e, STORAGE, "chassis", "storage", board));
+
+	/* Storage/1/Drives: NVMe_1, nvme2 */
+	assert_int_equal(paths_with(&e, DRIVE_IF, p, 4), 2);
+	assert_string_equal(p[0], dp("NVMe_1"));
+	assert_string_equal(p[1], dp("nvme2"));
+	for (int i = 0; i < 2; i++) {
+		assert_true(tb_get_bool(e.tb, NVME, p[i], ITEM_IF, "Present"));
+		assert_true(has_assoc(&e, p[i], "storage", "drive", STORAGE));
+		assert_true(has_assoc(&e, p[i], "chassis", "drive", board));
+	}
+	{
+		_cleanup_free_ char *pretty = tb_get_string(
+			e.tb, NVME, dp("NVMe_1"), ITEM_IF, "PrettyName");
+
+		assert_string_equal(pretty, "NVMe 1");
+	}
+	/* the sensor keeps the record's name and points at the drive */
+	assert_true(has_assoc(&e, sp("NVMe_1_Temp"), "inventory", "sensors",
+			      dp("NVMe_1")));
+
+	/* Storage/1/Controllers: one per drive, same Ids, the drive's
+	 * Present and Asset, linked to the Storage and the drive */
+	assert_int_equal(paths_with(&e, CONTROLLER_IF, p, 4), 2);
+	assert_string_equal(p[0], STORAGE "/controller/NVMe_1");
+	assert_string_equal(p[1], STORAGE "/controller/nvme2");
+	for (int i = 0; i < 2; i++) {
+		const char *drive = dp(i ? "nvme2" : "NVMe_1");
+		_cleanup_free_ char *sn = NULL, *dsn = NULL;
+
+		assert_true(tb_get_bool(e.tb, NVME, p[i], ITEM_IF, "Present"));
+		sn = tb_get_string(e.tb, NVME, p[i], ASSET_IF, "SerialNumber");
+		dsn = tb_get_string(e.tb, NVME, drive, ASSET_IF,
+				    "SerialNumber");
+		assert_string_equal(sn, dsn);
+		assert_true(has_assoc(&e, p[i], "storage", "storage_controller",
+				      STORAGE));
+		assert_true(has_assoc(&e, p[i], "drive", "storage_controller",
+				      drive));
+	}
+
+	/* the board goes: drives, controllers and the Storage with it */
+	remove_board(&e, board);
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME, STORAGE, WAIT), 0);
+	assert_int_equal(paths_with(&e, CONTROLLER_IF, p, 4), 0);
+	assert_int_equal(paths_with(&e, DRIVE_IF, p, 4), 0);
 	env_stop(&e);
 }
 
@@ -1087,6 +1238,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_drive_and_faults),
 		cmocka_unit_test(test_basic_availability_window),
+		cmocka_unit_test(test_storage_graph),
 		cmocka_unit_test(test_power_states),
 		cmocka_unit_test(test_threshold_writeback),
 		cmocka_unit_test(test_every_real_record),
