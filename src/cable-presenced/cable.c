@@ -20,6 +20,7 @@
 
 #include "bus.h"
 #include "cable.h"
+#include "evlog.h"
 #include "gpio.h"
 #include "log.h"
 
@@ -43,6 +44,7 @@ static const struct emc_key cable_keys[] = {
 	{ .name = "CableTypeDescription", .kind = EMC_STRING, .max_len = 1024 },
 	{ .name = "Length", .kind = EMC_NUMBER, .min = 0, .max = 1e6 },
 	{ .name = "DebounceMs", .kind = EMC_UINT, .min = 0, .max = 60000 },
+	{ .name = "Expected", .kind = EMC_BOOL },
 	{ .name = NULL },
 };
 
@@ -79,6 +81,7 @@ struct cable_manager {
 	int index_error; /* the build failed in index_iteration */
 	uint64_t index_iteration;
 	sd_event_source *index_release; /* drops it once the loop is idle */
+	struct evlog *evlog; /* expected cables' events */
 };
 
 struct rejected {
@@ -136,6 +139,9 @@ int cable_config_from_record(const struct emc_record *rec,
 	if (r == 0)
 		c.length = d;
 	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_bool(rec, "Expected", &c.expected);
+	if (r < 0 && r != -ENOENT)
 		return r;
 	r = emc_record_get_string(rec, "CableTypeDescription", &desc);
 	if (r < 0 && r != -ENOENT)
@@ -274,16 +280,50 @@ static void set_functional(struct cable *c, bool functional)
 			  (char *[]){ "Functional", NULL });
 }
 
+/*
+ * An expected cable that is not connected is logged as dbus-sensors'
+ * cable-monitor logs it (src/cable-monitor/, PDI State/Cable.events.yaml):
+ * xyz.openbmc_project.State.Cable.CableDisconnected (warning) with
+ * PORT_ID the cable's object name; when it is back that entry is
+ * resolved and CableConnected is logged. enabled false: the cable is no
+ * longer expected (resolve, nothing more).
+ */
+static void log_connection(struct cable *c, bool enabled)
+{
+	const char *port = strrchr(c->cfg.path, '/') + 1;
+	const char *const data[] = { "PORT_ID", port, NULL };
+
+	if (!enabled)
+		(void)evlog_clear(c->m->evlog, port, NULL, NULL);
+	else if (!c->present)
+		(void)evlog_raise(c->m->evlog, port,
+				  "xyz.openbmc_project.State.Cable."
+				  "CableDisconnected",
+				  EVLOG_WARNING, data);
+	else
+		(void)evlog_clear(c->m->evlog, port,
+				  "xyz.openbmc_project.State.Cable."
+				  "CableConnected",
+				  data);
+}
+
 static void set_present(struct cable *c, bool present)
 {
+	bool first = !c->read_once;
+
 	c->read_once = true;
-	if (c->present == present)
+	if (c->present == present) {
+		if (first && c->cfg.expected)
+			log_connection(c, true);
 		return;
+	}
 	c->present = present;
 	log_debug("Cable '%s': %s", c->cfg.name,
 		  present ? "present" : "absent");
 	bus_cable_changed(c->m->bus, c, IFACE_ITEM,
 			  (char *[]){ "Present", NULL });
+	if (c->cfg.expected)
+		log_connection(c, true);
 }
 
 /* Log a failure once per streak of the same error. */
@@ -679,6 +719,11 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 		c->group = g;
 		c->cfg.poll_ms = cfg->poll_ms;
 	}
+	if (c->cfg.expected != cfg->expected) {
+		c->cfg.expected = cfg->expected;
+		if (c->read_once)
+			log_connection(c, c->cfg.expected);
+	}
 	if (c->cfg.debounce_ms != cfg->debounce_ms) {
 		c->cfg.debounce_ms = cfg->debounce_ms;
 		c->debounce = sd_event_source_disable_unref(c->debounce);
@@ -840,11 +885,17 @@ int cable_manager_new(sd_bus *bus, sd_event *event, uint64_t default_poll_ms,
 		      struct cable_manager **ret)
 {
 	struct cable_manager *m;
+	int r;
 
 	assert(bus && event && ret && default_poll_ms > 0);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	r = evlog_new(bus, &m->evlog);
+	if (r < 0) {
+		free(m);
+		return r;
+	}
 	m->bus = sd_bus_ref(bus);
 	m->event = sd_event_ref(event);
 	m->default_poll_ms = default_poll_ms;
@@ -865,6 +916,7 @@ struct cable_manager *cable_manager_free(struct cable_manager *m)
 	}
 	while (m->cables)
 		cable_free(m->cables, false);
+	m->evlog = evlog_free(m->evlog);
 	assert(!m->groups);
 	index_drop(m);
 	m->index_release = sd_event_source_disable_unref(m->index_release);

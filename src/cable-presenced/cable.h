@@ -29,6 +29,7 @@ struct cable_config {
 	char *type_desc; /* CableTypeDescription, "" if absent */
 	double length; /* Length in metres, NaN if absent */
 	char *board; /* board path, NULL if none */
+	bool expected; /* Expected: log when it is not connected */
 };
 
 extern const struct emc_schema cable_schema;

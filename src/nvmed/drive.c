@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "avail.h"
+#include "evlog.h"
 #include "basic.h"
 #include "emconfig.h"
 #include "log.h"
@@ -180,8 +181,63 @@ static void set_available(struct drive *d, bool available)
 		 "Available");
 }
 
+/*
+ * Drive faults to phosphor-logging, once per fault (evlog.h), with what a
+ * callout needs: the drive's inventory path (CALLOUT_INVENTORY_PATH) and
+ * its I2C bus and address (CALLOUT_IIC_BUS, CALLOUT_IIC_ADDR, the keys
+ * phosphor-logging's callouts read) or its MCTP network and EID. The
+ * events are nvmed's own, in phosphor-dbus-interfaces' events.yaml style:
+ * service_files/phosphor-dbus-interfaces/.../Nvme.events.yaml.
+ */
+static void log_fault(struct drive *d, const char *what, bool raised,
+		      const char *message, const char *severity,
+		      const char *restored, const char *k, const char *v)
+{
+	char key[512], bus[32], addr[16];
+	const char *data[16];
+	size_t n = 0;
+
+	if (!d->m->evlog)
+		return;
+	snprintf(key, sizeof(key), "%s/%s", d->drive_path, what);
+	data[n++] = "DRIVE_NAME";
+	data[n++] = d->drive_path;
+	data[n++] = "CALLOUT_INVENTORY_PATH";
+	data[n++] = d->drive_path;
+	if (d->basic || (!d->have_endpoint && d->i2c_bus)) {
+		snprintf(bus, sizeof(bus), "/dev/i2c-%u", d->i2c_bus);
+		snprintf(addr, sizeof(addr), "0x%02x", d->i2c_addr);
+		data[n++] = "CALLOUT_IIC_BUS";
+		data[n++] = bus;
+		data[n++] = "CALLOUT_IIC_ADDR";
+		data[n++] = addr;
+	}
+	if (d->have_endpoint) {
+		snprintf(bus, sizeof(bus), "%u", d->net);
+		snprintf(addr, sizeof(addr), "%u", d->eid);
+		data[n++] = "MCTP_NETWORK";
+		data[n++] = bus;
+		data[n++] = "MCTP_EID";
+		data[n++] = addr;
+	}
+	if (k) {
+		data[n++] = k;
+		data[n++] = v;
+	}
+	data[n] = NULL;
+	if (raised)
+		(void)evlog_raise(d->m->evlog, key, message, severity, data);
+	else
+		(void)evlog_clear(d->m->evlog, key, restored, data);
+}
+
 static void set_functional(struct drive *d, bool sensor, bool drive)
 {
+	if (d->drive_functional != (int)drive)
+		log_fault(d, "functional", !drive,
+			  "xyz.openbmc_project.Nvme.DriveFailed",
+			  EVLOG_CRITICAL,
+			  "xyz.openbmc_project.Nvme.DriveRestored", NULL, NULL);
 	set_bool(d, &d->sensor_functional, sensor, true,
 		 "xyz.openbmc_project.State.Decorator.OperationalStatus",
 		 "Functional");
@@ -424,6 +480,10 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 	for (int f = 0; f < _FAULT_MAX; f++)
 		set_bool(d, &d->faults[f], h->crit_warning & (1u << f), false,
 			 status, fault_props[f]);
+	snprintf(buf, sizeof(buf), "0x%02x", h->crit_warning);
+	log_fault(d, "critical_warning", h->crit_warning != 0,
+		  "xyz.openbmc_project.Nvme.CriticalWarning", EVLOG_ERROR, NULL,
+		  "CRITICAL_WARNING", buf);
 
 	set_life_left(d, nvmed_life_left(h->used));
 	set_value(d, h->temperature);

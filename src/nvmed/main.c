@@ -18,6 +18,7 @@
 #include "bus-util.h"
 #include "config.h"
 #include "emconfig.h"
+#include "evlog.h"
 #include "log.h"
 #include "mi.h"
 #include "nvmed.h"
@@ -143,6 +144,7 @@ static void manager_done(struct manager *m)
 		drive_free(m->drives);
 	m->mctpd = mctpd_free(m->mctpd);
 	m->power = power_free(m->power);
+	m->evlog = evlog_free(m->evlog);
 	m->om_sensors = sd_bus_slot_unref(m->om_sensors);
 	m->om_inventory = sd_bus_slot_unref(m->om_inventory);
 	m->request_name = sd_event_source_disable_unref(m->request_name);
@@ -299,6 +301,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	r = bus_setup(&m);
+	if (r < 0)
+		goto out;
+	r = evlog_new(m.bus, &m.evlog);
 	if (r < 0)
 		goto out;
 	r = power_new(m.bus, m.event, power_delay_ms, on_power, &m, &m.power);

@@ -62,6 +62,7 @@ struct manager {
 	unsigned timeout_ms;
 	sd_bus_slot *om_sensors;
 	sd_bus_slot *om_inventory;
+	struct evlog *evlog; /* drive faults to phosphor-logging */
 	/* the Storage object, on the bus while there are drives */
 	sd_bus_slot *storage_slots[3];
 	bool storage_on_bus;

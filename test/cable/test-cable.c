@@ -375,6 +375,90 @@ static const char board_lines[] =
 	"   \"PollIntervalMs\": 3600000, \"DebounceMs\": 50}\n"
 	" ]}\n";
 
+/* ---- events for expected cables ------------------------------------- */
+
+#define DISCONNECTED "xyz.openbmc_project.State.Cable.CableDisconnected"
+#define CONNECTED    "xyz.openbmc_project.State.Cable.CableConnected"
+
+static const char board_expected[] =
+	"{\"Name\": \"Cable Board E\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"port1\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"EXPA0\", \"Polarity\": \"active_high\",\n"
+	"   \"Expected\": true},\n"
+	"  {\"Name\": \"port2\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"EXPB0\", \"Polarity\": \"active_high\",\n"
+	"   \"Expected\": true},\n"
+	"  {\"Name\": \"spare\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"EXPC0\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+/* As cable-monitor does for entity-manager's cables: an expected cable
+ * that is not connected is logged (CableDisconnected, PORT_ID) once per
+ * disconnection, and resolved with a CableConnected event when it is
+ * back; a cable not marked Expected is never logged. Without
+ * phosphor-logging the daemon says so once and keeps serving. */
+static void test_expected_events(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "e.json", board_expected);
+	const char *largv[] = { tb_prog("logging-standin"), NULL };
+	pid_t logger;
+
+	logger = tb_spawn(c->tb, "logging", largv, NULL);
+	assert_int_equal(tb_wait_name(c->tb, "xyz.openbmc_project.Logging", T),
+			 0);
+	line_set(c, "gpiochip0", "EXPA0", 0);
+	line_set(c, "gpiochip0", "EXPB0", 1);
+	line_set(c, "gpiochip0", "EXPC0", 0);
+	start_daemon(c, file, "100");
+	wait_present(c, "port1", false);
+	wait_present(c, "port2", true);
+	wait_present(c, "spare", false);
+	assert_int_equal(tb_wait_log_entries(c->tb, DISCONNECTED, "PORT_ID",
+					     "port1", 0, 1, T),
+			 0);
+	tb_pump(c->tb, 400); /* several polls: still one entry */
+	assert_int_equal(
+		tb_count_log_entries(c->tb, DISCONNECTED, NULL, NULL, -1), 1);
+
+	/* connected: resolved, and the event says so */
+	line_set(c, "gpiochip0", "EXPA0", 1);
+	wait_present(c, "port1", true);
+	assert_int_equal(tb_wait_log_entries(c->tb, DISCONNECTED, "PORT_ID",
+					     "port1", 1, 1, T),
+			 0);
+	assert_int_equal(tb_wait_log_entries(c->tb, CONNECTED, "PORT_ID",
+					     "port1", -1, 1, T),
+			 0);
+	/* unplugged again: a new entry */
+	line_set(c, "gpiochip0", "EXPA0", 0);
+	assert_int_equal(tb_wait_log_entries(c->tb, DISCONNECTED, "PORT_ID",
+					     "port1", 0, 1, T),
+			 0);
+	assert_int_equal(tb_count_log_entries(c->tb, DISCONNECTED, "PORT_ID",
+					      "spare", -1),
+			 0);
+
+	/* no logger: said once, the cables keep being followed */
+	assert_int_equal(tb_stop(c->tb, logger, SIGTERM), 0);
+	assert_int_equal(
+		tb_wait_name_gone(c->tb, "xyz.openbmc_project.Logging", T), 0);
+	line_set(c, "gpiochip0", "EXPB0", 0);
+	wait_present(c, "port2", false);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "phosphor-logging", T),
+			 0);
+	line_set(c, "gpiochip0", "EXPA0", 1);
+	line_set(c, "gpiochip0", "EXPB0", 1);
+	wait_present(c, "port1", true);
+	wait_present(c, "port2", true);
+	line_set(c, "gpiochip0", "EXPB0", 0);
+	wait_present(c, "port2", false);
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "is not there"),
+			 1);
+}
+
 static void test_no_events(void **state)
 {
 	struct ctx *c = *state;
@@ -1085,6 +1169,8 @@ int main(int argc, char *argv[])
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_basic_em, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_basic_json, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_expected_events, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_events, setup,
 						teardown),

@@ -436,6 +436,70 @@ static int on_sensor_changed(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+static bool entry_has(sd_bus *bus, const char *path, const char *key,
+		      const char *value)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	const char *k, *v;
+	bool found = false;
+
+	if (!key)
+		return true;
+	if (sd_bus_get_property(bus, "xyz.openbmc_project.Logging", path,
+				"xyz.openbmc_project.Logging.Entry",
+				"AdditionalData", NULL, &reply, "a{ss}") < 0)
+		return false;
+	if (sd_bus_message_enter_container(reply, 'a', "{ss}") < 0)
+		return false;
+	while (sd_bus_message_read(reply, "{ss}", &k, &v) > 0)
+		found |= !strcmp(k, key) && !strcmp(v, value);
+	return found;
+}
+
+int tb_count_log_entries(struct testbed *tb, const char *message,
+			 const char *key, const char *value, int resolved)
+{
+	sd_bus *bus = tb_bus(tb);
+	int n = 0;
+
+	for (unsigned id = 1;; id++) {
+		char path[64], *msg = NULL;
+		int res;
+
+		snprintf(path, sizeof(path),
+			 "/xyz/openbmc_project/logging/"
+			 "entry/%u",
+			 id);
+		if (sd_bus_get_property_string(
+			    bus, "xyz.openbmc_project.Logging", path,
+			    "xyz.openbmc_project.Logging.Entry", "Message",
+			    NULL, &msg) < 0)
+			return n;
+		if (!strcmp(msg, message) && entry_has(bus, path, key, value) &&
+		    sd_bus_get_property_trivial(
+			    bus, "xyz.openbmc_project.Logging", path,
+			    "xyz.openbmc_project.Logging.Entry", "Resolved",
+			    NULL, 'b', &res) >= 0 &&
+		    (resolved < 0 || res == resolved))
+			n++;
+		free(msg);
+	}
+}
+
+int tb_wait_log_entries(struct testbed *tb, const char *message,
+			const char *key, const char *value, int resolved,
+			int want, int timeout_ms)
+{
+	for (int ms = 0;; ms += 50) {
+		if (tb_count_log_entries(tb, message, key, value, resolved) ==
+		    want)
+			return 0;
+		if (ms >= timeout_ms)
+			return -ETIMEDOUT;
+		tb_pump(tb, 50);
+	}
+}
+
 sd_bus_slot *tb_watch_sensor_lost(struct testbed *tb, const char *service,
 				  const char *path, unsigned *lost)
 {

@@ -102,6 +102,16 @@ int tb_count_objects(struct testbed *tb, const char *service,
 sd_bus_slot *tb_watch_sensor_lost(struct testbed *tb, const char *service,
 				  const char *path, unsigned *lost);
 
+/* Entries of the phosphor-logging stand-in (test/sim/logging) whose
+ * Message is message, whose AdditionalData has key=value (key NULL: any)
+ * and whose Resolved is resolved (-1: either). */
+int tb_count_log_entries(struct testbed *tb, const char *message,
+			 const char *key, const char *value, int resolved);
+/* Wait until that count is want; 0 or -ETIMEDOUT. */
+int tb_wait_log_entries(struct testbed *tb, const char *message,
+			const char *key, const char *value, int resolved,
+			int want, int timeout_ms);
+
 /* Process the bus until timeout_ms elapses (for signal-collecting tests). */
 void tb_pump(struct testbed *tb, int timeout_ms);
 
