@@ -402,6 +402,75 @@ static void test_basic_availability_window(void **state)
 	env_stop(&e);
 }
 
+/* ---- drive faults in the event log --------------------------------- */
+
+#define DRIVE_FAILED	 "xyz.openbmc_project.Nvme.DriveFailed"
+#define DRIVE_RESTORED	 "xyz.openbmc_project.Nvme.DriveRestored"
+#define CRITICAL_WARNING "xyz.openbmc_project.Nvme.CriticalWarning"
+
+/* Each fault is logged once with the drive and its bus and address for a
+ * callout, and resolved when it clears. */
+static void test_drive_fault_events(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, 3);
+	const char *largv[] = { tb_prog("logging-standin"), NULL };
+	const char *board;
+
+	env_start(&e, sc);
+	tb_spawn(e.tb, "logging", largv, NULL);
+	assert_int_equal(
+		tb_wait_name(e.tb, "xyz.openbmc_project.Logging", WAIT), 0);
+	board = board_file(&e, "{\"Type\": \"NVME1000\", \"Name\": \"Ev 1\", "
+			       "\"Bus\": 3, \"PowerState\": \"Always\", "
+			       "\"UnavailableAfterFailures\": 2}");
+	{
+		const char *args[] = { board, NULL };
+
+		start_em(&e, args);
+	}
+	start_nvmed(&e, NULL);
+	wait_value(&e, "Ev_1", 35, WAIT);
+
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"critical_warning\": 4}");
+	assert_int_equal(tb_wait_log_entries(e.tb, CRITICAL_WARNING,
+					     "CRITICAL_WARNING", "0x04", 0, 1,
+					     WAIT),
+			 0);
+	assert_int_equal(tb_count_log_entries(e.tb, CRITICAL_WARNING,
+					      "CALLOUT_IIC_BUS", "/dev/i2c-3",
+					      0),
+			 1);
+	assert_int_equal(tb_count_log_entries(e.tb, CRITICAL_WARNING,
+					      "CALLOUT_INVENTORY_PATH",
+					      dp("Ev_1"), 0),
+			 1);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"critical_warning\": 0}");
+	assert_int_equal(tb_wait_log_entries(e.tb, CRITICAL_WARNING, NULL, NULL,
+					     1, 1, WAIT),
+			 0);
+
+	/* silent: DriveFailed once, however long it stays silent */
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"nack\": true}");
+	wait_bool(&e, dp("Ev_1"), OPSTAT_IF, "Functional", false, WAIT);
+	assert_int_equal(tb_wait_log_entries(e.tb, DRIVE_FAILED,
+					     "CALLOUT_IIC_ADDR", "0x6a", 0, 1,
+					     WAIT),
+			 0);
+	tb_pump(e.tb, 1000);
+	assert_int_equal(
+		tb_count_log_entries(e.tb, DRIVE_FAILED, NULL, NULL, -1), 1);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"nack\": false}");
+	wait_bool(&e, dp("Ev_1"), OPSTAT_IF, "Functional", true, SLOW_WAIT);
+	assert_int_equal(tb_wait_log_entries(e.tb, DRIVE_FAILED, NULL, NULL, 1,
+					     1, WAIT),
+			 0);
+	assert_int_equal(tb_wait_log_entries(e.tb, DRIVE_RESTORED, "DRIVE_NAME",
+					     dp("Ev_1"), -1, 1, WAIT),
+			 0);
+	env_stop(&e);
+}
+
 static void test_power_states(void **state)
 {
 	struct env e = { 0 };
@@ -1239,6 +1308,7 @@ int main(void)
 		cmocka_unit_test(test_basic_drive_and_faults),
 		cmocka_unit_test(test_basic_availability_window),
 		cmocka_unit_test(test_storage_graph),
+		cmocka_unit_test(test_drive_fault_events),
 		cmocka_unit_test(test_power_states),
 		cmocka_unit_test(test_threshold_writeback),
 		cmocka_unit_test(test_every_real_record),
