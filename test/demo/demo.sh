@@ -238,7 +238,15 @@ wait_until_value NVMe_2_Temp '^d 35$'
 wait_until_value MB_E1S0_TEMP_C '^d 44$'
 show busctl --system tree xyz.openbmc_project.NVMe
 show busctl --system introspect xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp"
-show busctl --system introspect xyz.openbmc_project.NVMe "$drive/NVMe_0_Temp"
+show busctl --system introspect xyz.openbmc_project.NVMe "$drive/NVMe_0"
+
+say "Redfish Storage: one Storage (Id 1) with a controller per drive"
+show busctl --system get-property xyz.openbmc_project.NVMe \
+	/xyz/openbmc_project/inventory/storage/1 \
+	xyz.openbmc_project.Association.Definitions Associations
+show busctl --system get-property xyz.openbmc_project.NVMe \
+	/xyz/openbmc_project/inventory/storage/1/controller/NVMe_0 \
+	xyz.openbmc_project.Association.Definitions Associations
 
 say "The basic-command drive: the sensor nvmesensor would publish, plus its inventory"
 show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/MB_E1S0_TEMP_C" \
@@ -266,7 +274,14 @@ show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp"
 sleep 0.5
 grep -A1 -E 'ThresholdAsserted|STRING' "$work/signals.log" | grep -E 'STRING|BOOLEAN|DOUBLE' | head -12 || true
 
-say "NVMe 1 goes silent: NaN and unavailable, never a stale value"
+say "NVMe 1 misses one poll: its reading stays (fan control sees no failure)"
+emu '{"eid": 10, "miss": 1}'
+sleep 1.5
+printf 'Value: '; value NVMe_1_Temp
+show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_1_Temp" \
+	xyz.openbmc_project.State.Decorator.Availability Available
+
+say "NVMe 1 goes silent: after 5 missed polls NaN and unavailable"
 emu '{"eid": 10, "silent": true}'
 wait_until_value NVMe_1_Temp 'nan'
 printf 'Value: '; value NVMe_1_Temp
