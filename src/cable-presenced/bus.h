@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The D-Bus surface of cable-presenced (design.md section 3).
+ * The D-Bus surface of cable-presenced: one Inventory.Item.Cable object per
+ * configured line, at the path of openbmc/docs
+ * designs/gpio-based-cable-presence.md.
  */
 #pragma once
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Configuration records nvmed consumes (design.md section 4):
+ * Configuration records nvmed consumes:
  *   NVME1000       drives on an I2C bus; Protocol mi_basic (the default)
  *                  is the SMBus basic management command at Address
  *                  (default 0x6a), mi_i2c goes over MCTP (mctpd

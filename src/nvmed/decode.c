@@ -87,8 +87,9 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 
 	/*
 	 * Revisions after 1.2 use the [MI2] layout: bit 0 Not Ready, bit 1
-	 * Drive Ready. The bit meanings come from libnvme's headers, not the
-	 * specification text (unverified, see research/nvme_anchors.md), and
+	 * Drive Ready. The bit meanings come from libnvme's headers
+	 * (src/nvme/nvme-types-mi.h, enum nvme_mi_nss), not checked against
+	 * the specification text, and
 	 * [MI12]'s bit 5 Drive Functional is what dbus-sensors' rework reads
 	 * on every drive: so a drive is functional when it does not say Not
 	 * Ready and says either Drive Ready or Drive Functional.

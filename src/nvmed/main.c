@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * nvmed: NVMe drives over NVMe-MI/MCTP or the NVMe-MI basic management
- * command over SMBus -> temperature sensors and drive inventory on D-Bus
- * (design.md section 4).
+ * command over SMBus -> temperature sensors and drive inventory on D-Bus.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -94,7 +93,7 @@ static void on_name_acquired(sd_bus *bus, const char *name, void *userdata)
 /* Wait at most this long for the first records before taking the name. */
 #define READY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 
-/* The well-known name is requested last (style.md), once the first
+/* The well-known name is requested last, once the first
  * records are drives on the bus, or after READY_TIMEOUT_USEC when
  * entity-manager does not answer. */
 static void request_name(struct manager *m, const char *why)

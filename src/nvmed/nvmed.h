@@ -70,7 +70,7 @@ struct manager {
 	bool name_requested;
 };
 
-/* Where a drive comes from (design.md section 4). */
+/* Where a drive comes from. */
 enum drive_origin {
 	DRIVE_FROM_RECORD, /* NVME1000 Protocol mi_i2c: we set it up */
 	DRIVE_FROM_ENDPOINT, /* mctpd endpoint configured_by a record */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * bench-cable: figures for cable-presenced (design.md section 6).
+ * bench-cable: figures for cable-presenced (README.md, Benchmarks).
  *
  *   bench-cable [--idle-seconds N] [--samples N] [--sizes 1,100,1000]
  *               [--missing N] [--missing-poll-ms MS]

@@ -30,9 +30,18 @@ if [ "$(cat /proc/sys/fs/inotify/max_user_instances)" -lt 4096 ]; then
 		echo "warning: cannot raise fs.inotify.max_user_instances" >&2
 fi
 
+# An entity-manager checkout next to the source tree, if there is one:
+# the tests that read its board files and validate against its schemas
+# run with it and are skipped without it.
+em_args=()
+if [ -d "$src/../shared/entity-manager" ]; then
+	em_args=("-Dentity-manager-dir=$(cd "$src/../shared/entity-manager" && pwd)")
+fi
+
 setup() { # dir, extra meson args...
 	local dir=$1
 	shift
+	set -- "$@" "${em_args[@]}"
 	if [ -f "$dir/build.ninja" ]; then
 		meson setup --reconfigure "$dir" "$@" >/dev/null
 	else

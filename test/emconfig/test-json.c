@@ -67,12 +67,17 @@ static int teardown(void **state)
 	return nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The entity-manager checkout (-Dentity-manager-dir); the tests that
+ * read its board files are skipped without one. */
 static const char *em_dir(void)
 {
 	const char *d = getenv("TB_EM_DIR");
 
-	if (!d)
-		fail_msg("TB_EM_DIR is not set (run through meson test)");
+	if (!d || !*d) {
+		print_message("no entity-manager directory "
+			      "(-Dentity-manager-dir): skipped\n");
+		skip();
+	}
 	return d;
 }
 
@@ -332,6 +337,7 @@ static void test_source_on_real_files(void **state)
 		"micron/7450.json",
 		"samsung/pm9d3a.json",
 	};
+	const char *dir = em_dir(); /* before anything is allocated */
 	size_t added = 0, invalid = 0;
 	const struct seen *dup = NULL, *templ = NULL;
 	struct collector *c = calloc(1, sizeof(*c));
@@ -340,7 +346,7 @@ static void test_source_on_real_files(void **state)
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		char path[1024];
 
-		snprintf(path, sizeof(path), "%s/configurations/%s", em_dir(),
+		snprintf(path, sizeof(path), "%s/configurations/%s", dir,
 			 files[i]);
 		run_source(path, nvme_schemas, c);
 		added += collector_count(c, EMC_ADDED);

@@ -80,7 +80,9 @@ const char *tb_prog(const char *name)
 
 const char *tb_em_dir(void)
 {
-	return tb_prog("em-dir");
+	const char *v = getenv("TB_EM_DIR");
+
+	return v && *v ? v : NULL;
 }
 
 void tb_write_file(const char *path, const char *content)

@@ -34,7 +34,8 @@ const char *tb_path(struct testbed *tb, const char *name);
 
 /* Path of a built program or library: env TB_<NAME upper, '-'->'_'>. */
 const char *tb_prog(const char *name);
-/* Directory of the real entity-manager files (shared/entity-manager). */
+/* An entity-manager checkout (its configurations/ and schemas/), from
+ * meson's -Dentity-manager-dir; NULL when none was given. */
 const char *tb_em_dir(void);
 
 /*

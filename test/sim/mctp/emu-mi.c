@@ -7,8 +7,7 @@
  * sections 3.1 (message header, MIC), 4.1.2 (response status), 5 (MI
  * commands: Read NVMe-MI Data Structure 5.7, Subsystem Health Status Poll
  * 5.6, Configuration Get/Set 5.4/5.5) and 6 (NVMe Admin command tunnel);
- * cross-checked against libnvme 1.3 <nvme/mi.h> and <nvme/types.h> and
- * the byte offsets listed in docs/research/mctp_harness.md section 3.
+ * cross-checked against libnvme 1.3 <nvme/mi.h> and <nvme/types.h>.
  */
 #include <errno.h>
 #include <string.h>
@@ -97,12 +96,13 @@ uint32_t emu_mic(const void *msg, size_t len)
 
 /*
  * NVM Subsystem Status (NSS), health poll byte 0. The layout depends on
- * the NVMe-MI revision the drive claims (design.md section 4):
+ * the NVMe-MI revision the drive claims (nvmed decodes by it, so the
+ * emulator speaks both):
  * - NVMe-MI 1.2 and earlier, as OpenBMC dbus-sensors decodes it
  *   (nvmesensor tests nss & 0x20): bit 5 DF Drive Functional, bit 4 RNR
  *   Reset Not Required, bit 3 P0LA Port 0 PCIe Link Active, bit 2 P1LA
- *   Port 1 PCIe Link Active (docs/research/mctp_harness.md section 3 and
- *   nvme_anchors.md; the spec PDF was not available to re-check 4..2).
+ *   Port 1 PCIe Link Active (bits 4..2 not re-checked against the
+ *   specification text).
  * - Newer revisions, as linux-nvme/nvme-cli libnvme
  *   src/nvme/nvme-types-mi.h enum nvme_mi_nss defines them: bit 0 NRDY
  *   (Not Ready), bit 1 DRV (Drive functional/ready); nothing else set.
