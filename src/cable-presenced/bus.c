@@ -133,13 +133,9 @@ int bus_cable_publish(sd_bus *bus, struct cable *c)
 	}
 	c->published = true;
 
-	if (c->cfg.board)
-		r = sd_bus_emit_interfaces_added(bus, path, IFACE_ITEM,
-						 IFACE_CABLE, IFACE_STATUS,
-						 IFACE_ASSOC, NULL);
-	else
-		r = sd_bus_emit_interfaces_added(
-			bus, path, IFACE_ITEM, IFACE_CABLE, IFACE_STATUS, NULL);
+	/* Every interface of the object, org.freedesktop.DBus.* included,
+	 * as the object's removal below lists them. */
+	r = sd_bus_emit_object_added(bus, path);
 	if (r < 0)
 		log_warning_errno(r, "Cannot emit InterfacesAdded for '%s'",
 				  path);
@@ -151,15 +147,15 @@ void bus_cable_unpublish(sd_bus *bus, struct cable *c, bool emit)
 	int r;
 
 	if (c->published && emit) {
-		if (c->slot_assoc)
-			r = sd_bus_emit_interfaces_removed(
-				bus, c->cfg.path, IFACE_ITEM, IFACE_CABLE,
-				IFACE_STATUS, IFACE_ASSOC, NULL);
-		else
-			r = sd_bus_emit_interfaces_removed(bus, c->cfg.path,
-							   IFACE_ITEM,
-							   IFACE_CABLE,
-							   IFACE_STATUS, NULL);
+		/*
+		 * All of the object's interfaces, the standard
+		 * org.freedesktop.DBus.{Introspectable,Peer,Properties} too
+		 * (sd-bus lists them while the vtables still exist):
+		 * phosphor-objmgr's mapper drops a service from a path only
+		 * once the path has no interface of it left, so naming only
+		 * ours would leave the cable in the mapper.
+		 */
+		r = sd_bus_emit_object_removed(bus, c->cfg.path);
 		if (r < 0)
 			log_warning_errno(
 				r, "Cannot emit InterfacesRemoved for '%s'",

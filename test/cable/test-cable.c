@@ -625,6 +625,152 @@ static void test_runtime_records(void **state)
 	assert_string_equal(desc, "cab1");
 }
 
+/* ---- a removed object leaves nothing behind in a mapper ---- */
+
+/* Interfaces of one object, as Introspect lists them (a mapper's view). */
+struct iface_list {
+	char path[300];
+	char *names[32];
+	size_t n;
+	bool seen; /* InterfacesRemoved arrived */
+};
+
+static void iface_list_clear(struct iface_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	l->n = 0;
+}
+
+static bool iface_list_has(const struct iface_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void iface_list_add(struct iface_list *l, const char *name, size_t len)
+{
+	assert_true(l->n < ARRAY_SIZE(l->names));
+	l->names[l->n] = strndup(name, len);
+	assert_non_null(l->names[l->n]);
+	l->n++;
+}
+
+static void introspect_ifaces(struct ctx *c, const char *svc, const char *path,
+			      struct iface_list *ret)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	static const char tag[] = "<interface name=\"";
+	const char *xml, *p;
+
+	assert_true(sd_bus_call_method(tb_bus(c->tb), svc, path,
+				       "org.freedesktop.DBus.Introspectable",
+				       "Introspect", &err, &reply, "") >= 0);
+	assert_true(sd_bus_message_read(reply, "s", &xml) >= 0);
+	snprintf(ret->path, sizeof(ret->path), "%s", path);
+	for (p = strstr(xml, tag); p; p = strstr(p, tag)) {
+		const char *end;
+
+		p += strlen(tag);
+		end = strchr(p, '"');
+		assert_non_null(end);
+		iface_list_add(ret, p, (size_t)(end - p));
+	}
+}
+
+/* The InterfacesRemoved signal of each watched object. */
+static int on_ifaces_removed(sd_bus_message *m, void *userdata,
+			     sd_bus_error *ret_error)
+{
+	struct iface_list *watched = userdata; /* terminated by path "" */
+	const char *path, *name;
+
+	if (sd_bus_message_read(m, "o", &path) < 0)
+		return 0;
+	for (; watched->path[0]; watched++) {
+		if (strcmp(watched->path, path) != 0)
+			continue;
+		iface_list_clear(watched);
+		assert_true(sd_bus_message_enter_container(m, 'a', "s") >= 0);
+		while (sd_bus_message_read(m, "s", &name) > 0)
+			iface_list_add(watched, name, strlen(name));
+		watched->seen = true;
+	}
+	return 0;
+}
+
+/*
+ * phosphor-objmgr's mapper drops a service from a path only when none of
+ * the interfaces it saw there (by introspection: org.freedesktop.DBus.*
+ * included) is left, so an InterfacesRemoved that names only the
+ * service's own interfaces leaves the object in the mapper. Both
+ * cable-presenced's cable and the entity-manager stand-in's record must
+ * list every interface they had.
+ */
+static void test_removed_lists_all_interfaces(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *b = write_tb_file(c, "board-b.json", board_b);
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	struct iface_list before[3] = { { .n = 0 } };
+	struct iface_list removed[4] = { { .n = 0 } }; /* last: path "" */
+	const struct {
+		const char *svc, *path;
+	} objs[3] = {
+		{ SVC, ITEM "cab5" },
+		{ EM_SVC, BOARD_B "/cab5" },
+		{ EM_SVC, BOARD_B },
+	};
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	line_set(c, "gpiochip0", "CAB5", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	em_call(c, "AddBoards", "sa{ss}", b, 0);
+	wait_present(c, "cab5", true);
+	/* the cable has its association: four interfaces of ours */
+	assert_int_equal(tb_wait_object(c->tb, SVC, ITEM "cab5", I_ASSOC, T),
+			 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++) {
+		introspect_ifaces(c, objs[i].svc, objs[i].path, &before[i]);
+		assert_true(iface_list_has(&before[i],
+					   "org.freedesktop.DBus.Properties"));
+		snprintf(removed[i].path, sizeof(removed[i].path), "%s",
+			 objs[i].path);
+	}
+	assert_true(iface_list_has(&before[0], I_CABLE));
+	assert_true(iface_list_has(&before[1], I_CONF));
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &slot, NULL, OM,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesRemoved", on_ifaces_removed,
+					removed) >= 0);
+
+	em_call(c, "RemoveBoard", "o", BOARD_B);
+	wait_gone(c, "cab5");
+	for (int k = 0; k < 100 && !(removed[0].seen && removed[1].seen &&
+				     removed[2].seen);
+	     k++)
+		tb_pump(c->tb, 100);
+
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++) {
+		if (!removed[i].seen)
+			fail_msg("no InterfacesRemoved for %s", objs[i].path);
+		for (size_t k = 0; k < before[i].n; k++)
+			if (!iface_list_has(&removed[i], before[i].names[k]))
+				fail_msg("InterfacesRemoved for %s does not "
+					 "name %s",
+					 objs[i].path, before[i].names[k]);
+		iface_list_clear(&before[i]);
+		iface_list_clear(&removed[i]);
+	}
+}
+
 static const char board_dup[] =
 	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -1183,6 +1329,8 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_setup_teardown(test_debounce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_records, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_removed_lists_all_interfaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_name, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_em_restart, setup,

@@ -904,20 +904,18 @@ static int iface_publish(struct manager *m, struct object *o, struct iface *i)
 					i->vtable, i);
 }
 
+/* InterfacesAdded/Removed with every interface of the object, the
+ * standard org.freedesktop.DBus.* ones too: phosphor-objmgr's mapper
+ * forgets a path of a service only once none of its interfaces is left.
+ * Removal is emitted while the vtables still exist (sd-bus lists them). */
 static int object_emit(struct manager *m, struct object *o, bool added)
 {
-	_cleanup_free_ char **names = NULL;
 	int r;
 
-	names = calloc(o->n_ifaces + 1, sizeof(*names));
-	if (!names)
-		return -ENOMEM;
-	for (size_t k = 0; k < o->n_ifaces; k++)
-		names[k] = o->ifaces[k]->name;
 	if (added)
-		r = sd_bus_emit_interfaces_added_strv(m->bus, o->path, names);
+		r = sd_bus_emit_object_added(m->bus, o->path);
 	else
-		r = sd_bus_emit_interfaces_removed_strv(m->bus, o->path, names);
+		r = sd_bus_emit_object_removed(m->bus, o->path);
 	if (r < 0)
 		log_warning_errno(r, "Interfaces%s on %s failed",
 				  added ? "Added" : "Removed", o->path);
