@@ -627,12 +627,15 @@ static double em_threshold(struct env *e, unsigned n)
 static void test_threshold_writeback(void **state)
 {
 	struct env e = { 0 };
-	_cleanup_free_ char *sc = scenario(1, 3);
+	_cleanup_free_ char *sc = NULL;
 	char file[512], iface[128];
 	sd_bus_slot *slot = NULL;
 	sd_bus_error err = SD_BUS_ERROR_NULL;
 	const char *s = sp("NVMe_1_Temp");
 	int r;
+
+	assert_non_null(tb_em_dir());
+	sc = scenario(1, 3);
 
 	env_start(&e, sc);
 	start_state(&e, "Running");
@@ -978,11 +981,14 @@ static const char *yv5_board(struct env *e, unsigned i)
 static void test_every_real_record(void **state)
 {
 	struct env e = { 0 };
-	_cleanup_free_ char *sc = scenario(1, 3);
+	_cleanup_free_ char *sc = NULL;
 	char f[4][512];
 	const char *micron[] = { "bus", "4", "index", "2", NULL };
 	const char *samsung[] = { "bus", "5", "index", "3", NULL };
 	char micron_file[512], samsung_file[512];
+
+	assert_non_null(tb_em_dir());
+	sc = scenario(1, 3);
 
 	snprintf(f[0], sizeof(f[0]),
 		 "%s/configurations/intel/nvme_p4500_p5500.json", tb_em_dir());
@@ -1316,8 +1322,25 @@ int main(void)
 		cmocka_unit_test(test_phosphor_nvme_config),
 	};
 
+	struct CMUnitTest run[ARRAY_SIZE(tests)];
+	size_t n = 0;
+
+	/* The tests of entity-manager's real board files need its checkout
+	 * (-Dentity-manager-dir); without it they are left out, said once
+	 * (cmocka's TAP output would report a skip as "not ok"). */
+	for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
+		bool real = tests[i].test_func == test_threshold_writeback ||
+			    tests[i].test_func == test_every_real_record;
+
+		if (real && !tb_em_dir())
+			printf("# %s skipped: no entity-manager checkout "
+			       "(-Dentity-manager-dir)\n",
+			       tests[i].name);
+		else
+			run[n++] = tests[i];
+	}
 	/* e.g. TB_TEST_FILTER=test_power_states */
 	if (getenv("TB_TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TB_TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return _cmocka_run_group_tests("tests", run, n, NULL, NULL);
 }

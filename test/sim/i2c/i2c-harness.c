@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -80,8 +82,11 @@ int i2c_emu_start(struct emu_proc *p, const char *scenario_json)
 		/* the emulator must not see the shims */
 		unsetenv("LD_PRELOAD");
 		snprintf(log, sizeof(log), "%s/emu.log", p->dir);
-		if (!freopen(log, "we", stderr))
+		if (!freopen(log, "we", stderr) ||
+		    !freopen("/dev/null", "we", stdout))
 			_exit(126);
+		/* gone with a test that fails before emu_stop() */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execl(emu, emu, "--scenario", scenario, "--socket", p->sock,
 		      "--i2c-socket", i2c, "--control", p->control, "-v",
 		      (char *)NULL);
