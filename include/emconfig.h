@@ -116,6 +116,9 @@ struct emc_key {
 	enum emc_kind kind;
 	bool required;
 	double min, max; /* EMC_UINT, EMC_NUMBER (both 0: no limit) */
+	/* EMC_UINT, EMC_NUMBER: a number only, no numeric string (a JSON
+	 * schema "type": "integer" or "number"). */
+	bool exact;
 	size_t max_len; /* EMC_STRING (0: 4096) */
 	const char *const *values; /* EMC_ENUM, NULL-terminated */
 	const struct emc_schema *children; /* EMC_CHILDREN */
@@ -124,13 +127,18 @@ struct emc_key {
 struct emc_schema {
 	const char *type; /* Configuration type, e.g. "GPIOCableSensing" */
 	const struct emc_key *keys; /* terminated by an entry with name NULL */
+	/* Keys not in keys[] (other than Type) are refused, as a JSON schema
+	 * with "additionalProperties": false refuses them; otherwise they are
+	 * accepted and ignored. Sub-records are checked by their own schema. */
+	bool closed;
 };
 
 /*
  * Check r against schema. On failure returns -EINVAL and, if ret_error is
  * non-NULL, a malloc'ed message naming the key and what is wrong, e.g.
  * "key 'Polarity': unknown value 'up' (expected one of: active_low,
- * active_high)". Keys not in the schema are accepted and ignored.
+ * active_high)". Keys not in the schema are accepted and ignored, unless
+ * the schema is closed: then "key 'Polarty': unknown key".
  */
 int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
 		 char **ret_error);
@@ -210,6 +218,18 @@ int emc_source_new_json(const char *path, sd_event *event,
 int emc_parse_json(const char *text, size_t len, const char *path_hint,
 		   struct emc_record ***ret, char **ret_error);
 void emc_records_free(struct emc_record **records, size_t n);
+
+/*
+ * Check a JSON file as emc_source_new_json would deliver it (schemas,
+ * validation, duplicate Names), without a daemon: handler sees every
+ * record, EMC_ADDED or EMC_INVALID, before this returns (NULL: each
+ * refused record's message is printed on stderr). Returns the
+ * number of records refused, or -errno when the file cannot be read or
+ * parsed (with a message in ret_error if non-NULL). For a daemon's
+ * --check-config, e.g. in an image build.
+ */
+int emc_check_json(const char *path, const struct emc_schema *const *schemas,
+		   emc_handler_t handler, void *userdata, char **ret_error);
 
 struct emc_source *emc_source_free(struct emc_source *s);
 

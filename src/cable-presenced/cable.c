@@ -40,17 +40,29 @@ static const struct emc_key cable_keys[] = {
 	{ .name = "PollIntervalMs",
 	  .kind = EMC_UINT,
 	  .min = 10,
-	  .max = 3600000 },
+	  .max = 3600000,
+	  .exact = true },
 	{ .name = "CableTypeDescription", .kind = EMC_STRING, .max_len = 1024 },
-	{ .name = "Length", .kind = EMC_NUMBER, .min = 0, .max = 1e6 },
-	{ .name = "DebounceMs", .kind = EMC_UINT, .min = 0, .max = 60000 },
+	{ .name = "Length",
+	  .kind = EMC_NUMBER,
+	  .min = 0,
+	  .max = 1e6,
+	  .exact = true },
+	{ .name = "DebounceMs",
+	  .kind = EMC_UINT,
+	  .min = 0,
+	  .max = 60000,
+	  .exact = true },
 	{ .name = "Expected", .kind = EMC_BOOL },
 	{ .name = NULL },
 };
 
+/* Closed, as its entity-manager schema (service_files/entity-manager):
+ * a misspelt optional key is refused, not silently ignored. */
 const struct emc_schema cable_schema = {
 	.type = "GPIOCableSensing",
 	.keys = cable_keys,
+	.closed = true,
 };
 
 struct poll_group {

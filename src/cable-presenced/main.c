@@ -41,6 +41,8 @@ static void help(void)
 	       "entity-manager or from a JSON file.\n"
 	       "\n"
 	       "  -c, --config FILE          read records from FILE instead of entity-manager\n"
+	       "      --check-config FILE    check FILE's records as the daemon would, print\n"
+	       "                             each refusal and exit (1 if any)\n"
 	       "  -p, --poll-interval-ms N   default re-read interval (default %d)\n"
 	       "  -v, --verbose              debug logging\n"
 	       "  -h, --help                 show this help\n"
@@ -205,10 +207,32 @@ static int run(const char *config, uint64_t poll_ms)
 	return r;
 }
 
+static int check_config(const char *path)
+{
+	_cleanup_free_ char *error = NULL;
+	int r = emc_check_json(path, schemas, NULL, NULL, &error);
+
+	if (r < 0) {
+		if (error)
+			log_error("%s", error);
+		else
+			log_error_errno(r, "%s: cannot check", path);
+		return EXIT_FAILURE;
+	}
+	if (r == 0)
+		printf("%s: every GPIOCableSensing record is valid\n", path);
+	else
+		printf("%s: %d GPIOCableSensing record%s refused\n", path, r,
+		       r == 1 ? "" : "s");
+	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 int main(int argc, char *argv[])
 {
+	enum { OPT_CHECK = 0x100 };
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, OPT_CHECK },
 		{ "poll-interval-ms", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -224,6 +248,8 @@ int main(int argc, char *argv[])
 		case 'c':
 			config = optarg;
 			break;
+		case OPT_CHECK:
+			return check_config(optarg);
 		case 'p':
 			if (parse_ms(optarg, &poll_ms) < 0) {
 				log_error(

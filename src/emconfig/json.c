@@ -647,3 +647,52 @@ int emc_source_new_json(const char *path, sd_event *event,
 	*ret = s;
 	return 0;
 }
+
+struct check {
+	emc_handler_t handler;
+	void *userdata;
+	int n_invalid;
+};
+
+static void check_handler(enum emc_event event, const struct emc_record *rec,
+			  const char *error, void *userdata)
+{
+	struct check *c = userdata;
+
+	if (event == EMC_INVALID) {
+		c->n_invalid++;
+		if (!c->handler)
+			fprintf(stderr, "%s\n", error ? error : "?");
+	}
+	if (c->handler)
+		c->handler(event, rec, error, c->userdata);
+}
+
+static void check_ready(struct emc_source *s, void *userdata)
+{
+	(void)sd_event_exit(userdata, 0);
+	(void)s;
+}
+
+int emc_check_json(const char *path, const struct emc_schema *const *schemas,
+		   emc_handler_t handler, void *userdata, char **ret_error)
+{
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	struct check c = { .handler = handler, .userdata = userdata };
+	struct emc_source *s = NULL;
+	int q;
+
+	assert(path);
+	assert(schemas);
+	q = sd_event_new(&event);
+	if (q < 0)
+		return q;
+	q = emc_source_new_json(path, event, schemas, check_handler, &c, &s,
+				ret_error);
+	if (q < 0)
+		return q;
+	emc_source_set_ready_callback(s, check_ready, event);
+	q = sd_event_loop(event);
+	emc_source_free(s);
+	return q < 0 ? q : c.n_invalid;
+}

@@ -264,7 +264,8 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 	case EMC_UINT: {
 		uint64_t u;
 
-		if (emc_value_get_uint(v, &u) < 0)
+		if ((k->exact && v->type == EMC_VALUE_STRING) ||
+		    emc_value_get_uint(v, &u) < 0)
 			return fail_type(ret_msg, k, v);
 		if ((k->min != 0 || k->max != 0) &&
 		    ((double)u < k->min || (double)u > k->max)) {
@@ -276,7 +277,8 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 	case EMC_NUMBER: {
 		double d;
 
-		if (emc_value_get_double(v, &d) < 0 || !isfinite(d))
+		if ((k->exact && v->type == EMC_VALUE_STRING) ||
+		    emc_value_get_double(v, &d) < 0 || !isfinite(d))
 			return fail_type(ret_msg, k, v);
 		if ((k->min != 0 || k->max != 0) &&
 		    (d < k->min || d > k->max)) {
@@ -291,6 +293,41 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 	return 0;
 }
 
+static bool schema_has_key(const struct emc_schema *schema, const char *key)
+{
+	if (strcmp(key, "Type") == 0)
+		return true;
+	for (const struct emc_key *k = schema->keys; k && k->name; k++)
+		if (strcmp(k->name, key) == 0)
+			return true;
+	return false;
+}
+
+static int fail_unknown(char **ret_msg, const char *key)
+{
+	_cleanup_free_ char *t = emc_msg_truncate(key, EMC_MSG_VALUE_MAX);
+
+	if (!t)
+		return -ENOMEM;
+	return fail(ret_msg, "key '%s': unknown key", t);
+}
+
+/* A closed schema refuses every key it does not list. */
+static int check_unknown_keys(const struct emc_schema *schema,
+			      const struct emc_record *r, char **ret_msg)
+{
+	for (size_t i = 0; i < r->n_props; i++)
+		if (!schema_has_key(schema, r->props[i].key))
+			return fail_unknown(ret_msg, r->props[i].key);
+	for (size_t i = 0; i < r->n_children; i++)
+		if (!schema_has_key(schema, r->children[i].key))
+			return fail_unknown(ret_msg, r->children[i].key);
+	for (size_t i = 0; i < r->n_bad; i++)
+		if (!schema_has_key(schema, r->bad[i].key))
+			return fail_unknown(ret_msg, r->bad[i].key);
+	return 0;
+}
+
 static int validate_record(const struct emc_schema *schema,
 			   const struct emc_record *r, char **ret_msg)
 {
@@ -302,7 +339,7 @@ static int validate_record(const struct emc_schema *schema,
 		if (q < 0)
 			return q;
 	}
-	return 0;
+	return schema->closed ? check_unknown_keys(schema, r, ret_msg) : 0;
 }
 
 int emc_validate(const struct emc_schema *schema, const struct emc_record *r,

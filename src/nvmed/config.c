@@ -52,6 +52,9 @@ static const struct emc_key threshold_keys[] = {
 	  .min = -273,
 	  .max = 1000 },
 	{ .name = "Hysteresis", .kind = EMC_NUMBER, .max = 100 },
+	/* entity-manager's threshold labels; not used here */
+	{ .name = "Name", .kind = EMC_STRING, .max_len = 255 },
+	{ .name = "Label", .kind = EMC_STRING, .max_len = 255 },
 	{ 0 },
 };
 
@@ -67,14 +70,17 @@ static const struct emc_key nvme1000_keys[] = {
 	{ .name = "Protocol", .kind = EMC_ENUM, .values = protocols },
 	{ .name = "PEC", .kind = EMC_ENUM, .values = pec_values },
 	{ .name = "PowerState", .kind = EMC_ENUM, .values = power_states },
+	/* nvmed's own keys: numbers only, as the schema says */
 	{ .name = "PollIntervalMs",
 	  .kind = EMC_UINT,
 	  .min = 100,
-	  .max = 3600000 },
+	  .max = 3600000,
+	  .exact = true },
 	{ .name = "UnavailableAfterFailures",
 	  .kind = EMC_UINT,
 	  .min = AVAIL_MIN_WINDOW,
-	  .max = AVAIL_MAX_WINDOW },
+	  .max = AVAIL_MAX_WINDOW,
+	  .exact = true },
 	{ .name = "Thresholds",
 	  .kind = EMC_CHILDREN,
 	  .children = &threshold_schema },
@@ -112,12 +118,17 @@ static const struct emc_key target_keys[] = {
 	{ 0 },
 };
 
-static const struct emc_schema nvme1000_schema = { "NVME1000", nvme1000_keys };
-static const struct emc_schema nvmemi_schema = { "NVMeMI", nvmemi_keys };
-static const struct emc_schema i2c_target_schema = { "MCTPI2CTarget",
-						     target_keys };
-static const struct emc_schema i3c_target_schema = { "MCTPI3CTarget",
-						     target_keys };
+/* Closed, as entity-manager's NVME1000 schema ("additionalProperties":
+ * false) and ours that extends it (service_files/entity-manager). */
+static const struct emc_schema nvme1000_schema = { .type = "NVME1000",
+						   .keys = nvme1000_keys,
+						   .closed = true };
+static const struct emc_schema nvmemi_schema = { .type = "NVMeMI",
+						 .keys = nvmemi_keys };
+static const struct emc_schema i2c_target_schema = { .type = "MCTPI2CTarget",
+						     .keys = target_keys };
+static const struct emc_schema i3c_target_schema = { .type = "MCTPI3CTarget",
+						     .keys = target_keys };
 
 static const struct emc_schema *const em_schemas[] = {
 	&nvme1000_schema, &i2c_target_schema, &i3c_target_schema, NULL
@@ -469,6 +480,18 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 		(void)add_drive(m, rec);
 	if (event == EMC_REMOVED)
 		mctpd_reconcile(m);
+}
+
+int config_check_file(const char *path)
+{
+	_cleanup_free_ char *error = NULL;
+	int r = emc_check_json(path, json_schemas, NULL, NULL, &error);
+
+	if (r < 0 && error)
+		log_error("%s", error);
+	else if (r < 0)
+		log_error_errno(r, "%s: cannot check", path);
+	return r;
 }
 
 int config_start(struct manager *m, const char *json_path)

@@ -36,6 +36,10 @@ static void help(void)
 	       "  -c, --config FILE         read NVME1000/NVMeMI records from "
 	       "FILE\n"
 	       "                            instead of entity-manager\n"
+	       "      --check-config FILE   check FILE's records as the "
+	       "daemon would, print\n"
+	       "                            each refusal and exit (1 if "
+	       "any)\n"
 	       "      --phosphor-nvme-config FILE\n"
 	       "                            also serve the drives of "
 	       "phosphor-nvme's\n"
@@ -164,9 +168,11 @@ int main(int argc, char **argv)
 		OPT_POWER_DELAY,
 		OPT_SYSFS,
 		OPT_UNAVAILABLE_AFTER,
+		OPT_CHECK,
 	};
 	static const struct option options[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", required_argument, NULL, OPT_CHECK },
 		{ "poll-interval-ms", required_argument, NULL, 'i' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
@@ -209,6 +215,15 @@ int main(int argc, char **argv)
 		case OPT_PNVME:
 			pnvme_path = optarg;
 			break;
+		case OPT_CHECK:
+			r = config_check_file(optarg);
+			if (r == 0)
+				printf("%s: every nvmed record is valid\n",
+				       optarg);
+			else if (r > 0)
+				printf("%s: %d nvmed record%s refused\n",
+				       optarg, r, r == 1 ? "" : "s");
+			return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 		case OPT_SYSFS:
 			m.sysfs_root = optarg;
 			break;

@@ -253,6 +253,9 @@ int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret);
 
 /* config.c */
 int config_start(struct manager *m, const char *json_path);
+/* --check-config: validate a JSON file's records as the daemon would,
+ * print each refusal; returns the number refused or -errno. */
+int config_check_file(const char *path);
 /* phosphor-nvme's nvme_config.json as an extra source (pnvme.h). */
 int config_load_pnvme(struct manager *m, const char *path);
 /* Write a threshold set over D-Bus back to the record, if it has one. */

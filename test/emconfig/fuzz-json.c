@@ -24,8 +24,8 @@ static const struct emc_key threshold_keys[] = {
 	{ .name = "Value", .kind = EMC_NUMBER, .required = true },
 	{ .name = NULL },
 };
-static const struct emc_schema threshold_schema = { "Thresholds",
-						    threshold_keys };
+static const struct emc_schema threshold_schema = { .type = "Thresholds",
+						    .keys = threshold_keys };
 static const struct emc_key keys[] = {
 	{ .name = "Name", .kind = EMC_STRING, .required = true },
 	{ .name = "Bus", .kind = EMC_UINT, .max = 1023 },
@@ -37,7 +37,7 @@ static const struct emc_key keys[] = {
 	  .children = &threshold_schema },
 	{ .name = NULL },
 };
-static const struct emc_schema schema = { "Any", keys };
+static const struct emc_schema schema = { .type = "Any", .keys = keys };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

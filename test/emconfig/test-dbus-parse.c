@@ -21,7 +21,7 @@ static const struct emc_key keys[] = {
 	{ .name = "Bus", .kind = EMC_UINT, .required = true, .max = 255 },
 	{ .name = NULL },
 };
-static const struct emc_schema nvme = { "NVME1000", keys };
+static const struct emc_schema nvme = { .type = "NVME1000", .keys = keys };
 
 static sd_bus *bus;
 static int fds[2] = { -1, -1 };

@@ -20,7 +20,8 @@ static const struct emc_key cable_keys[] = {
 	  .values = polarities },
 	{ .name = NULL },
 };
-static const struct emc_schema cable = { "GPIOCableSensing", cable_keys };
+static const struct emc_schema cable = { .type = "GPIOCableSensing",
+					 .keys = cable_keys };
 static const struct emc_schema *const schemas[] = { &cable, NULL };
 
 struct fixture {

@@ -14,8 +14,8 @@ static const struct emc_key threshold_keys[] = {
 	{ .name = "Value", .kind = EMC_NUMBER, .required = true },
 	{ .name = NULL },
 };
-static const struct emc_schema threshold_schema = { "Thresholds",
-						    threshold_keys };
+static const struct emc_schema threshold_schema = { .type = "Thresholds",
+						    .keys = threshold_keys };
 
 static const struct emc_key nvme_keys[] = {
 	{ .name = "Name", .kind = EMC_STRING, .required = true },
@@ -32,7 +32,7 @@ static const struct emc_key nvme_keys[] = {
 	  .children = &threshold_schema },
 	{ .name = NULL },
 };
-static const struct emc_schema nvme = { "NVME1000", nvme_keys };
+static const struct emc_schema nvme = { .type = "NVME1000", .keys = nvme_keys };
 
 static const struct emc_key cable_keys[] = {
 	{ .name = "Name", .kind = EMC_STRING, .required = true },
@@ -44,7 +44,8 @@ static const struct emc_key cable_keys[] = {
 	{ .name = "Length", .kind = EMC_NUMBER },
 	{ .name = NULL },
 };
-static const struct emc_schema cable = { "GPIOCableSensing", cable_keys };
+static const struct emc_schema cable = { .type = "GPIOCableSensing",
+					 .keys = cable_keys };
 
 static struct emc_record *good_nvme(void)
 {
