@@ -108,31 +108,7 @@ JSON
 	# entity-manager records for them, as a platform would ship them
 	# (PowerState Always: no host to power on here; the default, On,
 	# polls only while xyz.openbmc_project.State.Host says Running).
-	cat >"$work/nvme.json" <<'JSON'
-{
-  "Name": "Demo Backplane",
-  "Type": "Board",
-  "Probe": "TRUE",
-  "Exposes": [
-    {"Name": "NVMe 0 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 3, "Address": "0x1d", "PowerState": "Always",
-     "Thresholds": [
-       {"Direction": "greater than", "Name": "upper critical", "Severity": 1,
-        "Value": 75},
-       {"Direction": "greater than", "Name": "upper non critical",
-        "Severity": 0, "Value": 65, "Hysteresis": 2}]},
-    {"Name": "NVMe 1 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 4, "Address": "0x1d", "PowerState": "Always"},
-    {"Name": "NVMe 2 Temp", "Type": "NVME1000", "Protocol": "mi_i2c",
-     "Bus": 5, "Address": "0x1d", "PowerState": "Always"},
-    {"Name": "MB_E1S0_TEMP_C", "Type": "NVME1000", "Bus": 13,
-     "Address": "0x6a", "PEC": "Required", "PowerState": "Always",
-     "Thresholds": [
-       {"Direction": "greater than", "Name": "upper critical", "Severity": 1,
-        "Value": 70.0, "Hysteresis": 1.4}]}
-  ]
-}
-JSON
+	cp "$src/test/demo/boards/demo-backplane.json" "$work/nvme.json"
 }
 
 # ---- cable-presenced -------------------------------------------------------
@@ -143,33 +119,14 @@ mkdir -p "$gpio/gpiochip0" "$gpio/gpiochip1"
 for i in 0 1 2 3; do echo 0 >"$gpio/gpiochip0/CDFP${i}_PRSNT_N"; done
 echo 1 >"$gpio/gpiochip0/CDFP2_PRSNT_N" # cdfp2 is not plugged in
 echo 1 >"$gpio/gpiochip1/OSFP_PRESENT"
-cat >"$work/cables.json" <<'JSON'
-{
-  "Name": "Demo Chassis",
-  "Type": "Chassis",
-  "Probe": "TRUE",
-  "Exposes": [
-    {"Name": "cdfp0", "Type": "GPIOCableSensing", "GpioLine": "CDFP0_PRSNT_N",
-     "Polarity": "active_low", "CableTypeDescription": "CDFP x16", "Length": 0.5},
-    {"Name": "cdfp1", "Type": "GPIOCableSensing", "GpioLine": "CDFP1_PRSNT_N",
-     "Polarity": "active_low", "CableTypeDescription": "CDFP x16", "Length": 0.5},
-    {"Name": "cdfp2", "Type": "GPIOCableSensing", "GpioLine": "CDFP2_PRSNT_N",
-     "Polarity": "active_low", "CableTypeDescription": "CDFP x16", "Length": 1},
-    {"Name": "cdfp3", "Type": "GPIOCableSensing", "GpioLine": "CDFP3_PRSNT_N",
-     "Polarity": "active_low", "CableTypeDescription": "CDFP x16", "Length": 1},
-    {"Name": "osfp", "Type": "GPIOCableSensing", "GpioLine": "OSFP_PRESENT",
-     "Polarity": "active_high", "CableTypeDescription": "OSFP 800G"},
-    {"Name": "broken", "Type": "GPIOCableSensing", "GpioLine": "X",
-     "Polarity": "upside_down"}
-  ]
-}
-JSON
+cp "$src/test/demo/boards/demo-chassis.json" "$work/cables.json"
+cp "$src/test/demo/boards/demo-broken.json" "$work/broken.json"
 
 write_nvme_files
 
-say "entity-manager (stand-in) publishes the board files $work/cables.json and $work/nvme.json"
+say "entity-manager (stand-in) publishes the board files $work/cables.json, $work/broken.json and $work/nvme.json"
 spawn em-standin "$build/test/sim/em/em-standin" "$work/cables.json" \
-	"$work/nvme.json"
+	"$work/broken.json" "$work/nvme.json"
 wait_for busctl --system status xyz.openbmc_project.EntityManager
 show busctl --system tree xyz.openbmc_project.EntityManager
 
@@ -184,6 +141,9 @@ show busctl --system introspect xyz.openbmc_project.GPIOCableSensing \
 	$cable/cdfp0
 say "The malformed record is rejected with a message naming the record and key:"
 grep -i "broken" "$work/cable-presenced.log" || true
+say "The same check without a daemon, as an image build can run it (exit status 1):"
+show "$build/src/cable-presenced/cable-presenced" --check-config \
+	"$work/broken.json" || true
 
 present() {
 	busctl --system get-property xyz.openbmc_project.GPIOCableSensing \

@@ -353,6 +353,85 @@ static void test_bad_keys_and_record_errors(void **state)
 	expect(&nvme, r, "not an object (got number)");
 }
 
+/* A closed schema (JSON schema "additionalProperties": false) names the
+ * first key it does not know, whether a value, a list of sub-records or a
+ * key that could not be represented; Type is always allowed; sub-records
+ * follow their own schema. */
+static void test_closed_schema(void **state)
+{
+	static const struct emc_schema closed = { .type = "GPIOCableSensing",
+						  .keys = cable_keys,
+						  .closed = true };
+	static const struct emc_schema closed_nvme = { .type = "NVME1000",
+						       .keys = nvme_keys,
+						       .closed = true };
+	struct emc_record *r;
+
+	r = good_cable();
+	set_s(r, "Type", "GPIOCableSensing");
+	expect(&closed, r, NULL);
+	r = good_cable();
+	set_s(r, "Polarty", "active_low");
+	expect(&cable, r, NULL); /* open: ignored */
+	r = good_cable();
+	set_s(r, "Polarty", "active_low");
+	expect(&closed, r, "key 'Polarty': unknown key");
+	r = good_cable();
+	add_child(r, "Extra", 0);
+	expect(&closed, r, "key 'Extra': unknown key");
+	r = good_cable();
+	assert_int_equal(emc_record_add_bad_key(r, "Odd", "null"), 0);
+	expect(&closed, r, "key 'Odd': unknown key");
+	/* Known keys are checked first. */
+	r = good_cable();
+	set_s(r, "Polarity", "sideways");
+	set_s(r, "Zzz", "x");
+	expect(&closed, r,
+	       "key 'Polarity': unknown value 'sideways' (expected one of: active_low, active_high)");
+	/* good_nvme() has an unknown top-level key, its thresholds none. */
+	expect(&closed_nvme, good_nvme(), "key 'Unknown': unknown key");
+}
+
+/* An exact numeric key takes numbers only, as a JSON schema "integer" or
+ * "number" does; others take numeric strings too. */
+static void test_exact_numbers(void **state)
+{
+	static const struct emc_key keys[] = {
+		{ .name = "Name", .kind = EMC_STRING, .required = true },
+		{ .name = "PollIntervalMs",
+		  .kind = EMC_UINT,
+		  .min = 100,
+		  .max = 1000,
+		  .exact = true },
+		{ .name = "Length", .kind = EMC_NUMBER, .exact = true },
+		{ .name = "Bus", .kind = EMC_UINT },
+		{ .name = NULL },
+	};
+	static const struct emc_schema schema = { .type = "X", .keys = keys };
+	struct emc_record *r;
+
+	r = mkrec("x", "X");
+	set_u(r, "PollIntervalMs", 500);
+	set_d(r, "Length", 0.5);
+	set_s(r, "Bus", "7");
+	emc_record_seal(r);
+	expect(&schema, r, NULL);
+	r = mkrec("x", "X");
+	set_s(r, "PollIntervalMs", "500");
+	emc_record_seal(r);
+	expect(&schema, r,
+	       "key 'PollIntervalMs': expected an unsigned integer, got string '500'");
+	r = mkrec("x", "X");
+	set_s(r, "Length", "0.5");
+	emc_record_seal(r);
+	expect(&schema, r, "key 'Length': expected a number, got string '0.5'");
+	r = mkrec("x", "X");
+	set_d(r, "PollIntervalMs", 2000);
+	emc_record_seal(r);
+	expect(&schema, r,
+	       "key 'PollIntervalMs': value 2000 out of range [100, 1000]");
+}
+
 static void test_control_bytes_in_messages(void **state)
 {
 	struct emc_record *r = good_cable();
@@ -375,6 +454,8 @@ int main(void)
 		cmocka_unit_test(test_string_too_long),
 		cmocka_unit_test(test_children),
 		cmocka_unit_test(test_bad_keys_and_record_errors),
+		cmocka_unit_test(test_closed_schema),
+		cmocka_unit_test(test_exact_numbers),
 		cmocka_unit_test(test_control_bytes_in_messages),
 	};
 
