@@ -535,6 +535,42 @@ static void test_missing_file(void **state)
 	sd_event_unref(e);
 }
 
+/* emc_check_json: the records a source would deliver, with the verdicts
+ * it would give, before it returns; the number refused is the result. */
+static void test_check_json(void **state)
+{
+	static const char text[] =
+		"{\"Name\": \"Cables\", \"Type\": \"Board\", \"Exposes\": ["
+		"{\"Type\": \"GPIOCableSensing\", \"Name\": \"a\", "
+		"\"GpioLine\": \"A\", \"Polarity\": \"active_low\"},"
+		"{\"Type\": \"GPIOCableSensing\", \"Name\": \"b\", "
+		"\"GpioLine\": \"B\", \"Polarity\": \"up\"},"
+		"{\"Type\": \"GPIOCableSensing\", \"Name\": \"a\", "
+		"\"GpioLine\": \"C\", \"Polarity\": \"active_low\"},"
+		"{\"Type\": \"NVME1000\", \"Name\": \"n\", \"Bus\": 1}]}";
+	struct collector c = { .n = 0 };
+	const char *path = write_tmp("check.json", text, strlen(text));
+	char *err = NULL;
+
+	assert_int_equal(emc_check_json(path, cable_schemas, collect, &c, &err),
+			 2);
+	assert_null(err);
+	assert_int_equal(collector_count(&c, EMC_ADDED), 1);
+	assert_int_equal(collector_count(&c, EMC_INVALID), 2);
+	assert_non_null(collector_find(&c, EMC_INVALID, "Cables/b"));
+	collector_clear(&c);
+	/* Without a handler the messages go to stderr; same verdict. */
+	assert_int_equal(emc_check_json(path, cable_schemas, NULL, NULL, NULL),
+			 2);
+	assert_int_equal(emc_check_json(path, nvme_schemas, NULL, NULL, NULL),
+			 0);
+	path = write_tmp("check-bad.json", "{", 1);
+	assert_int_equal(emc_check_json(path, cable_schemas, NULL, NULL, &err),
+			 -EINVAL);
+	assert_non_null(err);
+	free(err);
+}
+
 /* ---- per-record problems: reported, everything else keeps working ------ */
 
 #define CABLE(name, line, pol)                             \
@@ -791,6 +827,7 @@ int main(void)
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_free_from_handler),
 	};
 
