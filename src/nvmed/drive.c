@@ -414,8 +414,6 @@ static void drive_fail(struct drive *d, const char *what, int r)
 			  what, r, d->failures);
 
 	publish_after_failure(d);
-	if (d->failures == d->window)
-		mctpd_endpoint_failing(d);
 	delay_ms = backoff_ms(d);
 	/* a drive silent this long may come back as another drive */
 	if (d->failures >= d->window)
@@ -423,6 +421,9 @@ static void drive_fail(struct drive *d, const char *what, int r)
 	d->step = first_step(d);
 	d->polls = 0; /* SMART right after the next health poll */
 	schedule(d, now_usec(d->m) + delay_ms * 1000);
+	/* last: it may hold the drive until mctpd has recovered the link */
+	if (d->failures >= d->window)
+		mctpd_endpoint_failing(d);
 }
 
 static void publish_identity(struct drive *d, const struct nvmed_identity *id)
@@ -924,6 +925,27 @@ void drive_power_update(struct drive *d)
 	 * (idempotent for an endpoint mctpd still knows). */
 	if (d->origin == DRIVE_FROM_RECORD && d->m->mctpd)
 		(void)mctpd_setup_endpoint(d);
+}
+
+void drive_link_hold(struct drive *d)
+{
+	d->ep = mi_close(d->ep);
+	if (d->timer)
+		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+}
+
+void drive_link_release(struct drive *d, bool now)
+{
+	uint64_t usec = 0;
+
+	if (!d->have_endpoint || !d->powered)
+		return;
+	if (now) {
+		d->step = first_step(d);
+		schedule(d, now_usec(d->m));
+	} else if (d->timer && sd_event_source_get_time(d->timer, &usec) >= 0) {
+		schedule(d, usec);
+	}
 }
 
 void drive_clear_endpoint(struct drive *d)

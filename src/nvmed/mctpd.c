@@ -24,9 +24,18 @@
 #define MCTPD_ENDPOINT1	     "au.com.codeconstruct.MCTP.Endpoint1"
 #define EP_IFACE	     "xyz.openbmc_project.MCTP.Endpoint"
 #define ASSOC_IFACE	     "xyz.openbmc_project.Association.Definitions"
+#define UUID_IFACE	     "xyz.openbmc_project.Common.UUID"
 #define MCTP_TYPE_NVME_MI    4
 #define SETUP_TIMEOUT_USEC   (5 * 1000 * 1000ULL)
 #define SETUP_BACKOFF_MAX_MS 30000
+/* mctpd's recovery takes Treclaim (5 s, DSP0237 1.2.0 §6.19) plus its
+ * query timeouts (src/mctpd.c: three Get Endpoint ID polls 2.25 s apart,
+ * 250 ms each); wait twice that for its outcome before polling again. */
+#define RECOVER_WAIT_USEC (10 * 1000 * 1000ULL)
+/* A drive whose NVMe-MI keeps failing while mctpd finds its endpoint
+ * answering is not sent to recovery more often than this: in between it
+ * is polled with its back-off. */
+#define RECOVER_EVERY_USEC (30 * 1000 * 1000ULL)
 
 static inline void *mfree(void *p)
 {
@@ -39,20 +48,36 @@ static inline const char *strna(const char *s)
 	return s ? s : "n/a";
 }
 
+/*
+ * One endpoint object of mctpd (and mctpreactor's association on it), and
+ * the recovery handshake of mctpd's docs/endpoint-recovery.md: after
+ * Recover, mctpd sets Connectivity to Degraded and polls the device; the
+ * outcome is Connectivity back to Available, or the object removed (the
+ * device is gone, or came back with another EID or UUID and was set up
+ * again at another path). While we wait, the drive sends nothing.
+ */
 struct endpoint {
 	struct endpoint *next;
+	struct mctpd *c;
 	char *path;
 	bool has_endpoint; /* the MCTP.Endpoint interface is there */
 	uint32_t net;
 	uint8_t eid;
 	bool nvme_mi;
+	bool degraded; /* Endpoint1.Connectivity is "Degraded" */
+	char *uuid; /* Common.UUID, NULL if not published */
 	char *config; /* configured_by target, NULL if none */
+	/* the handshake: our Recover call, and waiting for its outcome */
+	uint64_t last_recover_usec;
+	sd_bus_slot *recover_call;
+	sd_event_source *wait_timer;
+	bool waiting;
 };
 
 struct mctpd {
 	struct manager *m;
 	struct endpoint *endpoints;
-	sd_bus_slot *added, *removed, *owner, *reactor_owner;
+	sd_bus_slot *added, *removed, *changed, *owner, *reactor_owner;
 	sd_bus_slot *get_call, *reactor_get_call;
 };
 
@@ -211,59 +236,20 @@ int mctpd_setup_endpoint(struct drive *d)
 	return setup_start(d);
 }
 
+static struct endpoint *endpoint_get(struct mctpd *c, const char *path,
+				     bool create);
+static void recovery_end(struct endpoint *ep);
+
 void mctpd_cancel_setup(struct drive *d)
 {
+	struct endpoint *ep;
+
 	d->setup_call = sd_bus_slot_unref(d->setup_call);
 	d->setup_timer = sd_event_source_disable_unref(d->setup_timer);
-	d->recover_call = sd_bus_slot_unref(d->recover_call);
-}
-
-static int recover_reply(sd_bus_message *reply, void *userdata,
-			 sd_bus_error *ret_error)
-{
-	struct drive *d = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(reply);
-
-	d->recover_call = sd_bus_slot_unref(d->recover_call);
-	if (e)
-		log_warning("Drive '%s': mctpd Recover on '%s' failed: %s",
-			    d->name, d->endpoint_path,
-			    e->message ? e->message : e->name);
-	/* mctpd removes an endpoint that does not answer (InterfacesRemoved
-	 * then clears it here); a drive that was power-cycled or swapped
-	 * may need a new EID: ask again, SetupEndpoint is idempotent. */
-	if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-		(void)mctpd_setup_endpoint(d);
-	return 0;
-}
-
-/*
- * mctpd does not poll its endpoints: a pulled drive stays published until
- * someone calls Recover (CodeConstruct's nvmed does after a few errors).
- */
-void mctpd_endpoint_failing(struct drive *d)
-{
-	int r;
-
-	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
-		return;
-	if (d->recover_call)
-		return;
-	if (!d->endpoint_path) {
-		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-			(void)mctpd_setup_endpoint(d);
-		return;
-	}
-	log_info("Drive '%s': asking mctpd to recover '%s'", d->name,
-		 d->endpoint_path);
-	r = sd_bus_call_method_async(d->m->bus, &d->recover_call, MCTPD_SERVICE,
-				     d->endpoint_path, MCTPD_ENDPOINT1,
-				     "Recover", recover_reply, d, NULL);
-	if (r < 0) {
-		log_warning_errno(r, "Drive '%s': cannot call mctpd Recover",
-				  d->name);
-		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-			(void)mctpd_setup_endpoint(d);
+	if (d->m->mctpd && d->endpoint_path) {
+		ep = endpoint_get(d->m->mctpd, d->endpoint_path, false);
+		if (ep)
+			recovery_end(ep);
 	}
 }
 
@@ -273,7 +259,10 @@ static struct endpoint *endpoint_free(struct endpoint *ep)
 {
 	if (!ep)
 		return NULL;
+	sd_bus_slot_unref(ep->recover_call);
+	sd_event_source_disable_unref(ep->wait_timer);
 	free(ep->path);
+	free(ep->uuid);
 	free(ep->config);
 	free(ep);
 	return NULL;
@@ -292,6 +281,7 @@ static struct endpoint *endpoint_get(struct mctpd *c, const char *path,
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return NULL;
+	ep->c = c;
 	ep->path = strdup(path);
 	if (!ep->path)
 		return endpoint_free(ep);
@@ -300,14 +290,243 @@ static struct endpoint *endpoint_get(struct mctpd *c, const char *path,
 	return ep;
 }
 
+static void recovery_done(struct endpoint *ep, bool available);
+
 static void endpoint_drop(struct mctpd *c, struct endpoint *ep)
 {
+	recovery_done(ep, false);
 	for (struct endpoint **p = &c->endpoints; *p; p = &(*p)->next)
 		if (*p == ep) {
 			*p = ep->next;
 			endpoint_free(ep);
 			return;
 		}
+}
+
+/* The drive that talks to this endpoint, if any. */
+static struct drive *endpoint_drive(const struct endpoint *ep)
+{
+	for (struct drive *d = ep->c->m->drives; d; d = d->next)
+		if (d->endpoint_path && strcmp(d->endpoint_path, ep->path) == 0)
+			return d;
+	return NULL;
+}
+
+/* Stop waiting; the drive's polls are its own again. */
+static void recovery_end(struct endpoint *ep)
+{
+	ep->recover_call = sd_bus_slot_unref(ep->recover_call);
+	ep->wait_timer = sd_event_source_disable_unref(ep->wait_timer);
+	ep->waiting = false;
+}
+
+/* The outcome is in (or will not come): resume the drive, at once when
+ * mctpd says the endpoint answers again. */
+static void recovery_done(struct endpoint *ep, bool available)
+{
+	struct drive *d = endpoint_drive(ep);
+
+	if (!ep->waiting)
+		return;
+	recovery_end(ep);
+	if (d)
+		drive_link_release(d, available);
+}
+
+static int recovery_timeout_cb(sd_event_source *s, uint64_t usec,
+			       void *userdata)
+{
+	struct endpoint *ep = userdata;
+	struct drive *d = endpoint_drive(ep);
+
+	log_warning("Drive '%s': mctpd reported no outcome of recovering "
+		    "'%s' in %llu s; polling the drive again",
+		    d ? d->name : "?", ep->path,
+		    RECOVER_WAIT_USEC / 1000000ULL);
+	recovery_done(ep, false);
+	return 0;
+}
+
+static int recover_reply(sd_bus_message *reply, void *userdata,
+			 sd_bus_error *ret_error)
+{
+	struct endpoint *ep = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	struct drive *d = endpoint_drive(ep);
+
+	ep->recover_call = sd_bus_slot_unref(ep->recover_call);
+	if (!e)
+		return 0; /* the outcome comes as Connectivity or removal */
+	log_warning("Drive '%s': mctpd Recover on '%s' failed: %s",
+		    d ? d->name : "?", ep->path,
+		    e->message ? e->message : e->name);
+	recovery_done(ep, false);
+	/* An mctpd without Recover, or an endpoint it no longer knows: a
+	 * record drive asks for its endpoint again. */
+	if (d && d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+		(void)mctpd_setup_endpoint(d);
+	return 0;
+}
+
+static int recovery_wait(struct endpoint *ep, struct drive *d)
+{
+	uint64_t now = 0;
+	int r;
+
+	(void)sd_event_now(ep->c->m->event, CLOCK_MONOTONIC, &now);
+	r = sd_event_add_time(ep->c->m->event, &ep->wait_timer, CLOCK_MONOTONIC,
+			      now + RECOVER_WAIT_USEC, 0, recovery_timeout_cb,
+			      ep);
+	if (r < 0)
+		return r;
+	ep->waiting = true;
+	drive_link_hold(d);
+	return 0;
+}
+
+/*
+ * A drive's polls keep failing. mctpd does not poll its endpoints: ask it
+ * to recover the endpoint (Recover returns at once), then wait for the
+ * outcome without talking to the drive (mctpd docs/endpoint-recovery.md).
+ * An endpoint already Degraded (another client asked) is only waited on.
+ */
+void mctpd_endpoint_failing(struct drive *d)
+{
+	struct endpoint *ep;
+	uint64_t now = 0;
+	int r;
+
+	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
+		return;
+	if (!d->endpoint_path || !d->m->mctpd) {
+		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+			(void)mctpd_setup_endpoint(d);
+		return;
+	}
+	ep = endpoint_get(d->m->mctpd, d->endpoint_path, false);
+	if (!ep || !ep->has_endpoint) {
+		/* mctpd does not publish it (any more): set it up again */
+		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+			(void)mctpd_setup_endpoint(d);
+		return;
+	}
+	if (ep->waiting)
+		return;
+	(void)sd_event_now(d->m->event, CLOCK_MONOTONIC, &now);
+	if (ep->last_recover_usec &&
+	    now < ep->last_recover_usec + RECOVER_EVERY_USEC)
+		return;
+	if (ep->degraded) {
+		log_info("Drive '%s': mctpd is already recovering '%s'; "
+			 "waiting for it",
+			 d->name, ep->path);
+		r = recovery_wait(ep, d);
+		if (r < 0)
+			log_warning_errno(r,
+					  "Drive '%s': cannot wait for mctpd",
+					  d->name);
+		return;
+	}
+	log_info("Drive '%s': asking mctpd to recover '%s'", d->name, ep->path);
+	r = sd_bus_call_method_async(d->m->bus, &ep->recover_call,
+				     MCTPD_SERVICE, ep->path, MCTPD_ENDPOINT1,
+				     "Recover", recover_reply, ep, NULL);
+	if (r >= 0)
+		r = recovery_wait(ep, d);
+	if (r < 0) {
+		log_warning_errno(r, "Drive '%s': cannot call mctpd Recover",
+				  d->name);
+		recovery_end(ep);
+		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
+			(void)mctpd_setup_endpoint(d);
+	}
+}
+
+/* Endpoint1.Connectivity changed (or was read) to value. */
+static void connectivity_update(struct endpoint *ep, const char *value)
+{
+	bool degraded = strcmp(value, "Degraded") == 0;
+	struct drive *d;
+
+	if (degraded == ep->degraded)
+		return;
+	ep->degraded = degraded;
+	d = endpoint_drive(ep);
+	if (degraded) {
+		log_info("mctpd endpoint '%s'%s%s%s is degraded", ep->path,
+			 d ? " (drive '" : "", d ? d->name : "", d ? "')" : "");
+		return;
+	}
+	if (ep->waiting && d)
+		log_info("Drive '%s': mctpd recovered '%s'; polling again",
+			 d->name, ep->path);
+	recovery_done(ep, true);
+}
+
+static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
+		const char *prop, *contents, *v;
+		char type;
+
+		r = sd_bus_message_read(msg, "s", &prop);
+		if (r >= 0)
+			r = sd_bus_message_peek_type(msg, &type, &contents);
+		if (r < 0)
+			return r;
+		if (strcmp(prop, name) == 0 && strcmp(contents, "s") == 0) {
+			r = sd_bus_message_read(msg, "v", "s", &v);
+			if (r >= 0) {
+				char *copy = strdup(v);
+
+				if (!copy)
+					return -ENOMEM;
+				free(*ret);
+				*ret = copy;
+			}
+		} else {
+			r = sd_bus_message_skip(msg, "v");
+		}
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+static int on_properties_changed(sd_bus_message *msg, void *userdata,
+				 sd_bus_error *ret_error)
+{
+	struct mctpd *c = userdata;
+	_cleanup_free_ char *value = NULL;
+	const char *iface;
+	struct endpoint *ep;
+	int r;
+
+	ep = endpoint_get(c, sd_bus_message_get_path(msg), false);
+	if (!ep)
+		return 0;
+	r = sd_bus_message_read(msg, "s", &iface);
+	if (r < 0 || strcmp(iface, MCTPD_ENDPOINT1) != 0)
+		return 0;
+	r = read_string_props(msg, "Connectivity", &value);
+	if (r < 0)
+		log_warning_errno(r,
+				  "Ignoring malformed PropertiesChanged of "
+				  "'%s'",
+				  ep->path);
+	else if (value)
+		connectivity_update(ep, value);
+	return 0;
 }
 
 static int read_endpoint_props(sd_bus_message *msg, struct endpoint *ep)
@@ -447,6 +666,22 @@ static int read_interfaces(struct mctpd *c, sd_bus_message *msg,
 			r = strcmp(iface, EP_IFACE) == 0 ?
 				    read_endpoint_props(msg, ep) :
 				    read_assoc_props(msg, ep);
+		} else if (strcmp(iface, MCTPD_ENDPOINT1) == 0) {
+			_cleanup_free_ char *value = NULL;
+
+			if (!ep)
+				ep = endpoint_get(c, path, true);
+			if (!ep)
+				return -ENOMEM;
+			r = read_string_props(msg, "Connectivity", &value);
+			if (r >= 0 && value)
+				connectivity_update(ep, value);
+		} else if (strcmp(iface, UUID_IFACE) == 0) {
+			if (!ep)
+				ep = endpoint_get(c, path, true);
+			if (!ep)
+				return -ENOMEM;
+			r = read_string_props(msg, "UUID", &ep->uuid);
 		} else {
 			r = sd_bus_message_skip(msg, "a{sv}");
 		}
@@ -467,9 +702,13 @@ static void endpoint_gone(struct mctpd *c, struct endpoint *ep)
 
 	if (!ep->has_endpoint)
 		return;
+	recovery_done(ep, false);
+	ep->degraded = false;
 	d = drive_find_by_endpoint(c->m, ep->net, ep->eid);
 	if (d && d->origin == DRIVE_FROM_RECORD) {
-		/* Our own SetupEndpoint endpoint vanished: set it up again. */
+		/* Our own SetupEndpoint endpoint vanished (mctpd's recovery
+		 * found the device gone, or gave it another EID or UUID):
+		 * ask for it again, after mctpd is done with it. */
 		log_info("Drive '%s': mctpd removed its endpoint; setting it "
 			 "up again",
 			 d->name);
@@ -613,8 +852,11 @@ static int on_owner_changed(sd_bus_message *msg, void *userdata,
 		if (reactor) {
 			ep->config = mfree(ep->config);
 		} else {
+			/* the new mctpd knows nothing of a recovery */
+			recovery_done(ep, false);
 			ep->has_endpoint = false;
 			ep->nvme_mi = false;
+			ep->degraded = false;
 		}
 		if (!ep->has_endpoint && !ep->config)
 			endpoint_drop(c, ep);
@@ -765,6 +1007,14 @@ int mctpd_new(struct manager *m, struct mctpd **ret)
 			on_interfaces_removed, NULL, c);
 	if (r >= 0)
 		r = sd_bus_add_match_async(
+			m->bus, &c->changed,
+			"type='signal',interface='org.freedesktop.DBus."
+			"Properties',member='PropertiesChanged',"
+			"arg0='" MCTPD_ENDPOINT1 "',"
+			"path_namespace='" MCTPD_ROOT "'",
+			on_properties_changed, NULL, c);
+	if (r >= 0)
+		r = sd_bus_add_match_async(
 			m->bus, &c->owner,
 			"type='signal',sender='org.freedesktop.DBus',"
 			"interface='org.freedesktop.DBus',"
@@ -795,6 +1045,7 @@ struct mctpd *mctpd_free(struct mctpd *c)
 		return NULL;
 	sd_bus_slot_unref(c->added);
 	sd_bus_slot_unref(c->removed);
+	sd_bus_slot_unref(c->changed);
 	sd_bus_slot_unref(c->owner);
 	sd_bus_slot_unref(c->reactor_owner);
 	sd_bus_slot_unref(c->get_call);

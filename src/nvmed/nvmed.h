@@ -115,7 +115,6 @@ struct drive {
 	/* mctpd's endpoint object: DRIVE_FROM_ENDPOINT's own, or the path
 	 * SetupEndpoint returned for DRIVE_FROM_RECORD */
 	char *endpoint_path;
-	sd_bus_slot *recover_call;
 	uint64_t poll_ms;
 
 	/* DRIVE_FROM_RECORD: SetupEndpoint on this I2C bus/address */
@@ -203,6 +202,12 @@ struct drive *drive_free(struct drive *d);
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid);
 /* The endpoint went away: stop, publish "unknown". */
 void drive_clear_endpoint(struct drive *d);
+/* mctpd is recovering the drive's endpoint: no transaction until
+ * drive_link_release(), the reading kept as the availability window
+ * says. Released with now = true when the endpoint answers again (poll
+ * at once), false to go on with the drive's back-off. */
+void drive_link_hold(struct drive *d);
+void drive_link_release(struct drive *d, bool now);
 /* Start polling the basic management command at (bus, addr). */
 void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec);
 /* The power state changed: start or stop polling as PowerState says. */
