@@ -26,6 +26,8 @@
 #define ASSOC_IFACE "xyz.openbmc_project.Association.Definitions"
 #define TEST_IFACE  "xyz.openbmc_project.Test.MCTPD"
 #define WAIT_MS	    10000
+/* mctpd publishes the BMC's own endpoint on each network (here 1, 2). */
+#define N_LOCAL 2
 
 static const char scenario[] =
 	"{\"drives\": ["
@@ -170,7 +172,8 @@ static void test_setup_endpoint(void **state)
 	size_t n_types;
 
 	slot = watch_signals(tb, &sig);
-	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE), 0);
+	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE),
+			 N_LOCAL + 0);
 
 	e = setup(tb, "mctpi2c3", &a29, 1, &eid, &net, &path, &created);
 	assert_null(e);
@@ -237,15 +240,18 @@ static void test_setup_endpoint(void **state)
 						      &n_types) >= 0);
 		assert_true(n_types <= sizeof(types));
 		memcpy(types, p, n_types);
-		assert_int_equal(n_types, 1);
-		assert_int_equal(types[0], 4);
+		/* control and NVMe-MI, as mctpd lists them */
+		assert_int_equal(n_types, 2);
+		assert_int_equal(types[0], 0);
+		assert_int_equal(types[1], 4);
 	}
 	assert_int_equal(
 		tb_wait_string(tb, MCTPD, ROOT "/networks/1/endpoints/9",
 			       EP1_IFACE, "Connectivity", "Available", WAIT_MS),
 		0);
 
-	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE), 3);
+	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE),
+			 N_LOCAL + 3);
 	/* setup publishes no association: that is mctpreactor's job */
 	assert_int_equal(tb_count_objects(tb, REACTOR, ROOT, ASSOC_IFACE), 0);
 
@@ -257,7 +263,8 @@ static void test_setup_endpoint(void **state)
 					     ROOT "/networks/1/endpoints/9",
 					     WAIT_MS),
 			 0);
-	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE), 2);
+	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE),
+			 N_LOCAL + 2);
 	assert_true(sd_bus_call_method(
 			    tb_bus(tb), MCTPD, ROOT "/networks/1/endpoints/10",
 			    EP1_IFACE, "SetMTU", NULL, NULL, "u", 68) >= 0);
@@ -293,7 +300,8 @@ static void test_publish_all_and_hotplug(void **state)
 
 	slot = watch_signals(tb, &sig);
 	/* every scenario drive, with or without a bus address */
-	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE), 4);
+	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE),
+			 N_LOCAL + 4);
 	assert_int_equal(tb_count_objects(tb, REACTOR, ROOT, ASSOC_IFACE), 1);
 
 	assert_true(sd_bus_get_property(tb_bus(tb), REACTOR,
@@ -319,7 +327,8 @@ static void test_publish_all_and_hotplug(void **state)
 					ROOT "/networks/1/endpoints/30",
 					ASSOC_IFACE, WAIT_MS),
 			 0);
-	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE), 5);
+	assert_int_equal(tb_count_objects(tb, MCTPD, ROOT, EP_IFACE),
+			 N_LOCAL + 5);
 
 	/* the same endpoint twice, a bad path: refused */
 	assert_true(add_endpoint(tb, 1, 30, types, sizeof(types), cfg, &err) <
