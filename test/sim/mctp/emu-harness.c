@@ -70,6 +70,13 @@ static int connect_unix(const char *path, int type)
 
 int emu_start(struct emu_proc *p, const char *scenario_json)
 {
+	return emu_start_serial(p, scenario_json, -1);
+}
+
+int emu_start_serial(struct emu_proc *p, const char *scenario_json,
+		     int serial_fd)
+{
+	char fd_arg[16];
 	const char *emu = getenv("TB_NVME_MI_EMU");
 	char scenario[PATH_MAX + 16];
 	long deadline;
@@ -108,8 +115,15 @@ int emu_start(struct emu_proc *p, const char *scenario_json)
 		l = freopen("/dev/null", "we", stdout);
 		(void)l;
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		execl(emu, emu, "--scenario", scenario, "--socket", p->sock,
-		      "--control", p->control, "-v", (char *)NULL);
+		snprintf(fd_arg, sizeof(fd_arg), "%d", serial_fd);
+		if (serial_fd >= 0)
+			execl(emu, emu, "--scenario", scenario, "--socket",
+			      p->sock, "--control", p->control, "--serial-fd",
+			      fd_arg, "--serial-net", "1", "-v", (char *)NULL);
+		else
+			execl(emu, emu, "--scenario", scenario, "--socket",
+			      p->sock, "--control", p->control, "-v",
+			      (char *)NULL);
 		_exit(127);
 	}
 	deadline = now_ms() + START_TIMEOUT_MS;

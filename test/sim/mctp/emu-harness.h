@@ -27,6 +27,10 @@ int emu_preload_self(char **argv);
 /* Write the scenario, start $TB_NVME_MI_EMU and wait (10 s at most) until
  * its control socket accepts connections. */
 int emu_start(struct emu_proc *p, const char *scenario_json);
+/* emu_start() that also serves an MCTP serial link on serial_fd (which
+ * must not be close-on-exec) as network 1; -1: none. */
+int emu_start_serial(struct emu_proc *p, const char *scenario_json,
+		     int serial_fd);
 /* Send one control line, return the reply line (malloc'ed, no newline). */
 int emu_ctl(struct emu_proc *p, const char *line, char **ret_reply);
 /* emu_ctl() that must answer {"ok":true...}; aborts the test otherwise. */

@@ -11,8 +11,24 @@
  *   6.1 does it, packets reassembled and fragmented here (emu-serial.c).
  * - the SMBus socket (--i2c-socket, for libi2c-shim.so): the basic
  *   management command of the same drives (emu-smbus.c).
- * Requests are answered by emu_mi_handle(); the per-drive faults decide
- * whether, when and how the reply leaves.
+ * NVMe-MI requests (type 4) are answered by emu_mi_handle(), MCTP control
+ * requests (type 0: Set/Get Endpoint ID, Get Endpoint UUID, Get MCTP
+ * Version Support, Get Message Type Support) by emu_ctrl_respond()
+ * (emu-ctrl.c); the per-drive faults decide whether, when and how the
+ * reply leaves (silent, miss, delay_ms, late, link_bps for both; bad_mic,
+ * truncate, status, mpr_ms for NVMe-MI only; ctrl_silent for control).
+ *
+ * Addressing: a message goes to the drive whose current EID is its
+ * destination on its network; Set Endpoint ID moves a drive, and the
+ * routes the shim asks for (the hello frame, sent on every connection)
+ * list each drive at its current EID, none at EID 0. On the serial link
+ * the null destination EID 0 (physical addressing, DSP0236 1.3.1 "Special endpoint IDs",
+ * as mctpd uses it before a drive has an EID) reaches the link's physical
+ * drive: the first scenario drive on the link's network (--serial-net);
+ * only control messages are accepted that way. The shim cannot carry EID
+ * 0 (no route, as the kernel), so the shim-tier bus owner uses the control
+ * socket's "mctp_control" request instead, which runs the same
+ * emu_ctrl_respond() but does not wait for delays.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -230,6 +246,15 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 	size_t rlen;
 	int r;
 
+	if (len > 0 && msg[0] == EMU_MCTP_TYPE_CONTROL) {
+		if (emu_ctrl_respond(d, msg, len, resp, &rlen, &delay))
+			(void)reply(e, t, resp, rlen, delay);
+		else
+			log_debug("Network %u EID %u: control request %s",
+				  d->network, d->eid,
+				  len >= 3 ? "not answered" : "too short");
+		return;
+	}
 	r = emu_mi_handle(d, msg, len, resp, &rlen);
 	if (r < 0) {
 		log_debug_errno(r, "Network %u EID %u: request dropped",
@@ -257,9 +282,7 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 	rlen = emu_mi_apply_faults(d, resp, rlen);
 	/* a slow link: about 10 bits per byte on the wire (SMBus: 8 data
 	 * bits + ACK, plus packet headers) */
-	if (d->link_bps)
-		delay += (unsigned int)((uint64_t)rlen * 10 * 1000 /
-					d->link_bps);
+	delay += emu_link_delay_ms(d, rlen);
 	(void)reply(e, t, resp, rlen, delay);
 }
 
@@ -307,7 +330,19 @@ static void serial_message(struct serial_link *l, const struct emu_mctp_msg *m)
 		log_debug("Serial: dropping a message without the owner tag");
 		return;
 	}
-	d = emu_state_find(&l->emu->state, l->net, m->dst);
+	if (m->dst == 0) {
+		/* physical addressing: the drive on the other end */
+		d = NULL;
+		for (size_t i = 0; i < l->emu->state.n_drives && !d; i++)
+			if (l->emu->state.drives[i]->network == l->net)
+				d = l->emu->state.drives[i];
+		if (d && (m->len == 0 || m->data[0] != EMU_MCTP_TYPE_CONTROL)) {
+			log_debug("Serial: only control messages to EID 0");
+			return;
+		}
+	} else {
+		d = emu_state_find(&l->emu->state, l->net, m->dst);
+	}
 	if (!d) {
 		log_debug("Serial: no drive at network %u EID %u: dropped",
 			  l->net, m->dst);
@@ -423,31 +458,35 @@ static int conn_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	return 0;
 }
 
+/* The routes: every drive at its current EID; a drive without an EID
+ * (after a power cycle or swap, before Set Endpoint ID) has none. */
 static int send_hello(struct emu *e, int fd)
 {
-	size_t count = e->state.n_drives < MCTP_SHIM_MAX_ROUTES ?
-			       e->state.n_drives :
-			       MCTP_SHIM_MAX_ROUTES;
 	size_t len = sizeof(struct mctp_shim_hello) +
-		     count * sizeof(struct mctp_shim_route);
+		     MCTP_SHIM_MAX_ROUTES * sizeof(struct mctp_shim_route);
 	_cleanup_free_ uint8_t *buf = calloc(1, len);
 	struct mctp_shim_hello hello = {
 		.magic = MCTP_SHIM_MAGIC,
 		.version = MCTP_SHIM_VERSION,
-		.count = (uint16_t)count,
 	};
 
 	if (!buf)
 		return -ENOMEM;
-	memcpy(buf, &hello, sizeof(hello));
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0;
+	     i < e->state.n_drives && hello.count < MCTP_SHIM_MAX_ROUTES; i++) {
 		struct mctp_shim_route rt = {
 			.net = e->state.drives[i]->network,
 			.eid = e->state.drives[i]->eid,
 		};
 
-		memcpy(buf + sizeof(hello) + i * sizeof(rt), &rt, sizeof(rt));
+		if (rt.eid == 0)
+			continue;
+		memcpy(buf + sizeof(hello) + hello.count * sizeof(rt), &rt,
+		       sizeof(rt));
+		hello.count++;
 	}
+	memcpy(buf, &hello, sizeof(hello));
+	len = sizeof(hello) + hello.count * sizeof(struct mctp_shim_route);
 	if (send(fd, buf, len, MSG_NOSIGNAL) < 0)
 		return -errno;
 	return 0;

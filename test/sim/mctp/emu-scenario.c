@@ -5,6 +5,7 @@
  * in the table below, which drives parsing, validation and "get".
  * No I/O here.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -34,6 +35,8 @@ enum field_kind {
 	F_TEMP, /* integer degrees C, or "no_data" / "sensor_failure" */
 	F_TRUNCATE, /* false/true (11 bytes) or a byte count */
 	F_IGNORE, /* read by someone else (the mctpd stand-in): any value */
+	F_UUID, /* RFC 4122 string, or null: derived (emu_drive_uuid()) */
+	F_ACTION, /* control requests only: true runs an operation */
 };
 
 struct field {
@@ -68,11 +71,13 @@ struct field {
 static const struct field fields[] = {
 	{ "network", F_INT, offsetof(struct emu_drive, network),
 	  sizeof(uint32_t), 1, UINT32_MAX, 0, true },
-	{ "eid", F_INT, offsetof(struct emu_drive, eid), sizeof(uint8_t), 1,
+	{ "eid", F_INT, offsetof(struct emu_drive, eid), sizeof(uint8_t), 0,
 	  254, 0, true },
 	INT_FIELD("bus", bus, 0, 65535, 0),
 	INT_FIELD("address", address, 0, 127, 0),
 	INT_FIELD("basic_address", basic_address, 0, 127, 0),
+	{ "uuid", F_UUID, offsetof(struct emu_drive, uuid), 16, 0, 0, 0,
+	  false },
 	STRING_FIELD("serial", serial),
 	STRING_FIELD("model", model),
 	STRING_FIELD("firmware", firmware),
@@ -98,6 +103,7 @@ static const struct field fields[] = {
 	INT_FIELD("smbus_freq", smbus_freq, 1, 3, 0),
 	INT_FIELD("mctp_mtu", mctp_mtu, 64, 65535, 0),
 	BOOL_FIELD("silent", silent, 0),
+	BOOL_FIELD("ctrl_silent", ctrl_silent, 0),
 	INT_FIELD("miss", miss, 0, 1000000, 0),
 	INT_FIELD("delay_ms", delay_ms, 0, DELAY_MAX_MS, 0),
 	INT_FIELD("late", late_ms, 0, DELAY_MAX_MS, 0),
@@ -113,6 +119,8 @@ static const struct field fields[] = {
 	INT_FIELD("garbage_temp", garbage_temp, -1, 255, 0),
 	BOOL_FIELD("bad_pec", bad_pec, 0),
 	{ "config", F_IGNORE, 0, 0, 0, 0, 0, false },
+	{ "power_cycle", F_ACTION, 0, 0, 0, 0, 0, false },
+	{ "swap", F_ACTION, 0, 0, 0, 0, 0, false },
 };
 
 static const struct field *field_find(const char *name)
@@ -161,6 +169,7 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
 	*d = (struct emu_drive){
 		.network = network,
 		.eid = eid,
+		.initial_eid = eid,
 		.address = 0x1d,
 		.basic_address = 0x6a,
 		.vid = 0x1b36,
@@ -211,6 +220,36 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 
 	switch (f->kind) {
 	case F_IGNORE:
+		return 0;
+	case F_ACTION:
+		if (!json_object_is_type(v, json_type_boolean)) {
+			*ret_error = errorf("operation '%s' must be true or "
+					    "false",
+					    f->name);
+			return -EINVAL;
+		}
+		if (!json_object_get_boolean(v))
+			return 0;
+		if (strcmp(f->name, "swap") == 0)
+			emu_drive_swap(d);
+		else
+			emu_drive_power_cycle(d);
+		return 0;
+	case F_UUID:
+		if (json_object_is_type(v, json_type_null)) {
+			d->uuid_set = false;
+			return 0;
+		}
+		if (!json_object_is_type(v, json_type_string) ||
+		    emu_uuid_parse(json_object_get_string(v), d->uuid) < 0) {
+			*ret_error = errorf("field '%s' must be a UUID string "
+					    "(RFC 4122, "
+					    "\"xxxxxxxx-xxxx-xxxx-xxxx-"
+					    "xxxxxxxxxxxx\") or null",
+					    f->name);
+			return -EINVAL;
+		}
+		d->uuid_set = true;
 		return 0;
 	case F_BOOL:
 		if (!json_object_is_type(v, json_type_boolean)) {
@@ -310,23 +349,50 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 	return 0;
 }
 
-/* Apply every key of o except the identity fields. */
-static int drive_apply(struct emu_drive *d, json_object *o, char **ret_error)
+/* Apply every key of o except the identity fields. Operations (control
+ * requests only) run first, so that a "swap" with a "serial" gets that
+ * serial number. */
+static int drive_apply(struct emu_drive *d, json_object *o, bool control,
+		       char **ret_error)
 {
 	const struct field *f;
 
-	json_object_object_foreach (o, key, v) {
-		f = field_find(key);
-		if (!f) {
-			*ret_error = errorf("unknown field '%s'", key);
-			return -EINVAL;
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_object_foreach (o, key, v) {
+			f = field_find(key);
+			if (!f) {
+				*ret_error = errorf("unknown field '%s'", key);
+				return -EINVAL;
+			}
+			if (f->kind == F_ACTION && !control) {
+				*ret_error = errorf("'%s' is an operation of "
+						    "control requests, not a "
+						    "drive field",
+						    key);
+				return -EINVAL;
+			}
+			if (f->identity || (f->kind == F_ACTION) != (pass == 0))
+				continue;
+			if (field_apply(d, f, v, ret_error) < 0)
+				return -EINVAL;
 		}
-		if (f->identity)
-			continue;
-		if (field_apply(d, f, v, ret_error) < 0)
-			return -EINVAL;
 	}
 	return 0;
+}
+
+void emu_drive_power_cycle(struct emu_drive *d)
+{
+	d->eid = 0;
+	d->power_cycles++;
+}
+
+void emu_drive_swap(struct emu_drive *d)
+{
+	d->swaps++;
+	snprintf(d->serial, sizeof(d->serial), "EMU%03dA%03dS%u", d->bus % 1000,
+		 d->address, d->swaps % 100000);
+	d->uuid_set = false; /* derived again, from the new serial number */
+	d->eid = 0;
 }
 
 /* Read an identity field; -ENOENT when absent. */
@@ -381,7 +447,7 @@ static int drive_new(json_object *o, struct emu_drive **ret, char **ret_error)
 	if (!d)
 		return -ENOMEM;
 	emu_drive_init(d, (uint32_t)net, (uint8_t)eid);
-	r = drive_apply(d, o, &err);
+	r = drive_apply(d, o, false, &err);
 	if (r < 0) {
 		*ret_error = errorf("drive %" PRId64 ":%" PRId64 ": %s", net,
 				    eid, err ? err : "out of memory");
@@ -396,6 +462,8 @@ static int drive_new(json_object *o, struct emu_drive **ret, char **ret_error)
 struct emu_drive *emu_state_find(const struct emu_state *s, uint32_t network,
 				 uint8_t eid)
 {
+	if (eid == 0)
+		return NULL;
 	for (size_t i = 0; i < s->n_drives; i++)
 		if (s->drives[i]->network == network &&
 		    s->drives[i]->eid == eid)
@@ -505,9 +573,18 @@ static json_object *drive_to_json(const struct emu_drive *d)
 		const uint8_t *p = (const uint8_t *)d + f->offset;
 		json_object *v;
 
+		char buf[37];
+		uint8_t uuid[16];
+
 		switch (f->kind) {
 		case F_IGNORE:
+		case F_ACTION:
 			continue;
+		case F_UUID:
+			emu_drive_uuid(d, uuid);
+			emu_uuid_format(uuid, buf);
+			v = json_object_new_string(buf);
+			break;
 		case F_BOOL:
 			v = json_object_new_boolean(*(const bool *)p);
 			break;
@@ -535,37 +612,105 @@ static json_object *drive_to_json(const struct emu_drive *d)
 	json_object_object_add(
 		o, "bad_mic_requests",
 		json_object_new_int64((int64_t)d->bad_mic_requests));
+	json_object_object_add(
+		o, "ctrl_requests",
+		json_object_new_int64((int64_t)d->ctrl_requests));
+	json_object_object_add(o, "initial_eid",
+			       json_object_new_int(d->initial_eid));
+	json_object_object_add(o, "swaps", json_object_new_int64(d->swaps));
 	return o;
 }
 
-/* Find the drive o selects: "eid" and, unless unique, "network". */
+/* Read "bus" and "address" (both or neither); -ENOENT when neither. */
+static int get_physical(json_object *o, int64_t *ret_bus, int64_t *ret_addr,
+			char **ret_error)
+{
+	json_object *v;
+	int64_t n[2];
+	static const struct {
+		const char *name;
+		int64_t max;
+	} keys[] = { { "bus", 65535 }, { "address", 127 } };
+	int found = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		if (!json_object_object_get_ex(o, keys[i].name, &v))
+			continue;
+		found++;
+		if (!json_object_is_type(v, json_type_int)) {
+			*ret_error = errorf("field '%s' must be an integer",
+					    keys[i].name);
+			return -EINVAL;
+		}
+		n[i] = json_object_get_int64(v);
+		if (n[i] < 0 || n[i] > keys[i].max) {
+			*ret_error = errorf("field '%s' must be between 0 and "
+					    "%" PRId64,
+					    keys[i].name, keys[i].max);
+			return -ERANGE;
+		}
+	}
+	if (found == 0)
+		return -ENOENT;
+	if (found == 1) {
+		*ret_error = errorf("a drive is selected by \"bus\" and "
+				    "\"address\" together");
+		return -EINVAL;
+	}
+	*ret_bus = n[0];
+	*ret_addr = n[1];
+	return 0;
+}
+
+/*
+ * Find the drive o selects: by "eid" (its current EID) and, unless unique,
+ * "network"; or, without "eid", by its physical address "bus" and
+ * "address" (and "network" if given). With "eid", "bus" and "address"
+ * are values to set, as they always were.
+ */
 static int select_drive(struct emu_state *s, json_object *o,
 			struct emu_drive **ret, char **ret_error)
 {
 	struct emu_drive *found = NULL;
-	int64_t net = -1, eid;
+	int64_t net = -1, eid = -1, bus = -1, addr = -1;
 	size_t n = 0;
 	int r;
 
 	if (!json_object_is_type(o, json_type_object)) {
-		*ret_error = errorf("expected an object with \"eid\"");
+		*ret_error = errorf("expected an object with \"eid\" or "
+				    "\"bus\" and \"address\"");
 		return -EINVAL;
 	}
 	r = get_identity(o, "eid", &eid, ret_error);
-	if (r == -ENOENT)
-		*ret_error = errorf("missing \"eid\"");
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		return r;
+	if (r == -ENOENT) {
+		r = get_physical(o, &bus, &addr, ret_error);
+		if (r == -ENOENT)
+			*ret_error = errorf("missing \"eid\" (or \"bus\" "
+					    "and \"address\")");
+		if (r < 0)
+			return r;
+	}
 	r = get_identity(o, "network", &net, ret_error);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	for (size_t i = 0; i < s->n_drives; i++) {
 		struct emu_drive *d = s->drives[i];
 
-		if (d->eid == eid && (net < 0 || d->network == net)) {
+		if (net >= 0 && d->network != net)
+			continue;
+		if (eid >= 0 ? d->eid == eid :
+			       d->bus == bus && d->address == addr) {
 			found = d;
 			n++;
 		}
+	}
+	if (n == 0 && eid < 0) {
+		*ret_error = errorf("no drive at bus %" PRId64
+				    " address %" PRId64,
+				    bus, addr);
+		return -ENOENT;
 	}
 	if (n == 0) {
 		if (net < 0)
@@ -576,13 +721,121 @@ static int select_drive(struct emu_state *s, json_object *o,
 					    net, eid);
 		return -ENOENT;
 	}
-	if (n > 1) {
+	if (n > 1 && eid < 0) {
+		*ret_error = errorf("several drives at bus %" PRId64
+				    " address %" PRId64 ": give \"network\"",
+				    bus, addr);
+		return -EINVAL;
+	}
+	if (n > 1 && net < 0) {
 		*ret_error = errorf("EID %" PRId64 " exists on several "
-				    "networks: give \"network\"",
+				    "networks: give \"network\" (or \"bus\" "
+				    "and \"address\" without \"eid\")",
 				    eid);
 		return -EINVAL;
 	}
+	if (n > 1) {
+		/* several drives without an EID yet */
+		*ret_error = errorf("EID %" PRId64 " is held by several "
+				    "drives on network %" PRId64 ": give "
+				    "\"bus\" and \"address\" without "
+				    "\"eid\"",
+				    eid, net);
+		return -EINVAL;
+	}
 	*ret = found;
+	return 0;
+}
+
+/* {"mctp_control": {"bus": B, "address": A, ["network": N,] "request":
+ * "<hex>"}}: the control message to the drive at that physical address,
+ * through emu_ctrl_respond() as a transport would (delays are not
+ * waited for). The reply's "response" is its hex, or null. */
+static int control_mctp(struct emu_state *s, json_object *o, json_object *reply,
+			char **ret_error)
+{
+	static uint8_t msg[EMU_MSG_MAX], resp[EMU_MSG_MAX];
+	static const char hex[] = "0123456789abcdef";
+	struct emu_drive *d = NULL;
+	unsigned int delay;
+	json_object *v;
+	const char *in;
+	size_t len, rlen;
+	char *out, *err = NULL;
+	int r;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "request", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		*ret_error = errorf("\"mctp_control\" is an object with "
+				    "\"bus\", \"address\" and \"request\" "
+				    "(hex)");
+		return -EINVAL;
+	}
+	json_object_object_foreach (o, key, val) {
+		(void)val;
+		if (strcmp(key, "bus") != 0 && strcmp(key, "address") != 0 &&
+		    strcmp(key, "network") != 0 &&
+		    strcmp(key, "request") != 0) {
+			*ret_error = errorf("\"mctp_control\": unknown key "
+					    "'%s'",
+					    key);
+			return -EINVAL;
+		}
+	}
+	if (!json_object_object_get_ex(o, "bus", NULL) ||
+	    !json_object_object_get_ex(o, "address", NULL)) {
+		*ret_error = errorf("\"mctp_control\" needs \"bus\" and "
+				    "\"address\"");
+		return -EINVAL;
+	}
+	in = json_object_get_string(v);
+	len = strlen(in);
+	if (len == 0 || len % 2 || len / 2 > sizeof(msg)) {
+		*ret_error = errorf("\"request\": 1 to %zu bytes as an even "
+				    "number of hex digits",
+				    sizeof(msg));
+		return -EINVAL;
+	}
+	len /= 2;
+	for (size_t i = 0; i < len; i++) {
+		char pair[3] = { in[2 * i], in[2 * i + 1], 0 };
+
+		if (!isxdigit((unsigned char)pair[0]) ||
+		    !isxdigit((unsigned char)pair[1])) {
+			*ret_error = errorf("\"request\": not hex digits");
+			return -EINVAL;
+		}
+		msg[i] = (uint8_t)strtoul(pair, NULL, 16);
+	}
+	if (msg[0] != EMU_MCTP_TYPE_CONTROL) {
+		*ret_error = errorf("\"request\": type byte %02x is not an "
+				    "MCTP control message (00)",
+				    msg[0]);
+		return -EINVAL;
+	}
+	r = select_drive(s, o, &d, &err);
+	if (r == -ENOENT) {
+		free(err);
+		d = NULL; /* nobody there: no answer */
+	} else if (r < 0) {
+		*ret_error = err;
+		return r;
+	}
+	if (!d || !emu_ctrl_respond(d, msg, len, resp, &rlen, &delay)) {
+		json_object_object_add(reply, "response", NULL);
+		return 0;
+	}
+	out = malloc(2 * rlen + 1);
+	if (!out)
+		return -ENOMEM;
+	for (size_t i = 0; i < rlen; i++) {
+		out[2 * i] = hex[resp[i] >> 4];
+		out[2 * i + 1] = hex[resp[i] & 0xf];
+	}
+	out[2 * rlen] = '\0';
+	json_object_object_add(reply, "response", json_object_new_string(out));
+	free(out);
 	return 0;
 }
 
@@ -633,6 +886,14 @@ static int control_apply(struct emu_state *s, json_object *req,
 		free(d);
 		return 0;
 	}
+	if (json_object_object_get_ex(req, "mctp_control", &v)) {
+		if (json_object_object_length(req) != 1) {
+			*ret_error = errorf("\"mctp_control\" takes no other "
+					    "keys");
+			return -EINVAL;
+		}
+		return control_mctp(s, v, reply, ret_error);
+	}
 	if (json_object_object_get_ex(req, "get", &v)) {
 		r = select_drive(s, v, &d, ret_error);
 		if (r < 0)
@@ -653,7 +914,7 @@ static int control_apply(struct emu_state *s, json_object *req,
 	if (r < 0)
 		return r;
 	copy = *d;
-	r = drive_apply(&copy, req, ret_error);
+	r = drive_apply(&copy, req, true, ret_error);
 	if (r < 0)
 		return r;
 	*d = copy;

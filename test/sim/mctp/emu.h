@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nvme-mi-emu internals: the drive model (emu-scenario.c), the pure
- * NVMe-MI request -> response logic (emu-mi.c) and the control protocol
+ * NVMe-MI request -> response logic (emu-mi.c), the pure MCTP control
+ * message responder (emu-ctrl.c) and the control protocol
  * (emu-scenario.c). Nothing here does I/O; emu-main.c owns the sockets.
  * The drive state is transport independent, so an SMBus (basic
  * management command) transport can serve the same drives later.
@@ -14,6 +15,28 @@
 
 /* MCTP message type byte of NVMe-MI: type 4 with the IC (MIC) bit. */
 #define EMU_MCTP_TYPE_NVME_MI 0x84
+/* MCTP control messages: type 0, never an integrity check (DSP0236 1.3.1
+ * §12.1). */
+#define EMU_MCTP_TYPE_CONTROL 0x00
+
+/* MCTP control command codes (DSP0236 1.3.1 §12, "MCTP control command
+ * codes") */
+#define EMU_CTRL_SET_EID       0x01
+#define EMU_CTRL_GET_EID       0x02
+#define EMU_CTRL_GET_UUID      0x03
+#define EMU_CTRL_GET_VERSION   0x04
+#define EMU_CTRL_GET_MSG_TYPES 0x05
+
+/* MCTP control completion codes (DSP0236 1.3.1 §12.2, "MCTP control
+ * message completion codes") */
+#define EMU_CC_SUCCESS		  0x00
+#define EMU_CC_ERROR		  0x01
+#define EMU_CC_ERROR_INVALID_DATA 0x02
+#define EMU_CC_ERROR_INVALID_LEN  0x03
+#define EMU_CC_ERROR_NOT_READY	  0x04
+#define EMU_CC_ERROR_UNSUPPORTED  0x05
+/* Get MCTP Version Support: message type not supported (§12.6) */
+#define EMU_CC_MSG_TYPE_UNSUPPORTED 0x80
 
 /* Largest request (Admin header + 4 KiB + MIC) and reply we handle. */
 #define EMU_MSG_MAX (68 + 4096 + 4)
@@ -41,10 +64,16 @@ enum emu_temp_state {
 struct emu_drive {
 	/* identity: where the drive is reached */
 	uint32_t network;
-	uint8_t eid;
+	uint8_t eid; /* current EID, 0 = none assigned (Set Endpoint ID) */
+	uint8_t initial_eid; /* the scenario's "eid" */
 	int bus;
 	int address;
 	int basic_address;
+
+	/* MCTP endpoint (emu-ctrl.c) */
+	uint8_t uuid[16]; /* RFC 4122 byte order; valid when uuid_set */
+	bool uuid_set; /* false: derived, emu_drive_uuid() */
+	unsigned int swaps; /* "swap" operations so far */
 
 	/* Identify Controller */
 	char serial[21];
@@ -82,6 +111,7 @@ struct emu_drive {
 
 	/* faults */
 	bool silent; /* no reply at all */
+	bool ctrl_silent; /* MCTP control requests go unanswered */
 	unsigned int miss; /* the next this many requests go unanswered (MI:
 			    * no reply; SMBus: not acknowledged), then 0 */
 	unsigned int delay_ms; /* every reply is sent this much later */
@@ -102,6 +132,7 @@ struct emu_drive {
 	/* statistics, reported by "get" */
 	uint64_t requests;
 	uint64_t bad_mic_requests;
+	uint64_t ctrl_requests;
 };
 
 struct emu_state {
@@ -143,6 +174,42 @@ uint8_t emu_mi_nss(const struct emu_drive *d);
 /* CTEMP encoding of the drive's temperature. */
 uint8_t emu_mi_ctemp(const struct emu_drive *d);
 
+/* ---- emu-ctrl.c: pure MCTP control message logic ---- */
+
+/*
+ * Handle one MCTP control message (msg[0] is the type byte 0x00, msg[1]
+ * Rq/D/Instance ID, msg[2] the command code) as the drive's endpoint does.
+ * On success the reply message (type byte first, faults not applied) is
+ * written to resp (at least EMU_MSG_MAX bytes) and its length to
+ * *ret_len; Set Endpoint ID changes d->eid. Returns 0, or -EPROTO when the
+ * message gets no reply at all (not type 0, shorter than the 3-byte
+ * header, a response, or a datagram).
+ */
+int emu_ctrl_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
+		    uint8_t *resp, size_t *ret_len);
+
+/*
+ * emu_ctrl_handle() with the drive's faults, the one path every transport
+ * and the "mctp_control" control request take: silent and ctrl_silent
+ * drives ignore the request (nothing changes), "miss" loses the reply
+ * after the request took effect. Returns 1 with the reply in resp and the
+ * delay it leaves with in *ret_delay_ms (delay_ms, the one-shot late,
+ * link_bps), 0 when there is no reply.
+ */
+int emu_ctrl_respond(struct emu_drive *d, const uint8_t *msg, size_t len,
+		     uint8_t *resp, size_t *ret_len,
+		     unsigned int *ret_delay_ms);
+
+/* Time a reply of len bytes spends on a link_bps link (10 bits a byte). */
+unsigned int emu_link_delay_ms(const struct emu_drive *d, size_t len);
+
+/* The drive's UUID: d->uuid when set, else derived from network, bus,
+ * address and serial number (stable across runs). */
+void emu_drive_uuid(const struct emu_drive *d, uint8_t uuid[16]);
+/* Parse / format an RFC 4122 string (36 characters, lowercase out). */
+int emu_uuid_parse(const char *s, uint8_t uuid[16]);
+void emu_uuid_format(const uint8_t uuid[16], char out[37]);
+
 /* ---- emu-scenario.c: drive model, scenario file, control protocol ---- */
 
 void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid);
@@ -151,8 +218,14 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid);
  * (malloc'ed) names the drive and field at fault. */
 int emu_state_load(struct emu_state *s, const char *text, char **ret_error);
 void emu_state_clear(struct emu_state *s);
+/* The drive at (network, current EID); EID 0 (unassigned) finds none. */
 struct emu_drive *emu_state_find(const struct emu_state *s, uint32_t network,
 				 uint8_t eid);
+
+/* Hot-plug: the drive comes back with EID 0, power_cycles + 1. */
+void emu_drive_power_cycle(struct emu_drive *d);
+/* Another drive in the same slot: new serial number and UUID, EID 0. */
+void emu_drive_swap(struct emu_drive *d);
 
 /*
  * Handle one control line (a JSON object) and return the reply line
