@@ -30,6 +30,14 @@
  *   control type is implied and not listed).
  * - anything else: ERROR_UNSUPPORTED_CMD. A request shorter than its
  *   command's data: ERROR_INVALID_LENGTH; longer ones are accepted.
+ *
+ * emu_ctrl_respond() adds the drive's faults and is what the shim socket,
+ * the serial link and the control socket's "mctp_control" request all
+ * call: silent and ctrl_silent drives ignore the request (the EID stays),
+ * miss drops the reply of a request that took effect, delay_ms + late
+ * (one-shot) + link_bps give the reply's delay. The UUID, unless the
+ * scenario gives one, is derived from network, bus, address and serial
+ * number, so it is the same every run and changes with a "swap".
  */
 #include <errno.h>
 #include <stdio.h>

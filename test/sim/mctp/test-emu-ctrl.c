@@ -37,7 +37,8 @@ static int ctrl(struct emu_drive *d, uint8_t cmd, const uint8_t *data,
 {
 	uint8_t m[64] = { EMU_MCTP_TYPE_CONTROL, 0x80 | 5, cmd };
 
-	memcpy(m + 3, data, dlen);
+	if (dlen)
+		memcpy(m + 3, data, dlen);
 	memset(resp, 0xaa, 64);
 	rlen = 0;
 	return emu_ctrl_handle(d, m, 3 + dlen, resp, &rlen);

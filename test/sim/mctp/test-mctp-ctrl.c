@@ -138,7 +138,8 @@ static ssize_t ctrl(uint8_t eid, uint8_t cmd, const uint8_t *data, size_t dlen,
 	uint8_t body[32] = { 0x80 | 7, cmd };
 	ssize_t n;
 
-	memcpy(body + 2, data, dlen);
+	if (dlen)
+		memcpy(body + 2, data, dlen);
 	n = xfer(eid, EMU_MCTP_TYPE_CONTROL, body, 2 + dlen, out, 64, ms);
 	if (n > 0) {
 		assert_true(n >= 3);
@@ -412,7 +413,8 @@ static const struct emu_mctp_msg *serial_ctrl(struct serial_peer *p,
 	uint8_t msg[32] = { 0x00, 0x80 | 4, cmd };
 	const struct emu_mctp_msg *m;
 
-	memcpy(msg + 3, data, dlen);
+	if (dlen)
+		memcpy(msg + 3, data, dlen);
 	serial_send(p, dst, 3, msg, 3 + dlen);
 	m = serial_recv(p, ms);
 	if (m) {
