@@ -726,19 +726,26 @@ int tb_log_count(struct testbed *tb, const char *name, const char *needle)
 
 struct log_arg {
 	const char *name, *needle;
+	int count;
 };
 
 static bool log_cond(struct testbed *tb, const void *arg)
 {
 	const struct log_arg *a = arg;
 
-	return tb_log_count(tb, a->name, a->needle) > 0;
+	return tb_log_count(tb, a->name, a->needle) >= a->count;
 }
 
 int tb_wait_log(struct testbed *tb, const char *name, const char *needle,
 		int timeout_ms)
 {
-	struct log_arg a = { name, needle };
+	return tb_wait_log_count(tb, name, needle, 1, timeout_ms);
+}
+
+int tb_wait_log_count(struct testbed *tb, const char *name, const char *needle,
+		      int count, int timeout_ms)
+{
+	struct log_arg a = { name, needle, count };
 
 	return wait_until(tb, log_cond, &a, timeout_ms);
 }

@@ -80,6 +80,9 @@ int tb_wait_double(struct testbed *tb, const char *service, const char *path,
 /* Waits until the child's log contains needle. */
 int tb_wait_log(struct testbed *tb, const char *name, const char *needle,
 		int timeout_ms);
+/* Waits until the child's log contains needle count times. */
+int tb_wait_log_count(struct testbed *tb, const char *name, const char *needle,
+		      int count, int timeout_ms);
 /* Count occurrences of needle in the child's log now. */
 int tb_log_count(struct testbed *tb, const char *name, const char *needle);
 

@@ -1320,6 +1320,118 @@ static void test_record_drive_pulled_and_back(void **state)
 	env_stop(&e);
 }
 
+/*
+ * mctpd's recovery handshake (its docs/endpoint-recovery.md), against the
+ * stand-in of mctpd v2.6 (times scaled by 0.1) talking MCTP control to
+ * the emulator: nvmed calls Recover after the availability window and
+ * waits for the outcome, never calling SetupEndpoint in between.
+ * - a drive that misses two polls and answers mctpd again: Available,
+ *   the endpoint object never leaves, nvmed polls at once;
+ * - a power-cycled drive (EID 0, same UUID): mctpd gives its EID back,
+ *   the same object, the same drive objects;
+ * - a swapped drive (new UUID): mctpd removes the endpoint and sets the
+ *   new device up; nvmed sets its record's endpoint up again and reads
+ *   the new drive's identity.
+ */
+static void test_mctpd_recovery(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, NULL);
+	const char *scfile, *board;
+	char sensor[128], drive[128];
+
+	env_start(&e, sc);
+	scfile = tb_path(e.tb, "mctpd-scenario.json");
+	tb_write_file(scfile, sc);
+	board = tb_path(e.tb, "board.json");
+	tb_write_file(board,
+		      "{\"Name\": \"NVMe Board\", \"Type\": \"Board\", "
+		      "\"Probe\": \"TRUE\", \"Exposes\": ["
+		      "{\"Type\": \"NVME1000\", \"Name\": \"Drive A\", "
+		      "\"Bus\": 3, \"Address\": \"0x1d\", "
+		      "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\", "
+		      "\"UnavailableAfterFailures\": 2}]}");
+	{
+		const char *margv[] = { tb_prog("mctpd-standin"),
+					"--scenario",
+					scfile,
+					"--emu-control",
+					e.emu.control,
+					"--time-scale",
+					"0.1",
+					NULL };
+		const char *eargv[] = { tb_prog("em-standin"), board, NULL };
+
+		tb_spawn(e.tb, "mctpd", margv, NULL);
+		tb_spawn(e.tb, "em", eargv, NULL);
+		assert_int_equal(tb_wait_name(e.tb, MCTPD, WAIT), 0);
+		assert_int_equal(tb_wait_name(e.tb, EM, WAIT), 0);
+	}
+	start_nvmed(&e, NULL);
+	path_of(sensor, sizeof(sensor), SENSOR, "Drive_A");
+	path_of(drive, sizeof(drive), DRIVE, "Drive_A");
+	check_drive(&e, "Drive_A", 9, 35);
+	assert_int_equal(tb_log_count(e.tb, "mctpd", "SetupEndpoint: eid 9"),
+			 1);
+
+	/* 1. two missed polls: Recover, Degraded, Available */
+	emu_ctl_ok(&e.emu, "{\"network\": 1, \"eid\": 9, \"miss\": 2}");
+	assert_int_equal(
+		tb_wait_log(e.tb, "nvmed", "asking mctpd to recover", WAIT), 0);
+	assert_int_equal(tb_wait_log(e.tb, "nvmed", "mctpd recovered", WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"network\": 1, \"eid\": 9, \"temperature\": 37}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					37, 0.01, WAIT),
+			 0);
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	assert_int_equal(tb_log_count(e.tb, "mctpd", "removed endpoint"), 0);
+
+	/* 2. power cycle: EID 0, same UUID: EID 9 given back */
+	emu_ctl_ok(&e.emu,
+		   "{\"bus\": 3, \"address\": 29, \"power_cycle\": true}");
+	assert_int_equal(tb_wait_log(e.tb, "mctpd", "EID 9 given back", WAIT),
+			 0);
+	assert_int_equal(tb_wait_log_count(e.tb, "nvmed", "mctpd recovered", 2,
+					   WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"network\": 1, \"eid\": 9, \"temperature\": 39}");
+	assert_int_equal(tb_wait_double(e.tb, NVME, sensor, VALUE_IF, "Value",
+					39, 0.01, WAIT),
+			 0);
+	assert_int_equal(tb_log_count(e.tb, "mctpd", "removed endpoint"), 0);
+	/* nvmed never raced mctpd's recovery with a SetupEndpoint */
+	assert_int_equal(tb_log_count(e.tb, "mctpd", "SetupEndpoint: eid"), 1);
+
+	/* 3. swapped: a new UUID: a new endpoint, a new drive identity */
+	emu_ctl_ok(&e.emu, "{\"bus\": 3, \"address\": 29, \"swap\": true}");
+	assert_int_equal(tb_wait_log(e.tb, "mctpd", "is another device", WAIT),
+			 0);
+	assert_int_equal(
+		tb_wait_log(e.tb, "nvmed", "removed its endpoint", WAIT), 0);
+	{
+		_cleanup_free_ char *serial = NULL;
+
+		for (int i = 0; i < 200; i++) {
+			free(serial);
+			serial = tb_get_string(e.tb, NVME, drive, ASSET_IF,
+					       "SerialNumber");
+			if (serial && strncmp(serial, "EMU", 3) == 0)
+				break;
+			tb_pump(e.tb, 50);
+		}
+		assert_non_null(serial);
+		assert_string_equal(serial, "EMU003A029S1");
+	}
+	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	/* one drive, one sensor: no duplicates */
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/inventory",
+					  DRIVE_IF),
+			 1);
+	env_stop(&e);
+}
+
 static void test_entity_manager_records(void **state)
 {
 	struct env e = { 0 };
@@ -1475,6 +1587,7 @@ int main(void)
 		cmocka_unit_test(test_mpr_overrun),
 		cmocka_unit_test(test_mctpd_endpoints),
 		cmocka_unit_test(test_record_drive_pulled_and_back),
+		cmocka_unit_test(test_mctpd_recovery),
 		cmocka_unit_test(test_mctpd_restart),
 		cmocka_unit_test(test_record_wins_endpoint),
 		cmocka_unit_test(test_sysfs_interface),
