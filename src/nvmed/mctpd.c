@@ -306,9 +306,22 @@ static void endpoint_drop(struct mctpd *c, struct endpoint *ep)
 /* The drive that talks to this endpoint, if any. */
 static struct drive *endpoint_drive(const struct endpoint *ep)
 {
-	for (struct drive *d = ep->c->m->drives; d; d = d->next)
+	for (struct drive *d = ep->c->m->drives; d; d = d->next) {
 		if (d->endpoint_path && strcmp(d->endpoint_path, ep->path) == 0)
 			return d;
+		/* an NVMeMI record's drive at an EID mctpd publishes */
+		if (d->origin == DRIVE_FROM_JSON && d->have_endpoint &&
+		    ep->has_endpoint && d->net == ep->net && d->eid == ep->eid)
+			return d;
+	}
+	return NULL;
+}
+
+static struct endpoint *endpoint_at(struct mctpd *c, uint32_t net, uint8_t eid)
+{
+	for (struct endpoint *ep = c->endpoints; ep; ep = ep->next)
+		if (ep->has_endpoint && ep->net == net && ep->eid == eid)
+			return ep;
 	return NULL;
 }
 
@@ -396,6 +409,15 @@ void mctpd_endpoint_failing(struct drive *d)
 	uint64_t now = 0;
 	int r;
 
+	if (d->origin == DRIVE_FROM_JSON) {
+		/* a static EID: recovered by mctpd if mctpd publishes it */
+		ep = d->m->mctpd && d->have_endpoint ?
+			     endpoint_at(d->m->mctpd, d->net, d->eid) :
+			     NULL;
+		if (!ep)
+			return;
+		goto recover;
+	}
 	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
 		return;
 	if (!d->endpoint_path || !d->m->mctpd) {
@@ -410,6 +432,7 @@ void mctpd_endpoint_failing(struct drive *d)
 			(void)mctpd_setup_endpoint(d);
 		return;
 	}
+recover:
 	if (ep->waiting)
 		return;
 	(void)sd_event_now(d->m->event, CLOCK_MONOTONIC, &now);

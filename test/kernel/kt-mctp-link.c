@@ -3,7 +3,7 @@
  * kt-mctp-link: create a kernel MCTP serial link for the real-kernel test
  * tier and hand its far end to a program (normally nvme-mi-emu).
  *
- *   kt-mctp-link --local-eid 8 --route 9 [--route 10]... -- \
+ *   kt-mctp-link --local-eid 8 [--route 9]... -- \
  *       nvme-mi-emu --scenario S --control C
  *
  * Opens a pty, puts the N_MCTP line discipline on its slave (the kernel
@@ -196,7 +196,7 @@ static int parse_eid(const char *s, unsigned char *ret)
 static void usage(void)
 {
 	fprintf(stderr,
-		"Usage: kt-mctp-link --local-eid EID --route EID... -- "
+		"Usage: kt-mctp-link --local-eid EID [--route EID]... -- "
 		"PROGRAM [ARGS...]\n"
 		"Creates an MCTP serial link (pty + N_MCTP), sets its local "
 		"EID and routes,\n"
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 	}
-	if (!local || !n_routes || optind >= argc) {
+	if (!local || optind >= argc) {
 		usage();
 		return EXIT_FAILURE;
 	}

@@ -26,6 +26,10 @@
 #   KT_INSTALL  a meson build directory: `meson install --destdir` it into
 #               the run directory first, as a package build would; the
 #               guest gets the staging tree as KT_DESTDIR
+#   KT_NEEDS    the name of a variable that must name a program for this
+#               test (an optional component, e.g. KT_MCTPD, a real
+#               mctpd): without it the test is skipped (77), KT_REQUIRE
+#               or not
 # Exit: the script's status; 77 (skip) without QEMU, static busybox or a
 # built kernel; 124 timeout; 125 the guest never reported (panic).
 set -uo pipefail
@@ -46,6 +50,15 @@ skip() {
 	echo "run-vm: SKIP: $*" >&2
 	exit 77
 }
+
+if [[ -n ${KT_NEEDS:-} ]]; then
+	needed=${!KT_NEEDS:-}
+	if [[ -z $needed || ! -x $needed ]]; then
+		echo "run-vm: SKIP: $KT_NEEDS does not name a program" \
+			"(optional; see test/kernel/README.md)" >&2
+		exit 77
+	fi
+fi
 
 qemu=$(command -v qemu-system-x86_64) || skip "qemu-system-x86_64 not found"
 kernel=${KT_KERNEL:-$("$here/build-kernel.sh" --path)}
