@@ -55,10 +55,15 @@ static void help(void)
 	       "                            is unavailable (%d; per record: "
 	       "UnavailableAfterFailures)\n"
 	       "      --mprt-max-ms N       longest More Processing Required "
-	       "wait (%d; a libnvme\n"
-	       "                            without nvme_mi_ep_set_mprt_max "
-	       "fails a longer\n"
-	       "                            transaction afterwards)\n"
+	       "wait (%d), only with\n"
+	       "                            a libnvme that exports "
+	       "nvme_mi_ep_set_mprt_max (%s);\n"
+	       "                            no released one (1.3 to 1.16) "
+	       "does: there the\n"
+	       "                            drive's MPRT bounds the wait (up "
+	       "to 109 min) and\n"
+	       "                            the transaction is failed "
+	       "afterwards\n"
 	       "      --sysfs-root DIR      where sysfs is mounted (/sys): "
 	       "MCTP interfaces\n"
 	       "                            and muxes of I2C buses\n"
@@ -67,7 +72,8 @@ static void help(void)
 	       "  -h, --help                this text\n"
 	       "      --version             print the version\n",
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
-	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS);
+	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS,
+	       mi_mprt_max_supported() ? "this one does" : "this one does not");
 }
 
 static int parse_uint(const char *arg, const char *what, unsigned min,
