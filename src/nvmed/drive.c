@@ -41,8 +41,9 @@
 #include <unistd.h>
 
 #include "avail.h"
-#include "evlog.h"
 #include "basic.h"
+#include "evlog.h"
+#include "iowork.h"
 #include "emconfig.h"
 #include "log.h"
 #include "mi.h"
@@ -575,11 +576,10 @@ static int step_smart(struct drive *d)
 	return 0;
 }
 
+/* Withdraw the transfer in progress, if any (its answer is dropped). */
 static void basic_close(struct drive *d)
 {
-	if (d->basic_fd >= 0)
-		close(d->basic_fd);
-	d->basic_fd = -1;
+	iowork_cancel(TAKE_PTR(d->basic_req));
 }
 
 /* io: the transfer failed (reopen, re-read the VPD); else the drive
@@ -625,25 +625,40 @@ static void publish_basic_identity(struct drive *d, uint16_t vid,
 	set_present(d, true);
 }
 
+static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata);
+
+/*
+ * One basic management command transfer, in the root bus's I/O worker:
+ * the loop goes on serving D-Bus while it runs, and basic_done() takes
+ * the answer (or the timeout, at the drive's transaction timeout even if
+ * the transfer is still stuck in the kernel).
+ */
 static void basic_step(struct drive *d, uint64_t now)
 {
-	uint8_t buf[32];
+	uint8_t cmd = d->step == STEP_BASIC_VPD ? 8 : 0;
+	int r;
+
+	if (d->basic_req)
+		return;
+	if (d->step != STEP_BASIC_VPD)
+		d->next_poll_usec = now + d->poll_ms * 1000;
+	r = iowork_smbus_block_read(d->m->iowork, d->root_bus, d->i2c_bus,
+				    d->i2c_addr, d->pec, cmd, d->m->timeout_ms,
+				    basic_done, d, &d->basic_req);
+	if (r < 0)
+		basic_fail(d, "transfer", r, true);
+}
+
+static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata)
+{
+	struct drive *d = userdata;
+	uint64_t now = now_usec(d->m);
 	struct nvmed_health h;
 	char serial[21];
 	uint16_t vid;
-	size_t n = 0;
-	int r;
 
-	if (d->basic_fd < 0) {
-		r = basic_open(d->i2c_bus, d->i2c_addr, d->pec, &d->basic_fd);
-		if (r < 0) {
-			basic_fail(d, "open", r, true);
-			return;
-		}
-		d->step = STEP_BASIC_VPD;
-	}
+	d->basic_req = NULL;
 	if (d->step == STEP_BASIC_VPD) {
-		r = basic_read_block(d->basic_fd, 8, buf, sizeof(buf), &n);
 		if (r == 0)
 			r = nvmed_decode_basic_vpd(buf, n, &vid, serial);
 		if (r < 0) {
@@ -657,9 +672,6 @@ static void basic_step(struct drive *d, uint64_t now)
 		schedule(d, now);
 		return;
 	}
-
-	d->next_poll_usec = now + d->poll_ms * 1000;
-	r = basic_read_block(d->basic_fd, 0, buf, sizeof(buf), &n);
 	if (r == 0)
 		r = nvmed_decode_basic_status(buf, n, &h);
 	if (r < 0) {
@@ -674,7 +686,7 @@ static void basic_step(struct drive *d, uint64_t now)
 	reading_good(d, now);
 	if (++d->polls % NVMED_BASIC_VPD_EVERY == 0)
 		d->step = STEP_BASIC_VPD;
-	schedule(d, d->next_poll_usec);
+	schedule(d, d->next_poll_usec > now ? d->next_poll_usec : now);
 }
 
 /* Every NVMED_SMART_EVERY health polls, unless SMART was refused lately. */
@@ -1007,7 +1019,6 @@ int drive_new(struct manager *m, enum drive_origin origin, const char *name,
 	d->id_critical = NAN;
 	d->life_left = 255;
 	d->step = STEP_IDLE;
-	d->basic_fd = -1;
 	d->power_state = POWER_ALWAYS;
 	d->powered = true;
 	for (int k = 0; k < _THRESHOLD_MAX; k++)

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "emconfig.h"
 #include "evlog.h"
+#include "iowork.h"
 #include "log.h"
 #include "mi.h"
 #include "nvmed.h"
@@ -151,6 +152,7 @@ static void manager_done(struct manager *m)
 	config_stop(m);
 	while (m->drives)
 		drive_free(m->drives);
+	m->iowork = iowork_set_free(m->iowork);
 	m->mctpd = mctpd_free(m->mctpd);
 	m->power = power_free(m->power);
 	m->evlog = evlog_free(m->evlog);
@@ -284,6 +286,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD); /* the I/O workers, for sd_event */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 
 	r = sd_event_default(&m.event);
@@ -326,6 +329,11 @@ int main(int argc, char **argv)
 	r = evlog_new(m.bus, &m.evlog);
 	if (r < 0)
 		goto out;
+	r = iowork_set_new(m.event, &m.iowork);
+	if (r < 0) {
+		log_oom();
+		goto out;
+	}
 	r = power_new(m.bus, m.event, power_delay_ms, on_power, &m, &m.power);
 	if (r < 0) {
 		log_error_errno(r, "Cannot follow the host power state");

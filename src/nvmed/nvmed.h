@@ -15,6 +15,9 @@
 #include "power.h"
 #include "threshold.h"
 
+struct iowork_set;
+struct iowork_req;
+
 #define NVMED_BUS_NAME	     "xyz.openbmc_project.NVMe"
 #define NVMED_SENSORS_ROOT   "/xyz/openbmc_project/sensors"
 #define NVMED_SENSOR_PREFIX  "/xyz/openbmc_project/sensors/temperature/"
@@ -63,6 +66,7 @@ struct manager {
 	sd_bus_slot *om_sensors;
 	sd_bus_slot *om_inventory;
 	struct evlog *evlog; /* drive faults to phosphor-logging */
+	struct iowork_set *iowork; /* SMBus transfers, off this loop */
 	/* the Storage object, on the bus while there are drives */
 	sd_bus_slot *storage_slots[3];
 	bool storage_on_bus;
@@ -132,7 +136,7 @@ struct drive {
 	 * transaction at a time on one thread (drive.c), which serialises
 	 * them as dbus-sensors' thread per root bus does. */
 	unsigned root_bus;
-	int basic_fd;
+	struct iowork_req *basic_req; /* the transfer in progress */
 
 	/* read only in this host/chassis power state */
 	enum power_state power_state;

@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
@@ -410,6 +413,92 @@ static void test_basic_availability_window(void **state)
 
 /* Each fault is logged once with the drive and its bus and address for a
  * callout, and resolved when it clears. */
+/* The pid of nvmed's I/O worker for root bus bus (its comm names it). */
+static pid_t worker_pid(struct env *e, unsigned bus)
+{
+	char want[32], path[64], comm[32], stat[256];
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "nvmed-i2c-%u\n", bus);
+	d = opendir("/proc");
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+		int pid = atoi(de->d_name), ppid = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f) || strcmp(comm, want) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "re");
+		if (f && fgets(stat, sizeof(stat), f) &&
+		    sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
+		    ppid == e->nvmed)
+			found = pid;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * SMBus transfers run in one I/O worker process per root bus, never on
+ * the loop that serves D-Bus: two buses, two workers; a worker killed is
+ * restarted and its drive keeps being read, the other bus untouched.
+ */
+static void test_basic_io_workers(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, 3);
+	const char *board;
+	pid_t w3, w4, again;
+
+	env_start(&e, sc);
+	board = board_file(&e, "{\"Type\": \"NVME1000\", \"Name\": \"Wk A\", "
+			       "\"Bus\": 3, \"PowerState\": \"Always\"}, "
+			       "{\"Type\": \"NVME1000\", \"Name\": \"Wk B\", "
+			       "\"Bus\": 4, \"PowerState\": \"Always\"}");
+	{
+		const char *args[] = { board, NULL };
+
+		start_em(&e, args);
+	}
+	start_nvmed(&e, NULL);
+	wait_value(&e, "Wk_A", 35, WAIT);
+	wait_value(&e, "Wk_B", 36, WAIT);
+	w3 = worker_pid(&e, 3);
+	w4 = worker_pid(&e, 4);
+	assert_true(w3 > 0);
+	assert_true(w4 > 0);
+	assert_int_not_equal(w3, w4);
+
+	assert_int_equal(kill(w3, SIGKILL), 0);
+	assert_int_equal(tb_wait_log(e.tb, "nvmed",
+				     "I/O worker of I2C bus 3 was killed",
+				     WAIT),
+			 0);
+	emu_ctl_ok(&e.emu, "{\"eid\": 9, \"temperature\": 44}");
+	emu_ctl_ok(&e.emu, "{\"eid\": 10, \"temperature\": 45}");
+	wait_value(&e, "Wk_A", 44, WAIT);
+	wait_value(&e, "Wk_B", 45, WAIT);
+	again = worker_pid(&e, 3);
+	assert_true(again > 0);
+	assert_int_not_equal(again, w3);
+	assert_int_equal(worker_pid(&e, 4), w4);
+	env_stop(&e);
+}
+
 static void test_drive_fault_events(void **state)
 {
 	struct env e = { 0 };
@@ -1313,6 +1402,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic_drive_and_faults),
 		cmocka_unit_test(test_basic_availability_window),
+		cmocka_unit_test(test_basic_io_workers),
 		cmocka_unit_test(test_storage_graph),
 		cmocka_unit_test(test_drive_fault_events),
 		cmocka_unit_test(test_power_states),

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: Apache-2.0
+/* See iowork.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic.h"
+#include "iowork.h"
+#include "log.h"
+#include "macros.h"
+
+/* A worker stuck this long in one transfer is killed and replaced: far
+ * beyond the kernel's adapter timeout (1 s, drivers/i2c/i2c-core-base.c)
+ * times its retries. */
+#define HANG_KILL_USEC (10 * 1000 * 1000ULL)
+/* A worker that dies again within this long is restarted after it. */
+#define RESPAWN_DELAY_USEC (1000 * 1000ULL)
+#define BLOCK_MAX	   32
+#define FD_CACHE	   32
+
+struct wire_req {
+	uint32_t id;
+	uint32_t bus;
+	uint8_t addr, pec, cmd, pad;
+};
+
+struct wire_resp {
+	uint32_t id;
+	int32_t r;
+	uint32_t len;
+	uint8_t data[BLOCK_MAX];
+};
+
+struct worker;
+
+struct iowork_req {
+	struct worker *w;
+	struct iowork_req *next;
+	uint32_t id;
+	struct wire_req wire;
+	unsigned timeout_ms;
+	iowork_done_t done;
+	void *userdata;
+};
+
+struct worker {
+	struct iowork_set *s;
+	struct worker *next;
+	unsigned root;
+	pid_t pid;
+	int fd;
+	sd_event_source *io, *child, *deadline, *respawn;
+	uint64_t spawned_usec;
+	struct iowork_req *queue, **tail; /* waiting, head first */
+	struct iowork_req *inflight; /* handed to the worker */
+	bool busy; /* the worker has a transfer (maybe abandoned) */
+	uint32_t busy_id;
+	uint64_t busy_since;
+	uint32_t next_id;
+};
+
+struct iowork_set {
+	sd_event *event;
+	struct worker *workers;
+	struct iowork_stats stats;
+};
+
+/* ---- the worker process ------------------------------------------------ */
+
+struct cached_fd {
+	unsigned bus;
+	uint8_t addr;
+	bool pec;
+	int fd;
+};
+
+static void close_others(int keep)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int dfd;
+
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*end || fd <= 2 || fd == keep || fd == dfd)
+			continue;
+		close((int)fd);
+	}
+	closedir(d);
+}
+
+static _Noreturn void worker_main(int sock, unsigned root)
+{
+	struct cached_fd cache[FD_CACHE];
+	size_t n_cache = 0;
+	char name[16];
+	sigset_t all;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(0);
+	snprintf(name, sizeof(name), "nvmed-i2c-%u", root);
+	(void)prctl(PR_SET_NAME, name);
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	close_others(sock);
+
+	for (;;) {
+		struct wire_req q;
+		struct wire_resp p = { 0 };
+		struct cached_fd *c = NULL;
+		size_t len = 0;
+		ssize_t n;
+
+		n = recv(sock, &q, sizeof(q), 0);
+		if (n == 0)
+			_exit(0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != (ssize_t)sizeof(q))
+			_exit(1);
+		p.id = q.id;
+		for (size_t i = 0; i < n_cache; i++)
+			if (cache[i].bus == q.bus && cache[i].addr == q.addr &&
+			    cache[i].pec == !!q.pec)
+				c = &cache[i];
+		if (!c) {
+			if (n_cache == FD_CACHE) {
+				close(cache[0].fd);
+				memmove(cache, cache + 1,
+					(FD_CACHE - 1) * sizeof(*cache));
+				n_cache--;
+			}
+			c = &cache[n_cache];
+			*c = (struct cached_fd){ .bus = q.bus,
+						 .addr = q.addr,
+						 .pec = q.pec };
+			p.r = basic_open(q.bus, q.addr, q.pec, &c->fd);
+			if (p.r >= 0)
+				n_cache++;
+			else
+				c = NULL;
+		}
+		if (c) {
+			p.r = basic_read_block(c->fd, q.cmd, p.data,
+					       sizeof(p.data), &len);
+			p.len = (uint32_t)len;
+			if (p.r < 0) {
+				/* reopen next time, as after any I/O error */
+				close(c->fd);
+				*c = cache[--n_cache];
+			}
+		}
+		if (send(sock, &p, sizeof(p), MSG_NOSIGNAL) < 0 &&
+		    errno != EINTR)
+			_exit(1);
+	}
+}
+
+/* ---- the parent side ------------------------------------------------- */
+
+static uint64_t now_usec(struct iowork_set *s)
+{
+	uint64_t t = 0;
+
+	(void)sd_event_now(s->event, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static void worker_kick(struct worker *w);
+static int worker_spawn(struct worker *w);
+
+static void req_finish(struct iowork_req *q, int r, const uint8_t *data,
+		       size_t len)
+{
+	iowork_done_t done = q->done;
+	void *userdata = q->userdata;
+
+	free(q);
+	if (done)
+		done(r, data, len, userdata);
+}
+
+/* The worker is gone (exited, killed): no transfer is in flight. */
+static void worker_lost(struct worker *w, const char *why)
+{
+	struct iowork_req *q = TAKE_PTR(w->inflight);
+
+	w->io = sd_event_source_disable_unref(w->io);
+	w->child = sd_event_source_disable_unref(w->child);
+	w->deadline = sd_event_source_disable_unref(w->deadline);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->fd = -1;
+	w->pid = 0;
+	w->busy = false;
+	log_warning("I/O worker of I2C bus %u %s; restarting it", w->root, why);
+	w->s->stats.restarts++;
+	if (q)
+		req_finish(q, -ECONNRESET, NULL, 0);
+	worker_kick(w);
+}
+
+static int on_child(sd_event_source *es, const siginfo_t *si, void *userdata)
+{
+	struct worker *w = userdata;
+	char why[64];
+
+	if (si->si_code == CLD_EXITED)
+		snprintf(why, sizeof(why), "exited with status %d",
+			 si->si_status);
+	else
+		snprintf(why, sizeof(why), "was killed by signal %d",
+			 si->si_status);
+	worker_lost(w, why);
+	return 0;
+}
+
+static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct worker *w = userdata;
+	struct iowork_req *q = TAKE_PTR(w->inflight);
+
+	if (q) {
+		/* A failure now: the drive does not wait for the kernel. The
+		 * worker stays busy until its transfer returns. */
+		w->s->stats.timeouts++;
+		log_debug("I2C bus %u: transfer to 0x%02x on bus %u "
+			  "abandoned after %u ms",
+			  w->root, q->wire.addr, q->wire.bus, q->timeout_ms);
+		(void)sd_event_source_set_time(w->deadline,
+					       w->busy_since + HANG_KILL_USEC);
+		(void)sd_event_source_set_enabled(w->deadline,
+						  SD_EVENT_ONESHOT);
+		req_finish(q, -ETIMEDOUT, NULL, 0);
+		return 0;
+	}
+	if (w->busy && w->pid > 0) {
+		log_error("I/O worker of I2C bus %u stuck in one transfer for "
+			  "%llu s; killing it",
+			  w->root, HANG_KILL_USEC / 1000000ULL);
+		(void)kill(w->pid, SIGKILL);
+	}
+	return 0;
+}
+
+static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
+{
+	struct worker *w = userdata;
+	struct wire_resp p;
+	struct iowork_req *q;
+	ssize_t n;
+
+	n = recv(fd, &p, sizeof(p), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n != (ssize_t)sizeof(p)) {
+		/* EOF or garbage: the child source reports the death; stop
+		 * reading in the meantime */
+		(void)sd_event_source_set_enabled(es, SD_EVENT_OFF);
+		if (w->pid > 0)
+			(void)kill(w->pid, SIGKILL);
+		return 0;
+	}
+	if (!w->busy || p.id != w->busy_id)
+		return 0; /* not the transfer it was given: ignore */
+	w->busy = false;
+	(void)sd_event_source_set_enabled(w->deadline, SD_EVENT_OFF);
+	q = TAKE_PTR(w->inflight);
+	if (q)
+		req_finish(q, p.r, p.data,
+			   p.len <= BLOCK_MAX ? p.len : BLOCK_MAX);
+	worker_kick(w);
+	return 0;
+}
+
+static int respawn_cb(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct worker *w = userdata;
+
+	w->respawn = sd_event_source_disable_unref(w->respawn);
+	worker_kick(w);
+	return 0;
+}
+
+static int worker_spawn(struct worker *w)
+{
+	int sv[2], r;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		worker_main(sv[1], w->root);
+	}
+	close(sv[1]);
+	w->pid = pid;
+	w->fd = sv[0];
+	w->spawned_usec = now_usec(w->s);
+	r = sd_event_add_io(w->s->event, &w->io, w->fd, EPOLLIN, on_io, w);
+	if (r >= 0)
+		r = sd_event_add_child(w->s->event, &w->child, pid, WEXITED,
+				       on_child, w);
+	if (r < 0) {
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		w->io = sd_event_source_disable_unref(w->io);
+		close(w->fd);
+		w->fd = -1;
+		w->pid = 0;
+		return r;
+	}
+	log_debug("I/O worker of I2C bus %u: pid %d", w->root, (int)pid);
+	return 0;
+}
+
+/* Hand the next waiting transfer to the worker, starting it if needed. */
+static void worker_kick(struct worker *w)
+{
+	struct iowork_req *q = w->queue;
+	uint64_t now = now_usec(w->s);
+	int r;
+
+	if (!q || w->busy || w->respawn)
+		return;
+	if (w->pid <= 0) {
+		if (w->spawned_usec &&
+		    now < w->spawned_usec + RESPAWN_DELAY_USEC) {
+			r = sd_event_add_time(
+				w->s->event, &w->respawn, CLOCK_MONOTONIC,
+				w->spawned_usec + RESPAWN_DELAY_USEC, 0,
+				respawn_cb, w);
+			if (r >= 0)
+				return;
+		}
+		r = worker_spawn(w);
+		if (r < 0) {
+			log_error_errno(r,
+					"I2C bus %u: cannot start an I/O "
+					"worker",
+					w->root);
+			w->queue = q->next;
+			if (!w->queue)
+				w->tail = &w->queue;
+			req_finish(q, r, NULL, 0);
+			return;
+		}
+	}
+	w->queue = q->next;
+	if (!w->queue)
+		w->tail = &w->queue;
+	q->next = NULL;
+	if (send(w->fd, &q->wire, sizeof(q->wire),
+		 MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(q->wire)) {
+		r = -errno;
+		(void)kill(w->pid, SIGKILL);
+		req_finish(q, r < 0 ? r : -EIO, NULL, 0);
+		return;
+	}
+	w->inflight = q;
+	w->busy = true;
+	w->busy_id = q->wire.id;
+	w->busy_since = now;
+	w->s->stats.transfers++;
+	if (!w->deadline)
+		r = sd_event_add_time(w->s->event, &w->deadline,
+				      CLOCK_MONOTONIC,
+				      now + q->timeout_ms * 1000ULL, 1000,
+				      on_deadline, w);
+	else
+		r = sd_event_source_set_time(w->deadline,
+					     now + q->timeout_ms * 1000ULL);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->deadline, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_error_errno(r, "I2C bus %u: cannot arm a transfer timeout",
+				w->root);
+}
+
+static struct worker *worker_get(struct iowork_set *s, unsigned root)
+{
+	struct worker *w;
+
+	for (w = s->workers; w; w = w->next)
+		if (w->root == root)
+			return w;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->s = s;
+	w->root = root;
+	w->fd = -1;
+	w->tail = &w->queue;
+	w->next = s->workers;
+	s->workers = w;
+	s->stats.workers++;
+	return w;
+}
+
+int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
+			    uint8_t addr, bool pec, uint8_t cmd,
+			    unsigned timeout_ms, iowork_done_t done,
+			    void *userdata, struct iowork_req **ret)
+{
+	struct worker *w = worker_get(s, root);
+	struct iowork_req *q;
+
+	if (!w)
+		return -ENOMEM;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->w = w;
+	q->wire = (struct wire_req){ .id = ++w->next_id,
+				     .bus = bus,
+				     .addr = addr,
+				     .pec = pec,
+				     .cmd = cmd };
+	q->timeout_ms = timeout_ms;
+	q->done = done;
+	q->userdata = userdata;
+	*w->tail = q;
+	w->tail = &q->next;
+	if (ret)
+		*ret = q;
+	worker_kick(w);
+	return 0;
+}
+
+void iowork_cancel(struct iowork_req *q)
+{
+	struct worker *w;
+
+	if (!q)
+		return;
+	w = q->w;
+	if (w->inflight == q) {
+		/* the worker finishes it; its answer is ignored */
+		w->inflight = NULL;
+		free(q);
+		return;
+	}
+	for (struct iowork_req **p = &w->queue; *p; p = &(*p)->next)
+		if (*p == q) {
+			*p = q->next;
+			if (!*p)
+				w->tail = p;
+			free(q);
+			return;
+		}
+}
+
+void iowork_get_stats(const struct iowork_set *s, struct iowork_stats *ret)
+{
+	*ret = s->stats;
+}
+
+int iowork_set_new(sd_event *event, struct iowork_set **ret)
+{
+	struct iowork_set *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->event = sd_event_ref(event);
+	*ret = s;
+	return 0;
+}
+
+struct iowork_set *iowork_set_free(struct iowork_set *s)
+{
+	if (!s)
+		return NULL;
+	while (s->workers) {
+		struct worker *w = s->workers;
+
+		s->workers = w->next;
+		while (w->queue) {
+			struct iowork_req *q = w->queue;
+
+			w->queue = q->next;
+			free(q);
+		}
+		free(w->inflight);
+		sd_event_source_disable_unref(w->io);
+		sd_event_source_disable_unref(w->child);
+		sd_event_source_disable_unref(w->deadline);
+		sd_event_source_disable_unref(w->respawn);
+		if (w->fd >= 0)
+			close(w->fd); /* EOF: the worker exits */
+		if (w->pid > 0) {
+			(void)kill(w->pid, SIGKILL);
+			(void)waitpid(w->pid, NULL, 0);
+		}
+		free(w);
+	}
+	sd_event_unref(s->event);
+	free(s);
+	return NULL;
+}
