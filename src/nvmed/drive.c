@@ -394,7 +394,7 @@ static void drive_fail(struct drive *d, const char *what, int r)
 {
 	uint64_t delay_ms = d->poll_ms;
 
-	d->ep = mi_close(d->ep);
+	d->mi_fresh = true; /* reopen the endpoint (tag leaks) */
 	d->failures++;
 	if (d->failures == 1 || d->failures == d->window) {
 		char why[64];
@@ -497,12 +497,9 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 	set_present(d, true);
 }
 
-static int step_subsys_info(struct drive *d)
+static int step_subsys_info(struct drive *d, int r, const uint8_t *buf,
+			    size_t len)
 {
-	uint8_t buf[NVMED_SUBSYS_INFO_LEN];
-	int r;
-
-	r = mi_read_subsys_info(d->ep, buf, sizeof(buf));
 	if (r > 0) {
 		/* Answered, but refused: decode as NVMe-MI 1.2. */
 		log_info("Drive '%s': Read NVMe-MI Data Structure refused "
@@ -514,8 +511,7 @@ static int step_subsys_info(struct drive *d)
 	}
 	if (r < 0)
 		return r;
-	r = nvmed_decode_subsys_info(buf, sizeof(buf), &d->mi_major,
-				     &d->mi_minor);
+	r = nvmed_decode_subsys_info(buf, len, &d->mi_major, &d->mi_minor);
 	if (r < 0)
 		return r;
 	log_debug("Drive '%s': NVMe-MI %u.%u", d->name, d->mi_major,
@@ -523,34 +519,26 @@ static int step_subsys_info(struct drive *d)
 	return 0;
 }
 
-static int step_identify(struct drive *d)
+static int step_identify(struct drive *d, int r, const uint8_t *buf, size_t len)
 {
-	_cleanup_free_ uint8_t *buf = malloc(NVMED_IDENTIFY_LEN);
 	struct nvmed_identity id;
-	int r;
 
-	if (!buf)
-		return -ENOMEM;
-	r = mi_identify_ctrl(d->ep, buf, NVMED_IDENTIFY_LEN);
 	if (r != 0)
 		return r;
-	r = nvmed_decode_identify(buf, NVMED_IDENTIFY_LEN, &id);
+	r = nvmed_decode_identify(buf, len, &id);
 	if (r < 0)
 		return r;
 	publish_identity(d, &id);
 	return 0;
 }
 
-static int step_health(struct drive *d)
+static int step_health(struct drive *d, int r, const uint8_t *buf, size_t len)
 {
-	uint8_t buf[NVMED_HEALTH_LEN];
 	struct nvmed_health h;
-	int r;
 
-	r = mi_health_poll(d->ep, buf, sizeof(buf));
 	if (r != 0)
 		return r;
-	r = nvmed_decode_health(buf, sizeof(buf), d->mi_major, d->mi_minor, &h);
+	r = nvmed_decode_health(buf, len, d->mi_major, d->mi_minor, &h);
 	if (r < 0)
 		return r;
 	publish_health(d, &h);
@@ -558,22 +546,27 @@ static int step_health(struct drive *d)
 	return 0;
 }
 
-static int step_smart(struct drive *d)
+static int step_smart(struct drive *d, int r, const uint8_t *buf, size_t len)
 {
-	uint8_t buf[NVMED_SMART_LEN];
 	struct nvmed_smart s;
-	int r;
 
-	r = mi_smart_log(d->ep, buf, sizeof(buf));
 	if (r != 0)
 		return r;
-	r = nvmed_decode_smart(buf, sizeof(buf), &s);
+	r = nvmed_decode_smart(buf, len, &s);
 	if (r < 0)
 		return r;
 	set_life_left(d, nvmed_life_left(s.used));
 	log_debug("Drive '%s': SMART used %u%% spare %u%% warning 0x%02x",
 		  d->name, s.used, s.avail_spare, s.crit_warning);
 	return 0;
+}
+
+/* Withdraw the NVMe-MI transaction in progress, if any; the next one
+ * reopens the endpoint. */
+static void mi_cancel(struct drive *d)
+{
+	iowork_cancel(TAKE_PTR(d->mi_req));
+	d->mi_fresh = true;
 }
 
 /* Withdraw the transfer in progress, if any (its answer is dropped). */
@@ -701,20 +694,27 @@ static bool smart_due(struct drive *d)
 	return due;
 }
 
-/* The loop's cached time does not move during a transaction. */
-static uint64_t mono_usec(void)
-{
-	struct timespec ts;
+static void mi_done(int r, const uint8_t *buf, size_t len, void *userdata);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
+/*
+ * One NVMe-MI transaction of the drive's current step, in its network's
+ * I/O worker: the loop goes on serving D-Bus meanwhile, and mi_done()
+ * takes the reply.
+ */
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
+	static const struct {
+		enum iowork_mi_op op;
+		size_t len;
+	} io[] = {
+		[STEP_SUBSYS_INFO] = { IOWORK_MI_SUBSYS_INFO,
+				       NVMED_SUBSYS_INFO_LEN },
+		[STEP_IDENTIFY] = { IOWORK_MI_IDENTIFY, NVMED_IDENTIFY_LEN },
+		[STEP_HEALTH] = { IOWORK_MI_HEALTH, NVMED_HEALTH_LEN },
+		[STEP_SMART] = { IOWORK_MI_SMART, NVMED_SMART_LEN },
+	};
 	struct drive *d = userdata;
-	uint64_t now = now_usec(d->m), start, took_ms;
-	const char *what = "open";
+	uint64_t now = now_usec(d->m);
 	int r;
 
 	if (!d->powered)
@@ -723,22 +723,35 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		basic_step(d, now);
 		return 0;
 	}
-	if (!d->have_endpoint)
+	if (!d->have_endpoint || d->mi_req)
 		return 0;
-	if (!d->ep) {
-		r = mi_open(d->m->mi, d->net, d->eid, &d->ep);
-		if (r < 0) {
-			drive_fail(d, what, r);
-			return 0;
-		}
-		d->step = first_step(d);
+	if (d->step < STEP_SUBSYS_INFO || d->step > STEP_SMART)
+		return 0;
+	if (d->step == STEP_HEALTH)
+		d->next_poll_usec = now + d->poll_ms * 1000;
+	r = iowork_mi(d->m->iowork, d->net, d->eid, io[d->step].op,
+		      io[d->step].len, d->mi_fresh,
+		      mi_transaction_limit_ms(d->m->mi), mi_done, d,
+		      &d->mi_req);
+	if (r < 0) {
+		drive_fail(d, "transaction", r);
+		return 0;
 	}
+	d->mi_fresh = false;
+	return 0;
+}
 
-	start = mono_usec();
+static void mi_done(int r, const uint8_t *buf, size_t len, void *userdata)
+{
+	struct drive *d = userdata;
+	uint64_t now = now_usec(d->m);
+	const char *what = "open";
+
+	d->mi_req = NULL;
 	switch (d->step) {
 	case STEP_SUBSYS_INFO:
 		what = "Read NVMe-MI Data Structure";
-		r = step_subsys_info(d);
+		r = step_subsys_info(d, r, buf, len);
 		if (r == 0) {
 			d->step = STEP_IDENTIFY;
 			schedule(d, now);
@@ -746,7 +759,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		break;
 	case STEP_IDENTIFY:
 		what = "Identify Controller";
-		r = step_identify(d);
+		r = step_identify(d, r, buf, len);
 		if (r > 0) {
 			/* a valid reply refusing it: the drive answers, we
 			 * just do not know who it is; ask again later */
@@ -780,23 +793,26 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		break;
 	case STEP_HEALTH:
 		what = "Subsystem Health Status Poll";
-		d->next_poll_usec = now + d->poll_ms * 1000;
-		r = step_health(d);
+		r = step_health(d, r, buf, len);
 		if (r == 0) {
+			uint64_t next = d->next_poll_usec > now ?
+						d->next_poll_usec :
+						now;
+
 			if (++d->since_identify >= NVMED_IDENTIFY_EVERY) {
 				d->step = STEP_IDENTIFY;
-				schedule(d, d->next_poll_usec);
+				schedule(d, next);
 			} else if (smart_due(d)) {
 				d->step = STEP_SMART;
 				schedule(d, now);
 			} else {
-				schedule(d, d->next_poll_usec);
+				schedule(d, next);
 			}
 		}
 		break;
 	case STEP_SMART:
 		what = "Get Log Page SMART";
-		r = step_smart(d);
+		r = step_smart(d, r, buf, len);
 		if (r > 0) {
 			/* refused, not a lost drive: keep polling health */
 			if (!d->smart_refused)
@@ -813,29 +829,30 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		}
 		if (r == 0) {
 			d->step = STEP_HEALTH;
-			schedule(d, d->next_poll_usec);
+			schedule(d, d->next_poll_usec > now ?
+					    d->next_poll_usec :
+					    now);
 		}
 		break;
 	default:
-		return 0;
+		return;
 	}
-	took_ms = (mono_usec() - start) / 1000;
-	if (took_ms > mi_transaction_limit_ms(d->m->mi)) {
-		/* More Processing Required without a cap (libnvme 1.3), or
-		 * a drive that keeps asking for more: the loop stood still
-		 * that long. Count it as a failure and back off fully. */
-		log_warning("Drive '%s': %s took %" PRIu64 " ms (limit %u ms); "
-			    "backing off",
-			    d->name, what, took_ms,
-			    mi_transaction_limit_ms(d->m->mi));
+	if (r == -ETIME) {
+		/* Not back within the limit (its worker counts it from when
+		 * it took the transaction): More Processing Required beyond
+		 * the cap, or a drive that keeps asking for more. The worker
+		 * is replaced if it stays stuck; count a failure and back off
+		 * fully. */
+		log_warning("Drive '%s': %s not answered within %u ms; backing "
+			    "off",
+			    d->name, what, mi_transaction_limit_ms(d->m->mi));
 		if (d->failures < d->window + 16)
 			d->failures = d->window + 15;
 		drive_fail(d, what, -ETIME);
-		return 0;
+		return;
 	}
 	if (r != 0)
 		drive_fail(d, what, r);
-	return 0;
 }
 
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
@@ -860,7 +877,7 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 				       d->name, net, eid, other->name);
 	if (d->have_endpoint && d->net == net && d->eid == eid)
 		return 0;
-	d->ep = mi_close(d->ep);
+	mi_cancel(d);
 	d->have_endpoint = true;
 	d->net = net;
 	d->eid = eid;
@@ -910,7 +927,7 @@ void drive_power_update(struct drive *d)
 	if (!ok) {
 		log_info("Drive '%s': outside power state %s; not polled",
 			 d->name, power_state_to_string(d->power_state));
-		d->ep = mi_close(d->ep);
+		mi_cancel(d);
 		basic_close(d);
 		if (d->timer)
 			(void)sd_event_source_set_enabled(d->timer,
@@ -941,7 +958,7 @@ void drive_power_update(struct drive *d)
 
 void drive_link_hold(struct drive *d)
 {
-	d->ep = mi_close(d->ep);
+	mi_cancel(d);
 	if (d->timer)
 		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
 }
@@ -964,7 +981,7 @@ void drive_clear_endpoint(struct drive *d)
 {
 	if (!d->have_endpoint)
 		return;
-	d->ep = mi_close(d->ep);
+	mi_cancel(d);
 	d->have_endpoint = false;
 	d->identified = false;
 	d->step = STEP_IDLE;
@@ -1100,7 +1117,7 @@ struct drive *drive_free(struct drive *d)
 		bus_storage_update(d->m);
 	}
 	mctpd_cancel_setup(d);
-	d->ep = mi_close(d->ep);
+	mi_cancel(d);
 	basic_close(d);
 	emc_record_unref(d->record);
 	sd_event_source_disable_unref(d->timer);

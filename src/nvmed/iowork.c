@@ -2,6 +2,7 @@
 /* See iowork.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,28 +16,43 @@
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
+#include "mi.h"
 
-/* A worker stuck this long in one transfer is killed and replaced: far
- * beyond the kernel's adapter timeout (1 s, drivers/i2c/i2c-core-base.c)
- * times its retries. */
-#define HANG_KILL_USEC (10 * 1000 * 1000ULL)
+/* An I2C worker stuck this long in one transfer is killed and replaced:
+ * far beyond the kernel's adapter timeout (1 s,
+ * drivers/i2c/i2c-core-base.c) times its retries. An MCTP worker is
+ * killed this long after its transaction's own limit. */
+#define HANG_KILL_USEC	   (10 * 1000 * 1000ULL)
+#define MI_HANG_GRACE_USEC (1000 * 1000ULL)
+#define REPLY_MAX	   4096
+#define MAX_EID		   256
 /* A worker that dies again within this long is restarted after it. */
 #define RESPAWN_DELAY_USEC (1000 * 1000ULL)
 #define BLOCK_MAX	   32
 #define FD_CACHE	   32
 
+enum worker_kind {
+	WORKER_I2C, /* key: root I2C bus */
+	WORKER_MCTP, /* key: MCTP network */
+};
+
+enum { OP_SMBUS_BLOCK_READ = 0x10, OP_MI = 0x20 };
+
 struct wire_req {
 	uint32_t id;
-	uint32_t bus;
-	uint8_t addr, pec, cmd, pad;
+	uint32_t bus; /* I2C bus, or MCTP network */
+	uint8_t op, addr, pec, cmd;
+	uint8_t eid, fresh;
+	uint16_t len;
 };
 
 struct wire_resp {
 	uint32_t id;
 	int32_t r;
 	uint32_t len;
-	uint8_t data[BLOCK_MAX];
+	uint8_t data[REPLY_MAX];
 };
+#define WIRE_RESP_HDR offsetof(struct wire_resp, data)
 
 struct worker;
 
@@ -53,7 +69,8 @@ struct iowork_req {
 struct worker {
 	struct iowork_set *s;
 	struct worker *next;
-	unsigned root;
+	enum worker_kind kind;
+	unsigned root; /* the key: root bus or network */
 	pid_t pid;
 	int fd;
 	sd_event_source *io, *child, *deadline, *respawn;
@@ -68,6 +85,7 @@ struct worker {
 
 struct iowork_set {
 	sd_event *event;
+	struct mi_root *mi;
 	struct worker *workers;
 	struct iowork_stats stats;
 };
@@ -101,9 +119,93 @@ static void close_others(int keep)
 	closedir(d);
 }
 
-static _Noreturn void worker_main(int sock, unsigned root)
+static size_t smbus_transfer(struct cached_fd *cache, size_t *n_cache,
+			     const struct wire_req *q, struct wire_resp *p)
+{
+	struct cached_fd *c = NULL;
+	size_t len = 0;
+
+	for (size_t i = 0; i < *n_cache; i++)
+		if (cache[i].bus == q->bus && cache[i].addr == q->addr &&
+		    cache[i].pec == !!q->pec)
+			c = &cache[i];
+	if (!c) {
+		if (*n_cache == FD_CACHE) {
+			close(cache[0].fd);
+			memmove(cache, cache + 1,
+				(FD_CACHE - 1) * sizeof(*cache));
+			(*n_cache)--;
+		}
+		c = &cache[*n_cache];
+		*c = (struct cached_fd){ .bus = q->bus,
+					 .addr = q->addr,
+					 .pec = q->pec };
+		p->r = basic_open(q->bus, q->addr, q->pec, &c->fd);
+		if (p->r < 0)
+			return 0;
+		(*n_cache)++;
+	}
+	p->r = basic_read_block(c->fd, q->cmd, p->data, BLOCK_MAX, &len);
+	if (p->r < 0) {
+		/* reopen next time, as after any I/O error */
+		close(c->fd);
+		*c = cache[--(*n_cache)];
+		return 0;
+	}
+	return len;
+}
+
+/* One NVMe-MI transaction; the endpoint is reopened after a failure
+ * (libnvme before 1.6 leaks a tag on every timeout). */
+static size_t mi_transaction(struct mi_root *mi, struct mi_ep **eps,
+			     const struct wire_req *q, struct wire_resp *p)
+{
+	struct mi_ep **ep = &eps[q->eid];
+	size_t len = q->len;
+
+	if (q->fresh)
+		*ep = mi_close(*ep);
+	if (!*ep) {
+		p->r = mi_open(mi, q->bus, q->eid, ep);
+		if (p->r < 0)
+			return 0;
+	}
+	switch (q->op - OP_MI) {
+	case IOWORK_MI_SUBSYS_INFO:
+		p->r = mi_read_subsys_info(*ep, p->data, len);
+		break;
+	case IOWORK_MI_HEALTH:
+		p->r = mi_health_poll(*ep, p->data, len);
+		break;
+	case IOWORK_MI_IDENTIFY:
+		p->r = mi_identify_ctrl(*ep, p->data, len);
+		break;
+	case IOWORK_MI_SMART:
+		p->r = mi_smart_log(*ep, p->data, len);
+		break;
+	default:
+		p->r = -EOPNOTSUPP;
+		return 0;
+	}
+	if (p->r < 0)
+		*ep = mi_close(*ep);
+	return p->r == 0 ? len : 0;
+}
+
+static bool request_valid(enum worker_kind kind, const struct wire_req *q)
+{
+	if (kind == WORKER_I2C)
+		return q->op == OP_SMBUS_BLOCK_READ;
+	return q->op >= OP_MI && q->op <= OP_MI + IOWORK_MI_SMART &&
+	       q->len > 0 && q->len <= REPLY_MAX;
+}
+
+static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
+				  struct mi_root *mi)
 {
 	struct cached_fd cache[FD_CACHE];
+	struct mi_ep *eps[MAX_EID] = { 0 };
+	static struct wire_resp p;
 	size_t n_cache = 0;
 	char name[16];
 	sigset_t all;
@@ -111,7 +213,8 @@ static _Noreturn void worker_main(int sock, unsigned root)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(0);
-	snprintf(name, sizeof(name), "nvmed-i2c-%u", root);
+	snprintf(name, sizeof(name), "nvmed-%s-%u",
+		 kind == WORKER_I2C ? "i2c" : "mctp", key);
 	(void)prctl(PR_SET_NAME, name);
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
@@ -119,9 +222,7 @@ static _Noreturn void worker_main(int sock, unsigned root)
 
 	for (;;) {
 		struct wire_req q;
-		struct wire_resp p = { 0 };
-		struct cached_fd *c = NULL;
-		size_t len = 0;
+		size_t len;
 		ssize_t n;
 
 		n = recv(sock, &q, sizeof(q), 0);
@@ -129,41 +230,16 @@ static _Noreturn void worker_main(int sock, unsigned root)
 			_exit(0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(q))
+		if (n != (ssize_t)sizeof(q) || !request_valid(kind, &q))
 			_exit(1);
 		p.id = q.id;
-		for (size_t i = 0; i < n_cache; i++)
-			if (cache[i].bus == q.bus && cache[i].addr == q.addr &&
-			    cache[i].pec == !!q.pec)
-				c = &cache[i];
-		if (!c) {
-			if (n_cache == FD_CACHE) {
-				close(cache[0].fd);
-				memmove(cache, cache + 1,
-					(FD_CACHE - 1) * sizeof(*cache));
-				n_cache--;
-			}
-			c = &cache[n_cache];
-			*c = (struct cached_fd){ .bus = q.bus,
-						 .addr = q.addr,
-						 .pec = q.pec };
-			p.r = basic_open(q.bus, q.addr, q.pec, &c->fd);
-			if (p.r >= 0)
-				n_cache++;
-			else
-				c = NULL;
-		}
-		if (c) {
-			p.r = basic_read_block(c->fd, q.cmd, p.data,
-					       sizeof(p.data), &len);
-			p.len = (uint32_t)len;
-			if (p.r < 0) {
-				/* reopen next time, as after any I/O error */
-				close(c->fd);
-				*c = cache[--n_cache];
-			}
-		}
-		if (send(sock, &p, sizeof(p), MSG_NOSIGNAL) < 0 &&
+		p.r = 0;
+		if (kind == WORKER_I2C)
+			len = smbus_transfer(cache, &n_cache, &q, &p);
+		else
+			len = mi_transaction(mi, eps, &q, &p);
+		p.len = (uint32_t)len;
+		if (send(sock, &p, WIRE_RESP_HDR + len, MSG_NOSIGNAL) < 0 &&
 		    errno != EINTR)
 			_exit(1);
 	}
@@ -181,6 +257,11 @@ static uint64_t now_usec(struct iowork_set *s)
 
 static void worker_kick(struct worker *w);
 static int worker_spawn(struct worker *w);
+
+static const char *worker_desc(const struct worker *w)
+{
+	return w->kind == WORKER_I2C ? "I2C bus" : "MCTP network";
+}
 
 static void req_finish(struct iowork_req *q, int r, const uint8_t *data,
 		       size_t len)
@@ -259,14 +340,14 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata)
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct worker *w = userdata;
-	struct wire_resp p;
+	static struct wire_resp p;
 	struct iowork_req *q;
 	ssize_t n;
 
 	n = recv(fd, &p, sizeof(p), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
-	if (n != (ssize_t)sizeof(p)) {
+	if (n < (ssize_t)WIRE_RESP_HDR || (size_t)n != WIRE_RESP_HDR + p.len) {
 		/* EOF or garbage: the child source reports the death; stop
 		 * reading in the meantime */
 		(void)sd_event_source_set_enabled(es, SD_EVENT_OFF);
@@ -280,8 +361,7 @@ static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 	(void)sd_event_source_set_enabled(w->deadline, SD_EVENT_OFF);
 	q = TAKE_PTR(w->inflight);
 	if (q)
-		req_finish(q, p.r, p.data,
-			   p.len <= BLOCK_MAX ? p.len : BLOCK_MAX);
+		req_finish(q, p.r, p.data, p.len);
 	worker_kick(w);
 	return 0;
 }
@@ -311,7 +391,7 @@ static int worker_spawn(struct worker *w)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		worker_main(sv[1], w->root);
+		worker_main(sv[1], w->kind, w->root, w->s->mi);
 	}
 	close(sv[1]);
 	w->pid = pid;
@@ -330,7 +410,8 @@ static int worker_spawn(struct worker *w)
 		w->pid = 0;
 		return r;
 	}
-	log_debug("I/O worker of I2C bus %u: pid %d", w->root, (int)pid);
+	log_debug("I/O worker of %s %u: pid %d", worker_desc(w), w->root,
+		  (int)pid);
 	return 0;
 }
 
@@ -355,10 +436,8 @@ static void worker_kick(struct worker *w)
 		}
 		r = worker_spawn(w);
 		if (r < 0) {
-			log_error_errno(r,
-					"I2C bus %u: cannot start an I/O "
-					"worker",
-					w->root);
+			log_error_errno(r, "%s %u: cannot start an I/O worker",
+					worker_desc(w), w->root);
 			w->queue = q->next;
 			if (!w->queue)
 				w->tail = &w->queue;
@@ -393,21 +472,23 @@ static void worker_kick(struct worker *w)
 	if (r >= 0)
 		r = sd_event_source_set_enabled(w->deadline, SD_EVENT_ONESHOT);
 	if (r < 0)
-		log_error_errno(r, "I2C bus %u: cannot arm a transfer timeout",
-				w->root);
+		log_error_errno(r, "%s %u: cannot arm a transfer timeout",
+				worker_desc(w), w->root);
 }
 
-static struct worker *worker_get(struct iowork_set *s, unsigned root)
+static struct worker *worker_get(struct iowork_set *s, enum worker_kind kind,
+				 unsigned root)
 {
 	struct worker *w;
 
 	for (w = s->workers; w; w = w->next)
-		if (w->root == root)
+		if (w->kind == kind && w->root == root)
 			return w;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
 	w->s = s;
+	w->kind = kind;
 	w->root = root;
 	w->fd = -1;
 	w->tail = &w->queue;
@@ -417,25 +498,18 @@ static struct worker *worker_get(struct iowork_set *s, unsigned root)
 	return w;
 }
 
-int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
-			    uint8_t addr, bool pec, uint8_t cmd,
-			    unsigned timeout_ms, iowork_done_t done,
-			    void *userdata, struct iowork_req **ret)
+static int submit(struct worker *w, const struct wire_req *wire,
+		  unsigned timeout_ms, iowork_done_t done, void *userdata,
+		  struct iowork_req **ret)
 {
-	struct worker *w = worker_get(s, root);
 	struct iowork_req *q;
 
-	if (!w)
-		return -ENOMEM;
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->w = w;
-	q->wire = (struct wire_req){ .id = ++w->next_id,
-				     .bus = bus,
-				     .addr = addr,
-				     .pec = pec,
-				     .cmd = cmd };
+	q->wire = *wire;
+	q->wire.id = ++w->next_id;
 	q->timeout_ms = timeout_ms;
 	q->done = done;
 	q->userdata = userdata;
@@ -445,6 +519,42 @@ int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
 		*ret = q;
 	worker_kick(w);
 	return 0;
+}
+
+int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
+			    uint8_t addr, bool pec, uint8_t cmd,
+			    unsigned timeout_ms, iowork_done_t done,
+			    void *userdata, struct iowork_req **ret)
+{
+	struct worker *w = worker_get(s, WORKER_I2C, root);
+	const struct wire_req wire = { .op = OP_SMBUS_BLOCK_READ,
+				       .bus = bus,
+				       .addr = addr,
+				       .pec = pec,
+				       .cmd = cmd };
+
+	if (!w)
+		return -ENOMEM;
+	return submit(w, &wire, timeout_ms, done, userdata, ret);
+}
+
+int iowork_mi(struct iowork_set *s, uint32_t net, uint8_t eid,
+	      enum iowork_mi_op op, size_t len, bool fresh, unsigned timeout_ms,
+	      iowork_done_t done, void *userdata, struct iowork_req **ret)
+{
+	struct worker *w;
+	const struct wire_req wire = { .op = (uint8_t)(OP_MI + op),
+				       .bus = net,
+				       .eid = eid,
+				       .fresh = fresh,
+				       .len = (uint16_t)len };
+
+	if (len == 0 || len > REPLY_MAX)
+		return -EINVAL;
+	w = worker_get(s, WORKER_MCTP, net);
+	if (!w)
+		return -ENOMEM;
+	return submit(w, &wire, timeout_ms, done, userdata, ret);
 }
 
 void iowork_cancel(struct iowork_req *q)
@@ -475,13 +585,14 @@ void iowork_get_stats(const struct iowork_set *s, struct iowork_stats *ret)
 	*ret = s->stats;
 }
 
-int iowork_set_new(sd_event *event, struct iowork_set **ret)
+int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 {
 	struct iowork_set *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return -ENOMEM;
 	s->event = sd_event_ref(event);
+	s->mi = mi;
 	*ret = s;
 	return 0;
 }

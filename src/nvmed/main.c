@@ -329,7 +329,7 @@ int main(int argc, char **argv)
 	r = evlog_new(m.bus, &m.evlog);
 	if (r < 0)
 		goto out;
-	r = iowork_set_new(m.event, &m.iowork);
+	r = iowork_set_new(m.event, m.mi, &m.iowork);
 	if (r < 0) {
 		log_oom();
 		goto out;

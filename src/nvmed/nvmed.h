@@ -148,7 +148,8 @@ struct drive {
 	uint8_t eid;
 
 	/* NVMe-MI session */
-	struct mi_ep *ep;
+	struct iowork_req *mi_req; /* the transaction in progress */
+	bool mi_fresh; /* the next one reopens the endpoint */
 	enum drive_step step;
 	unsigned polls;
 	unsigned failures; /* consecutive */

@@ -1423,7 +1423,9 @@ static void test_mctpd_recovery(void **state)
 		assert_non_null(serial);
 		assert_string_equal(serial, "EMU003A029S1");
 	}
-	assert_true(tb_get_bool(e.tb, NVME, sensor, AVAIL_IF, "Available"));
+	assert_int_equal(tb_wait_bool(e.tb, NVME, sensor, AVAIL_IF, "Available",
+				      true, WAIT),
+			 0);
 	/* one drive, one sensor: no duplicates */
 	assert_int_equal(tb_count_objects(e.tb, NVME,
 					  "/xyz/openbmc_project/inventory",
