@@ -56,15 +56,12 @@ static void help(void)
 	       "                            is unavailable (%d; per record: "
 	       "UnavailableAfterFailures)\n"
 	       "      --mprt-max-ms N       longest More Processing Required "
-	       "wait (%d), only with\n"
-	       "                            a libnvme that exports "
-	       "nvme_mi_ep_set_mprt_max (%s);\n"
-	       "                            no released one (1.3 to 1.16) "
-	       "does: there the\n"
-	       "                            drive's MPRT bounds the wait (up "
-	       "to 109 min) and\n"
-	       "                            the transaction is failed "
-	       "afterwards\n"
+	       "wait (%d): a\n"
+	       "                            transaction not answered within "
+	       "2 x timeout + N is\n"
+	       "                            failed and its I/O worker "
+	       "replaced (libnvme %s\n"
+	       "                            cap the wait itself)\n"
 	       "      --sysfs-root DIR      where sysfs is mounted (/sys): "
 	       "MCTP interfaces\n"
 	       "                            and muxes of I2C buses\n"
@@ -74,7 +71,7 @@ static void help(void)
 	       "      --version             print the version\n",
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
 	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS,
-	       mi_mprt_max_supported() ? "this one does" : "this one does not");
+	       mi_mprt_max_supported() ? "also can" : "cannot");
 }
 
 static int parse_uint(const char *arg, const char *what, unsigned min,
@@ -273,12 +270,11 @@ int main(int argc, char **argv)
 	if (verbose)
 		log_set_max_level(LOG_DEBUG);
 	if (mprt_given && !mi_mprt_max_supported())
-		log_warning("--mprt-max-ms: this libnvme cannot cap a More "
-			    "Processing Required wait (no "
-			    "nvme_mi_ep_set_mprt_max); a transaction longer "
-			    "than %u ms is failed afterwards and its drive "
-			    "backed off instead",
-			    2 * timeout_ms + mprt_ms);
+		log_info("--mprt-max-ms: this libnvme cannot cap a More "
+			 "Processing Required wait (no "
+			 "nvme_mi_ep_set_mprt_max); a transaction not answered "
+			 "within %u ms is failed and its I/O worker replaced",
+			 2 * timeout_ms + mprt_ms);
 	m.poll_ms = poll_ms;
 	m.window = window;
 	m.timeout_ms = timeout_ms;

@@ -21,9 +21,10 @@ struct mi_ep;
 int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
 		struct mi_root **ret);
 struct mi_root *mi_root_free(struct mi_root *root);
-/* False when libnvme cannot cap a More Processing Required wait (1.3 does
- * not export nvme_mi_ep_set_mprt_max): the drive's MPRT, up to 109 min,
- * bounds it; drive.c then fails a transaction that overran afterwards. */
+/* False when libnvme cannot cap a More Processing Required wait (no
+ * released libnvme exports nvme_mi_ep_set_mprt_max): the drive's MPRT, up
+ * to 109 min, would bound it; the I/O worker running the transaction is
+ * then stopped at mi_transaction_limit_ms() instead (iowork.h). */
 bool mi_mprt_max_supported(void);
 /* Longest a transaction should take: two timeouts plus the MPR cap. */
 unsigned mi_transaction_limit_ms(const struct mi_root *root);
