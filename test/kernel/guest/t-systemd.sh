@@ -336,6 +336,19 @@ wait_for 10 "SMBus: a new CTemp on the device reaches D-Bus (45 C)" \
 	temp_is NVMe_SMBus 45
 basic_status 38
 wait_for 10 "SMBus: and back (38 C)" temp_is NVMe_SMBus 38
+# The device I/O runs in the unit's I/O workers, inside its sandbox.
+nvme_procs() {
+	local cg pid
+	cg=/sys/fs/cgroup$(systemctl show -P ControlGroup $NVME_UNIT)
+	for pid in $(<"$cg/cgroup.procs"); do
+		cat "/proc/$pid/comm" 2>/dev/null
+	done
+}
+kt_log "processes of $NVME_UNIT: $(nvme_procs | tr '\n' ' ')"
+check "nvmed's I2C bus $i2c_bus I/O worker runs in the unit" \
+	bash -c "$(declare -f nvme_procs); NVME_UNIT=$NVME_UNIT; nvme_procs | grep -qx nvmed-i2c-$i2c_bus"
+check "nvmed's MCTP network 1 I/O worker runs in the unit" \
+	bash -c "$(declare -f nvme_procs); NVME_UNIT=$NVME_UNIT; nvme_procs | grep -qx nvmed-mctp-1"
 sandbox_report $NVME_UNIT
 restart_check $NVME_UNIT nvme_objects
 
