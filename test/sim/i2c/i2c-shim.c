@@ -13,6 +13,11 @@
  * write of the command byte followed by a read. Every other path and
  * descriptor is passed through; without $I2C_SHIM_SOCK nothing changes.
  *
+ * A transfer blocks the calling thread until the emulator's reply, which
+ * it sends when the transfer would end on the wire (bus speed, other
+ * transfers on the bus, a drive holding the bus: i2c-shim-proto.h), as
+ * the kernel's transfer blocks the caller until the adapter completes.
+ *
  * Not modelled (README.md): writes, 10-bit addresses, dup() of a shim
  * descriptor (the copy is a plain socket), read()/write() on it.
  */
@@ -43,7 +48,11 @@
 
 #define SHIM_EXPORT	__attribute__((visibility("default")))
 #define SHIM_TIMEOUT_MS 5000
-#define SHIM_DEV_PREFIX "/dev/i2c-"
+/* A transfer waits this long for its reply: far beyond any modelled bus
+ * time (the kernel waits for the bus lock without a limit), only a
+ * stopped emulator takes this long. */
+#define SHIM_XFER_TIMEOUT_MS 60000
+#define SHIM_DEV_PREFIX	     "/dev/i2c-"
 #define SHIM_FUNCS                                                           \
 	(I2C_FUNC_I2C | I2C_FUNC_SMBUS_PEC | I2C_FUNC_SMBUS_READ_BYTE_DATA | \
 	 I2C_FUNC_SMBUS_READ_BLOCK_DATA)
@@ -53,6 +62,7 @@ struct shim_fd {
 	unsigned bus;
 	int addr; /* -1 until I2C_SLAVE */
 	bool pec;
+	unsigned stale; /* replies still due to transfers that timed out */
 	struct shim_fd *next;
 };
 
@@ -116,13 +126,13 @@ static struct shim_fd *find_locked(int fd)
 	return NULL;
 }
 
-static int wait_readable(int fd)
+static int wait_readable(int fd, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int r;
 
 	do
-		r = poll(&pfd, 1, SHIM_TIMEOUT_MS);
+		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
@@ -160,7 +170,7 @@ static int shim_open(unsigned bus, int flags)
 		goto fail;
 	if (send(fd, &hello, sizeof(hello), MSG_NOSIGNAL) < 0)
 		goto fail;
-	r = wait_readable(fd);
+	r = wait_readable(fd, SHIM_TIMEOUT_MS);
 	if (r < 0) {
 		errno = -r;
 		goto fail;
@@ -306,8 +316,9 @@ static uint8_t crc8(uint8_t crc, const uint8_t *p, size_t n)
 	return crc;
 }
 
-/* One read transfer: returns the wire bytes the slave sent. */
-static int transfer(const struct shim_fd *s, uint8_t cmd, uint8_t len,
+/* One read transfer (flags: I2C_SHIM_F_*): returns the wire bytes the
+ * slave sent, once the emulator says the transfer ended. */
+static int transfer(struct shim_fd *s, uint8_t cmd, uint8_t len, uint8_t flags,
 		    struct i2c_shim_reply *ret)
 {
 	struct i2c_shim_request req = {
@@ -315,6 +326,7 @@ static int transfer(const struct shim_fd *s, uint8_t cmd, uint8_t len,
 		.addr = (uint8_t)s->addr,
 		.cmd = cmd,
 		.len = len,
+		.flags = flags,
 	};
 	ssize_t n;
 	int r;
@@ -323,10 +335,19 @@ static int transfer(const struct shim_fd *s, uint8_t cmd, uint8_t len,
 		return -EINVAL; /* i2c-dev: no address set yet */
 	if (send(s->fd, &req, sizeof(req), MSG_NOSIGNAL) < 0)
 		return -EIO;
-	r = wait_readable(s->fd);
-	if (r < 0)
-		return r;
-	n = recv(s->fd, ret, sizeof(*ret), 0);
+	for (;;) {
+		r = wait_readable(s->fd, SHIM_XFER_TIMEOUT_MS);
+		if (r < 0) {
+			s->stale++; /* its reply, if any, is not ours */
+			return r;
+		}
+		n = recv(s->fd, ret, sizeof(*ret), 0);
+		if (n <= 0)
+			return -EIO;
+		if (!s->stale)
+			break;
+		s->stale--;
+	}
 	if (n < (ssize_t)offsetof(struct i2c_shim_reply, wire) ||
 	    (size_t)n < offsetof(struct i2c_shim_reply, wire) + ret->len)
 		return -EIO;
@@ -358,7 +379,7 @@ static int do_smbus(struct shim_fd *s, struct i2c_smbus_ioctl_data *a)
 		return -EINVAL;
 	switch (a->size) {
 	case I2C_SMBUS_BYTE_DATA:
-		r = transfer(s, a->command, 1 + (s->pec ? 1 : 0), &rep);
+		r = transfer(s, a->command, 1 + (s->pec ? 1 : 0), 0, &rep);
 		if (r < 0)
 			return r;
 		if (rep.len < 1 + (s->pec ? 1 : 0))
@@ -368,7 +389,9 @@ static int do_smbus(struct shim_fd *s, struct i2c_smbus_ioctl_data *a)
 		data->byte = rep.wire[0];
 		return 0;
 	case I2C_SMBUS_BLOCK_DATA:
-		r = transfer(s, a->command, I2C_SMBUS_BLOCK_MAX + 2, &rep);
+		r = transfer(s, a->command, I2C_SMBUS_BLOCK_MAX + 2,
+			     I2C_SHIM_F_BLOCK | (s->pec ? I2C_SHIM_F_PEC : 0),
+			     &rep);
 		if (r < 0)
 			return r;
 		count = rep.len ? rep.wire[0] : 0;
@@ -407,7 +430,8 @@ static int do_rdwr(struct shim_fd *s, struct i2c_rdwr_ioctl_data *a)
 	if (n > I2C_SHIM_WIRE_MAX)
 		return -EOPNOTSUPP;
 	s->addr = w->addr;
-	r = transfer(s, w->buf[0], (uint8_t)n, &rep);
+	r = transfer(s, w->buf[0], (uint8_t)n,
+		     (rd->flags & I2C_M_RECV_LEN) ? I2C_SHIM_F_BLOCK : 0, &rep);
 	s->addr = saved;
 	if (r < 0)
 		return r;

@@ -2,10 +2,14 @@
 /*
  * libi2c-shim.so against nvme-mi-emu --i2c-socket: raw i2c-dev ioctls as
  * nvmed and i2c-tools issue them, every fault, PEC checking, and
- * pass-through of everything else. Plus the emulator's pure encoding.
+ * pass-through of everything else. Plus the emulator's pure encoding and
+ * bus time, the bus time it accounts ("bus_usec") and a drive holding
+ * the bus (ETIMEDOUT after hold_ms, the other drive on that bus waiting
+ * for it, a drive on another bus not).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +32,8 @@ static const char scenario_json[] =
 	"\"serial\": \"S1234\", \"vid\": 32902, \"temperature\": 41, "
 	"\"percentage_used\": 7, \"critical_warning\": 2}, "
 	"{\"network\": 1, \"eid\": 10, \"bus\": 3, \"basic_address\": 107, "
-	"\"temperature\": -5, \"config\": \"/xyz/anything\"}]}";
+	"\"temperature\": -5, \"config\": \"/xyz/anything\"}, "
+	"{\"network\": 1, \"eid\": 11, \"bus\": 4, \"temperature\": 30}]}";
 
 static struct emu_proc emu;
 
@@ -83,6 +88,43 @@ static void test_pure_encoding(void **state)
 	d.nack = false;
 	d.bus_busy = true;
 	assert_int_equal(emu_smbus_read(&d, 0x6a, 0, w, sizeof(w)), -EBUSY);
+}
+
+static void test_pure_bus_time(void **state)
+{
+	const unsigned blk = I2C_SHIM_F_BLOCK, pec = I2C_SHIM_F_PEC;
+	uint8_t health[1] = { 6 }, vpd[1] = { 22 }, bad[1] = { 0xff };
+	struct emu_drive d;
+
+	emu_drive_init(&d, 1, 9);
+	assert_int_equal(d.smbus_hz, 100000);
+	assert_false(d.hold_bus);
+	assert_int_equal(d.hold_ms, 1000);
+
+	/* S, addr+W, cmd, Sr, addr+R, count + 6, P: 3 + 9 * 10 = 93 bits */
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, health, 34, blk), 930);
+	/* and the PEC byte: 102 bits */
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, health, 34, blk | pec),
+			 1020);
+	/* command 8: count + 22, 237 bits */
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, vpd, 34, blk), 2370);
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, vpd, 34, blk | pec),
+			 2460);
+	/* 400 kHz, rounded up: 232.5 us */
+	assert_int_equal(emu_smbus_xfer_usec(400000, 0, health, 34, blk), 233);
+	assert_int_equal(emu_smbus_xfer_usec(1000000, 0, health, 34, blk), 93);
+	/* an invalid count: the master stops after it (39 bits) */
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, bad, 34, blk | pec),
+			 390);
+	/* byte data, without and with PEC: 39 and 48 bits */
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, health, 1, 0), 390);
+	assert_int_equal(emu_smbus_xfer_usec(100000, 0, health, 2, 0), 480);
+	/* NACK at the address: S, addr+W, P */
+	assert_int_equal(emu_smbus_xfer_usec(100000, -ENXIO, NULL, 0, blk),
+			 110);
+	/* a busy bus never starts; 0 Hz is instant */
+	assert_int_equal(emu_smbus_xfer_usec(100000, -EBUSY, NULL, 0, blk), 0);
+	assert_int_equal(emu_smbus_xfer_usec(0, 0, vpd, 34, blk | pec), 0);
 }
 
 static void test_without_socket(void **state)
@@ -203,6 +245,152 @@ static void test_faults(void **state)
 	assert_int_equal(close(fd), 0);
 }
 
+/* Bus time the emulator accounted to a drive (it leaves with the reply,
+ * so it is there when the ioctl returns). */
+static long long bus_usec(unsigned eid)
+{
+	return emu_get_int(&emu, eid, "bus_usec");
+}
+
+static void test_bus_time(void **state)
+{
+	uint8_t b[I2C_SMBUS_BLOCK_MAX + 2];
+	long long t0;
+	int fd;
+
+	setenv("I2C_SHIM_SOCK", i2c_emu_sock(&emu), 1);
+	fd = open_bus(3);
+	assert_true(fd >= 0);
+	assert_int_equal(ioctl(fd, I2C_SLAVE, 0x6a), 0);
+
+	/* 100 kHz by default: health, VPD, health with PEC */
+	t0 = bus_usec(9);
+	assert_int_equal(block_read(fd, 0, b), 0);
+	assert_int_equal(bus_usec(9) - t0, 930);
+	assert_int_equal(block_read(fd, 8, b), 0);
+	assert_int_equal(bus_usec(9) - t0, 930 + 2370);
+	assert_int_equal(ioctl(fd, I2C_PEC, 1), 0);
+	assert_int_equal(block_read(fd, 0, b), 0);
+	assert_int_equal(bus_usec(9) - t0, 930 + 2370 + 1020);
+	assert_int_equal(ioctl(fd, I2C_PEC, 0), 0);
+
+	/* a NACK costs the address byte; a busy bus nothing */
+	t0 = bus_usec(9);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"nack\": true}");
+	assert_int_equal(block_read(fd, 0, b), -ENXIO);
+	assert_int_equal(bus_usec(9) - t0, 110);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"nack\": false, \"bus_busy\": true}");
+	assert_int_equal(block_read(fd, 0, b), -EBUSY);
+	assert_int_equal(bus_usec(9) - t0, 110);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"bus_busy\": false}");
+
+	/* per drive: 400 kHz, then instant */
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"smbus_hz\": 400000}");
+	t0 = bus_usec(9);
+	assert_int_equal(block_read(fd, 0, b), 0);
+	assert_int_equal(bus_usec(9) - t0, 233);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"smbus_hz\": 0}");
+	assert_int_equal(block_read(fd, 8, b), 0);
+	assert_int_equal(bus_usec(9) - t0, 233);
+	assert_int_equal(b[0], 22);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"smbus_hz\": 100000}");
+	assert_int_equal(close(fd), 0);
+}
+
+struct held_read {
+	unsigned bus;
+	uint8_t addr;
+	int r;
+};
+
+static void *held_read_thread(void *arg)
+{
+	struct held_read *h = arg;
+	uint8_t b[I2C_SMBUS_BLOCK_MAX + 2];
+	int fd = open_bus(h->bus);
+
+	if (fd < 0) {
+		h->r = -errno;
+		return NULL;
+	}
+	if (ioctl(fd, I2C_SLAVE, h->addr) < 0)
+		h->r = -errno;
+	else
+		h->r = block_read(fd, 0, b);
+	close(fd);
+	return NULL;
+}
+
+/* Until drive eid has seen `want` requests (10 s at most). */
+static void wait_requests(unsigned eid, long long want)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (emu_get_int(&emu, eid, "requests") >= want)
+			return;
+		usleep(10000);
+	}
+	fail_msg("drive %u never saw request %lld", eid, want);
+}
+
+static void test_hold_bus(void **state)
+{
+	uint8_t b[I2C_SMBUS_BLOCK_MAX + 2];
+	struct held_read h = { .bus = 3, .addr = 0x6a, .r = 1 };
+	long long t0, req, waits10, waits11;
+	pthread_t th;
+	int fd, fd10, fd11;
+
+	setenv("I2C_SHIM_SOCK", i2c_emu_sock(&emu), 1);
+	fd = open_bus(3);
+	fd10 = open_bus(3);
+	fd11 = open_bus(4);
+	assert_true(fd >= 0 && fd10 >= 0 && fd11 >= 0);
+	assert_int_equal(ioctl(fd, I2C_SLAVE, 0x6a), 0);
+	assert_int_equal(ioctl(fd10, I2C_SLAVE, 0x6b), 0);
+	assert_int_equal(ioctl(fd11, I2C_SLAVE, 0x6a), 0);
+
+	/* the adapter timeout, whatever the speed, then ETIMEDOUT */
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"hold_bus\": true}");
+	t0 = bus_usec(9);
+	assert_int_equal(block_read(fd, 0, b), -ETIMEDOUT);
+	assert_int_equal(bus_usec(9) - t0, 1000000);
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"hold_ms\": 200}");
+	assert_int_equal(block_read(fd, 8, b), -ETIMEDOUT);
+	assert_int_equal(bus_usec(9) - t0, 1000000 + 200000);
+
+	/*
+	 * While a transfer to it is held (3 s: far longer than the next
+	 * steps take), a transfer to the other drive on bus 3 finds the bus
+	 * in use and waits, then reads normally; a drive on bus 4 does not
+	 * wait.
+	 */
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"hold_ms\": 3000}");
+	req = emu_get_int(&emu, 9, "requests");
+	waits10 = emu_get_int(&emu, 10, "bus_waits");
+	waits11 = emu_get_int(&emu, 11, "bus_waits");
+	assert_int_equal(pthread_create(&th, NULL, held_read_thread, &h), 0);
+	wait_requests(9, req + 1);
+	assert_int_equal(block_read(fd11, 0, b), 0);
+	assert_int_equal(b[3], 30);
+	assert_int_equal(emu_get_int(&emu, 11, "bus_waits"), waits11);
+	assert_int_equal(block_read(fd10, 0, b), 0);
+	assert_int_equal((int8_t)b[3], -5);
+	assert_int_equal(emu_get_int(&emu, 10, "bus_waits"), waits10 + 1);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(h.r, -ETIMEDOUT);
+
+	/* released: normal reads at the normal cost */
+	emu_ctl_ok(&emu, "{\"eid\": 9, \"hold_bus\": false, "
+			 "\"hold_ms\": 1000}");
+	t0 = bus_usec(9);
+	assert_int_equal(block_read(fd, 0, b), 0);
+	assert_int_equal(b[3], 41);
+	assert_int_equal(bus_usec(9) - t0, 930);
+	assert_int_equal(close(fd11), 0);
+	assert_int_equal(close(fd10), 0);
+	assert_int_equal(close(fd), 0);
+}
+
 static void test_rdwr(void **state)
 {
 	uint8_t cmd = 0, buf[8] = { 0 };
@@ -238,9 +426,12 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pure_encoding),
+		cmocka_unit_test(test_pure_bus_time),
 		cmocka_unit_test(test_without_socket),
 		cmocka_unit_test(test_basic_reads),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_bus_time),
+		cmocka_unit_test(test_hold_bus),
 		cmocka_unit_test(test_rdwr),
 	};
 

@@ -118,6 +118,11 @@ static const struct field fields[] = {
 	BOOL_FIELD("bus_busy", bus_busy, 0),
 	INT_FIELD("garbage_temp", garbage_temp, -1, 255, 0),
 	BOOL_FIELD("bad_pec", bad_pec, 0),
+	/* 10 kHz .. 1 MHz is SMBus 3.x; up to I2C Fast-mode Plus and beyond
+	 * for experiments */
+	INT_FIELD("smbus_hz", smbus_hz, 0, 10000000, 0),
+	BOOL_FIELD("hold_bus", hold_bus, 0),
+	INT_FIELD("hold_ms", hold_ms, 0, DELAY_MAX_MS, 0),
 	{ "config", F_IGNORE, 0, 0, 0, 0, 0, false },
 	{ "power_cycle", F_ACTION, 0, 0, 0, 0, 0, false },
 	{ "swap", F_ACTION, 0, 0, 0, 0, 0, false },
@@ -190,6 +195,8 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
 		.smbus_freq = 1,
 		.mctp_mtu = 64,
 		.garbage_temp = -1,
+		.smbus_hz = 100000,
+		.hold_ms = 1000, /* adap->timeout = HZ, i2c-core-base.c */
 	};
 	snprintf(d->serial, sizeof(d->serial), "EMU%05" PRIu32 "%03u",
 		 network % 100000, eid);
@@ -615,6 +622,10 @@ static json_object *drive_to_json(const struct emu_drive *d)
 	json_object_object_add(
 		o, "ctrl_requests",
 		json_object_new_int64((int64_t)d->ctrl_requests));
+	json_object_object_add(o, "bus_usec",
+			       json_object_new_int64((int64_t)d->bus_usec));
+	json_object_object_add(o, "bus_waits",
+			       json_object_new_int64((int64_t)d->bus_waits));
 	json_object_object_add(o, "initial_eid",
 			       json_object_new_int(d->initial_eid));
 	json_object_object_add(o, "swaps", json_object_new_int64(d->swaps));

@@ -12,12 +12,25 @@
  * Appendix A): b7 SMBus arbitration (1), b6 Drive Not Ready, b5 Drive
  * Functional, b4 Reset Not Required (1), b3 PCIe link active (1), b2..0
  * reserved (1); SMART Warnings and CTemp as in the health poll.
+ *
+ * Bus time: each bus number has one timeline. A transfer starts when the
+ * bus is free (the kernel holds the adapter's bus lock for a whole
+ * transfer, i2c_lock_bus() in drivers/i2c/i2c-core-smbus.c, so transfers
+ * from any process queue up) and occupies it for its bits at the
+ * addressed drive's smbus_hz (emu_smbus_xfer_usec()), or, to a drive with
+ * hold_bus, for hold_ms and then fails with -ETIMEDOUT: the drive
+ * stretches SCL once addressed, the adapter gives up after its timeout
+ * (adap->timeout, HZ unless the driver sets it, in i2c_register_adapter(),
+ * drivers/i2c/i2c-core-base.c) and recovers the bus. The reply leaves
+ * when the transfer ends, from a timer: the loop never blocks.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "emu-smbus.h"
@@ -25,13 +38,30 @@
 #include "log.h"
 #include "macros.h"
 
+/* A reply waiting for its transfer to end on the wire. */
+struct smbus_pending {
+	uint64_t end_usec; /* CLOCK_MONOTONIC */
+	struct i2c_shim_reply rep;
+	struct smbus_pending *next;
+};
+
 struct smbus_conn {
 	struct emu_smbus *s;
 	int fd;
 	unsigned bus;
 	bool welcomed;
 	sd_event_source *src;
+	/* replies in request order (one bus: their end times ascend) */
+	struct smbus_pending *pending, **pending_tail;
+	sd_event_source *timer;
 	struct smbus_conn *next;
+};
+
+/* One adapter's timeline. */
+struct smbus_bus {
+	unsigned bus;
+	uint64_t free_usec; /* when the last transfer on it ends */
+	struct smbus_bus *next;
 };
 
 struct emu_smbus {
@@ -41,6 +71,7 @@ struct emu_smbus {
 	int fd;
 	sd_event_source *src;
 	struct smbus_conn *conns;
+	struct smbus_bus *buses;
 };
 
 uint8_t emu_smbus_crc8(uint8_t crc, const uint8_t *p, size_t n)
@@ -108,6 +139,33 @@ int emu_smbus_read(const struct emu_drive *d, uint8_t addr, uint8_t cmd,
 	return 0;
 }
 
+uint64_t emu_smbus_xfer_usec(unsigned hz, int status, const uint8_t *wire,
+			     size_t len, unsigned flags)
+{
+	uint64_t bits;
+	size_t n = len;
+
+	if (hz == 0 || status == -EBUSY)
+		return 0; /* instant, or no START on a busy bus */
+	if (status < 0) {
+		/* START, address+W not acknowledged, STOP */
+		bits = 1 + 9 + 1;
+	} else {
+		if (flags & I2C_SHIM_F_BLOCK) {
+			/* count, data, PEC; after an invalid count the
+			 * master stops */
+			n = 1;
+			if (len && wire[0] >= 1 && wire[0] <= 32)
+				n += wire[0] +
+				     ((flags & I2C_SHIM_F_PEC) ? 1 : 0);
+		}
+		/* START, address+W, command, repeated START, address+R,
+		 * n bytes read, STOP; 9 bits a byte with its ACK/NACK */
+		bits = 1 + 9 + 9 + 1 + 9 + 9 * (uint64_t)n + 1;
+	}
+	return (bits * 1000000 + hz - 1) / hz;
+}
+
 static struct emu_drive *find_drive(struct emu_state *st, unsigned bus,
 				    uint8_t addr)
 {
@@ -126,6 +184,40 @@ static bool bus_exists(struct emu_state *st, unsigned bus)
 	return false;
 }
 
+/* The bus speed for a transfer to an address without a drive: the first
+ * drive's on that bus. */
+static unsigned bus_hz(struct emu_state *st, unsigned bus)
+{
+	for (size_t i = 0; i < st->n_drives; i++)
+		if ((unsigned)st->drives[i]->bus == bus)
+			return st->drives[i]->smbus_hz;
+	return 0;
+}
+
+static struct smbus_bus *bus_get(struct emu_smbus *s, unsigned bus)
+{
+	struct smbus_bus *b;
+
+	for (b = s->buses; b; b = b->next)
+		if (b->bus == bus)
+			return b;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return NULL;
+	b->bus = bus;
+	b->next = s->buses;
+	s->buses = b;
+	return b;
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void conn_free(struct smbus_conn *c)
 {
 	for (struct smbus_conn **p = &c->s->conns; *p; p = &(*p)->next)
@@ -133,6 +225,14 @@ static void conn_free(struct smbus_conn *c)
 			*p = c->next;
 			break;
 		}
+	/* the transfers stay on their bus's timeline; only the replies go */
+	while (c->pending) {
+		struct smbus_pending *q = c->pending;
+
+		c->pending = q->next;
+		free(q);
+	}
+	sd_event_source_disable_unref(c->timer);
 	sd_event_source_disable_unref(c->src);
 	close(c->fd);
 	free(c);
@@ -142,6 +242,73 @@ static void conn_reply(struct smbus_conn *c, const void *buf, size_t len)
 {
 	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug_errno(errno, "SMBus: dropping a reply");
+}
+
+/* Send every reply whose transfer has ended; arm the timer for the next. */
+static int conn_flush(struct smbus_conn *c)
+{
+	uint64_t now = now_usec();
+	int r;
+
+	while (c->pending && c->pending->end_usec <= now) {
+		struct smbus_pending *q = c->pending;
+
+		c->pending = q->next;
+		if (!c->pending)
+			c->pending_tail = &c->pending;
+		conn_reply(c, &q->rep, sizeof(q->rep));
+		free(q);
+	}
+	if (!c->pending)
+		return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+	r = sd_event_source_set_time(c->timer, c->pending->end_usec);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+static int on_conn_timer(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	struct smbus_conn *c = userdata;
+	int r = conn_flush(c);
+
+	if (r < 0)
+		log_error_errno(r, "SMBus: cannot arm a reply timer");
+	return 0;
+}
+
+/* Queue rep to leave end_usec (now or earlier: at once, after the replies
+ * before it). */
+static void conn_reply_at(struct smbus_conn *c,
+			  const struct i2c_shim_reply *rep, uint64_t end_usec)
+{
+	struct smbus_pending *q;
+	int r;
+
+	if (!c->pending && end_usec <= now_usec()) {
+		conn_reply(c, rep, sizeof(*rep));
+		return;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		log_oom();
+		return; /* the shim times out, as for a lost reply */
+	}
+	q->end_usec = end_usec;
+	q->rep = *rep;
+	*c->pending_tail = q;
+	c->pending_tail = &q->next;
+	if (!c->timer) {
+		r = sd_event_add_time(c->s->event, &c->timer, CLOCK_MONOTONIC,
+				      end_usec, 1, on_conn_timer, c);
+		if (r < 0) {
+			log_error_errno(r, "SMBus: cannot add a reply timer");
+			return;
+		}
+	}
+	r = conn_flush(c);
+	if (r < 0)
+		log_error_errno(r, "SMBus: cannot arm a reply timer");
 }
 
 static void handle_hello(struct smbus_conn *c, const uint8_t *buf, size_t n)
@@ -174,7 +341,9 @@ static void handle_request(struct smbus_conn *c, const uint8_t *buf, size_t n)
 {
 	struct i2c_shim_request req;
 	struct i2c_shim_reply rep = { 0 };
-	struct emu_drive *d;
+	struct emu_drive *d = NULL;
+	struct smbus_bus *b;
+	uint64_t now, start, dur = 0;
 
 	if (n != sizeof(req)) {
 		log_debug("SMBus: dropping a request of %zu bytes", n);
@@ -182,13 +351,24 @@ static void handle_request(struct smbus_conn *c, const uint8_t *buf, size_t n)
 	}
 	memcpy(&req, buf, sizeof(req));
 	if (req.op != I2C_SHIM_OP_READ || req.len > I2C_SHIM_WIRE_MAX) {
+		/* i2c-dev rejects it before it reaches the bus */
 		rep.status = -EOPNOTSUPP;
+		conn_reply_at(c, &rep, 0);
+		return;
+	}
+	d = find_drive(c->s->state, c->bus, req.addr);
+	if (!d) {
+		rep.status = -ENXIO;
+		dur = emu_smbus_xfer_usec(bus_hz(c->s->state, c->bus),
+					  rep.status, NULL, 0, req.flags);
 	} else {
-		d = find_drive(c->s->state, c->bus, req.addr);
-		if (!d) {
-			rep.status = -ENXIO;
+		d->requests++;
+		if (d->hold_bus) {
+			/* SCL held low from the address on: the adapter
+			 * times out, whatever the speed */
+			rep.status = -ETIMEDOUT;
+			dur = (uint64_t)d->hold_ms * 1000;
 		} else {
-			d->requests++;
 			if (d->miss) {
 				d->miss--;
 				rep.status = -ENXIO;
@@ -199,11 +379,26 @@ static void handle_request(struct smbus_conn *c, const uint8_t *buf, size_t n)
 			}
 			if (rep.status == 0)
 				rep.len = req.len;
+			dur = emu_smbus_xfer_usec(d->smbus_hz, rep.status,
+						  rep.wire, rep.len, req.flags);
 		}
+		d->bus_usec += dur;
 	}
-	log_debug("SMBus: bus %u addr 0x%02x cmd %u -> %d", c->bus, req.addr,
-		  req.cmd, rep.status);
-	conn_reply(c, &rep, sizeof(rep));
+
+	now = now_usec();
+	b = bus_get(c->s, c->bus);
+	if (!b) {
+		log_oom();
+		return; /* the shim times out, as for a lost reply */
+	}
+	start = b->free_usec > now ? b->free_usec : now;
+	if (d && start > now)
+		d->bus_waits++;
+	b->free_usec = start + dur;
+	log_debug("SMBus: bus %u addr 0x%02x cmd %u -> %d after %" PRIu64
+		  " us on the bus (%" PRIu64 " us waiting for it)",
+		  c->bus, req.addr, req.cmd, rep.status, dur, start - now);
+	conn_reply_at(c, &rep, start + dur);
 }
 
 static int conn_io(sd_event_source *src, int fd, uint32_t revents,
@@ -244,6 +439,7 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents,
 	}
 	c->s = s;
 	c->fd = cfd;
+	c->pending_tail = &c->pending;
 	r = sd_event_add_io(s->event, &c->src, cfd, EPOLLIN, conn_io, c);
 	if (r < 0) {
 		close(cfd);
@@ -306,6 +502,12 @@ struct emu_smbus *emu_smbus_free(struct emu_smbus *s)
 		return NULL;
 	while (s->conns)
 		conn_free(s->conns);
+	while (s->buses) {
+		struct smbus_bus *b = s->buses;
+
+		s->buses = b->next;
+		free(b);
+	}
 	sd_event_source_disable_unref(s->src);
 	if (s->fd >= 0)
 		close(s->fd);

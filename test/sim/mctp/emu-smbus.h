@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 #include "emu.h"
+#include "i2c-shim-proto.h"
 
 /* SMBus PEC (CRC-8, x^8 + x^2 + x + 1, initial crc). */
 uint8_t emu_smbus_crc8(uint8_t crc, const uint8_t *p, size_t n);
@@ -30,6 +31,20 @@ uint8_t emu_smbus_status_flags(const struct emu_drive *d);
  */
 int emu_smbus_read(const struct emu_drive *d, uint8_t addr, uint8_t cmd,
 		   uint8_t *wire, size_t len);
+
+/*
+ * Pure: the microseconds a read transfer occupies the bus at hz (0:
+ * instant), rounded up. status and wire/len are emu_smbus_read()'s
+ * result (len 0 when it failed), flags the request's I2C_SHIM_F_*. A
+ * read: START, address+W, command, repeated START, address+R, the bytes
+ * read, STOP, 9 bits a byte (8 and the ACK/NACK) and one a START/STOP
+ * (SMBus 3.x, "Read Byte" and "Block Read" bus protocols); the bytes
+ * read are len, or for a block read the count, that many data bytes and
+ * with I2C_SHIM_F_PEC the PEC. -ENXIO: START, address+W, STOP. -EBUSY: 0
+ * (the adapter never starts).
+ */
+uint64_t emu_smbus_xfer_usec(unsigned hz, int status, const uint8_t *wire,
+			     size_t len, unsigned flags);
 
 struct emu_smbus;
 

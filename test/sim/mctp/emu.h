@@ -128,11 +128,16 @@ struct emu_drive {
 	bool bus_busy; /* the adapter reports the bus busy */
 	int garbage_temp; /* >= 0: CTemp byte on the wire, after the PEC */
 	bool bad_pec; /* the PEC byte is wrong */
+	unsigned int smbus_hz; /* bus speed of its transfers, 0: instant */
+	bool hold_bus; /* holds SCL when addressed: hold_ms, then ETIMEDOUT */
+	unsigned int hold_ms; /* the adapter timeout it runs into */
 
 	/* statistics, reported by "get" */
 	uint64_t requests;
 	uint64_t bad_mic_requests;
 	uint64_t ctrl_requests;
+	uint64_t bus_usec; /* SMBus: bus time of its transfers (holds too) */
+	uint64_t bus_waits; /* SMBus: transfers that found the bus in use */
 };
 
 struct emu_state {
