@@ -11,9 +11,15 @@
  * and the same over SMBus (the basic management command through
  * libi2c-shim.so, nvme-mi-emu --i2c-socket):
  *  - CPU per basic-command poll per drive at 1, 64 and 256 drives;
- *  - D-Bus Get latency while a quarter of 64 drives NACK.
+ *  - D-Bus Get latency while a quarter of 64 drives NACK;
+ *  - D-Bus Get latency while 16 of 64 drives, each on its own bus, hold
+ *    the bus (hold_bus: every transfer to them blocks for the 1 s adapter
+ *    timeout, then fails with ETIMEDOUT), over twice the window, and how
+ *    many of the 16 turned NaN or unavailable, after how long.
+ * The emulator models the bus time of every transfer (100 kHz).
  * Env: BENCH_WINDOW_S (default 10) sets the measurement windows;
- * BENCH_ONLY=mctp or smbus runs one half.
+ * BENCH_ONLY=mctp or smbus runs one half, BENCH_ONLY=smbus-hold only the
+ * last case.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,6 +44,7 @@
 #define NVME	 "xyz.openbmc_project.NVMe"
 #define SENSOR	 "/xyz/openbmc_project/sensors/temperature/NVMe_"
 #define VALUE_IF "xyz.openbmc_project.Sensor.Value"
+#define AVAIL_IF "xyz.openbmc_project.State.Decorator.Availability"
 #define POLL_MS	 1000
 /* drive i: 128 EIDs per network */
 #define NET(i) (1 + (i) / 128)
@@ -309,10 +316,126 @@ static void get_latency(void)
 	stop(&r);
 }
 
+/* A drive's sensor as a fan controller sees it: NaN or unavailable. */
+static bool sensor_lost(struct run *r, unsigned i)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	char path[128];
+	double v = 0;
+	int avail = 1;
+
+	snprintf(path, sizeof(path), SENSOR "%u", i);
+	if (sd_bus_get_property_trivial(tb_bus(r->tb), NVME, path, VALUE_IF,
+					"Value", &err, 'd', &v) < 0 ||
+	    sd_bus_get_property_trivial(tb_bus(r->tb), NVME, path, AVAIL_IF,
+					"Available", &err, 'b', &avail) < 0) {
+		sd_bus_error_free(&err);
+		return false;
+	}
+	return isnan(v) || !avail;
+}
+
+/*
+ * SMBus, 64 drives each alone on its bus, 16 of them (every fourth)
+ * holding the bus: Get latency of a healthy drive's Value over twice the
+ * window, and when each held drive's sensor was first lost (a
+ * PropertiesChanged to NaN or Available false), counted from the
+ * hold_bus request.
+ */
+static void hold_latency(void)
+{
+	enum { n = 64, held = n / 4 };
+	struct run r = { 0 };
+	size_t cap = 200000, count = 0, errors = 0;
+	_cleanup_free_ double *lat = malloc(cap * sizeof(double));
+	unsigned lost[held], n_lost = 0, n_now = 0;
+	double lost_at[held], t0, end, first = 0, last = 0;
+	sd_bus_slot *slot[held];
+	char line[96], path[128];
+
+	if (!lat)
+		abort();
+	start(&r, n);
+	for (unsigned i = 0; i < held; i++) {
+		lost[i] = 0;
+		lost_at[i] = -1;
+		snprintf(path, sizeof(path), SENSOR "%u", 4 * i);
+		slot[i] = tb_watch_sensor_lost(r.tb, NVME, path, &lost[i]);
+	}
+	t0 = now_s();
+	for (unsigned i = 0; i < held; i++) {
+		snprintf(line, sizeof(line),
+			 "{\"network\": 1, \"eid\": %u, \"hold_bus\": true}",
+			 EID(4 * i));
+		emu_ctl_ok(&r.emu, line);
+	}
+	end = now_s() + window_s() * 2.0;
+	while (now_s() < end && count < cap) {
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+		double v = 0, t = now_s();
+		int k;
+
+		k = sd_bus_get_property_trivial(tb_bus(r.tb), NVME, SENSOR "9",
+						VALUE_IF, "Value", &err, 'd',
+						&v);
+		if (k < 0) {
+			sd_bus_error_free(&err);
+			errors++;
+		} else {
+			lat[count++] = (now_s() - t) * 1000.0;
+		}
+		/* the signals that came in meanwhile */
+		while (sd_bus_process(tb_bus(r.tb), NULL) > 0)
+			;
+		for (unsigned i = 0; i < held; i++)
+			if (lost[i] && lost_at[i] < 0)
+				lost_at[i] = now_s() - t0;
+		usleep(5000);
+	}
+	for (unsigned i = 0; i < held; i++) {
+		if (lost_at[i] >= 0) {
+			if (!n_lost || lost_at[i] < first)
+				first = lost_at[i];
+			if (lost_at[i] > last)
+				last = lost_at[i];
+			n_lost++;
+		}
+		if (sensor_lost(&r, 4 * i))
+			n_now++;
+		sd_bus_slot_unref(slot[i]);
+	}
+	qsort(lat, count, sizeof(double), cmp_double);
+	if (count)
+		printf("SMBus Get latency, %u drives on %u buses, %u holding "
+		       "the bus (1 s timeout, ETIMEDOUT), %.0f s: %zu calls "
+		       "(%zu failed), p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+		       n, n, held, window_s() * 2.0, count, errors,
+		       lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
+	else
+		printf("SMBus Get latency, %u holding the bus: no call "
+		       "succeeded (%zu failed)\n",
+		       held, errors);
+	if (n_lost)
+		printf("SMBus holding drives lost (NaN or unavailable): %u of "
+		       "%u, first after %.2f s, last after %.2f s; %u of %u "
+		       "lost at the end\n",
+		       n_lost, held, first, last, n_now, held);
+	else
+		printf("SMBus holding drives lost (NaN or unavailable): 0 of "
+		       "%u within %.0f s; %u of %u lost at the end\n",
+		       held, window_s() * 2.0, n_now, held);
+	stop(&r);
+}
+
 static void bench(void **state)
 {
 	const char *only = getenv("BENCH_ONLY");
 
+	if (only && strcmp(only, "smbus-hold") == 0) {
+		smbus = true;
+		hold_latency();
+		return;
+	}
 	for (int mode = 0; mode < 2; mode++) {
 		smbus = mode == 1;
 		if (only && strcmp(only, smbus ? "smbus" : "mctp") != 0)
@@ -321,6 +444,8 @@ static void bench(void **state)
 		cpu_per_poll(64);
 		cpu_per_poll(256);
 		get_latency();
+		if (smbus)
+			hold_latency();
 	}
 }
 
