@@ -135,7 +135,8 @@ static int query(struct link_ctx *l, uint32_t bus, uint8_t addr, uint8_t cmd,
 	req[0] = CTRL_TYPE;
 	req[1] = CTRL_RQ | iid;
 	req[2] = cmd;
-	memcpy(req + 3, args, n_args);
+	if (n_args)
+		memcpy(req + 3, args, n_args);
 	l->requests++;
 	r = emu_ask(l, bus, addr, req, 3 + n_args, resp, &len);
 	if (r < 0)
