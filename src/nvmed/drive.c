@@ -74,13 +74,31 @@ static uint64_t now_usec(struct manager *m)
 
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata);
 
+/* Drive timers fire within this of their time: small against any poll
+ * interval (sd-event's default accuracy, 250 ms, made a 1 s period drift
+ * to 1.22 s). */
+#define NVMED_TIMER_ACCURACY_USEC 1000
+
+/*
+ * Fixed-rate polling against the monotonic clock: the next poll is due one
+ * interval after this one was due, not after it ran; a poll that ran more
+ * than an interval late does not bunch the ones after it.
+ */
+static uint64_t next_poll(const struct drive *d, uint64_t now, uint64_t due)
+{
+	uint64_t period = d->poll_ms * 1000, next = due + period;
+
+	return next > now ? next : now + period;
+}
+
 static void schedule(struct drive *d, uint64_t usec)
 {
 	int r;
 
 	if (!d->timer) {
 		r = sd_event_add_time(d->m->event, &d->timer, CLOCK_MONOTONIC,
-				      usec, 0, drive_step_cb, d);
+				      usec, NVMED_TIMER_ACCURACY_USEC,
+				      drive_step_cb, d);
 		/* Below the bus and the configuration sources: a D-Bus call
 		 * waits for at most the transaction in progress, never for a
 		 * queue of elapsed drive timers. */
@@ -626,7 +644,7 @@ static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata);
  * the answer (or the timeout, at the drive's transaction timeout even if
  * the transfer is still stuck in the kernel).
  */
-static void basic_step(struct drive *d, uint64_t now)
+static void basic_step(struct drive *d, uint64_t now, uint64_t due)
 {
 	uint8_t cmd = d->step == STEP_BASIC_VPD ? 8 : 0;
 	int r;
@@ -634,7 +652,7 @@ static void basic_step(struct drive *d, uint64_t now)
 	if (d->basic_req)
 		return;
 	if (d->step != STEP_BASIC_VPD)
-		d->next_poll_usec = now + d->poll_ms * 1000;
+		d->next_poll_usec = next_poll(d, now, due);
 	r = iowork_smbus_block_read(d->m->iowork, d->root_bus, d->i2c_bus,
 				    d->i2c_addr, d->pec, cmd, d->m->timeout_ms,
 				    basic_done, d, &d->basic_req);
@@ -720,7 +738,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 	if (!d->powered)
 		return 0;
 	if (d->basic) {
-		basic_step(d, now);
+		basic_step(d, now, usec);
 		return 0;
 	}
 	if (!d->have_endpoint || d->mi_req)
@@ -728,7 +746,7 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 	if (d->step < STEP_SUBSYS_INFO || d->step > STEP_SMART)
 		return 0;
 	if (d->step == STEP_HEALTH)
-		d->next_poll_usec = now + d->poll_ms * 1000;
+		d->next_poll_usec = next_poll(d, now, usec);
 	r = iowork_mi(d->m->iowork, d->net, d->eid, io[d->step].op,
 		      io[d->step].len, d->mi_fresh,
 		      mi_transaction_limit_ms(d->m->mi), mi_done, d,
