@@ -876,6 +876,35 @@ static void test_emu_recover_silent(void **state)
 /* docs/endpoint-recovery.md: a device that lost its EID (a power cycle)
  * but has the same UUID gets the EID back with Set Endpoint ID; the
  * endpoint object stays where it is. */
+/*
+ * SetupEndpoint on a device that was power-cycled (EID 0): mctpd v2.6's
+ * method_setup_endpoint removes the known endpoint and sets the device up
+ * again, with Set Endpoint ID (what a caller racing the recovery gets).
+ */
+static void test_emu_setup_after_power_cycle(void **state)
+{
+	struct emu_env e = { 0 };
+	struct owner_reply o;
+	long long before;
+
+	emu_env_start(&e, one_drive, NULL);
+	assert_int_equal(owner_call(e.tb, "SetupEndpoint", 29, -1, &o), 0);
+	assert_int_equal(o.eid, 9);
+	emu_set(&e, 29, "\"power_cycle\": true");
+	before = drive_int(&e, 29, "ctrl_requests");
+	assert_int_equal(owner_call(e.tb, "SetupEndpoint", 29, -1, &o), 0);
+	assert_true(o.isnew);
+	assert_int_equal(o.eid, 9);
+	/* Get Endpoint ID, Set Endpoint ID, Get Message Type Support, Get
+	 * Endpoint UUID */
+	assert_int_equal(drive_int(&e, 29, "ctrl_requests") - before, 4);
+	assert_int_equal(drive_int(&e, 29, "eid"), 9);
+	PUMP_UNTIL(e.tb, e.sig.removed_ep >= 1 && e.sig.added_ep >= 2);
+	assert_int_equal(e.sig.removed_ep, 1);
+	assert_int_equal(e.sig.added_ep, 2);
+	emu_env_stop(&e);
+}
+
 static void test_emu_recover_power_cycle(void **state)
 {
 	struct emu_env e = { 0 };
@@ -1173,6 +1202,7 @@ int main(void)
 		cmocka_unit_test(test_emu_setup_no_answer),
 		cmocka_unit_test(test_emu_recover_answering),
 		cmocka_unit_test(test_emu_recover_silent),
+		cmocka_unit_test(test_emu_setup_after_power_cycle),
 		cmocka_unit_test(test_emu_recover_power_cycle),
 		cmocka_unit_test(test_emu_recover_swap),
 		cmocka_unit_test(test_emu_recover_twice),
