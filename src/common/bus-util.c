@@ -8,6 +8,8 @@
 
 #include "bus-util.h"
 #include "log.h"
+#include "macros.h"
+#include "utf8.h"
 
 /* RequestName reply codes (org.freedesktop.DBus). */
 #define NAME_PRIMARY_OWNER 1
@@ -128,4 +130,18 @@ int bus_request_name_async(sd_bus *bus, const char *name, uint64_t flags,
 	}
 	sd_bus_slot_unref(slot);
 	return 0;
+}
+
+int bus_append_string(sd_bus_message *reply, const char *s)
+{
+	_cleanup_free_ char *t = NULL;
+
+	if (!s)
+		s = "";
+	if (utf8_is_valid(s))
+		return sd_bus_message_append_basic(reply, 's', s);
+	t = utf8_sanitize(s);
+	if (!t)
+		return -ENOMEM;
+	return sd_bus_message_append_basic(reply, 's', t);
 }

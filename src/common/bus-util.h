@@ -31,3 +31,11 @@ int bus_request_name_result(uint32_t reply);
  */
 int bus_request_name_async(sd_bus *bus, const char *name, uint64_t flags,
 			   bus_name_acquired_t acquired, void *userdata);
+
+/*
+ * Append s (NULL: "") as a D-Bus string, for a property getter: bytes
+ * that are not UTF-8 (which sd-bus refuses, failing the getter and with
+ * it a whole GetManagedObjects reply, every other object's included)
+ * are appended as '?'. Returns 0 or -errno.
+ */
+int bus_append_string(sd_bus_message *reply, const char *s);

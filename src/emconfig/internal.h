@@ -79,7 +79,9 @@ DEFINE_CLEANUP_FUNC(struct emc_record, emc_record_unref)
 void emc_value_clear(struct emc_value *v);
 int emc_record_new(const char *path, const char *board, const char *type,
 		   struct emc_record **ret);
-/* Takes the content of *v (cleared on success and on failure). */
+/* Takes the content of *v (cleared on success and on failure). A value
+ * no D-Bus string can carry (a string, or a key, that is not valid UTF-8)
+ * becomes a bad key instead, explaining why. */
 int emc_record_take_prop(struct emc_record *r, const char *key,
 			 struct emc_value *v);
 int emc_record_add_bad_key(struct emc_record *r, const char *key,
@@ -106,8 +108,9 @@ bool emc_escaped_equal(const char *a, const char *b);
 /* Describe v for an error message ("string '...'", "number 5", ...),
  * truncating long strings. Returns malloc'ed text or NULL. */
 char *emc_value_describe(const struct emc_value *v);
-/* Copy of s for messages: at most max bytes, control bytes as '?', "..."
- * appended when cut. NULL on allocation failure. */
+/* Copy of s for messages: at most max bytes, control bytes and bytes
+ * that are not UTF-8 as '?', "..." appended when cut (never inside a
+ * character). NULL on allocation failure. */
 char *emc_msg_truncate(const char *s, size_t max);
 
 /* ---- sources (source.c) ------------------------------------------------- */

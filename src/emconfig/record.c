@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "utf8.h"
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -169,15 +170,54 @@ static struct emc_child_list *find_children(const struct emc_record *r,
 	return NULL;
 }
 
+/*
+ * Why v cannot be a property, or NULL. A string that is not UTF-8 (a JSON
+ * file can hold any bytes: json-c does not check) could never be
+ * published on D-Bus, whose strings must be valid UTF-8: sd-bus refuses
+ * to append one, and a property getter failing so fails a whole
+ * GetManagedObjects reply, every other object's with it.
+ */
+static const char *value_unrepresentable(const struct emc_value *v)
+{
+	if (v->type == EMC_VALUE_STRING && !utf8_is_valid(v->s))
+		return "string is not valid UTF-8";
+	if (v->type == EMC_VALUE_ARRAY)
+		for (size_t i = 0; i < v->a.n; i++)
+			if (v->a.items[i].type == EMC_VALUE_STRING &&
+			    !utf8_is_valid(v->a.items[i].s))
+				return "array holds a string that is not "
+				       "valid UTF-8";
+	return NULL;
+}
+
 int emc_record_take_prop(struct emc_record *r, const char *key,
 			 struct emc_value *v)
 {
 	struct emc_prop *p, *np;
+	const char *why;
 	char *k;
 
 	assert(r);
 	assert(key);
 	assert(v);
+
+	why = utf8_is_valid(key) ? value_unrepresentable(v) :
+				   "key name is not valid UTF-8";
+	if (why) {
+		/* replacing a value: the key has none now */
+		p = find_prop(r, key);
+		if (p) {
+			size_t i = (size_t)(p - r->props);
+
+			free(p->key);
+			emc_value_clear(&p->v);
+			memmove(p, p + 1,
+				(r->n_props - i - 1) * sizeof(*r->props));
+			r->n_props--;
+		}
+		emc_value_clear(v);
+		return emc_record_add_bad_key(r, key, why);
+	}
 
 	p = find_prop(r, key);
 	if (p) {

@@ -12,40 +12,55 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "internal.h"
+#include "utf8.h"
 
 #define DEFAULT_MAX_LEN 4096
 
 char *emc_msg_truncate(const char *s, size_t max)
 {
-	size_t len = strnlen(s, max + 1);
-	bool cut = len > max;
-	char *t;
+	/* enough to see whether the character at max - 1 is whole */
+	size_t avail = strnlen(s, max + 4), i = 0, o = 0;
+	char *t = malloc(max + 4);
 
-	if (cut)
-		len = max;
-	t = malloc(len + (cut ? 4 : 1));
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
+	/* Messages go to the journal and into D-Bus replies: control bytes
+	 * and bytes that are not UTF-8 become '?', and no character is cut
+	 * in two. */
+	while (i < avail) {
+		size_t n = utf8_char_len(s + i, avail - i);
+		size_t step = n ? n : 1;
 		unsigned char c = (unsigned char)s[i];
 
-		t[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		if (i + step > max)
+			break;
+		if (n == 0 || c < 0x20 || c == 0x7f) {
+			t[o++] = '?';
+		} else {
+			memcpy(t + o, s + i, n);
+			o += n;
+		}
+		i += step;
 	}
-	if (cut)
-		memcpy(t + len, "...", 4);
+	if (i < avail)
+		memcpy(t + o, "...", 4);
 	else
-		t[len] = '\0';
+		t[o] = '\0';
 	return t;
 }
 
-/* Integral limits print as integers, others with %g. */
+/* Integral limits print as integers, others in the fewest digits that
+ * read back as the limit. */
 static void format_limit(char *buf, size_t size, double x)
 {
+	char d[FMT_DOUBLE_MAX];
+
 	if (x == floor(x) && fabs(x) < 1e18)
 		snprintf(buf, size, "%.0f", x);
 	else
-		snprintf(buf, size, "%g", x);
+		snprintf(buf, size, "%s", fmt_double(d, x));
 }
 
 char *emc_value_describe(const struct emc_value *v)
@@ -64,9 +79,12 @@ char *emc_value_describe(const struct emc_value *v)
 	case EMC_VALUE_UINT:
 		n = asprintf(&s, "number %" PRIu64, v->u);
 		break;
-	case EMC_VALUE_DOUBLE:
-		n = asprintf(&s, "number %g", v->d);
+	case EMC_VALUE_DOUBLE: {
+		char d[FMT_DOUBLE_MAX];
+
+		n = asprintf(&s, "number %s", fmt_double(d, v->d));
 		break;
+	}
 	case EMC_VALUE_STRING:
 		t = emc_msg_truncate(v->s, EMC_MSG_VALUE_MAX);
 		if (!t)
@@ -282,7 +300,8 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 			return fail_type(ret_msg, k, v);
 		if ((k->min != 0 || k->max != 0) &&
 		    (d < k->min || d > k->max)) {
-			snprintf(buf, sizeof(buf), "%g", d);
+			/* all the digits it takes: 1000.0001 is not 1000 */
+			fmt_double(buf, d);
 			return fail_range(ret_msg, k, buf);
 		}
 		return 0;

@@ -812,6 +812,52 @@ static void test_mixed_arrays_skipped(void **state)
 	emc_records_free(recs, (size_t)n);
 }
 
+/* ---- strings that are not UTF-8 ---------------------------------------- */
+
+/* json-c takes any bytes in a string, and \\u escapes of code points
+ * sd-bus refuses: such a record is invalid, naming it and the key. */
+static void test_invalid_utf8(void **state)
+{
+	static const char text[] = "{\"Name\": \"Cables\", \"Exposes\": ["
+		/* 0 */ CABLE("\"good\"", "\"L0\"", "\"active_low\"") ","
+		/* 1 */ CABLE("\"utf\xff\xfe"
+			      "bad\"",
+			      "\"L1\"", "\"active_low\"") ","
+		/* 2 */ CABLE("\"c2\"", "\"L\xc3(\"", "\"active_low\"") ","
+		/* 3 */ CABLE("\"nonchar\\ufffe\"", "\"L3\"",
+			      "\"active_low\"") ","
+		/* 4 */ CABLE("\"caf\\u00e9\"", "\"L4\"",
+			      "\"active_low\"") "]}";
+	struct collector *c = calloc(1, sizeof(*c));
+	const struct seen *x;
+	const char *path;
+
+	assert_non_null(c);
+	path = write_tmp("utf8.json", text, strlen(text));
+	run_source(path, cable_schemas, c);
+	assert_int_equal(collector_count(c, EMC_ADDED), 2);
+	assert_int_equal(collector_count(c, EMC_INVALID), 3);
+	assert_non_null(collector_find(c, EMC_ADDED, BOARD_PATH "/good"));
+	x = collector_find(c, EMC_ADDED, BOARD_PATH "/caf__");
+	assert_non_null(x);
+	assert_string_equal(emc_record_name(x->rec), "caf\xc3\xa9");
+	x = collector_find(c, EMC_INVALID, BOARD_PATH "/utf__bad");
+	assert_non_null(x);
+	assert_string_equal(x->error, "record '" BOARD_PATH
+				      "/utf__bad' (GPIOCableSensing): key "
+				      "'Name': string is not valid UTF-8");
+	x = collector_find(c, EMC_INVALID, BOARD_PATH "/c2");
+	assert_non_null(x);
+	assert_string_equal(x->error, "record '" BOARD_PATH
+				      "/c2' (GPIOCableSensing): key "
+				      "'GpioLine': string is not valid UTF-8");
+	x = collector_find(c, EMC_INVALID, BOARD_PATH "/nonchar___");
+	assert_non_null(x);
+	assert_non_null(strstr(x->error, "key 'Name': string is not valid"));
+	collector_clear(c);
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +875,7 @@ int main(void)
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_free_from_handler),
+		cmocka_unit_test(test_invalid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -441,6 +441,166 @@ static void test_control_bytes_in_messages(void **state)
 	       "key 'Polarity': unknown value 'a?b?c' (expected one of: active_low, active_high)");
 }
 
+/* Values and limits in messages have every digit it takes to see why
+ * they were refused: %g printed 1000.0001 as 1000. */
+static void test_number_digits(void **state)
+{
+	static const struct emc_key keys[] = {
+		{ .name = "Value",
+		  .kind = EMC_NUMBER,
+		  .required = true,
+		  .min = -273,
+		  .max = 1000 },
+		{ .name = "Ratio",
+		  .kind = EMC_NUMBER,
+		  .min = 0.1,
+		  .max = 99.95 },
+		{ .name = "Flag", .kind = EMC_BOOL },
+		{ .name = NULL },
+	};
+	static const struct emc_schema th = { .type = "Thresholds",
+					      .keys = keys };
+	struct emc_record *r;
+
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1000.0001);
+	expect(&th, r,
+	       "key 'Value': value 1000.0001 out of range [-273, 1000]");
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1000.0000000000001);
+	expect(&th, r,
+	       "key 'Value': value 1000.0000000000001 out of range [-273, 1000]");
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", -273.15);
+	expect(&th, r, "key 'Value': value -273.15 out of range [-273, 1000]");
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1e300);
+	expect(&th, r, "key 'Value': value 1e+300 out of range [-273, 1000]");
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1000);
+	expect(&th, r, NULL);
+	/* limits that are not integers, and a value just outside one */
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1);
+	set_d(r, "Ratio", 99.950000001);
+	expect(&th, r,
+	       "key 'Ratio': value 99.950000001 out of range [0.1, 99.95]");
+	/* a value described, not compared */
+	r = mkrec("t", "Thresholds");
+	set_d(r, "Value", 1);
+	set_d(r, "Flag", 0.30000000000000004);
+	expect(&th, r,
+	       "key 'Flag': expected a bool, got number "
+	       "0.30000000000000004");
+}
+
+/* A string that is not UTF-8 can never be a D-Bus string: the record
+ * model refuses it, naming the key. */
+static void test_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"nv\xff"
+		"bad", /* not UTF-8 at all */
+		"utf\xff\xfe"
+		"bad",
+		"\xc3(", /* a lead byte without its continuation */
+		"\xc0\xaf", /* overlong '/' */
+		"\xe0\x80\xaf", /* overlong '/' */
+		"\xed\xa0\x80", /* U+D800, a surrogate */
+		"\xf4\x90\x80\x80", /* U+110000 */
+		"\xef\xbf\xbe", /* U+FFFE, which sd-bus refuses */
+		"\xef\xb7\x90", /* U+FDD0, which sd-bus refuses */
+		"ab\xe2\x82", /* cut short */
+	};
+	static const char *const good[] = {
+		"caf\xc3\xa9",	    "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", "\xef\xbf\xbd", /* U+FFFD */
+		"\xf4\x8f\xbf\xbd", /* U+10FFFD */
+	};
+	struct emc_record *r;
+	char *msg = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = mkrec(NULL, "GPIOCableSensing");
+		set_s(r, "Name", bad[i]);
+		set_s(r, "GpioLine", "L");
+		set_s(r, "Polarity", "active_low");
+		assert_null(emc_record_get(r, "Name"));
+		assert_null(emc_record_name(r));
+		expect(&cable, r, "key 'Name': string is not valid UTF-8");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		r = good_cable();
+		set_s(r, "GpioLine", good[i]);
+		expect(&cable, r, NULL);
+	}
+	/* in an enum, in an array, in a key name (closed schema) */
+	r = good_cable();
+	set_s(r, "Polarity", "active\xa0low");
+	expect(&cable, r, "key 'Polarity': string is not valid UTF-8");
+	r = good_cable();
+	{
+		struct emc_value v = { .type = EMC_VALUE_ARRAY };
+
+		v.a.items = calloc(2, sizeof(*v.a.items));
+		assert_non_null(v.a.items);
+		v.a.items[0] = (struct emc_value){ .type = EMC_VALUE_STRING,
+						   .s = strdup("ok") };
+		v.a.items[1] = (struct emc_value){ .type = EMC_VALUE_STRING,
+						   .s = strdup("b\xff"
+							       "d") };
+		v.a.n = 2;
+		set_value(r, "Tags", v);
+	}
+	assert_null(emc_record_get(r, "Tags"));
+	assert_string_equal(emc_record_bad_key(r, "Tags"),
+			    "array holds a string that is not valid UTF-8");
+	emc_record_unref(r);
+	r = good_cable();
+	set_s(r, "K\xffy", "v");
+	assert_null(emc_record_get(r, "K\xffy"));
+	{
+		static const struct emc_schema closed = {
+			.type = "GPIOCableSensing",
+			.keys = cable_keys,
+			.closed = true,
+		};
+
+		emc_record_seal(r);
+		assert_int_equal(emc_validate(&closed, r, &msg), -EINVAL);
+		/* the message itself is UTF-8 */
+		assert_string_equal(msg, "key 'K?y': unknown key");
+		free(msg);
+	}
+	emc_record_unref(r);
+}
+
+/* Messages quote at most max bytes and never cut a character in two. */
+static void test_msg_truncate_utf8(void **state)
+{
+	char *t;
+
+	t = emc_msg_truncate("ab\xc3\xa9"
+			     "cd",
+			     3);
+	assert_string_equal(t, "ab...");
+	free(t);
+	t = emc_msg_truncate("ab\xc3\xa9"
+			     "cd",
+			     4);
+	assert_string_equal(t, "ab\xc3\xa9...");
+	free(t);
+	t = emc_msg_truncate("ab\xc3\xa9", 4);
+	assert_string_equal(t, "ab\xc3\xa9");
+	free(t);
+	t = emc_msg_truncate("a\xff\nb", 64);
+	assert_string_equal(t, "a??b");
+	free(t);
+	t = emc_msg_truncate("", 0);
+	assert_string_equal(t, "");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +617,9 @@ int main(void)
 		cmocka_unit_test(test_closed_schema),
 		cmocka_unit_test(test_exact_numbers),
 		cmocka_unit_test(test_control_bytes_in_messages),
+		cmocka_unit_test(test_number_digits),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_msg_truncate_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
