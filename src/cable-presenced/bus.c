@@ -3,11 +3,14 @@
  * D-Bus surface: per cable object, Inventory.Item, Inventory.Item.Cable,
  * State.Decorator.OperationalStatus and, when the record has a board,
  * Association.Definitions. One vtable per interface, one slot per
- * (object, interface); state properties emit PropertiesChanged.
+ * (object, interface); state properties emit PropertiesChanged. String
+ * getters never fail on their string's content (bus_append_string): a
+ * failing getter would fail GetManagedObjects for every cable.
  */
 #include <errno.h>
 #include <stdbool.h>
 
+#include "bus-util.h"
 #include "bus.h"
 #include "cable.h"
 #include "log.h"
@@ -27,7 +30,7 @@ static int get_pretty_name(sd_bus *bus, const char *path, const char *iface,
 {
 	struct cable *c = userdata;
 
-	return sd_bus_message_append(reply, "s", c->cfg.name);
+	return bus_append_string(reply, c->cfg.name);
 }
 
 static int get_length(sd_bus *bus, const char *path, const char *iface,
@@ -45,7 +48,7 @@ static int get_type_desc(sd_bus *bus, const char *path, const char *iface,
 {
 	struct cable *c = userdata;
 
-	return sd_bus_message_append(reply, "s", c->cfg.type_desc);
+	return bus_append_string(reply, c->cfg.type_desc);
 }
 
 static int get_functional(sd_bus *bus, const char *path, const char *iface,

@@ -925,6 +925,64 @@ static void test_malformed(void **state)
 			   "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL"));
 }
 
+/*
+ * Strings that are not UTF-8 (json-c does not check them): refused, with
+ * the record and the key named, and the other cables published; before,
+ * the bad cable's PrettyName failed its getter and with it every
+ * GetManagedObjects of the inventory.
+ */
+static void test_invalid_utf8(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = NULL, *lines = NULL, *name = NULL,
+			    *desc = NULL;
+
+	file = write_tb_file(
+		c, "utf8.json",
+		"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", "
+		"\"Probe\": \"TRUE\", \"Exposes\": [\n"
+		"{\"Name\": \"good0\", \"Type\": \"GPIOCableSensing\", "
+		"\"GpioLine\": \"G0\", \"Polarity\": \"active_low\"},\n"
+		"{\"Name\": \"utf\xff\xfe"
+		"bad\", "
+		"\"Type\": \"GPIOCableSensing\", \"GpioLine\": \"G1\", "
+		"\"Polarity\": \"active_low\"},\n"
+		/* a surrogate, as UTF-8 bytes: sd-bus refuses it too */
+		"{\"Name\": \"bad_desc\", \"Type\": \"GPIOCableSensing\", "
+		"\"GpioLine\": \"G2\", \"Polarity\": \"active_low\", "
+		"\"CableTypeDescription\": \"CD\xed\xa0\x80"
+		"FP\"},\n"
+		"{\"Name\": \"good1\", \"Type\": \"GPIOCableSensing\", "
+		"\"GpioLine\": \"G3\", \"Polarity\": \"active_high\", "
+		"\"CableTypeDescription\": \"caf\xc3\xa9\"}\n]}\n");
+
+	line_set(c, "gpiochip0", "G0", 0);
+	line_set(c, "gpiochip0", "G1", 0);
+	line_set(c, "gpiochip0", "G2", 0);
+	line_set(c, "gpiochip0", "G3", 1);
+	start_daemon(c, file, HOUR);
+	wait_present(c, "good0", true);
+	wait_present(c, "good1", true);
+	/* GetManagedObjects answers, with the good cables only */
+	assert_int_equal(count_cables(c), 2);
+	desc = tb_get_string(c->tb, SVC, ITEM "good1", I_CABLE,
+			     "CableTypeDescription");
+	assert_string_equal(desc, "caf\xc3\xa9");
+
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced",
+				      "Invalid GPIOCableSensing record"),
+			 2);
+	lines = log_lines_with(c, "Invalid GPIOCableSensing record");
+	name = log_lines_with(c, "/utf__bad");
+	if (!strstr(name, "key 'Name': string is not valid UTF-8"))
+		fail_msg("no clear error for the Name in:\n%s", lines);
+	free(name);
+	name = log_lines_with(c, "/bad_desc");
+	if (!strstr(name, "key 'CableTypeDescription': string is not valid "
+			  "UTF-8"))
+		fail_msg("no clear error for bad_desc in:\n%s", lines);
+}
+
 /* ---- scale: 1,000 cables on one daemon ---- */
 
 #define N_BIG	1000
@@ -1337,6 +1395,8 @@ int main(int argc, char *argv[])
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_invalid_utf8, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_cable_sdr, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm, setup, teardown),
@@ -1365,5 +1425,8 @@ int main(int argc, char *argv[])
 		}
 		return cmocka_run_group_tests(big, NULL, NULL);
 	}
+	/* e.g. TB_TEST_FILTER=test_malformed */
+	if (getenv("TB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TB_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
