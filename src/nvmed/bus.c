@@ -18,6 +18,10 @@
  * GetSubTreePaths(Item.Drive) and Controllers from
  * GetSubTree(Item.StorageController) (redfish-core/lib/storage.hpp,
  * storage_controller.hpp at 7debb89), Chassis Drives from <board>/drive.
+ *
+ * String getters never fail on their string's content (bus_append_string):
+ * sd-bus refuses strings that are not UTF-8, and one failing getter fails
+ * GetManagedObjects for every object under the ObjectManager.
  */
 #include <assert.h>
 #include <errno.h>
@@ -26,10 +30,23 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bus-util.h"
+#include "fmt.h"
 #include "log.h"
 #include "nvmed.h"
+#include "pnvme.h"
+#include "utf8.h"
 
 #define D(field) offsetof(struct drive, field)
+
+/* A char * member of struct drive (the offset is sd-bus's): never fails
+ * on the string's content, so one drive cannot fail GetManagedObjects. */
+static int get_string(sd_bus *bus, const char *path, const char *iface,
+		      const char *prop, sd_bus_message *reply, void *userdata,
+		      sd_bus_error *error)
+{
+	return bus_append_string(reply, *(char **)userdata);
+}
 
 static int get_const_double(sd_bus *bus, const char *path, const char *iface,
 			    const char *prop, sd_bus_message *reply,
@@ -86,6 +103,7 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 			 void *userdata, sd_bus_error *error)
 {
 	struct drive *d = userdata;
+	char buf[FMT_DOUBLE_MAX];
 	enum threshold_kind k;
 	double v;
 	int r;
@@ -95,11 +113,15 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 	r = sd_bus_message_read(value, "d", &v);
 	if (r < 0)
 		return r;
-	if (!isnan(v) && (!isfinite(v) || v < -273 || v > 1000))
+	/* all the digits it takes: 1000.0001 is not 1000 */
+	if (!isnan(v) && (!isfinite(v) || v < NVMED_THRESHOLD_VALUE_MIN ||
+			  v > NVMED_THRESHOLD_VALUE_MAX))
 		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "%s must be NaN or between -273 and "
-					 "1000, not %g",
-					 prop, v);
+					 "%s must be NaN or between %d and "
+					 "%d, not %s",
+					 prop, NVMED_THRESHOLD_VALUE_MIN,
+					 NVMED_THRESHOLD_VALUE_MAX,
+					 fmt_double(buf, v));
 	/* entity-manager would store NaN as JSON null, and the record would
 	 * fail validation at the next boot */
 	if (isnan(v) && d->record && d->th_index[k] >= 0)
@@ -108,7 +130,8 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 					 "record '%s' (Thresholds%d), which "
 					 "cannot hold NaN",
 					 prop, d->config_path, d->th_index[k]);
-	log_info("Drive '%s': %s set to %g over D-Bus", d->name, prop, v);
+	log_info("Drive '%s': %s set to %s over D-Bus", d->name, prop,
+		 fmt_double(buf, v));
 	d->th.t[k].value = v;
 	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)
 		d->th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
@@ -322,7 +345,7 @@ static const sd_bus_vtable item_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Present", "b", NULL, D(present),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("PrettyName", "s", NULL, D(drive_name),
+	SD_BUS_PROPERTY("PrettyName", "s", get_string, D(drive_name),
 			SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_VTABLE_END,
 };
@@ -370,18 +393,18 @@ static const sd_bus_vtable drive_vtable[] = {
 
 static const sd_bus_vtable asset_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Manufacturer", "s", NULL, D(manufacturer),
+	SD_BUS_PROPERTY("Manufacturer", "s", get_string, D(manufacturer),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Model", "s", NULL, D(model),
+	SD_BUS_PROPERTY("Model", "s", get_string, D(model),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("SerialNumber", "s", NULL, D(serial),
+	SD_BUS_PROPERTY("SerialNumber", "s", get_string, D(serial),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END,
 };
 
 static const sd_bus_vtable revision_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Version", "s", NULL, D(firmware),
+	SD_BUS_PROPERTY("Version", "s", get_string, D(firmware),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END,
 };
@@ -395,11 +418,11 @@ static const sd_bus_vtable drive_opstatus_vtable[] = {
 
 static const sd_bus_vtable nvme_status_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("SmartWarnings", "s", NULL, D(smart_warnings),
+	SD_BUS_PROPERTY("SmartWarnings", "s", get_string, D(smart_warnings),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("StatusFlags", "s", NULL, D(status_flags),
+	SD_BUS_PROPERTY("StatusFlags", "s", get_string, D(status_flags),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("DriveLifeUsed", "s", NULL, D(drive_life_used),
+	SD_BUS_PROPERTY("DriveLifeUsed", "s", get_string, D(drive_life_used),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CapacityFault", "b", NULL, D(faults[FAULT_CAPACITY]),
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "avail.h"
+#include "basic.h"
 #include "emconfig.h"
 #include "log.h"
 #include "nvmed.h"
@@ -54,8 +55,8 @@ static const struct emc_key threshold_keys[] = {
 	{ .name = "Value",
 	  .kind = EMC_NUMBER,
 	  .required = true,
-	  .min = -273,
-	  .max = 1000,
+	  .min = NVMED_THRESHOLD_VALUE_MIN,
+	  .max = NVMED_THRESHOLD_VALUE_MAX,
 	  .exact = true },
 	{ .name = "Hysteresis", .kind = EMC_NUMBER, .max = 100, .exact = true },
 	/* entity-manager's threshold labels; not used here */
@@ -359,6 +360,51 @@ void config_write_threshold(struct drive *d, enum threshold_kind k)
 				  emc_record_path(d->record));
 }
 
+/*
+ * The basic-command drive that already polls the device at addr on bus
+ * (root: the bus below any muxes), or NULL. The same bus number is the
+ * same device; channels of a mux are different buses, so different
+ * devices; but a device on a mux's parent (root) bus answers through
+ * every channel of it, so it is the same device as one at its address
+ * behind the mux.
+ */
+static struct drive *basic_drive_at(struct manager *m, unsigned bus,
+				    unsigned root, uint8_t addr)
+{
+	for (struct drive *d = m->drives; d; d = d->next)
+		if (d->basic && d->i2c_addr == addr &&
+		    (d->i2c_bus == bus || d->i2c_bus == root ||
+		     d->root_bus == bus))
+			return d;
+	return NULL;
+}
+
+/* Refuse a second drive for a device a basic-command drive polls
+ * (-EADDRINUSE, logged naming both); what names the newcomer. */
+static int basic_check_free(struct manager *m, const char *what, unsigned bus,
+			    uint8_t addr)
+{
+	unsigned root = basic_root_bus(m->sysfs_root, bus);
+	struct drive *o = basic_drive_at(m, bus, root, addr);
+
+	if (!o)
+		return 0;
+	if (o->i2c_bus == bus)
+		return log_error_errno(-EADDRINUSE,
+				       "%s: I2C bus %u address 0x%02x is "
+				       "already drive '%s' (%s); ignored",
+				       what, bus, addr, o->name,
+				       o->config_path);
+	return log_error_errno(-EADDRINUSE,
+			       "%s: I2C bus %u address 0x%02x is the device "
+			       "of drive '%s' (%s) at bus %u address 0x%02x "
+			       "(bus %u is behind a mux on bus %u, which "
+			       "reaches both); ignored",
+			       what, bus, addr, o->name, o->config_path,
+			       o->i2c_bus, addr, root == bus ? o->i2c_bus : bus,
+			       root == bus ? bus : root);
+}
+
 static int add_drive(struct manager *m, const struct emc_record *rec)
 {
 	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
@@ -388,6 +434,19 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 	}
 	(void)emc_record_get_uint(rec, "PollIntervalMs", &poll);
 	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &window);
+
+	/* As an MCTP endpoint or a GPIO line is followed once: two drives
+	 * polling one device would publish it twice. */
+	if (basic) {
+		_cleanup_free_ char *what = NULL;
+
+		if (asprintf(&what, "%s record '%s' (%s)", type, name, path) <
+		    0)
+			return log_oom();
+		r = basic_check_free(m, what, (unsigned)bus, (uint8_t)addr);
+		if (r < 0)
+			return r;
+	}
 
 	r = drive_new(m,
 		      basic    ? DRIVE_FROM_BASIC :
@@ -571,8 +630,8 @@ int config_load_pnvme(struct manager *m, const char *path)
 				       "phosphor-nvme configuration '%s': %s",
 				       path, error ? error : "error");
 	for (size_t i = 0; i < c.n_errors; i++)
-		log_error("phosphor-nvme configuration '%s': %s; entry ignored",
-			  path, c.errors[i]);
+		log_error("phosphor-nvme configuration '%s': %s; ignored", path,
+			  c.errors[i]);
 
 	threshold_set_init(&th);
 	{
@@ -601,6 +660,17 @@ int config_load_pnvme(struct manager *m, const char *path)
 			 "/xyz/openbmc_project/inventory/system/chassis/"
 			 "motherboard/%s",
 			 name);
+		{
+			char what[80];
+
+			snprintf(what, sizeof(what),
+				 "phosphor-nvme drive '%s' (config entry "
+				 "NVMeDriveIndex %u)",
+				 name, c.drives[i].index);
+			if (basic_check_free(m, what, c.drives[i].bus, 0x6a) <
+			    0)
+				continue;
+		}
 		r = drive_new(m, DRIVE_FROM_PNVME, name, cpath,
 			      "/xyz/openbmc_project/inventory/system/chassis/"
 			      "motherboard",

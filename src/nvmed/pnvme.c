@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "fmt.h"
 #include "macros.h"
 #include "pnvme.h"
 
@@ -62,15 +63,54 @@ static int get_uint(json_object *o, const char *const *keys, long max,
 	return -ENOENT;
 }
 
-static double get_number(json_object *o, const char *key)
+/*
+ * One threshold of entry i into *ret: NaN when the key is absent, else a
+ * finite number in the range NVME1000 threshold Values have; anything
+ * else is described in c->errors and left NaN (no such threshold). json-c
+ * reads the non-standard literals Infinity and NaN as numbers.
+ */
+static int get_threshold(struct pnvme_config *c, json_object *t, size_t i,
+			 const char *key, double *ret)
 {
+	char buf[FMT_DOUBLE_MAX];
 	json_object *v;
+	double d;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !(json_object_is_type(v, json_type_int) ||
-	      json_object_is_type(v, json_type_double)))
-		return NAN;
-	return json_object_get_double(v);
+	*ret = NAN;
+	if (!json_object_object_get_ex(t, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return add_error(
+			c, errorf("threshold[%zu]: '%s' must be a "
+				  "number, not %s",
+				  i, key,
+				  json_type_to_name(json_object_get_type(v))));
+	d = json_object_get_double(v);
+	if (!isfinite(d) || d < NVMED_THRESHOLD_VALUE_MIN ||
+	    d > NVMED_THRESHOLD_VALUE_MAX)
+		return add_error(c, errorf("threshold[%zu]: '%s' must be a "
+					   "finite number between %d and %d, "
+					   "not %s",
+					   i, key, NVMED_THRESHOLD_VALUE_MIN,
+					   NVMED_THRESHOLD_VALUE_MAX,
+					   fmt_double(buf, d)));
+	*ret = d;
+	return 0;
+}
+
+static int get_thresholds(struct pnvme_config *c, json_object *t, size_t i)
+{
+	int r;
+
+	r = get_threshold(c, t, i, "criticalHigh", &c->critical_high);
+	if (r >= 0)
+		r = get_threshold(c, t, i, "criticalLow", &c->critical_low);
+	if (r >= 0)
+		r = get_threshold(c, t, i, "warningHigh", &c->warning_high);
+	if (r >= 0)
+		r = get_threshold(c, t, i, "warningLow", &c->warning_low);
+	return r;
 }
 
 static int parse_entry(struct pnvme_config *c, json_object *e, size_t i)
@@ -150,10 +190,11 @@ int pnvme_parse(const char *text, struct pnvme_config *ret, char **ret_error)
 
 			if (!json_object_is_type(t, json_type_object))
 				continue;
-			c.critical_high = get_number(t, "criticalHigh");
-			c.critical_low = get_number(t, "criticalLow");
-			c.warning_high = get_number(t, "warningHigh");
-			c.warning_low = get_number(t, "warningLow");
+			if (get_thresholds(&c, t, i) < 0) {
+				*ret_error = errorf("out of memory");
+				r = -ENOMEM;
+				goto out;
+			}
 		}
 	}
 	for (size_t i = 0; i < json_object_array_length(config); i++) {

@@ -138,6 +138,62 @@ static void test_pnvme(void **state)
 	free(err);
 }
 
+/* phosphor-nvme thresholds follow the NVME1000 record rules: a finite
+ * number in [-273, 1000]; json-c reads Infinity and NaN as numbers. */
+static void test_pnvme_thresholds(void **state)
+{
+	struct pnvme_config c;
+	char *err = NULL;
+
+	assert_int_equal(
+		pnvme_parse("{\"config\": [{\"NVMeDriveIndex\": 0, "
+			    "\"NVMeDriveBusID\": 6}], \"threshold\": "
+			    "[{\"criticalHigh\": Infinity, \"warningHigh\": "
+			    "5000, \"criticalLow\": NaN, \"warningLow\": "
+			    "-Infinity}]}",
+			    &c, &err),
+		0);
+	assert_int_equal(c.n_drives, 1);
+	assert_true(isnan(c.critical_high));
+	assert_true(isnan(c.warning_high));
+	assert_true(isnan(c.critical_low));
+	assert_true(isnan(c.warning_low));
+	assert_int_equal(c.n_errors, 4);
+	assert_string_equal(c.errors[0],
+			    "threshold[0]: 'criticalHigh' must be a finite "
+			    "number between -273 and 1000, not inf");
+	assert_string_equal(c.errors[1],
+			    "threshold[0]: 'criticalLow' must be a finite "
+			    "number between -273 and 1000, not nan");
+	assert_string_equal(c.errors[2],
+			    "threshold[0]: 'warningHigh' must be a finite "
+			    "number between -273 and 1000, not 5000");
+	assert_string_equal(c.errors[3],
+			    "threshold[0]: 'warningLow' must be a finite "
+			    "number between -273 and 1000, not -inf");
+	pnvme_config_clear(&c);
+
+	/* the limits themselves, a value just outside, the wrong type */
+	assert_int_equal(
+		pnvme_parse("{\"config\": [], \"threshold\": "
+			    "[{\"criticalHigh\": 1000, \"criticalLow\": -273, "
+			    "\"warningHigh\": 1000.0001, \"warningLow\": "
+			    "\"5\"}]}",
+			    &c, &err),
+		0);
+	assert_true(c.critical_high == 1000);
+	assert_true(c.critical_low == -273);
+	assert_true(isnan(c.warning_high));
+	assert_true(isnan(c.warning_low));
+	assert_int_equal(c.n_errors, 2);
+	assert_string_equal(c.errors[0],
+			    "threshold[0]: 'warningHigh' must be a finite "
+			    "number between -273 and 1000, not 1000.0001");
+	assert_string_equal(c.errors[1], "threshold[0]: 'warningLow' must be "
+					 "a number, not string");
+	pnvme_config_clear(&c);
+}
+
 static void test_power(void **state)
 {
 	struct power_status off = { 0 }, host = { .host_on = true },
@@ -221,6 +277,7 @@ int main(void)
 		cmocka_unit_test(test_basic_status),
 		cmocka_unit_test(test_basic_vpd),
 		cmocka_unit_test(test_pnvme),
+		cmocka_unit_test(test_pnvme_thresholds),
 		cmocka_unit_test(test_power),
 		cmocka_unit_test(test_root_bus),
 	};

@@ -1073,7 +1073,9 @@ static void test_every_real_record(void **state)
 	_cleanup_free_ char *sc = NULL;
 	char f[4][512];
 	const char *micron[] = { "bus", "4", "index", "2", NULL };
-	const char *samsung[] = { "bus", "5", "index", "3", NULL };
+	const char *samsung[] = { "bus", "6", "index", "3", NULL };
+	const char *sbp1 = "/xyz/openbmc_project/inventory/system/nvme/"
+			   "SBP1_NVMe";
 	char micron_file[512], samsung_file[512];
 
 	assert_non_null(tb_em_dir());
@@ -1095,19 +1097,39 @@ static void test_every_real_record(void **state)
 	env_start(&e, sc);
 	start_state(&e, "Running");
 	{
-		const char *args[] = { "--set",	  "bus=3", "--set",
-				       "index=1", f[0],	   f[1],
-				       f[2],	  f[3],	   NULL };
+		const char *args[] = { "--set", "bus=3", "--set", "index=1",
+				       f[0],	f[1],	 f[3],	  NULL };
 
 		start_em(&e, args);
 	}
 	start_nvmed(&e, NULL);
 	add_boards(&e, micron_file, micron);
 	add_boards(&e, samsung_file, samsung);
-	/* 1 + 2 + 26 + 2 + 1 + 1 */
-	check_all(&e, 33);
+	/* 1 + 2 + 2 + 1 + 1 */
+	check_all(&e, 7);
 	/* the one with an emulated drive behind it reads */
 	wait_value(&e, "NVMe_1_Temp", 35, WAIT);
+
+	/* SBP1's M.2 drives are on buses 50 and 52 at 0x6a, as Mt. Jade's
+	 * nvme0 and nvme2 are: two machines' files, one device each, so
+	 * one board at a time */
+	remove_board(&e, sbp1);
+	assert_int_equal(tb_wait_object_gone(e.tb, NVME,
+					     sp("M2_SSD2_Temperature"), WAIT),
+			 0);
+	add_boards(&e, f[2], NULL);
+	/* 1 + 26 + 2 + 1 + 1 */
+	check_all(&e, 31);
+	add_boards(&e, f[1], NULL);
+	assert_int_equal(tb_wait_log_count(e.tb, "nvmed",
+					   "is already drive 'nvme", 2, WAIT),
+			 0);
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/sensors",
+					  VALUE_IF),
+			 31);
+	remove_board(&e, sbp1);
+	check_all(&e, 31);
 
 	/* yv5 instead of harma (same sensor names) */
 	remove_board(&e, "/xyz/openbmc_project/inventory/system/board/"
@@ -1116,13 +1138,13 @@ static void test_every_real_record(void **state)
 		tb_wait_object_gone(e.tb, NVME, sp("MB_E1S0_TEMP_C"), WAIT), 0);
 	add_boards(&e, yv5_board(&e, 0), NULL);
 	add_boards(&e, yv5_board(&e, 1), NULL);
-	check_all(&e, 33);
+	check_all(&e, 31);
 	remove_board(&e, "/xyz/openbmc_project/inventory/system/board/"
 			 "Yosemite5_MB_E1S1");
 	assert_int_equal(
 		tb_wait_object_gone(e.tb, NVME, sp("MB_E1S1_TEMP_C"), WAIT), 0);
 	add_boards(&e, yv5_board(&e, 2), NULL);
-	check_all(&e, 33);
+	check_all(&e, 31);
 	env_stop(&e);
 }
 
@@ -1344,6 +1366,221 @@ static void test_smbus_and_mctp_agree(void **state)
 	env_stop(&e);
 }
 
+/* ---- a refused threshold says why ----------------------------------- */
+
+/* The value in the error has every digit it takes: %g wrote 1000.0001
+ * as 1000, "not 1000" for a range that ends at 1000. */
+static void test_threshold_set_digits(void **state)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} bad[] = {
+		{ 1000.0001,
+		  "WarningHigh must be NaN or between -273 and 1000, "
+		  "not 1000.0001" },
+		{ -273.00000000000006,
+		  "WarningHigh must be NaN or between -273 "
+		  "and 1000, not -273.00000000000006" },
+		{ 1e300, "WarningHigh must be NaN or between -273 and 1000, "
+			 "not 1e+300" },
+		{ INFINITY, "WarningHigh must be NaN or between -273 and 1000, "
+			    "not inf" },
+	};
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(1, 3);
+	const char *file;
+
+	env_start(&e, sc);
+	file = board_file(&e, "{\"Type\": \"NVME1000\", \"Name\": "
+			      "\"Digits\", \"Bus\": 3, \"PowerState\": "
+			      "\"Always\"}");
+	{
+		const char *args[] = { file, NULL };
+
+		start_em(&e, args);
+	}
+	start_nvmed(&e, NULL);
+	wait_value(&e, "Digits", 35, WAIT);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+		int r = sd_bus_set_property(tb_bus(e.tb), NVME, sp("Digits"),
+					    WARN_IF, "WarningHigh", &err, "d",
+					    bad[i].v);
+
+		assert_true(r < 0);
+		assert_string_equal(err.name, SD_BUS_ERROR_INVALID_ARGS);
+		assert_string_equal(err.message, bad[i].text);
+		sd_bus_error_free(&err);
+	}
+	assert_true(sd_bus_set_property(tb_bus(e.tb), NVME, sp("Digits"),
+					WARN_IF, "WarningHigh", NULL, "d",
+					999.5) >= 0);
+	assert_int_equal(tb_wait_log(e.tb, "nvmed",
+				     "WarningHigh set to 999.5 over D-Bus",
+				     WAIT),
+			 0);
+	env_stop(&e);
+}
+
+/* ---- one device, one drive ------------------------------------------ */
+
+/* A directory standing in for /sys: i2c-<bus>, and mux_device links for
+ * the channels of a mux on root (i2c-<chan> -> <root>-0070). */
+static void fake_sysfs(const char *root, unsigned mux_root,
+		       const unsigned *chans, size_t n)
+{
+	char p[600], target[64];
+
+	snprintf(p, sizeof(p), "%s/bus/i2c/devices/i2c-%u/name", root,
+		 mux_root);
+	tb_write_file(p, "root\n");
+	snprintf(target, sizeof(target), "../%u-0070", mux_root);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(p, sizeof(p), "%s/bus/i2c/devices/i2c-%u/name", root,
+			 chans[i]);
+		tb_write_file(p, "mux channel\n");
+		snprintf(p, sizeof(p), "%s/bus/i2c/devices/i2c-%u/mux_device",
+			 root, chans[i]);
+		assert_int_equal(symlink(target, p), 0);
+	}
+}
+
+/*
+ * Two basic-command records for one device (bus and address) would poll
+ * it twice and publish its serial twice: the second is refused, naming
+ * both records. Channels of one mux are different devices; a record on
+ * the mux's root bus at their address is the device every channel
+ * reaches.
+ */
+static void test_basic_duplicate_device(void **state)
+{
+	static const unsigned chans[] = { 20, 21 };
+	struct env e = { 0 };
+	_cleanup_free_ char *d0 = drive_json(9, 20, 35),
+			    *d1 = drive_json(10, 21, 36), *sc = NULL;
+	const char *file, *sysfs;
+	const char *board = "/xyz/openbmc_project/inventory/system/board/"
+			    "Test_Board";
+
+	assert_true(asprintf(&sc, "{\"drives\": [%s, %s]}", d0, d1) > 0);
+	env_start(&e, sc);
+	sysfs = tb_path(e.tb, "sys");
+	fake_sysfs(sysfs, 5, chans, ARRAY_SIZE(chans));
+	file = board_file(
+		&e, "{\"Type\": \"NVME1000\", \"Name\": \"Chan A\", "
+		    "\"Bus\": 20, \"PowerState\": \"Always\"}, "
+		    "{\"Type\": \"NVME1000\", \"Name\": \"Chan B\", "
+		    "\"Bus\": 21, \"Address\": \"0x6a\", \"PowerState\": "
+		    "\"Always\"}, "
+		    "{\"Type\": \"NVME1000\", \"Name\": \"Chan A again\", "
+		    "\"Bus\": 20, \"Address\": 106, \"Protocol\": "
+		    "\"mi_basic\", \"PowerState\": \"Always\"}, "
+		    "{\"Type\": \"NVME1000\", \"Name\": \"Root\", "
+		    "\"Bus\": 5, \"PowerState\": \"Always\"}, "
+		    "{\"Type\": \"NVME1000\", \"Name\": \"Other address\", "
+		    "\"Bus\": 20, \"Address\": \"0x6b\", \"PowerState\": "
+		    "\"Always\"}");
+	{
+		const char *args[] = { file, NULL };
+
+		start_em(&e, args);
+	}
+	{
+		const char *extra[] = { "--sysfs-root", sysfs, NULL };
+
+		start_nvmed(&e, extra);
+	}
+	wait_value(&e, "Chan_A", 35, WAIT);
+	wait_value(&e, "Chan_B", 36, WAIT);
+	assert_int_equal(tb_wait_log_count(e.tb, "nvmed", "; ignored", 2, WAIT),
+			 0);
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/sensors",
+					  VALUE_IF),
+			 3);
+	assert_false(tb_count_objects(e.tb, NVME,
+				      "/xyz/openbmc_project/inventory",
+				      DRIVE_IF) != 3);
+	/* the refused ones name themselves and the drive that has it */
+	{
+		char needle[512];
+
+		snprintf(needle, sizeof(needle),
+			 "NVME1000 record 'Chan A again' (%s/Chan_A_again): "
+			 "I2C bus 20 address 0x6a is already drive 'Chan A' "
+			 "(%s/Chan_A); ignored",
+			 board, board);
+		assert_int_equal(tb_log_count(e.tb, "nvmed", needle), 1);
+		snprintf(needle, sizeof(needle),
+			 "NVME1000 record 'Root' (%s/Root): I2C bus 5 address "
+			 "0x6a is the device of drive 'Chan ",
+			 board);
+		assert_int_equal(tb_log_count(e.tb, "nvmed", needle), 1);
+		assert_int_equal(tb_log_count(e.tb, "nvmed",
+					      "behind a mux on bus 5, which "
+					      "reaches both); ignored"),
+				 1);
+	}
+	assert_false(tb_get_double(e.tb, NVME, sp("Chan_A"), VALUE_IF,
+				   "Value") != 35);
+	env_stop(&e);
+}
+
+/* ---- strings that are not UTF-8 --------------------------------------- */
+
+/*
+ * A --config record whose Name is not UTF-8 (json-c does not check): it
+ * is refused, naming the record and the key, and the other drive is
+ * served; before, its PrettyName failed its getter and with it every
+ * GetManagedObjects of the inventory.
+ */
+static void test_invalid_utf8(void **state)
+{
+	struct env e = { 0 };
+	_cleanup_free_ char *sc = scenario(2, 3);
+	const char *cfg;
+
+	env_start(&e, sc);
+	cfg = tb_path(e.tb, "utf8.json");
+	tb_write_file(cfg, "[{\"Name\": \"nv\xff"
+			   "bad\", \"Type\": \"NVMeMI\", "
+			   "\"Network\": 1, \"EID\": 9}, "
+			   "{\"Name\": \"Good\", \"Type\": \"NVME1000\", "
+			   "\"Bus\": 3, \"PowerState\": \"Always\"}, "
+			   "{\"Name\": \"nv\xc3\x28"
+			   "bad2\", \"Type\": "
+			   "\"NVME1000\", \"Bus\": 4, \"PowerState\": "
+			   "\"Always\"}]");
+	{
+		const char *extra[] = { "--config", cfg, NULL };
+
+		start_nvmed(&e, extra);
+	}
+	wait_value(&e, "Good", 35, WAIT);
+	assert_int_equal(tb_wait_string(e.tb, NVME, dp("Good"), ASSET_IF,
+					"SerialNumber", "SN9", WAIT),
+			 0);
+	assert_int_equal(tb_wait_log_count(e.tb, "nvmed",
+					   "key 'Name': string is not valid "
+					   "UTF-8",
+					   2, WAIT),
+			 0);
+	assert_int_equal(tb_log_count(e.tb, "nvmed", "/nv_bad' (NVMeMI)"), 1);
+	assert_int_equal(tb_log_count(e.tb, "nvmed", "/nv__bad2' (NVME1000)"),
+			 1);
+	/* GetManagedObjects answers, with the good drive only */
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/inventory",
+					  DRIVE_IF),
+			 1);
+	assert_int_equal(tb_count_objects(e.tb, NVME,
+					  "/xyz/openbmc_project/sensors",
+					  VALUE_IF),
+			 1);
+	env_stop(&e);
+}
+
 /* ---- phosphor-nvme configuration ------------------------------------- */
 
 static void test_phosphor_nvme_config(void **state)
@@ -1410,6 +1647,9 @@ int main(void)
 		cmocka_unit_test(test_every_real_record),
 		cmocka_unit_test(test_smbus_and_mctp_agree),
 		cmocka_unit_test(test_phosphor_nvme_config),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_basic_duplicate_device),
+		cmocka_unit_test(test_threshold_set_digits),
 	};
 
 	struct CMUnitTest run[ARRAY_SIZE(tests)];
