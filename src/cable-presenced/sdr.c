@@ -130,6 +130,105 @@ static int group_name(struct sdr_group *g, const char *prefix,
 	return 0;
 }
 
+/* Does name end in "[<digits>-<digits>]", as a range's name does? */
+static bool looks_like_range(const char *name)
+{
+	size_t len = strlen(name), i;
+	size_t digits;
+
+	if (len < 5 || name[len - 1] != ']')
+		return false;
+	i = len - 1;
+	for (digits = 0; i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9'; i--)
+		digits++;
+	if (!digits || i == 0 || name[--i] != '-')
+		return false;
+	for (digits = 0; i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9'; i--)
+		digits++;
+	return digits && i > 0 && name[i - 1] == '[';
+}
+
+/* Is name the current name of a group other than g[self]? */
+static bool name_taken(const struct sdr_group *g, size_t n, size_t self,
+		       const char *name)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != self && strcmp(g[k].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Candidate n for g: "~<n>" after the name cut short to make room, and
+ * before the range suffix for a range ("frontpane~1[0-1]"), so that the
+ * suffix still parses.
+ */
+static void disambiguated_name(const struct sdr_group *g, unsigned n,
+			       char ret[SDR_NAME_MAX + 1])
+{
+	char tag[16], suffix[48] = "";
+	const char *base = g->prefix;
+	size_t tlen, slen, keep;
+
+	snprintf(tag, sizeof(tag), "~%u", n);
+	tlen = strlen(tag);
+	if (g->indexed)
+		snprintf(suffix, sizeof(suffix), "[%llu-%llu]",
+			 (unsigned long long)g->start,
+			 (unsigned long long)(g->start + g->count - 1));
+	slen = strlen(suffix);
+	if (!g->indexed || tlen + slen >= SDR_NAME_MAX) {
+		/* no range, or one too long to keep: cut the whole name */
+		base = g->full_name;
+		slen = 0;
+	}
+	keep = strlen(base);
+	if (keep > SDR_NAME_MAX - tlen - slen)
+		keep = SDR_NAME_MAX - tlen - slen;
+	memcpy(ret, base, keep);
+	memcpy(ret + keep, tag, tlen);
+	memcpy(ret + keep + tlen, suffix, slen);
+	ret[keep + tlen + slen] = '\0';
+}
+
+/*
+ * Make the SDR names unique (sdr.h): a name that is exactly what it
+ * says (the whole name of a cable, or the whole "prefix[a-b]" of a
+ * range) is kept; a truncated name, or a cable's name that looks like a
+ * range, that is some other group's name too is renamed.
+ */
+static int make_names_unique(struct sdr_group *g, size_t n)
+{
+	_cleanup_free_ bool *rename = NULL;
+
+	if (n < 2)
+		return 0;
+	rename = calloc(n, sizeof(*rename));
+	if (!rename)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		bool exact = !g[i].truncated &&
+			     (g[i].indexed || !looks_like_range(g[i].name));
+
+		rename[i] = !exact && name_taken(g, n, i, g[i].name);
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[SDR_NAME_MAX + 1];
+
+		if (!rename[i])
+			continue;
+		for (unsigned k = 1;; k++) {
+			disambiguated_name(&g[i], k, name);
+			if (!name_taken(g, n, i, name))
+				break;
+		}
+		memcpy(g[i].name, name, sizeof(name));
+		g[i].truncated = true;
+		g[i].renamed = true;
+	}
+	return 0;
+}
+
 void sdr_groups_free(struct sdr_group *groups, size_t n)
 {
 	if (!groups)
@@ -206,6 +305,11 @@ int sdr_group_cables(const struct sdr_cable *cables, size_t n,
 			return r;
 		}
 		i = j;
+	}
+	r = make_names_unique(g, ng);
+	if (r < 0) {
+		sdr_groups_free(g, ng);
+		return r;
 	}
 
 	*ret = g;

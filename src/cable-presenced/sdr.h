@@ -7,6 +7,18 @@
  * assertion mask is the presence of "prefix<a+i>". Names without an
  * index (and groups of one) are an SDR of their own, named as the cable.
  *
+ * SDR names are unique. IPMI ID strings hold 16 bytes, so longer names
+ * are cut (a range keeps its "[a-b]" whole and loses prefix characters),
+ * and two cut names can be the same ("frontpanelcableA[0-1]" and
+ * "frontpanelcableB[0-1]" both make "frontpanelc[0-1]"); a cable may also
+ * be named like a range ("c[36-37]", as c36 and c37 make). A name that is
+ * exactly what it says (a cable's whole name that does not look like a
+ * range, or a range's whole "prefix[a-b]") is kept. Every other name
+ * that is also another group's is renamed, in group order: "~<n>", with
+ * the lowest n that makes it unique, replaces its last characters, before
+ * the "[a-b]" of a range: "frontpane~1[0-1]", "frontpane~2[0-1]",
+ * "c[36-37]~1".
+ *
  * Pure: no I/O, no D-Bus. An ipmid implementer can reuse it as is.
  */
 #pragma once
@@ -31,7 +43,8 @@ struct sdr_group {
 	char name[SDR_NAME_MAX + 1];
 	/* The untruncated name ("longprefix[0-3]"). */
 	char *full_name;
-	bool truncated; /* name is shorter than full_name */
+	bool truncated; /* name is not full_name (cut or renamed) */
+	bool renamed; /* "~<n>" made the name unique (see above) */
 	bool indexed; /* a range "prefix[a-b]" (false: a single cable) */
 	char *prefix; /* the name without the index (whole name if none) */
 	uint64_t start; /* first index (0 when not indexed) */

@@ -11,6 +11,8 @@
 
 #include "sdr.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 struct result {
 	struct sdr_group *g;
 	int n;
@@ -186,6 +188,85 @@ static void test_mixed(void **state)
 	sdr_groups_free(r.g, (size_t)r.n);
 }
 
+/* No two SDRs share a name: cut names that meet are renamed ("~<n>"
+ * before the range), as is a cable named like a real range. */
+static void test_unique_names(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "frontpanelcableA0", true },
+		{ "frontpanelcableA1", false },
+		{ "frontpanelcableB0", false },
+		{ "frontpanelcableB1", true },
+		{ "c36", true },
+		{ "c37", true },
+		{ "c[36-37]", false },
+		{ "rear_cable_number_one", true },
+		{ "rear_cable_number_two", false },
+		{ "rear_cable_numbe", true }, /* 16: the cut of the two above */
+	};
+	struct result r = group(c, ARRAY_SIZE(c));
+
+	assert_int_equal(r.n, 7);
+	check(&r.g[0], "c[36-37]", 2, 0x3);
+	assert_false(r.g[0].renamed);
+	check(&r.g[1], "c[36-37]~1", 1, 0x0);
+	assert_true(r.g[1].renamed);
+	assert_string_equal(r.g[1].full_name, "c[36-37]");
+	check(&r.g[2], "frontpane~1[0-1]", 2, 0x1);
+	assert_string_equal(r.g[2].full_name, "frontpanelcableA[0-1]");
+	assert_true(r.g[2].renamed && r.g[2].truncated);
+	check(&r.g[3], "frontpane~2[0-1]", 2, 0x2);
+	assert_string_equal(r.g[3].full_name, "frontpanelcableB[0-1]");
+	check(&r.g[4], "rear_cable_numbe", 1, 0x1);
+	assert_false(r.g[4].renamed);
+	assert_false(r.g[4].truncated);
+	check(&r.g[5], "rear_cable_num~1", 1, 0x1);
+	assert_string_equal(r.g[5].full_name, "rear_cable_number_one");
+	check(&r.g[6], "rear_cable_num~2", 1, 0x0);
+	for (int i = 0; i < r.n; i++)
+		for (int k = i + 1; k < r.n; k++)
+			assert_string_not_equal(r.g[i].name, r.g[k].name);
+	sdr_groups_free(r.g, (size_t)r.n);
+
+	/* a cut name that meets nothing is left as it was */
+	{
+		const struct sdr_cable d[] = {
+			{ "frontpanelcableA0", true },
+			{ "frontpanelcableA1", false },
+		};
+		struct result q = group(d, 2);
+
+		assert_int_equal(q.n, 1);
+		check(&q.g[0], "frontpanelc[0-1]", 2, 0x1);
+		assert_false(q.g[0].renamed);
+		sdr_groups_free(q.g, (size_t)q.n);
+	}
+}
+
+/* Many that meet: each gets the lowest free number, unique to the end. */
+static void test_unique_names_many(void **state)
+{
+	struct sdr_cable c[24];
+	char names[24][40];
+	struct result r;
+
+	for (int i = 0; i < 24; i++) {
+		snprintf(names[i], sizeof(names[i]),
+			 "very_long_cable_prefix_%c0", 'a' + i);
+		c[i] = (struct sdr_cable){ names[i], true };
+	}
+	r = group(c, 24);
+	assert_int_equal(r.n, 24);
+	check(&r.g[0], "very_long_cabl~1", 1, 0x1);
+	check(&r.g[9], "very_long_cab~10", 1, 0x1);
+	for (int i = 0; i < r.n; i++) {
+		assert_true(r.g[i].renamed);
+		for (int k = i + 1; k < r.n; k++)
+			assert_string_not_equal(r.g[i].name, r.g[k].name);
+	}
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
 static void test_empty(void **state)
 {
 	struct sdr_group *g = (void *)1;
@@ -206,6 +287,8 @@ int main(void)
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_unique_names),
+		cmocka_unit_test(test_unique_names_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
