@@ -226,7 +226,7 @@ static unsigned long long cpu_ticks_one(pid_t pid);
 /* ... of nvmed and its workers */
 static unsigned long long cpu_ticks(pid_t pid)
 {
-	pid_t pids[64];
+	pid_t pids[600];
 	size_t n = family(pid, pids, ARRAY_SIZE(pids));
 	unsigned long long t = 0;
 
@@ -281,7 +281,7 @@ static void memory(struct run *r, unsigned n)
 {
 	unsigned long long rss = 0, dirty = 0, main_rss = 0;
 	char path[64], line[256];
-	pid_t pids[64];
+	pid_t pids[600];
 	size_t np = family(r->pid, pids, ARRAY_SIZE(pids));
 
 	for (size_t i = 0; i < np; i++) {
@@ -311,6 +311,21 @@ static void memory(struct run *r, unsigned n)
 	       n, np, np - 1, rss, main_rss, dirty);
 }
 
+/* Requests drive 0 (network 1) has had from the emulator. */
+static long long drive0_requests(struct run *r)
+{
+	_cleanup_free_ char *reply = NULL;
+	char line[96];
+	const char *p;
+
+	snprintf(line, sizeof(line),
+		 "{\"get\": {\"network\": %u, \"eid\": %u}}", NET(0), EID(0));
+	if (emu_ctl(&r->emu, line, &reply) < 0 || !reply)
+		return -1;
+	p = strstr(reply, "\"requests\":");
+	return p ? atoll(p + strlen("\"requests\":")) : -1;
+}
+
 static void cpu_per_poll(unsigned n)
 {
 	struct run r = { 0 };
@@ -323,11 +338,11 @@ static void cpu_per_poll(unsigned n)
 	start(&r, n);
 	tb_pump(r.tb, 2000); /* past the start-up transactions */
 	t0 = cpu_ticks(r.pid);
-	q0 = emu_get_int(&r.emu, EID(0), "requests");
+	q0 = drive0_requests(&r);
 	s0 = now_s();
 	tb_pump(r.tb, window_s() * 1000);
 	t1 = cpu_ticks(r.pid);
-	q1 = emu_get_int(&r.emu, EID(0), "requests");
+	q1 = drive0_requests(&r);
 	s1 = now_s();
 	polls = n * (s1 - s0) * 1000.0 / POLL_MS;
 	/* the poll period actually kept: one drive's requests at the
@@ -369,8 +384,9 @@ static void get_latency(unsigned n)
 	start(&r, n);
 	for (unsigned i = 0; i < FAULTY; i++) {
 		snprintf(line, sizeof(line),
-			 "{\"network\": 1, \"eid\": %u, \"%s\": true}",
-			 EID(n / FAULTY * i), smbus ? "nack" : "silent");
+			 "{\"network\": %u, \"eid\": %u, \"%s\": true}",
+			 NET(n / FAULTY * i), EID(n / FAULTY * i),
+			 smbus ? "nack" : "silent");
 		emu_ctl_ok(&r.emu, line);
 	}
 	end = now_s() + window_s() * 1.5;
@@ -445,8 +461,8 @@ static void hold_latency(unsigned n)
 	t0 = now_s();
 	for (unsigned i = 0; i < held; i++) {
 		snprintf(line, sizeof(line),
-			 "{\"network\": 1, \"eid\": %u, \"hold_bus\": true}",
-			 EID(n / held * i));
+			 "{\"network\": %u, \"eid\": %u, \"hold_bus\": true}",
+			 NET(n / held * i), EID(n / held * i));
 		emu_ctl_ok(&r.emu, line);
 	}
 	end = now_s() + window_s() * 2.0;
