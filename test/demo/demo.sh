@@ -185,6 +185,7 @@ say "nvmed starts: NVME1000 records with Protocol mi_i2c -> mctpd SetupEndpoint 
 spawn nvmed env LD_PRELOAD="$build/test/sim/mctp/libmctp-shim.so $build/test/sim/i2c/libi2c-shim.so" \
 	MCTP_SHIM_SOCK="$work/mctp.sock" I2C_SHIM_SOCK="$work/i2c.sock" \
 	"$build/src/nvmed/nvmed"
+nvmed_pid=${pids[-1]}
 sensor=/xyz/openbmc_project/sensors/temperature
 drive=/xyz/openbmc_project/inventory/drive
 value() {
@@ -199,6 +200,9 @@ wait_until_value MB_E1S0_TEMP_C '^d 44$'
 show busctl --system tree xyz.openbmc_project.NVMe
 show busctl --system introspect xyz.openbmc_project.NVMe "$sensor/NVMe_0_Temp"
 show busctl --system introspect xyz.openbmc_project.NVMe "$drive/NVMe_0"
+
+say "nvmed's device I/O runs in I/O worker processes (one per root I2C bus, one per MCTP network): the process serving D-Bus never waits on a device"
+show ps -o pid,ppid,comm --ppid "$nvmed_pid"
 
 say "Redfish Storage: one Storage (Id 1) with a controller per drive"
 show busctl --system get-property xyz.openbmc_project.NVMe \
