@@ -12,6 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef HAVE_LIBSECCOMP
+#include <sched.h>
+#include <seccomp.h>
+#endif
+
 #include "basic.h"
 #include "iowork.h"
 #include "log.h"
@@ -200,6 +205,62 @@ static bool request_valid(enum worker_kind kind, const struct wire_req *q)
 	       q->len > 0 && q->len <= REPLY_MAX;
 }
 
+/*
+ * The worker's own confinement, on top of the unit's: it talks to its
+ * devices and to nvmed, nothing else. It cannot start programs or
+ * processes (threads only), trace or signal others, change namespaces or
+ * mounts, or open IP, netlink or packet sockets (AF_MCTP and AF_UNIX stay:
+ * the devices, and nvmed's socketpair). Refused calls fail with EPERM.
+ */
+static void worker_confine(void)
+{
+#ifdef HAVE_LIBSECCOMP
+	static const int denied[] = {
+		SCMP_SYS(execve),
+		SCMP_SYS(execveat),
+		SCMP_SYS(fork),
+		SCMP_SYS(vfork),
+		SCMP_SYS(clone3),
+		SCMP_SYS(ptrace),
+		SCMP_SYS(process_vm_readv),
+		SCMP_SYS(process_vm_writev),
+		SCMP_SYS(kill),
+		SCMP_SYS(mount),
+		SCMP_SYS(umount2),
+		SCMP_SYS(pivot_root),
+		SCMP_SYS(chroot),
+		SCMP_SYS(setns),
+		SCMP_SYS(unshare),
+		SCMP_SYS(bind),
+		SCMP_SYS(listen),
+		SCMP_SYS(accept),
+		SCMP_SYS(accept4),
+	};
+	static const int families[] = { AF_INET, AF_INET6, AF_NETLINK,
+					AF_PACKET };
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r = ctx ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(denied); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+	/* clone: threads only */
+	if (r >= 0)
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+			SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(families); i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+				     SCMP_SYS(socket), 1,
+				     SCMP_A0(SCMP_CMP_EQ, families[i]));
+	if (r >= 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		fprintf(stderr, "<4>nvmed I/O worker: no seccomp filter: %s\n",
+			strerror(-r));
+#endif
+}
+
 static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 				  struct mi_root *mi)
 {
@@ -219,6 +280,7 @@ static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	close_others(sock);
+	worker_confine();
 
 	for (;;) {
 		struct wire_req q;

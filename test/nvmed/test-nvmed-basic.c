@@ -452,6 +452,25 @@ static pid_t worker_pid(struct env *e, unsigned bus)
 	return found;
 }
 
+/* A field of /proc/PID/status ("Seccomp", "NoNewPrivs"), -1 if absent. */
+static int status_field(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = atoi(line + len + 1);
+	fclose(f);
+	return v;
+}
+
 /*
  * SMBus transfers run in one I/O worker process per root bus, never on
  * the loop that serves D-Bus: two buses, two workers; a worker killed is
@@ -482,6 +501,12 @@ static void test_basic_io_workers(void **state)
 	assert_true(w3 > 0);
 	assert_true(w4 > 0);
 	assert_int_not_equal(w3, w4);
+#ifdef HAVE_LIBSECCOMP
+	/* each worker has a seccomp filter of its own; nvmed does not */
+	assert_int_equal(status_field(w3, "Seccomp"), 2);
+	assert_int_equal(status_field(w3, "NoNewPrivs"), 1);
+	assert_int_equal(status_field(e.nvmed, "Seccomp"), 0);
+#endif
 
 	assert_int_equal(kill(w3, SIGKILL), 0);
 	assert_int_equal(tb_wait_log(e.tb, "nvmed",

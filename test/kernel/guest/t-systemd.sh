@@ -349,6 +349,14 @@ check "nvmed's I2C bus $i2c_bus I/O worker runs in the unit" \
 	bash -c "$(declare -f nvme_procs); NVME_UNIT=$NVME_UNIT; nvme_procs | grep -qx nvmed-i2c-$i2c_bus"
 check "nvmed's MCTP network 1 I/O worker runs in the unit" \
 	bash -c "$(declare -f nvme_procs); NVME_UNIT=$NVME_UNIT; nvme_procs | grep -qx nvmed-mctp-1"
+# ... each under a seccomp filter of its own on top of the unit's
+filters() { sed -n 's/^Seccomp_filters:[[:space:]]*//p' "/proc/$1/status"; }
+main_pid=$(systemctl show -P MainPID $NVME_UNIT)
+for w in $(pgrep -P "$main_pid"); do
+	kt_log "$(cat /proc/$w/comm): $(filters $w) seccomp filters, nvmed $(filters $main_pid)"
+	check "$(cat /proc/$w/comm) has a seccomp filter more than nvmed" \
+		test "$(filters $w)" -gt "$(filters $main_pid)"
+done
 sandbox_report $NVME_UNIT
 restart_check $NVME_UNIT nvme_objects
 
