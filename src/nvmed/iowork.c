@@ -9,8 +9,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #ifdef HAVE_LIBSECCOMP
 #include <sched.h>
@@ -94,6 +97,31 @@ struct iowork_set {
 	struct worker *workers;
 	struct iowork_stats stats;
 };
+
+/* ---- capabilities -------------------------------------------------------- */
+
+/*
+ * The process serving D-Bus needs none of the unit's capabilities
+ * (CAP_NET_ADMIN, CAP_NET_RAW: MCTP tag allocation and sockets,
+ * net/mctp/af_mctp.c): it keeps them permitted, for the workers it forks,
+ * but not effective; each worker makes its permitted set effective again.
+ * capget(2)/capset(2), version 3 (64-bit sets).
+ */
+static int caps_effective(bool on)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		d[i].effective = on ? d[i].permitted : 0;
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	return 0;
+}
 
 /* ---- the worker process ------------------------------------------------ */
 
@@ -280,6 +308,7 @@ static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 	sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	close_others(sock);
+	(void)caps_effective(true);
 	worker_confine();
 
 	for (;;) {
@@ -650,11 +679,15 @@ void iowork_get_stats(const struct iowork_set *s, struct iowork_stats *ret)
 int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 {
 	struct iowork_set *s = calloc(1, sizeof(*s));
+	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->event = sd_event_ref(event);
 	s->mi = mi;
+	r = caps_effective(false);
+	if (r < 0)
+		log_debug_errno(r, "Cannot clear the effective capabilities");
 	*ret = s;
 	return 0;
 }

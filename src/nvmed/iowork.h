@@ -33,7 +33,9 @@ struct mi_root;
 typedef void (*iowork_done_t)(int r, const uint8_t *data, size_t len,
 			      void *userdata);
 
-/* mi: the NVMe-MI settings the MCTP workers open endpoints with. */
+/* mi: the NVMe-MI settings the MCTP workers open endpoints with. From
+ * here on the calling process has no effective capabilities: only the
+ * workers use them. */
 int iowork_set_new(sd_event *event, struct mi_root *mi,
 		   struct iowork_set **ret);
 struct iowork_set *iowork_set_free(struct iowork_set *s);

@@ -471,6 +471,25 @@ static int status_field(pid_t pid, const char *name)
 	return v;
 }
 
+/* A hexadecimal field of /proc/PID/status ("CapEff"), ~0 if absent. */
+static unsigned long long status_hex(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	unsigned long long v = ~0ULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = strtoull(line + len + 1, NULL, 16);
+	fclose(f);
+	return v;
+}
+
 /*
  * SMBus transfers run in one I/O worker process per root bus, never on
  * the loop that serves D-Bus: two buses, two workers; a worker killed is
@@ -507,6 +526,9 @@ static void test_basic_io_workers(void **state)
 	assert_int_equal(status_field(w3, "NoNewPrivs"), 1);
 	assert_int_equal(status_field(e.nvmed, "Seccomp"), 0);
 #endif
+	/* only the workers have effective capabilities */
+	assert_true(status_hex(e.nvmed, "CapEff") == 0);
+	assert_true(status_hex(w3, "CapEff") == status_hex(w3, "CapPrm"));
 
 	assert_int_equal(kill(w3, SIGKILL), 0);
 	assert_int_equal(tb_wait_log(e.tb, "nvmed",

@@ -352,6 +352,16 @@ check "nvmed's MCTP network 1 I/O worker runs in the unit" \
 # ... each under a seccomp filter of its own on top of the unit's
 filters() { sed -n 's/^Seccomp_filters:[[:space:]]*//p' "/proc/$1/status"; }
 main_pid=$(systemctl show -P MainPID $NVME_UNIT)
+# ... and only they have effective capabilities (the unit's bounding set)
+capeff() { sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$1/status"; }
+capprm() { sed -n 's/^CapPrm:[[:space:]]*//p' "/proc/$1/status"; }
+kt_log "nvmed CapEff $(capeff $main_pid), CapPrm $(capprm $main_pid)"
+check "nvmed (serving D-Bus) has no effective capabilities" \
+	test "$(capeff $main_pid)" = 0000000000000000
+for w in $(pgrep -P "$main_pid"); do
+	check "$(cat /proc/$w/comm) has its permitted capabilities effective" \
+		test "$(capeff $w)" = "$(capprm $w)"
+done
 for w in $( ((KT_SECCOMP)) && pgrep -P "$main_pid"); do
 	kt_log "$(cat /proc/$w/comm): $(filters $w) seccomp filters, nvmed $(filters $main_pid)"
 	check "$(cat /proc/$w/comm) has a seccomp filter more than nvmed" \
