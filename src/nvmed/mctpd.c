@@ -486,7 +486,15 @@ static void connectivity_update(struct endpoint *ep, const char *value)
 	recovery_done(ep, true);
 }
 
-static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
+/*
+ * Walk an "a{sv}" property dictionary: one(msg, name, contents, userdata)
+ * reads the variant it wants and returns 1, returns 0 to have it skipped,
+ * or -errno.
+ */
+typedef int (*prop_fn_t)(sd_bus_message *msg, const char *name,
+			 const char *contents, void *userdata);
+
+static int for_each_prop(sd_bus_message *msg, prop_fn_t one, void *userdata)
 {
 	int r;
 
@@ -494,27 +502,16 @@ static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
 	if (r < 0)
 		return r;
 	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *prop, *contents, *v;
+		const char *prop, *contents;
 		char type;
 
 		r = sd_bus_message_read(msg, "s", &prop);
 		if (r >= 0)
 			r = sd_bus_message_peek_type(msg, &type, &contents);
-		if (r < 0)
-			return r;
-		if (strcmp(prop, name) == 0 && strcmp(contents, "s") == 0) {
-			r = sd_bus_message_read(msg, "v", "s", &v);
-			if (r >= 0) {
-				char *copy = strdup(v);
-
-				if (!copy)
-					return -ENOMEM;
-				free(*ret);
-				*ret = copy;
-			}
-		} else {
+		if (r >= 0)
+			r = one(msg, prop, contents, userdata);
+		if (r == 0)
 			r = sd_bus_message_skip(msg, "v");
-		}
 		if (r < 0)
 			return r;
 		r = sd_bus_message_exit_container(msg);
@@ -524,6 +521,40 @@ static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
 	if (r < 0)
 		return r;
 	return sd_bus_message_exit_container(msg);
+}
+
+struct string_prop {
+	const char *name;
+	char **ret;
+};
+
+static int string_prop_one(sd_bus_message *msg, const char *name,
+			   const char *contents, void *userdata)
+{
+	struct string_prop *sp = userdata;
+	const char *v;
+	char *copy;
+	int r;
+
+	if (strcmp(name, sp->name) != 0 || strcmp(contents, "s") != 0)
+		return 0;
+	r = sd_bus_message_read(msg, "v", "s", &v);
+	if (r < 0)
+		return r;
+	copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	free(*sp->ret);
+	*sp->ret = copy;
+	return 1;
+}
+
+/* The string property name of an "a{sv}" into *ret (kept if absent). */
+static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
+{
+	struct string_prop sp = { name, ret };
+
+	return for_each_prop(msg, string_prop_one, &sp);
 }
 
 static int on_properties_changed(sd_bus_message *msg, void *userdata,
@@ -552,116 +583,92 @@ static int on_properties_changed(sd_bus_message *msg, void *userdata,
 	return 0;
 }
 
-static int read_endpoint_props(sd_bus_message *msg, struct endpoint *ep)
+struct endpoint_read {
+	struct endpoint *ep;
+	bool have_net, have_eid;
+};
+
+static int endpoint_prop_one(sd_bus_message *msg, const char *name,
+			     const char *contents, void *userdata)
 {
-	bool have_net = false, have_eid = false;
+	struct endpoint_read *er = userdata;
+	struct endpoint *ep = er->ep;
 	int r;
 
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *prop, *contents;
-		char type;
+	if (strcmp(name, "NetworkId") == 0 &&
+	    (strcmp(contents, "u") == 0 || strcmp(contents, "i") == 0)) {
+		uint32_t v;
 
-		r = sd_bus_message_read(msg, "s", &prop);
-		if (r < 0)
-			return r;
-		r = sd_bus_message_peek_type(msg, &type, &contents);
-		if (r < 0)
-			return r;
-		if (strcmp(prop, "NetworkId") == 0 &&
-		    (strcmp(contents, "u") == 0 ||
-		     strcmp(contents, "i") == 0)) {
-			uint32_t v;
+		r = sd_bus_message_read(msg, "v", contents, &v);
+		ep->net = v;
+		er->have_net = true;
+	} else if (strcmp(name, "EID") == 0 && strcmp(contents, "y") == 0) {
+		r = sd_bus_message_read(msg, "v", "y", &ep->eid);
+		er->have_eid = true;
+	} else if (strcmp(name, "SupportedMessageTypes") == 0 &&
+		   strcmp(contents, "ay") == 0) {
+		const uint8_t *types;
+		size_t n = 0;
 
-			r = sd_bus_message_read(msg, "v", contents, &v);
-			ep->net = v;
-			have_net = true;
-		} else if (strcmp(prop, "EID") == 0 &&
-			   strcmp(contents, "y") == 0) {
-			r = sd_bus_message_read(msg, "v", "y", &ep->eid);
-			have_eid = true;
-		} else if (strcmp(prop, "SupportedMessageTypes") == 0 &&
-			   strcmp(contents, "ay") == 0) {
-			const uint8_t *types;
-			size_t n = 0;
-
-			r = sd_bus_message_enter_container(msg, 'v', "ay");
-			if (r >= 0)
-				r = sd_bus_message_read_array(
-					msg, 'y', (const void **)&types, &n);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(msg);
-			ep->nvme_mi = false;
-			for (size_t i = 0; r >= 0 && i < n; i++)
-				if (types[i] == MCTP_TYPE_NVME_MI)
-					ep->nvme_mi = true;
-		} else {
-			r = sd_bus_message_skip(msg, "v");
-		}
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
+		r = sd_bus_message_enter_container(msg, 'v', "ay");
+		if (r >= 0)
+			r = sd_bus_message_read_array(
+				msg, 'y', (const void **)&types, &n);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(msg);
+		ep->nvme_mi = false;
+		for (size_t i = 0; r >= 0 && i < n; i++)
+			if (types[i] == MCTP_TYPE_NVME_MI)
+				ep->nvme_mi = true;
+	} else {
+		return 0;
 	}
+	return r < 0 ? r : 1;
+}
+
+static int read_endpoint_props(sd_bus_message *msg, struct endpoint *ep)
+{
+	struct endpoint_read er = { .ep = ep };
+	int r = for_each_prop(msg, endpoint_prop_one, &er);
+
 	if (r < 0)
 		return r;
-	ep->has_endpoint = have_net && have_eid;
-	return sd_bus_message_exit_container(msg);
+	ep->has_endpoint = er.have_net && er.have_eid;
+	return r;
+}
+
+static int assoc_prop_one(sd_bus_message *msg, const char *name,
+			  const char *contents, void *userdata)
+{
+	struct endpoint *ep = userdata;
+	const char *fwd, *rev, *target;
+	int r;
+
+	if (strcmp(name, "Associations") != 0 ||
+	    strcmp(contents, "a(sss)") != 0)
+		return 0;
+	r = sd_bus_message_enter_container(msg, 'v', "a(sss)");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(msg, 'a', "(sss)");
+	while (r >= 0 && (r = sd_bus_message_read(msg, "(sss)", &fwd, &rev,
+						  &target)) > 0) {
+		if (strcmp(fwd, "configured_by") != 0)
+			continue;
+		free(ep->config);
+		ep->config = strdup(target);
+		if (!ep->config)
+			return -ENOMEM;
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(msg);
+	return r < 0 ? r : 1;
 }
 
 static int read_assoc_props(sd_bus_message *msg, struct endpoint *ep)
 {
-	int r;
-
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *prop, *contents;
-		char type;
-
-		r = sd_bus_message_read(msg, "s", &prop);
-		if (r >= 0)
-			r = sd_bus_message_peek_type(msg, &type, &contents);
-		if (r < 0)
-			return r;
-		if (strcmp(prop, "Associations") == 0 &&
-		    strcmp(contents, "a(sss)") == 0) {
-			const char *fwd, *rev, *target;
-
-			r = sd_bus_message_enter_container(msg, 'v', "a(sss)");
-			if (r >= 0)
-				r = sd_bus_message_enter_container(msg, 'a',
-								   "(sss)");
-			while (r >= 0 &&
-			       (r = sd_bus_message_read(msg, "(sss)", &fwd,
-							&rev, &target)) > 0) {
-				if (strcmp(fwd, "configured_by") != 0)
-					continue;
-				free(ep->config);
-				ep->config = strdup(target);
-				if (!ep->config)
-					return -ENOMEM;
-			}
-			if (r >= 0)
-				r = sd_bus_message_exit_container(msg);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(msg);
-		} else {
-			r = sd_bus_message_skip(msg, "v");
-		}
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	return for_each_prop(msg, assoc_prop_one, ep);
 }
 
 /* Reads "a{sa{sv}}" for the object at path. */
