@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <assert.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,4 +145,175 @@ int bus_append_string(sd_bus_message *reply, const char *s)
 	if (!t)
 		return -ENOMEM;
 	return sd_bus_message_append_basic(reply, 's', t);
+}
+
+static int for_each_entry(sd_bus_message *m, const char *array,
+			  const char *entry, char key_type, bool variant,
+			  bus_entry_fn_t one, void *userdata)
+{
+	int r;
+
+	r = sd_bus_message_enter_container(m, 'a', array);
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
+		const char *key, *contents = NULL;
+		char type;
+
+		r = sd_bus_message_read_basic(m, key_type, &key);
+		if (r >= 0 && variant)
+			r = sd_bus_message_peek_type(m, &type, &contents);
+		if (r >= 0)
+			r = one(m, key, contents, userdata);
+		if (r == 0)
+			r = sd_bus_message_skip(m, entry + 1);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(m);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(m);
+}
+
+int bus_for_each_prop(sd_bus_message *m, bus_entry_fn_t one, void *userdata)
+{
+	return for_each_entry(m, "{sv}", "sv", 's', true, one, userdata);
+}
+
+int bus_for_each_iface(sd_bus_message *m, bus_entry_fn_t one, void *userdata)
+{
+	return for_each_entry(m, "{sa{sv}}", "sa{sv}", 's', false, one,
+			      userdata);
+}
+
+int bus_for_each_object(sd_bus_message *m, bus_entry_fn_t one, void *userdata)
+{
+	return for_each_entry(m, "{oa{sa{sv}}}", "oa{sa{sv}}", 'o', false, one,
+			      userdata);
+}
+
+struct match_slot {
+	struct bus_matches *set;
+	const struct bus_match *match;
+	sd_bus_slot *slot;
+	bool failed;
+};
+
+struct bus_matches {
+	sd_bus *bus;
+	void *userdata;
+	void (*resync)(void *userdata);
+	sd_event_source *retry;
+	size_t n;
+	struct match_slot slots[];
+};
+
+static void matches_retry_later(struct bus_matches *s)
+{
+	if (sd_event_source_set_time_relative(s->retry, BUS_MATCH_RETRY_USEC) <
+		    0 ||
+	    sd_event_source_set_enabled(s->retry, SD_EVENT_ONESHOT) < 0)
+		log_error("Cannot schedule a match retry");
+}
+
+static int on_match_installed(sd_bus_message *m, void *userdata,
+			      sd_bus_error *ret_error)
+{
+	struct match_slot *ms = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(m);
+
+	if (!e)
+		return 0;
+	log_warning("Match \"%s\" refused: %s: %s; retrying every %llu s",
+		    ms->match->rule, e->name, e->message ? e->message : "",
+		    BUS_MATCH_RETRY_USEC / 1000000);
+	ms->failed = true;
+	matches_retry_later(ms->set);
+	return 0;
+}
+
+static int match_install(struct match_slot *ms)
+{
+	struct bus_matches *s = ms->set;
+
+	ms->slot = sd_bus_slot_unref(ms->slot);
+	ms->failed = false;
+	return sd_bus_add_match_async(s->bus, &ms->slot, ms->match->rule,
+				      ms->match->handler, on_match_installed,
+				      ms);
+}
+
+static int on_matches_retry(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct bus_matches *s = userdata;
+	bool retried = false, still = false;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct match_slot *ms = &s->slots[i];
+		int r;
+
+		if (!ms->failed)
+			continue;
+		retried = true;
+		r = match_install(ms);
+		if (r < 0) {
+			log_debug_errno(r, "Cannot add match \"%s\"",
+					ms->match->rule);
+			ms->failed = still = true;
+		}
+	}
+	if (still)
+		matches_retry_later(s);
+	/* what happened meanwhile was not signalled */
+	if (retried && s->resync)
+		s->resync(s->userdata);
+	return 0;
+}
+
+int bus_matches_add(sd_bus *bus, const struct bus_match *matches, size_t n,
+		    void *userdata, void (*resync)(void *userdata),
+		    struct bus_matches **ret)
+{
+	struct bus_matches *s;
+	int r;
+
+	assert(bus && sd_bus_get_event(bus) && ret);
+	s = calloc(1, sizeof(*s) + n * sizeof(s->slots[0]));
+	if (!s)
+		return -ENOMEM;
+	s->bus = sd_bus_ref(bus);
+	s->userdata = userdata;
+	s->resync = resync;
+	s->n = n;
+	r = sd_event_add_time_relative(sd_bus_get_event(bus), &s->retry,
+				       CLOCK_MONOTONIC, BUS_MATCH_RETRY_USEC, 0,
+				       on_matches_retry, s);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s->retry, SD_EVENT_OFF);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		s->slots[i].set = s;
+		s->slots[i].match = &matches[i];
+		r = match_install(&s->slots[i]);
+	}
+	if (r < 0) {
+		bus_matches_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+struct bus_matches *bus_matches_free(struct bus_matches *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		sd_bus_slot_unref(s->slots[i].slot);
+	sd_event_source_disable_unref(s->retry);
+	sd_bus_unref(s->bus);
+	free(s);
+	return NULL;
 }

@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <systemd/sd-bus.h>
@@ -39,3 +41,46 @@ int bus_request_name_async(sd_bus *bus, const char *name, uint64_t flags,
  * are appended as '?'. Returns 0 or -errno.
  */
 int bus_append_string(sd_bus_message *reply, const char *s);
+
+/*
+ * Walkers over the dictionaries org.freedesktop.DBus.Properties and
+ * ObjectManager send, one for each shape:
+ *   bus_for_each_prop     "a{sv}"          one(m, property, contents, ud)
+ *   bus_for_each_iface    "a{sa{sv}}"      one(m, interface, NULL, ud)
+ *   bus_for_each_object   "a{oa{sa{sv}}}"  one(m, object path, NULL, ud)
+ * m is positioned at the entry's value; one() reads it and returns 1,
+ * returns 0 to have it skipped, or -errno to stop the walk. contents is
+ * the variant's signature for properties ("s", "as", ...). Return 0 or
+ * the first -errno (one()'s or sd-bus's).
+ */
+typedef int (*bus_entry_fn_t)(sd_bus_message *m, const char *key,
+			      const char *contents, void *userdata);
+int bus_for_each_prop(sd_bus_message *m, bus_entry_fn_t one, void *userdata);
+int bus_for_each_iface(sd_bus_message *m, bus_entry_fn_t one, void *userdata);
+int bus_for_each_object(sd_bus_message *m, bus_entry_fn_t one, void *userdata);
+
+/*
+ * Signal matches that survive a refusal. sd-bus closes the connection
+ * when an asynchronous AddMatch without an install callback is refused
+ * (sd-bus's add_match_callback()); these are installed with one, and a
+ * refused or unsendable match is logged and tried again every
+ * BUS_MATCH_RETRY_USEC until the bus daemon takes it. Each time a match
+ * that had failed is in place, resync(userdata) is called, because what
+ * happened meanwhile was not signalled. The bus must be attached to an
+ * event loop.
+ */
+#define BUS_MATCH_RETRY_USEC (1000 * 1000ull)
+
+struct bus_match {
+	const char *rule;
+	sd_bus_message_handler_t handler;
+};
+
+struct bus_matches;
+
+/* Install the n matches (rules and handlers are not copied: keep them).
+ * Returns 0 or -errno; a match the bus refuses later is retried. */
+int bus_matches_add(sd_bus *bus, const struct bus_match *matches, size_t n,
+		    void *userdata, void (*resync)(void *userdata),
+		    struct bus_matches **ret);
+struct bus_matches *bus_matches_free(struct bus_matches *s);

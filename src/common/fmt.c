@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,4 +20,22 @@ char *fmt_double(char buf[static FMT_DOUBLE_MAX], double x)
 			break;
 	}
 	return buf;
+}
+
+char *fmt_allocv(const char *fmt, va_list ap)
+{
+	char *s;
+
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *fmt_alloc(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = fmt_allocv(fmt, ap);
+	va_end(ap);
+	return s;
 }

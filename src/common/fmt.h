@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Numbers in messages. Pure.
+ * Numbers and messages as strings. Pure.
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stddef.h>
+
+#include "macros.h"
 
 /* Enough for any double fmt_double writes ("-1.2345678901234567e-308"). */
 #define FMT_DOUBLE_MAX 32
@@ -17,3 +20,7 @@
  * Returns buf.
  */
 char *fmt_double(char buf[static FMT_DOUBLE_MAX], double x);
+
+/* printf into a new string (free() it); NULL when out of memory. */
+char *fmt_alloc(const char *fmt, ...) _printf_(1, 2);
+char *fmt_allocv(const char *fmt, va_list ap) _printf_(1, 0);
