@@ -79,6 +79,8 @@ DEFINE_CLEANUP_FUNC(struct emc_record, emc_record_unref)
 void emc_value_clear(struct emc_value *v);
 int emc_record_new(const char *path, const char *board, const char *type,
 		   struct emc_record **ret);
+/* emc_records_free() (declared in emconfig.h) unrefs each of an array of
+ * records and frees the array. */
 /* Takes the content of *v (cleared on success and on failure). A value
  * no D-Bus string can carry (a string, or a key, that is not valid UTF-8)
  * becomes a bad key instead, explaining why. */

@@ -445,15 +445,6 @@ static int records_from_json(json_object *root, const char *hint,
 	return 0;
 }
 
-void emc_records_free(struct emc_record **records, size_t n)
-{
-	if (!records)
-		return;
-	for (size_t i = 0; i < n; i++)
-		emc_record_unref(records[i]);
-	free(records);
-}
-
 int emc_parse_json(const char *text, size_t len, const char *path_hint,
 		   struct emc_record ***ret, char **ret_error)
 {

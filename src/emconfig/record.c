@@ -153,6 +153,15 @@ struct emc_record *emc_record_unref(struct emc_record *r)
 	return NULL;
 }
 
+void emc_records_free(struct emc_record **records, size_t n)
+{
+	if (!records)
+		return;
+	for (size_t i = 0; i < n; i++)
+		emc_record_unref(records[i]);
+	free(records);
+}
+
 static struct emc_prop *find_prop(const struct emc_record *r, const char *key)
 {
 	for (size_t i = 0; i < r->n_props; i++)

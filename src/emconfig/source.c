@@ -39,9 +39,7 @@ int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
 
 static void records_drop(struct emc_record ***records, size_t *n)
 {
-	for (size_t i = 0; i < *n; i++)
-		emc_record_unref((*records)[i]);
-	free(*records);
+	emc_records_free(*records, *n);
 	*records = NULL;
 	*n = 0;
 }
