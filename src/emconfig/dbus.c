@@ -11,10 +11,12 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "internal.h"
 #include "log.h"
 
@@ -27,7 +29,32 @@
 #define OM_IFACE	  "org.freedesktop.DBus.ObjectManager"
 #define PROPS_IFACE	  "org.freedesktop.DBus.Properties"
 
-static void schedule_read(struct emc_source *s, uint64_t delay);
+/* The D-Bus source: its connection, matches, read cycle and settling. */
+struct dbus_source {
+	struct emc_source base;
+	sd_bus *bus;
+	sd_bus_slot *match_slots[4];
+	unsigned match_failed; /* bit i: match i was refused, re-added */
+	sd_event_source *match_retry;
+	sd_bus_slot *call_slot;
+	sd_event_source *timer;
+	bool reread_queued; /* a signal came while a call was in flight */
+	/*
+	 * A new entity-manager owns its name before it has published
+	 * everything: until it has been quiet for a while (settle_timer),
+	 * delivered records missing from a read are kept, not REMOVED,
+	 * unless InterfacesRemoved named their path (removed_paths).
+	 */
+	bool settling;
+	uint64_t settle_start;
+	sd_event_source *settle_timer;
+	char **removed_paths;
+	size_t n_removed_paths;
+};
+_Static_assert(offsetof(struct dbus_source, base) == 0,
+	       "a struct dbus_source is its struct emc_source");
+
+static void schedule_read(struct dbus_source *d, uint64_t delay);
 
 /* ---- parsing GetManagedObjects ------------------------------------------ */
 
@@ -430,13 +457,13 @@ fail:
 static int on_managed_objects(sd_bus_message *m, void *userdata,
 			      sd_bus_error *ret_error)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	struct emc_record **current = NULL;
 	const sd_bus_error *e;
 	size_t n = 0;
 	int q;
 
-	s->call_slot = sd_bus_slot_unref(s->call_slot);
+	d->call_slot = sd_bus_slot_unref(d->call_slot);
 
 	e = sd_bus_message_get_error(m);
 	if (e) {
@@ -444,16 +471,16 @@ static int on_managed_objects(sd_bus_message *m, void *userdata,
 					   SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
 			/* Not running yet: NameOwnerChanged will tell. */
 			log_debug("emconfig: entity-manager is not running");
-			if (s->reread_queued) {
-				s->reread_queued = false;
-				schedule_read(s, REREAD_DELAY_USEC);
+			if (d->reread_queued) {
+				d->reread_queued = false;
+				schedule_read(d, REREAD_DELAY_USEC);
 			}
-			/* Nothing to wait for (last: it may free s). */
-			emc_source_notify_ready(s);
+			/* Nothing to wait for (last: it may free d). */
+			emc_source_notify_ready(&d->base);
 		} else {
 			log_debug("emconfig: GetManagedObjects failed: %s",
 				  e->message ? e->message : e->name);
-			schedule_read(s, RETRY_DELAY_USEC);
+			schedule_read(d, RETRY_DELAY_USEC);
 		}
 		return 0;
 	}
@@ -461,67 +488,67 @@ static int on_managed_objects(sd_bus_message *m, void *userdata,
 	q = emc_dbus_parse_managed_objects(m, &current, &n);
 	if (q < 0) {
 		log_debug_errno(q, "emconfig: bad GetManagedObjects reply");
-		schedule_read(s, RETRY_DELAY_USEC);
+		schedule_read(d, RETRY_DELAY_USEC);
 		return 0;
 	}
-	q = emc_source_reconcile(s, current, n);
+	q = emc_source_reconcile(&d->base, current, n);
 	emc_records_free(current, n);
 	if (q == 1)
 		return 0; /* the handler freed the source */
 	if (q < 0) {
 		log_debug_errno(q, "emconfig: reconciling records failed");
-		schedule_read(s, RETRY_DELAY_USEC);
+		schedule_read(d, RETRY_DELAY_USEC);
 		return 0;
 	}
-	if (s->reread_queued) {
-		s->reread_queued = false;
-		schedule_read(s, REREAD_DELAY_USEC);
+	if (d->reread_queued) {
+		d->reread_queued = false;
+		schedule_read(d, REREAD_DELAY_USEC);
 	}
-	emc_source_notify_ready(s); /* last: it may free s */
+	emc_source_notify_ready(&d->base); /* last: it may free d */
 	return 0;
 }
 
 static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	int q;
 
-	if (s->call_slot) {
-		s->reread_queued = true;
+	if (d->call_slot) {
+		d->reread_queued = true;
 		return 0;
 	}
-	q = sd_bus_call_method_async(s->bus, &s->call_slot, EMC_EM_SERVICE,
+	q = sd_bus_call_method_async(d->bus, &d->call_slot, EMC_EM_SERVICE,
 				     EMC_EM_ROOT, OM_IFACE, "GetManagedObjects",
-				     on_managed_objects, s, NULL);
+				     on_managed_objects, d, NULL);
 	if (q < 0) {
 		log_debug_errno(q, "emconfig: cannot call GetManagedObjects");
-		schedule_read(s, RETRY_DELAY_USEC);
+		schedule_read(d, RETRY_DELAY_USEC);
 	}
 	return 0;
 }
 
 /* Read after delay, unless a read is already due sooner. */
-static void schedule_read(struct emc_source *s, uint64_t delay)
+static void schedule_read(struct dbus_source *d, uint64_t delay)
 {
 	uint64_t now, when;
 	int enabled = SD_EVENT_OFF, q;
 
-	if (s->call_slot) {
-		s->reread_queued = true;
+	if (d->call_slot) {
+		d->reread_queued = true;
 		return;
 	}
-	q = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	q = sd_event_now(d->base.event, CLOCK_MONOTONIC, &now);
 	if (q < 0)
 		goto fail;
-	if (sd_event_source_get_enabled(s->timer, &enabled) < 0)
+	if (sd_event_source_get_enabled(d->timer, &enabled) < 0)
 		enabled = SD_EVENT_OFF;
 	if (enabled != SD_EVENT_OFF &&
-	    sd_event_source_get_time(s->timer, &when) >= 0 &&
+	    sd_event_source_get_time(d->timer, &when) >= 0 &&
 	    when <= now + delay)
 		return;
-	q = sd_event_source_set_time(s->timer, now + delay);
+	q = sd_event_source_set_time(d->timer, now + delay);
 	if (q >= 0)
-		q = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
+		q = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 	if (q >= 0)
 		return;
 fail:
@@ -530,113 +557,126 @@ fail:
 
 /* ---- settling after a restart of entity-manager -------------------------- */
 
-bool emc_source_explicitly_removed(const struct emc_source *s, const char *path)
+/* While settling: was path named by an InterfacesRemoved? */
+static bool explicitly_removed(const struct dbus_source *d, const char *path)
 {
-	for (size_t i = 0; i < s->n_removed_paths; i++)
-		if (strcmp(s->removed_paths[i], path) == 0)
+	for (size_t i = 0; i < d->n_removed_paths; i++)
+		if (strcmp(d->removed_paths[i], path) == 0)
 			return true;
 	return false;
 }
 
-static void settle_end(struct emc_source *s)
+/* ops->keep_unseen: while settling, records entity-manager has not
+ * published (again) yet stay, unless it said they are gone. */
+static bool dbus_keep_unseen(const struct emc_source *s,
+			     const struct emc_record *r)
 {
-	s->settling = false;
-	for (size_t i = 0; i < s->n_removed_paths; i++)
-		free(s->removed_paths[i]);
-	free(s->removed_paths);
-	s->removed_paths = NULL;
-	s->n_removed_paths = 0;
-	if (s->settle_timer)
-		(void)sd_event_source_set_enabled(s->settle_timer,
+	const struct dbus_source *d = (const struct dbus_source *)s;
+
+	return d->settling && !explicitly_removed(d, r->path);
+}
+
+static void settle_end(struct dbus_source *d)
+{
+	d->settling = false;
+	for (size_t i = 0; i < d->n_removed_paths; i++)
+		free(d->removed_paths[i]);
+	free(d->removed_paths);
+	d->removed_paths = NULL;
+	d->n_removed_paths = 0;
+	if (d->settle_timer)
+		(void)sd_event_source_set_enabled(d->settle_timer,
 						  SD_EVENT_OFF);
 }
 
 static int on_settled(sd_event_source *es, uint64_t usec, void *userdata)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 
 	log_debug("emconfig: entity-manager settled: full re-read");
-	settle_end(s);
-	schedule_read(s, 0);
+	settle_end(d);
+	schedule_read(d, 0);
 	return 0;
 }
 
 /* entity-manager did something: settling ends SETTLE_QUIET_USEC later
  * (SETTLE_MAX_USEC after it began at the latest). */
-static void settle_bump(struct emc_source *s)
+static void settle_bump(struct dbus_source *d)
 {
 	uint64_t now, when;
 	int q;
 
-	if (!s->settling)
+	if (!d->settling)
 		return;
-	q = sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	q = sd_event_now(d->base.event, CLOCK_MONOTONIC, &now);
 	if (q < 0)
 		goto fail;
 	when = now + SETTLE_QUIET_USEC;
-	if (when > s->settle_start + SETTLE_MAX_USEC)
-		when = s->settle_start + SETTLE_MAX_USEC;
-	if (!s->settle_timer) {
-		q = sd_event_add_time(s->event, &s->settle_timer,
-				      CLOCK_MONOTONIC, when, 0, on_settled, s);
+	if (when > d->settle_start + SETTLE_MAX_USEC)
+		when = d->settle_start + SETTLE_MAX_USEC;
+	if (!d->settle_timer) {
+		q = sd_event_add_time(d->base.event, &d->settle_timer,
+				      CLOCK_MONOTONIC, when, 0, on_settled, d);
 		if (q >= 0)
 			(void)sd_event_source_set_description(
-				s->settle_timer, "emconfig-settle");
+				d->settle_timer, "emconfig-settle");
 	} else {
-		q = sd_event_source_set_time(s->settle_timer, when);
+		q = sd_event_source_set_time(d->settle_timer, when);
 	}
 	if (q >= 0)
-		q = sd_event_source_set_enabled(s->settle_timer,
+		q = sd_event_source_set_enabled(d->settle_timer,
 						SD_EVENT_ONESHOT);
 	if (q >= 0)
 		return;
 fail:
 	/* Without a timer, settle now rather than never remove. */
 	log_debug_errno(q, "emconfig: cannot wait for entity-manager");
-	settle_end(s);
+	settle_end(d);
 }
 
-static void settle_begin(struct emc_source *s)
+static void settle_begin(struct dbus_source *d)
 {
 	uint64_t now;
 
-	settle_end(s);
-	if (sd_event_now(s->event, CLOCK_MONOTONIC, &now) < 0)
+	settle_end(d);
+	if (sd_event_now(d->base.event, CLOCK_MONOTONIC, &now) < 0)
 		return;
-	s->settling = true;
-	s->settle_start = now;
-	settle_bump(s);
+	d->settling = true;
+	d->settle_start = now;
+	settle_bump(d);
 }
+
+/* ---- signals --------------------------------------------------------------- */
 
 static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 
 	log_debug("emconfig: %s on '%s': re-reading",
 		  sd_bus_message_get_member(m), sd_bus_message_get_path(m));
-	settle_bump(s);
-	schedule_read(s, REREAD_DELAY_USEC);
+	settle_bump(d);
+	schedule_read(d, REREAD_DELAY_USEC);
 	return 0;
 }
 
 static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 				 sd_bus_error *ret_error)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	const char *path;
 	char **paths, *copy;
 
-	if (s->settling && sd_bus_message_read(m, "o", &path) >= 0 &&
-	    !emc_source_explicitly_removed(s, path)) {
+	if (d->settling && sd_bus_message_read(m, "o", &path) >= 0 &&
+	    !explicitly_removed(d, path)) {
 		/* Told, not guessed: this one may go while settling. */
 		copy = strdup(path);
-		paths = copy ? reallocarray(s->removed_paths,
-					    s->n_removed_paths + 1,
+		paths = copy ? reallocarray(d->removed_paths,
+					    d->n_removed_paths + 1,
 					    sizeof(*paths)) :
 			       NULL;
 		if (paths) {
-			s->removed_paths = paths;
-			s->removed_paths[s->n_removed_paths++] = copy;
+			d->removed_paths = paths;
+			d->removed_paths[d->n_removed_paths++] = copy;
 		} else {
 			/* Cannot remember it: removed after settling. */
 			free(copy);
@@ -648,7 +688,7 @@ static int on_interfaces_removed(sd_bus_message *m, void *userdata,
 static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 				 sd_bus_error *ret_error)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	const char *name, *old_owner, *new_owner;
 	int q;
 
@@ -668,8 +708,8 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 	log_debug("emconfig: entity-manager is now '%s'", new_owner);
 	/* It owns its name before it has published everything: hold back
 	 * removals until it is quiet. */
-	settle_begin(s);
-	schedule_read(s, REREAD_DELAY_USEC);
+	settle_begin(d);
+	schedule_read(d, REREAD_DELAY_USEC);
 	return 0;
 }
 
@@ -680,28 +720,28 @@ static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata);
 static int on_match_installed(sd_bus_message *m, void *userdata,
 			      sd_bus_error *ret_error)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	const sd_bus_error *e = sd_bus_message_get_error(m);
-	sd_bus_slot *slot = sd_bus_get_current_slot(s->bus);
+	sd_bus_slot *slot = sd_bus_get_current_slot(d->bus);
 	int q;
 
 	if (!e)
 		return 0;
 	log_debug("emconfig: cannot add a match: %s; retrying",
 		  e->message ? e->message : e->name);
-	for (size_t i = 0; i < ARRAY_SIZE(s->match_slots); i++)
-		if (s->match_slots[i] == slot)
-			s->match_failed |= 1u << i;
-	if (!s->match_retry)
-		q = sd_event_add_time_relative(s->event, &s->match_retry,
+	for (size_t i = 0; i < ARRAY_SIZE(d->match_slots); i++)
+		if (d->match_slots[i] == slot)
+			d->match_failed |= 1u << i;
+	if (!d->match_retry)
+		q = sd_event_add_time_relative(d->base.event, &d->match_retry,
 					       CLOCK_MONOTONIC,
 					       RETRY_DELAY_USEC, 0,
-					       on_match_retry, s);
+					       on_match_retry, d);
 	else
-		q = sd_event_source_set_time_relative(s->match_retry,
+		q = sd_event_source_set_time_relative(d->match_retry,
 						      RETRY_DELAY_USEC);
 	if (q >= 0)
-		q = sd_event_source_set_enabled(s->match_retry,
+		q = sd_event_source_set_enabled(d->match_retry,
 						SD_EVENT_ONESHOT);
 	if (q < 0)
 		log_debug_errno(q, "emconfig: cannot schedule a match retry");
@@ -736,90 +776,45 @@ static const struct {
 
 static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata)
 {
-	struct emc_source *s = userdata;
+	struct dbus_source *d = userdata;
 	int q;
 
 	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
-		if (!(s->match_failed & (1u << i)))
+		if (!(d->match_failed & (1u << i)))
 			continue;
-		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
-		q = sd_bus_add_match_async(s->bus, &s->match_slots[i],
+		d->match_slots[i] = sd_bus_slot_unref(d->match_slots[i]);
+		q = sd_bus_add_match_async(d->bus, &d->match_slots[i],
 					   matches[i].match, matches[i].handler,
-					   on_match_installed, s);
+					   on_match_installed, d);
 		if (q < 0) {
 			log_debug_errno(q, "emconfig: cannot add a match");
 			continue; /* stays failed: retried with the next */
 		}
-		s->match_failed &= ~(1u << i);
+		d->match_failed &= ~(1u << i);
 	}
-	if (s->match_failed &&
+	if (d->match_failed &&
 	    (sd_event_source_set_time_relative(es, RETRY_DELAY_USEC) < 0 ||
 	     sd_event_source_set_enabled(es, SD_EVENT_ONESHOT) < 0))
 		log_debug("emconfig: cannot schedule a match retry");
 	/* What happened meanwhile was not signalled to us. */
-	schedule_read(s, REREAD_DELAY_USEC);
+	schedule_read(d, REREAD_DELAY_USEC);
 	return 0;
 }
 
-void emc_source_dbus_release(struct emc_source *s)
+/* ---- the source ------------------------------------------------------------ */
+
+static void dbus_release(struct emc_source *s)
 {
-	s->match_retry = sd_event_source_disable_unref(s->match_retry);
-	for (size_t i = 0; i < ARRAY_SIZE(s->match_slots); i++)
-		s->match_slots[i] = sd_bus_slot_unref(s->match_slots[i]);
-	s->call_slot = sd_bus_slot_unref(s->call_slot);
-	s->timer = sd_event_source_disable_unref(s->timer);
-	settle_end(s);
-	s->settle_timer = sd_event_source_disable_unref(s->settle_timer);
-	s->bus = sd_bus_unref(s->bus);
-}
+	struct dbus_source *d = (struct dbus_source *)s;
 
-int emc_source_new_dbus(sd_bus *bus, sd_event *event,
-			const struct emc_schema *const *schemas,
-			emc_handler_t handler, void *userdata,
-			struct emc_source **ret)
-{
-	struct emc_source *s = NULL;
-	int q;
-
-	assert(bus);
-	assert(event);
-	assert(ret);
-	_Static_assert(ARRAY_SIZE(matches) == ARRAY_SIZE(s->match_slots),
-		       "one slot per match");
-
-	q = emc_source_alloc(EMC_SOURCE_DBUS, event, schemas, handler, userdata,
-			     &s);
-	if (q < 0)
-		return q;
-	s->bus = sd_bus_ref(bus);
-
-	if (!sd_bus_get_event(bus)) {
-		q = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
-		if (q < 0)
-			goto fail;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
-		q = sd_bus_add_match_async(bus, &s->match_slots[i],
-					   matches[i].match, matches[i].handler,
-					   on_match_installed, s);
-		if (q < 0)
-			goto fail;
-	}
-	/* The first read goes out after the AddMatch calls, so no change
-	 * between the read and the matches can be missed. */
-	q = sd_event_add_time(event, &s->timer, CLOCK_MONOTONIC, 0, 0, on_timer,
-			      s);
-	if (q < 0)
-		goto fail;
-	(void)sd_event_source_set_description(s->timer, "emconfig-reread");
-	q = sd_event_source_set_enabled(s->timer, SD_EVENT_ONESHOT);
-	if (q < 0)
-		goto fail;
-	*ret = s;
-	return 0;
-fail:
-	emc_source_destroy(s);
-	return q;
+	d->match_retry = sd_event_source_disable_unref(d->match_retry);
+	for (size_t i = 0; i < ARRAY_SIZE(d->match_slots); i++)
+		d->match_slots[i] = sd_bus_slot_unref(d->match_slots[i]);
+	d->call_slot = sd_bus_slot_unref(d->call_slot);
+	d->timer = sd_event_source_disable_unref(d->timer);
+	settle_end(d);
+	d->settle_timer = sd_event_source_disable_unref(d->settle_timer);
+	d->bus = sd_bus_unref(d->bus);
 }
 
 static int on_set_reply(sd_bus_message *m, void *userdata,
@@ -833,50 +828,102 @@ static int on_set_reply(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
-int emc_source_write_double(struct emc_source *s, const struct emc_record *r,
-			    const char *child_key, size_t index,
-			    const char *key, double value)
+/* The interface a property of r (or of its child_key[index]) is on: the
+ * one it came from, or one built into *built. NULL when out of memory. */
+static const char *write_iface(const struct emc_record *r,
+			       const char *child_key, size_t index,
+			       char **built)
 {
+	const struct emc_record *c;
+
+	if (!child_key) {
+		if (r->iface)
+			return r->iface;
+		*built = fmt_alloc("%s%s", EMC_CONFIG_IFACE_PREFIX, r->type);
+		return *built;
+	}
+	c = emc_record_child(r, child_key, index);
+	if (c && c->iface)
+		return c->iface;
+	*built = fmt_alloc("%s%s.%s%zu", EMC_CONFIG_IFACE_PREFIX, r->type,
+			   child_key, index);
+	return *built;
+}
+
+/* ops->write_double: Set on entity-manager's object, not waited for. */
+static int dbus_write_double(struct emc_source *s, const struct emc_record *r,
+			     const char *child_key, size_t index,
+			     const char *key, double value)
+{
+	struct dbus_source *d = (struct dbus_source *)s;
 	_cleanup_free_ char *built = NULL;
-	const char *iface = NULL;
+	const char *iface = write_iface(r, child_key, index, &built);
 	int q;
 
-	assert(s);
-	assert(r);
-	assert(key);
-
-	if (s->kind != EMC_SOURCE_DBUS)
-		return -EOPNOTSUPP;
-	if (!r->type)
-		return -EINVAL;
-
-	if (child_key) {
-		const struct emc_record *c =
-			emc_record_child(r, child_key, index);
-
-		if (c && c->iface)
-			iface = c->iface;
-		else if (asprintf(&built, "%s%s.%s%zu", EMC_CONFIG_IFACE_PREFIX,
-				  r->type, child_key, index) < 0)
-			built = NULL;
-		else
-			iface = built;
-	} else if (r->iface) {
-		iface = r->iface;
-	} else if (asprintf(&built, "%s%s", EMC_CONFIG_IFACE_PREFIX, r->type) <
-		   0) {
-		built = NULL;
-	} else {
-		iface = built;
-	}
 	if (!iface)
 		return -ENOMEM;
-
-	q = sd_bus_call_method_async(s->bus, NULL, EMC_EM_SERVICE, r->path,
+	q = sd_bus_call_method_async(d->bus, NULL, EMC_EM_SERVICE, r->path,
 				     PROPS_IFACE, "Set", on_set_reply, NULL,
 				     "ssv", iface, key, "d", value);
 	if (q < 0)
 		return log_debug_errno(q, "emconfig: cannot write '%s' of '%s'",
 				       key, r->path);
 	return 0;
+}
+
+static const struct emc_source_ops dbus_ops = {
+	.size = sizeof(struct dbus_source),
+	.release = dbus_release,
+	.keep_unseen = dbus_keep_unseen,
+	.write_double = dbus_write_double,
+};
+
+int emc_source_new_dbus(sd_bus *bus, sd_event *event,
+			const struct emc_schema *const *schemas,
+			emc_handler_t handler, void *userdata,
+			struct emc_source **ret)
+{
+	struct emc_source *s = NULL;
+	struct dbus_source *d;
+	int q;
+
+	assert(bus);
+	assert(event);
+	assert(ret);
+	_Static_assert(ARRAY_SIZE(matches) == ARRAY_SIZE(d->match_slots),
+		       "one slot per match");
+
+	q = emc_source_alloc(&dbus_ops, event, schemas, handler, userdata, &s);
+	if (q < 0)
+		return q;
+	d = (struct dbus_source *)s;
+	d->bus = sd_bus_ref(bus);
+
+	if (!sd_bus_get_event(bus)) {
+		q = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+		if (q < 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
+		q = sd_bus_add_match_async(bus, &d->match_slots[i],
+					   matches[i].match, matches[i].handler,
+					   on_match_installed, d);
+		if (q < 0)
+			goto fail;
+	}
+	/* The first read goes out after the AddMatch calls, so no change
+	 * between the read and the matches can be missed. */
+	q = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, 0, 0, on_timer,
+			      d);
+	if (q < 0)
+		goto fail;
+	(void)sd_event_source_set_description(d->timer, "emconfig-reread");
+	q = sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
+	if (q < 0)
+		goto fail;
+	*ret = s;
+	return 0;
+fail:
+	emc_source_destroy(s);
+	return q;
 }

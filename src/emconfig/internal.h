@@ -117,13 +117,32 @@ char *emc_msg_truncate(const char *s, size_t max);
 
 /* ---- sources (source.c) ------------------------------------------------- */
 
-enum emc_source_kind {
-	EMC_SOURCE_JSON,
-	EMC_SOURCE_DBUS,
+/*
+ * The common source (source.c) holds what every source shares; each kind
+ * of source (the D-Bus source, dbus.c; the JSON source, json.c) adds its
+ * own state in an object that begins with a struct emc_source, and
+ * registers its ops when it allocates one. Calls go one way: a kind calls
+ * source.c, source.c reaches a kind only through its ops.
+ */
+struct emc_source_ops {
+	/* Size of the kind's object (its struct emc_source first). */
+	size_t size;
+	/* Release what the kind holds; the common part and the object are
+	 * freed afterwards. NULL: nothing to release. */
+	void (*release)(struct emc_source *s);
+	/* Keep the delivered record r, which the records seen now lack (not
+	 * REMOVED, its Name still taken)? NULL: never. */
+	bool (*keep_unseen)(const struct emc_source *s,
+			    const struct emc_record *r);
+	/* emc_source_write_double for r, whose Type is set. NULL: the kind
+	 * cannot write (emc_source_write_double returns -EOPNOTSUPP). */
+	int (*write_double)(struct emc_source *s, const struct emc_record *r,
+			    const char *child_key, size_t index,
+			    const char *key, double value);
 };
 
 struct emc_source {
-	enum emc_source_kind kind;
+	const struct emc_source_ops *ops;
 	sd_event *event;
 	const struct emc_schema *const *schemas;
 	emc_handler_t handler;
@@ -144,47 +163,15 @@ struct emc_source {
 	/* Delivery re-entrancy: freed from a handler -> freed afterwards. */
 	unsigned busy;
 	bool dead;
-
-	/* JSON */
-	sd_event_source *defer;
-	struct emc_record **pending;
-	size_t n_pending;
-
-	/* D-Bus */
-	sd_bus *bus;
-	sd_bus_slot *match_slots[4];
-	unsigned match_failed; /* bit i: match i was refused, re-added */
-	sd_event_source *match_retry;
-	sd_bus_slot *call_slot;
-	sd_event_source *timer;
-	bool reread_queued; /* a signal came while a call was in flight */
-	/*
-	 * A new entity-manager owns its name before it has published
-	 * everything: until it has been quiet for a while (settle_timer),
-	 * delivered records missing from a read are kept, not REMOVED,
-	 * unless InterfacesRemoved named their path (removed_paths).
-	 */
-	bool settling;
-	uint64_t settle_start;
-	sd_event_source *settle_timer;
-	char **removed_paths;
-	size_t n_removed_paths;
 };
 
-int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
+/* A zeroed object of ops->size bytes whose struct emc_source is set up. */
+int emc_source_alloc(const struct emc_source_ops *ops, sd_event *event,
 		     const struct emc_schema *const *schemas,
 		     emc_handler_t handler, void *userdata,
 		     struct emc_source **ret);
-/* Release everything a source holds (called by emc_source_free). */
+/* Release everything a source holds and free it (ops->release first). */
 void emc_source_destroy(struct emc_source *s);
-void emc_source_dbus_release(struct emc_source *s);
-/* Records of a GetManagedObjects reply (a{oa{sa{sv}}}), sealed and sorted
- * by path and Type (dbus.c; pure, for the unit tests too). */
-int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
-				   size_t *ret_n);
-/* While settling: was path named by an InterfacesRemoved (dbus.c)? */
-bool emc_source_explicitly_removed(const struct emc_source *s,
-				   const char *path);
 /* The first read is delivered: call the ready callback (once). */
 void emc_source_notify_ready(struct emc_source *s);
 /* The schema for type, or NULL. */
@@ -194,9 +181,16 @@ const struct emc_schema *emc_source_schema(const struct emc_source *s,
  * Bring the delivered set in line with current (all records the source
  * sees now, in order; records of types without a schema are skipped):
  * REMOVED, CHANGED, ADDED, then INVALID (once per distinct content).
- * While s->settling, delivered records absent from current are kept (and
- * keep their Names) unless emc_source_explicitly_removed().
+ * Delivered records absent from current for which ops->keep_unseen says
+ * so are kept (and keep their Names).
  * Returns -ENOMEM when it could not finish (the next call catches up).
  */
 int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 			 size_t n);
+
+/* ---- the D-Bus source's parser (dbus.c) ------------------------------------ */
+
+/* Records of a GetManagedObjects reply (a{oa{sa{sv}}}), sealed and sorted
+ * by path and Type (pure, for the unit tests too). */
+int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
+				   size_t *ret_n);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,15 +560,40 @@ static int read_file(const char *path, char **ret, size_t *ret_len,
 	return 0;
 }
 
+/* The JSON source: the file's records until they are delivered. */
+struct json_source {
+	struct emc_source base;
+	sd_event_source *defer;
+	struct emc_record **pending;
+	size_t n_pending;
+};
+_Static_assert(offsetof(struct json_source, base) == 0,
+	       "a struct json_source is its struct emc_source");
+
+static void json_release(struct emc_source *s)
+{
+	struct json_source *j = (struct json_source *)s;
+
+	j->defer = sd_event_source_disable_unref(j->defer);
+	emc_records_free(j->pending, j->n_pending);
+	j->pending = NULL;
+	j->n_pending = 0;
+}
+
+static const struct emc_source_ops json_ops = {
+	.size = sizeof(struct json_source),
+	.release = json_release,
+};
+
 static int on_defer(sd_event_source *es, void *userdata)
 {
-	struct emc_source *s = userdata;
-	struct emc_record **records = TAKE_PTR(s->pending);
-	size_t n = s->n_pending;
+	struct json_source *j = userdata;
+	struct emc_record **records = TAKE_PTR(j->pending);
+	size_t n = j->n_pending;
 	int q;
 
-	s->n_pending = 0;
-	q = emc_source_reconcile(s, records, n);
+	j->n_pending = 0;
+	q = emc_source_reconcile(&j->base, records, n);
 	if (q == 1) {
 		emc_records_free(records, n);
 		return 0; /* the handler freed the source */
@@ -577,15 +603,15 @@ static int on_defer(sd_event_source *es, void *userdata)
 		 * event): keep the file's records and try again. */
 		log_debug_errno(q, "emconfig: delivering JSON records failed, "
 				   "retrying");
-		s->pending = records;
-		s->n_pending = n;
+		j->pending = records;
+		j->n_pending = n;
 		q = sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 		if (q < 0)
 			log_debug_errno(q, "emconfig: cannot retry delivery");
 		return 0;
 	}
 	emc_records_free(records, n);
-	emc_source_notify_ready(s); /* last: it may free s */
+	emc_source_notify_ready(&j->base); /* last: it may free the source */
 	return 0;
 }
 
@@ -597,6 +623,7 @@ int emc_source_new_json(const char *path, sd_event *event,
 	_cleanup_free_ char *text = NULL;
 	struct emc_record **records = NULL;
 	struct emc_source *s = NULL;
+	struct json_source *j;
 	size_t len = 0;
 	int n, q;
 
@@ -613,19 +640,19 @@ int emc_source_new_json(const char *path, sd_event *event,
 	if (n < 0)
 		return n;
 
-	q = emc_source_alloc(EMC_SOURCE_JSON, event, schemas, handler, userdata,
-			     &s);
+	q = emc_source_alloc(&json_ops, event, schemas, handler, userdata, &s);
 	if (q < 0) {
 		emc_records_free(records, (size_t)n);
 		return q;
 	}
-	s->pending = records;
-	s->n_pending = (size_t)n;
-	q = sd_event_add_defer(event, &s->defer, on_defer, s);
+	j = (struct json_source *)s;
+	j->pending = records;
+	j->n_pending = (size_t)n;
+	q = sd_event_add_defer(event, &j->defer, on_defer, j);
 	if (q >= 0)
-		q = sd_event_source_set_enabled(s->defer, SD_EVENT_ONESHOT);
+		q = sd_event_source_set_enabled(j->defer, SD_EVENT_ONESHOT);
 	if (q >= 0)
-		(void)sd_event_source_set_description(s->defer,
+		(void)sd_event_source_set_description(j->defer,
 						      "emconfig-json");
 	if (q < 0) {
 		emc_source_destroy(s);

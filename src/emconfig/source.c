@@ -2,7 +2,8 @@
 /*
  * What every source shares: the schema filter, validation, the duplicate
  * Name rule, and reconciliation of what is seen now against what was
- * delivered, so that the JSON and D-Bus sources report alike.
+ * delivered, so that the JSON and D-Bus sources report alike. The kinds
+ * of source (dbus.c, json.c) are reached only through their ops.
  */
 #include <assert.h>
 #include <errno.h>
@@ -13,22 +14,24 @@
 #include "internal.h"
 #include "log.h"
 
-int emc_source_alloc(enum emc_source_kind kind, sd_event *event,
+int emc_source_alloc(const struct emc_source_ops *ops, sd_event *event,
 		     const struct emc_schema *const *schemas,
 		     emc_handler_t handler, void *userdata,
 		     struct emc_source **ret)
 {
 	struct emc_source *s;
 
+	assert(ops);
+	assert(ops->size >= sizeof(*s));
 	assert(event);
 	assert(schemas);
 	assert(handler);
 	assert(ret);
 
-	s = calloc(1, sizeof(*s));
+	s = calloc(1, ops->size);
 	if (!s)
 		return -ENOMEM;
-	s->kind = kind;
+	s->ops = ops;
 	s->event = sd_event_ref(event);
 	s->schemas = schemas;
 	s->handler = handler;
@@ -48,10 +51,8 @@ void emc_source_destroy(struct emc_source *s)
 {
 	if (!s)
 		return;
-	if (s->kind == EMC_SOURCE_DBUS)
-		emc_source_dbus_release(s);
-	s->defer = sd_event_source_disable_unref(s->defer);
-	records_drop(&s->pending, &s->n_pending);
+	if (s->ops->release)
+		s->ops->release(s);
 	records_drop(&s->delivered, &s->n_delivered);
 	records_drop(&s->invalid, &s->n_invalid);
 	sd_event_unref(s->event);
@@ -69,6 +70,21 @@ struct emc_source *emc_source_free(struct emc_source *s)
 	}
 	emc_source_destroy(s);
 	return NULL;
+}
+
+int emc_source_write_double(struct emc_source *s, const struct emc_record *r,
+			    const char *child_key, size_t index,
+			    const char *key, double value)
+{
+	assert(s);
+	assert(r);
+	assert(key);
+
+	if (!s->ops->write_double)
+		return -EOPNOTSUPP;
+	if (!r->type)
+		return -EINVAL;
+	return s->ops->write_double(s, r, child_key, index, key, value);
 }
 
 void emc_source_set_ready_callback(struct emc_source *s, emc_ready_t ready,
@@ -312,15 +328,14 @@ int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 		}
 	}
 
-	/* 2b. While entity-manager settles after a restart, records it has
-	 * not published (again) yet stay, unless it said they are gone. */
-	for (size_t d = 0; s->settling && d < s->n_delivered; d++) {
+	/* 2b. Records the source says to keep although it does not see
+	 * them now (entity-manager settling after a restart) stay. */
+	for (size_t d = 0; s->ops->keep_unseen && d < s->n_delivered; d++) {
 		bool seen = false;
 
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = same_key(s->delivered[d], current[i]);
-		if (seen || kept[d] ||
-		    emc_source_explicitly_removed(s, s->delivered[d]->path))
+		if (seen || kept[d] || !s->ops->keep_unseen(s, s->delivered[d]))
 			continue;
 		kept[d] = true;
 		accepted[n_accepted++] = s->delivered[d];

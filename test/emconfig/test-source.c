@@ -24,6 +24,11 @@ static const struct emc_schema cable = { .type = "GPIOCableSensing",
 					 .keys = cable_keys };
 static const struct emc_schema *const schemas[] = { &cable, NULL };
 
+/* A source of no particular kind: what source.c does on its own. */
+static const struct emc_source_ops plain_ops = {
+	.size = sizeof(struct emc_source),
+};
+
 struct fixture {
 	sd_event *event;
 	struct emc_source *source;
@@ -35,7 +40,7 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	if (!f || sd_event_new(&f->event) < 0 ||
-	    emc_source_alloc(EMC_SOURCE_JSON, f->event, schemas, collect, &f->c,
+	    emc_source_alloc(&plain_ops, f->event, schemas, collect, &f->c,
 			     &f->source) < 0)
 		return -1;
 	*state = f;
@@ -306,6 +311,66 @@ static void test_foreign_types_and_missing_name(void **state)
 			    "/x' (GPIOCableSensing): key 'Name': missing");
 }
 
+/* A kind that keeps the delivered record named held while it is unseen,
+ * as the D-Bus source does while entity-manager settles. */
+static const char *held;
+
+static bool keep_held(const struct emc_source *s, const struct emc_record *r)
+{
+	return held && strcmp(emc_record_name(r), held) == 0;
+}
+
+static const struct emc_source_ops holding_ops = {
+	.size = sizeof(struct emc_source),
+	.keep_unseen = keep_held,
+};
+
+static void test_kept_while_unseen(void **state)
+{
+	struct fixture *f = *state;
+	struct emc_record *dup;
+
+	emc_source_free(f->source);
+	assert_int_equal(emc_source_alloc(&holding_ops, f->event, schemas,
+					  collect, &f->c, &f->source),
+			 0);
+	feed(f, cable_rec("c0", "L0", "active_low"),
+	     cable_rec("c1", "L1", "active_low"), NULL);
+	assert_int_equal(f->c.n, 2);
+
+	/* c1 is not seen but kept: nothing removed. */
+	held = "c1";
+	feed(f, cable_rec("c0", "L0", "active_low"), NULL);
+	assert_int_equal(f->c.n, 0);
+
+	/* A kept record keeps its Name. */
+	dup = cable_rec("c1", "L9", "active_low");
+	free(dup->path);
+	dup->path = strdup("/xyz/openbmc_project/inventory/system/board/Z/c1");
+	assert_non_null(dup->path);
+	feed(f, cable_rec("c0", "L0", "active_low"), dup, NULL);
+	assert_int_equal(f->c.n, 1);
+	assert_int_equal(f->c.items[0].event, EMC_INVALID);
+	assert_non_null(strstr(f->c.items[0].error, "duplicate Name 'c1'"));
+
+	/* Seen again with other content: CHANGED, not ADDED. */
+	feed(f, cable_rec("c0", "L0", "active_low"),
+	     cable_rec("c1", "L1b", "active_low"), NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_CHANGED, "c1");
+
+	/* Unseen and no longer kept: removed. */
+	held = NULL;
+	feed(f, cable_rec("c0", "L0", "active_low"), NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_REMOVED, "c1");
+
+	/* A source that cannot write says so. */
+	assert_int_equal(emc_source_write_double(f->source, f->c.items[0].rec,
+						 NULL, 0, "Value", 1.0),
+			 -EOPNOTSUPP);
+}
+
 struct freeing {
 	struct emc_source *s;
 	size_t calls;
@@ -329,7 +394,7 @@ static void test_free_from_handler(void **state)
 		cable_rec("c1", "L1", "active_low"),
 	};
 
-	assert_int_equal(emc_source_alloc(EMC_SOURCE_JSON, f->event, schemas,
+	assert_int_equal(emc_source_alloc(&plain_ops, f->event, schemas,
 					  free_on_first, &fr, &fr.s),
 			 0);
 	/* 1: the source is gone (ASan checks nothing touches it). */
@@ -355,6 +420,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_foreign_types_and_missing_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_while_unseen, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_free_from_handler, setup,
 						teardown),
 	};
