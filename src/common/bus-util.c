@@ -235,6 +235,16 @@ static int on_match_installed(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+/* sd-bus gives the signal handler and the install callback the same
+ * userdata (the match slot here): hand the signal on with the user's. */
+static int on_match_signal(sd_bus_message *m, void *userdata,
+			   sd_bus_error *ret_error)
+{
+	struct match_slot *ms = userdata;
+
+	return ms->match->handler(m, ms->set->userdata, ret_error);
+}
+
 static int match_install(struct match_slot *ms)
 {
 	struct bus_matches *s = ms->set;
@@ -242,8 +252,7 @@ static int match_install(struct match_slot *ms)
 	ms->slot = sd_bus_slot_unref(ms->slot);
 	ms->failed = false;
 	return sd_bus_add_match_async(s->bus, &ms->slot, ms->match->rule,
-				      ms->match->handler, on_match_installed,
-				      ms);
+				      on_match_signal, on_match_installed, ms);
 }
 
 static int on_matches_retry(sd_event_source *es, uint64_t usec, void *userdata)
@@ -315,5 +324,82 @@ struct bus_matches *bus_matches_free(struct bus_matches *s)
 	sd_event_source_disable_unref(s->retry);
 	sd_bus_unref(s->bus);
 	free(s);
+	return NULL;
+}
+
+struct bus_name_request {
+	sd_bus *bus;
+	char *name;
+	bus_name_acquired_t acquired;
+	void *userdata;
+	sd_event_source *timeout;
+	bool requested;
+};
+
+void bus_name_request_now(struct bus_name_request *req, const char *why)
+{
+	int r;
+
+	if (req->requested)
+		return;
+	req->requested = true;
+	req->timeout = sd_event_source_disable_unref(req->timeout);
+	log_debug("Requesting %s: %s", req->name, why);
+	r = bus_request_name_async(req->bus, req->name, 0, req->acquired,
+				   req->userdata);
+	if (r < 0)
+		(void)sd_event_exit(sd_bus_get_event(req->bus),
+				    log_error_errno(r, "Cannot request %s",
+						    req->name));
+}
+
+static int on_name_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct bus_name_request *req = userdata;
+
+	log_warning("No configuration records yet; serving %s without "
+		    "waiting",
+		    req->name);
+	bus_name_request_now(req, "timeout");
+	return 0;
+}
+
+int bus_name_request_new(sd_bus *bus, const char *name, uint64_t timeout_usec,
+			 bus_name_acquired_t acquired, void *userdata,
+			 struct bus_name_request **ret)
+{
+	struct bus_name_request *req;
+	int r;
+
+	assert(bus && sd_bus_get_event(bus) && name && ret);
+	req = calloc(1, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	req->bus = sd_bus_ref(bus);
+	req->acquired = acquired;
+	req->userdata = userdata;
+	req->name = strdup(name);
+	r = req->name ?
+		    sd_event_add_time_relative(sd_bus_get_event(bus),
+					       &req->timeout, CLOCK_MONOTONIC,
+					       timeout_usec, 0, on_name_timeout,
+					       req) :
+		    -ENOMEM;
+	if (r < 0) {
+		bus_name_request_free(req);
+		return r;
+	}
+	*ret = req;
+	return 0;
+}
+
+struct bus_name_request *bus_name_request_free(struct bus_name_request *req)
+{
+	if (!req)
+		return NULL;
+	sd_event_source_disable_unref(req->timeout);
+	sd_bus_unref(req->bus);
+	free(req->name);
+	free(req);
 	return NULL;
 }

@@ -84,3 +84,20 @@ int bus_matches_add(sd_bus *bus, const struct bus_match *matches, size_t n,
 		    void *userdata, void (*resync)(void *userdata),
 		    struct bus_matches **ret);
 struct bus_matches *bus_matches_free(struct bus_matches *s);
+
+/*
+ * The well-known name, requested once: when the daemon's first records
+ * are objects on the bus (bus_name_request_now(), from the configuration
+ * source's ready callback), or after timeout_usec when they do not come
+ * (entity-manager not answering), so that a consumer that sees the name
+ * finds the objects. The request is bus_request_name_async()'s (a name
+ * another connection owns ends the loop). acquired may be NULL.
+ */
+struct bus_name_request;
+
+int bus_name_request_new(sd_bus *bus, const char *name, uint64_t timeout_usec,
+			 bus_name_acquired_t acquired, void *userdata,
+			 struct bus_name_request **ret);
+/* Request it now (at most once); why is logged at debug level. */
+void bus_name_request_now(struct bus_name_request *req, const char *why);
+struct bus_name_request *bus_name_request_free(struct bus_name_request *req);

@@ -15,18 +15,12 @@ void log_set_max_level(int level)
 		max_level = LOG_DEBUG;
 }
 
-int log_get_max_level(void)
-{
-	return max_level;
-}
-
-int log_internal(int level, int err, const char *func, const char *fmt, ...)
+int log_internal(int level, int err, const char *fmt, ...)
 {
 	int saved = errno;
 	char buf[1024];
 	va_list ap;
 
-	(void)func;
 	if (err > 0)
 		err = -err;
 	if (level > max_level)

@@ -2,7 +2,10 @@
 /*
  * D-Bus surface of nvmed: per drive a temperature sensor, a drive
  * inventory object and its controller, one vtable per interface; and the
- * one Storage object that bmcweb's Storage resource is made of.
+ * one Storage object that bmcweb's Storage resource is made of. Every
+ * interface and property name nvmed publishes is in this file; a drive's
+ * changes arrive as a mask (drive.h) and leave as one PropertiesChanged
+ * per object and interface.
  *
  * The graph, as bmcweb and the mapper follow it:
  *   Storage   NVMED_STORAGE_PATH: Inventory.Item, Item.Storage;
@@ -28,16 +31,97 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus-util.h"
+#include "bus.h"
+#include "drive.h"
 #include "fmt.h"
 #include "log.h"
-#include "nvmed.h"
+#include "macros.h"
+#include "manager.h"
 #include "pnvme.h"
-#include "utf8.h"
 
 #define D(field) offsetof(struct drive, field)
+
+#define VALUE_IFACE	 "xyz.openbmc_project.Sensor.Value"
+#define WARNING_IFACE	 "xyz.openbmc_project.Sensor.Threshold.Warning"
+#define CRITICAL_IFACE	 "xyz.openbmc_project.Sensor.Threshold.Critical"
+#define AVAIL_IFACE	 "xyz.openbmc_project.State.Decorator.Availability"
+#define OPSTATUS_IFACE	 "xyz.openbmc_project.State.Decorator.OperationalStatus"
+#define ASSOC_IFACE	 "xyz.openbmc_project.Association.Definitions"
+#define ITEM_IFACE	 "xyz.openbmc_project.Inventory.Item"
+#define DRIVE_IFACE	 "xyz.openbmc_project.Inventory.Item.Drive"
+#define ASSET_IFACE	 "xyz.openbmc_project.Inventory.Decorator.Asset"
+#define REVISION_IFACE	 "xyz.openbmc_project.Inventory.Decorator.Revision"
+#define STATUS_IFACE	 "xyz.openbmc_project.Nvme.Status"
+#define CONTROLLER_IFACE "xyz.openbmc_project.Inventory.Item.StorageController"
+#define STORAGE_IFACE	 "xyz.openbmc_project.Inventory.Item.Storage"
+
+static const char *const threshold_value_names[_THRESHOLD_MAX] = {
+	[THRESHOLD_WARNING_HIGH] = "WarningHigh",
+	[THRESHOLD_WARNING_LOW] = "WarningLow",
+	[THRESHOLD_CRITICAL_HIGH] = "CriticalHigh",
+	[THRESHOLD_CRITICAL_LOW] = "CriticalLow",
+};
+
+static const char *const threshold_alarm_names[_THRESHOLD_MAX] = {
+	[THRESHOLD_WARNING_HIGH] = "WarningAlarmHigh",
+	[THRESHOLD_WARNING_LOW] = "WarningAlarmLow",
+	[THRESHOLD_CRITICAL_HIGH] = "CriticalAlarmHigh",
+	[THRESHOLD_CRITICAL_LOW] = "CriticalAlarmLow",
+};
+
+static const char *threshold_iface(enum threshold_kind k)
+{
+	return k == THRESHOLD_WARNING_HIGH || k == THRESHOLD_WARNING_LOW ?
+		       WARNING_IFACE :
+		       CRITICAL_IFACE;
+}
+
+/* Our own process-local errno -> D-Bus error names, where sd-bus's
+ * default map (sd_bus_error_set_errno) would say System.Error.<ERRNO>;
+ * the rest are sd-bus's. */
+static const struct {
+	int error;
+	const char *name;
+} error_names[] = {
+	{ EINVAL, SD_BUS_ERROR_INVALID_ARGS },
+	{ ERANGE, SD_BUS_ERROR_INVALID_ARGS },
+	{ EROFS, SD_BUS_ERROR_INVALID_ARGS },
+};
+
+/* The one place an -errno of the drive layer becomes a D-Bus error. */
+static int set_errno_error(sd_bus_error *error, int r, const char *fmt, ...)
+	_printf_(3, 4);
+static int set_errno_error(sd_bus_error *error, int r, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg = fmt_allocv(fmt, ap);
+	va_end(ap);
+	if (!msg)
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(error_names); i++)
+		if (error_names[i].error == -r)
+			return sd_bus_error_set(error, error_names[i].name,
+						msg);
+	return sd_bus_error_set_errnof(error, -r, "%s", msg);
+}
+
+/* The manager's D-Bus objects. */
+struct surface {
+	struct manager *m;
+	sd_bus_slot *om_sensors;
+	sd_bus_slot *om_inventory;
+	/* the Storage object, on the bus while there are drives */
+	sd_bus_slot *storage_slots[3];
+	bool storage_on_bus;
+	unsigned n_drives; /* drives on the bus */
+};
 
 /* A char * member of struct drive (the offset is sd-bus's): never fails
  * on the string's content, so one drive cannot fail GetManagedObjects. */
@@ -64,7 +148,7 @@ static int get_alarm(sd_bus *bus, const char *path, const char *iface,
 	struct drive *d = userdata;
 
 	for (int k = 0; k < _THRESHOLD_MAX; k++)
-		if (strcmp(prop, threshold_alarm_property(k)) == 0)
+		if (strcmp(prop, threshold_alarm_names[k]) == 0)
 			return sd_bus_message_append(reply, "b",
 						     d->th.t[k].alarm);
 	return -ENOENT;
@@ -73,7 +157,7 @@ static int get_alarm(sd_bus *bus, const char *path, const char *iface,
 static int threshold_kind_of(const char *prop, enum threshold_kind *ret)
 {
 	for (int k = 0; k < _THRESHOLD_MAX; k++)
-		if (strcmp(prop, threshold_value_property(k)) == 0) {
+		if (strcmp(prop, threshold_value_names[k]) == 0) {
 			*ret = k;
 			return 0;
 		}
@@ -113,34 +197,26 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 	r = sd_bus_message_read(value, "d", &v);
 	if (r < 0)
 		return r;
-	/* all the digits it takes: 1000.0001 is not 1000 */
-	if (!isnan(v) && (!isfinite(v) || v < NVMED_THRESHOLD_VALUE_MIN ||
-			  v > NVMED_THRESHOLD_VALUE_MAX))
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "%s must be NaN or between %d and "
-					 "%d, not %s",
-					 prop, NVMED_THRESHOLD_VALUE_MIN,
-					 NVMED_THRESHOLD_VALUE_MAX,
-					 fmt_double(buf, v));
-	/* entity-manager would store NaN as JSON null, and the record would
-	 * fail validation at the next boot */
-	if (isnan(v) && d->record && d->th_index[k] >= 0)
-		return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-					 "%s comes from the configuration "
-					 "record '%s' (Thresholds%d), which "
-					 "cannot hold NaN",
-					 prop, d->config_path, d->th_index[k]);
+	r = drive_set_user_threshold(d, k, v);
+	if (r == -ERANGE)
+		/* all the digits it takes: 1000.0001 is not 1000 */
+		return set_errno_error(error, r,
+				       "%s must be NaN or between %d and %d, "
+				       "not %s",
+				       prop, NVMED_THRESHOLD_VALUE_MIN,
+				       NVMED_THRESHOLD_VALUE_MAX,
+				       fmt_double(buf, v));
+	if (r == -EROFS)
+		return set_errno_error(error, r,
+				       "%s comes from the configuration record "
+				       "'%s' (Thresholds%d), which cannot hold "
+				       "NaN",
+				       prop, d->config_path, d->th_index[k]);
+	if (r < 0)
+		return set_errno_error(error, r, "Cannot set %s: %s", prop,
+				       strerror(-r));
 	log_info("Drive '%s': %s set to %s over D-Bus", d->name, prop,
 		 fmt_double(buf, v));
-	d->th.t[k].value = v;
-	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)
-		d->th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
-	d->th_user[k] = true;
-	/* sd-bus does not announce a Set it dispatched to us */
-	bus_emit(d, true, threshold_interface(k), threshold_value_property(k),
-		 NULL);
-	drive_thresholds_changed(d);
-	config_write_threshold(d, k);
 	return 0;
 }
 
@@ -211,7 +287,8 @@ static int get_storage_associations(sd_bus *bus, const char *path,
 				    sd_bus_message *reply, void *userdata,
 				    sd_bus_error *error)
 {
-	struct manager *m = userdata;
+	struct surface *s = userdata;
+	struct manager *m = s->m;
 	int r;
 
 	r = sd_bus_message_open_container(reply, 'a', "(sss)");
@@ -445,59 +522,118 @@ static const sd_bus_vtable drive_assoc_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
-enum object_kind { OBJ_SENSOR, OBJ_DRIVE, OBJ_CONTROLLER };
+enum object_kind { OBJ_SENSOR, OBJ_DRIVE, OBJ_CONTROLLER, _OBJ_MAX };
+
+#define ON(k) (1u << (k))
 
 static const struct object_iface {
 	enum object_kind kind;
 	const char *name;
 	const sd_bus_vtable *vtable;
 } ifaces[] = {
-	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Value", value_vtable },
-	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Threshold.Warning",
-	  warning_vtable },
-	{ OBJ_SENSOR, "xyz.openbmc_project.Sensor.Threshold.Critical",
-	  critical_vtable },
-	{ OBJ_SENSOR, "xyz.openbmc_project.State.Decorator.Availability",
-	  availability_vtable },
-	{ OBJ_SENSOR, "xyz.openbmc_project.State.Decorator.OperationalStatus",
-	  sensor_opstatus_vtable },
-	{ OBJ_SENSOR, "xyz.openbmc_project.Association.Definitions",
-	  sensor_assoc_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Item", item_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Item.Drive", drive_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Decorator.Asset",
-	  asset_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Inventory.Decorator.Revision",
-	  revision_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.State.Decorator.OperationalStatus",
-	  drive_opstatus_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Nvme.Status", nvme_status_vtable },
-	{ OBJ_DRIVE, "xyz.openbmc_project.Association.Definitions",
-	  drive_assoc_vtable },
-	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Item", item_vtable },
-	{ OBJ_CONTROLLER,
-	  "xyz.openbmc_project.Inventory.Item.StorageController",
-	  empty_vtable },
-	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Decorator.Asset",
-	  asset_vtable },
-	{ OBJ_CONTROLLER, "xyz.openbmc_project.Inventory.Decorator.Revision",
-	  revision_vtable },
-	{ OBJ_CONTROLLER, "xyz.openbmc_project.Association.Definitions",
-	  controller_assoc_vtable },
+	{ OBJ_SENSOR, VALUE_IFACE, value_vtable },
+	{ OBJ_SENSOR, WARNING_IFACE, warning_vtable },
+	{ OBJ_SENSOR, CRITICAL_IFACE, critical_vtable },
+	{ OBJ_SENSOR, AVAIL_IFACE, availability_vtable },
+	{ OBJ_SENSOR, OPSTATUS_IFACE, sensor_opstatus_vtable },
+	{ OBJ_SENSOR, ASSOC_IFACE, sensor_assoc_vtable },
+	{ OBJ_DRIVE, ITEM_IFACE, item_vtable },
+	{ OBJ_DRIVE, DRIVE_IFACE, drive_vtable },
+	{ OBJ_DRIVE, ASSET_IFACE, asset_vtable },
+	{ OBJ_DRIVE, REVISION_IFACE, revision_vtable },
+	{ OBJ_DRIVE, OPSTATUS_IFACE, drive_opstatus_vtable },
+	{ OBJ_DRIVE, STATUS_IFACE, nvme_status_vtable },
+	{ OBJ_DRIVE, ASSOC_IFACE, drive_assoc_vtable },
+	{ OBJ_CONTROLLER, ITEM_IFACE, item_vtable },
+	{ OBJ_CONTROLLER, CONTROLLER_IFACE, empty_vtable },
+	{ OBJ_CONTROLLER, ASSET_IFACE, asset_vtable },
+	{ OBJ_CONTROLLER, REVISION_IFACE, revision_vtable },
+	{ OBJ_CONTROLLER, ASSOC_IFACE, controller_assoc_vtable },
 };
+
+/* Where each of a drive's published properties is: the objects, the
+ * interface and the name (the controller shares the drive's Present,
+ * Asset and Revision). */
+static const struct prop_place {
+	unsigned objects;
+	const char *iface;
+	const char *name;
+} places[_DRIVE_PROP_MAX] = {
+	[DRIVE_VALUE] = { ON(OBJ_SENSOR), VALUE_IFACE, "Value" },
+	/* by kind: threshold_iface() and the names' tables (place_of) */
+	[DRIVE_THRESHOLD + THRESHOLD_WARNING_HIGH] = { ON(OBJ_SENSOR) },
+	[DRIVE_THRESHOLD + THRESHOLD_WARNING_LOW] = { ON(OBJ_SENSOR) },
+	[DRIVE_THRESHOLD + THRESHOLD_CRITICAL_HIGH] = { ON(OBJ_SENSOR) },
+	[DRIVE_THRESHOLD + THRESHOLD_CRITICAL_LOW] = { ON(OBJ_SENSOR) },
+	[DRIVE_ALARM + THRESHOLD_WARNING_HIGH] = { ON(OBJ_SENSOR) },
+	[DRIVE_ALARM + THRESHOLD_WARNING_LOW] = { ON(OBJ_SENSOR) },
+	[DRIVE_ALARM + THRESHOLD_CRITICAL_HIGH] = { ON(OBJ_SENSOR) },
+	[DRIVE_ALARM + THRESHOLD_CRITICAL_LOW] = { ON(OBJ_SENSOR) },
+	[DRIVE_AVAILABLE] = { ON(OBJ_SENSOR), AVAIL_IFACE, "Available" },
+	[DRIVE_SENSOR_FUNCTIONAL] = { ON(OBJ_SENSOR), OPSTATUS_IFACE,
+				      "Functional" },
+	[DRIVE_PRESENT] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ITEM_IFACE,
+			    "Present" },
+	[DRIVE_CAPACITY] = { ON(OBJ_DRIVE), DRIVE_IFACE, "Capacity" },
+	[DRIVE_LIFE_LEFT] = { ON(OBJ_DRIVE), DRIVE_IFACE,
+			      "PredictedMediaLifeLeftPercent" },
+	[DRIVE_MANUFACTURER] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER),
+				 ASSET_IFACE, "Manufacturer" },
+	[DRIVE_MODEL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ASSET_IFACE,
+			  "Model" },
+	[DRIVE_SERIAL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ASSET_IFACE,
+			   "SerialNumber" },
+	[DRIVE_FIRMWARE] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), REVISION_IFACE,
+			     "Version" },
+	[DRIVE_FUNCTIONAL] = { ON(OBJ_DRIVE), OPSTATUS_IFACE, "Functional" },
+	[DRIVE_SMART_WARNINGS] = { ON(OBJ_DRIVE), STATUS_IFACE,
+				   "SmartWarnings" },
+	[DRIVE_STATUS_FLAGS] = { ON(OBJ_DRIVE), STATUS_IFACE, "StatusFlags" },
+	[DRIVE_LIFE_USED] = { ON(OBJ_DRIVE), STATUS_IFACE, "DriveLifeUsed" },
+	[DRIVE_FAULT + FAULT_CAPACITY] = { ON(OBJ_DRIVE), STATUS_IFACE,
+					   "CapacityFault" },
+	[DRIVE_FAULT + FAULT_TEMPERATURE] = { ON(OBJ_DRIVE), STATUS_IFACE,
+					      "TemperatureFault" },
+	[DRIVE_FAULT + FAULT_DEGRADES] = { ON(OBJ_DRIVE), STATUS_IFACE,
+					   "DegradesFault" },
+	[DRIVE_FAULT +
+		FAULT_MEDIA] = { ON(OBJ_DRIVE), STATUS_IFACE, "MediaFault" },
+	[DRIVE_FAULT + FAULT_BACKUP] = { ON(OBJ_DRIVE), STATUS_IFACE,
+					 "BackupDeviceFault" },
+};
+
+/* The interface and name of property p (the thresholds' by kind). */
+static void place_of(enum drive_prop p, const char **iface, const char **name)
+{
+	if (p >= DRIVE_THRESHOLD && p < DRIVE_THRESHOLD + _THRESHOLD_MAX) {
+		*iface = threshold_iface(p - DRIVE_THRESHOLD);
+		*name = threshold_value_names[p - DRIVE_THRESHOLD];
+	} else if (p >= DRIVE_ALARM && p < DRIVE_ALARM + _THRESHOLD_MAX) {
+		*iface = threshold_iface(p - DRIVE_ALARM);
+		*name = threshold_alarm_names[p - DRIVE_ALARM];
+	} else {
+		*iface = places[p].iface;
+		*name = places[p].name;
+	}
+}
 
 static const struct {
 	const char *name;
 	const sd_bus_vtable *vtable;
 } storage_ifaces[] = {
-	{ "xyz.openbmc_project.Inventory.Item", storage_item_vtable },
-	{ "xyz.openbmc_project.Inventory.Item.Storage", empty_vtable },
-	{ "xyz.openbmc_project.Association.Definitions", storage_assoc_vtable },
+	{ ITEM_IFACE, storage_item_vtable },
+	{ STORAGE_IFACE, empty_vtable },
+	{ ASSOC_IFACE, storage_assoc_vtable },
 };
 
 _Static_assert(ARRAY_SIZE(storage_ifaces) <=
-		       ARRAY_SIZE(((struct manager *)0)->storage_slots),
+		       ARRAY_SIZE(((struct surface *)0)->storage_slots),
 	       "too many storage interfaces");
+
+/* A drive's objects on the bus: one slot per interface. */
+struct drive_objects {
+	sd_bus_slot *slots[ARRAY_SIZE(ifaces)];
+};
 
 static const char *object_path(const struct drive *d, enum object_kind k)
 {
@@ -506,175 +642,199 @@ static const char *object_path(const struct drive *d, enum object_kind k)
 				 d->controller_path;
 }
 
-_Static_assert(ARRAY_SIZE(ifaces) <= BUS_SLOTS, "too many interfaces");
-
-int bus_setup(struct manager *m)
+/* Is name a property of vtable? (places[] must only name real ones.) */
+static bool vtable_has(const sd_bus_vtable *v, const char *name)
 {
-	int r;
+	for (; v->type != _SD_BUS_VTABLE_END; v++)
+		if ((v->type == _SD_BUS_VTABLE_PROPERTY ||
+		     v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY) &&
+		    strcmp(v->x.property.member, name) == 0)
+			return true;
+	return false;
+}
 
-	r = sd_bus_add_object_manager(m->bus, &m->om_sensors,
-				      NVMED_SENSORS_ROOT);
-	if (r < 0)
-		return log_error_errno(r, "Cannot add object manager at %s",
-				       NVMED_SENSORS_ROOT);
-	r = sd_bus_add_object_manager(m->bus, &m->om_inventory,
-				      NVMED_INVENTORY_ROOT);
-	if (r < 0)
-		return log_error_errno(r, "Cannot add object manager at %s",
-				       NVMED_INVENTORY_ROOT);
+/* Every property a change can name is in the vtable of each object that
+ * carries it: a misspelt name would be a PropertiesChanged nobody can
+ * Get. Checked once at start-up. */
+static int check_places(void)
+{
+	for (int p = 0; p < _DRIVE_PROP_MAX; p++) {
+		const char *iface, *name;
+
+		place_of(p, &iface, &name);
+		for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++)
+			if ((places[p].objects & ON(ifaces[i].kind)) &&
+			    strcmp(ifaces[i].name, iface) == 0 &&
+			    !vtable_has(ifaces[i].vtable, name))
+				return log_error_errno(-EINVAL,
+						       "Internal error: %s.%s "
+						       "is not published",
+						       iface, name);
+	}
 	return 0;
 }
 
-static void drop_slots(struct drive *d)
+int bus_surface_new(struct manager *m, struct surface **ret)
 {
-	for (unsigned i = 0; i < d->n_slots; i++)
-		d->slots[i] = sd_bus_slot_unref(d->slots[i]);
-	d->n_slots = 0;
-}
-
-int bus_drive_add(struct drive *d)
-{
-	sd_bus *bus = d->m->bus;
+	struct surface *s;
 	int r;
 
-	assert(!d->on_bus);
+	r = check_places();
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return log_oom();
+	s->m = m;
+	r = sd_bus_add_object_manager(m->bus, &s->om_sensors,
+				      NVMED_SENSORS_ROOT);
+	if (r < 0) {
+		log_error_errno(r, "Cannot add object manager at %s",
+				NVMED_SENSORS_ROOT);
+		goto fail;
+	}
+	r = sd_bus_add_object_manager(m->bus, &s->om_inventory,
+				      NVMED_INVENTORY_ROOT);
+	if (r < 0) {
+		log_error_errno(r, "Cannot add object manager at %s",
+				NVMED_INVENTORY_ROOT);
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	bus_surface_free(s);
+	return r;
+}
+
+static void storage_drop(struct surface *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->storage_slots); i++)
+		s->storage_slots[i] = sd_bus_slot_unref(s->storage_slots[i]);
+	s->storage_on_bus = false;
+}
+
+struct surface *bus_surface_free(struct surface *s)
+{
+	if (!s)
+		return NULL;
+	storage_drop(s);
+	sd_bus_slot_unref(s->om_sensors);
+	sd_bus_slot_unref(s->om_inventory);
+	free(s);
+	return NULL;
+}
+
+static int storage_add(struct surface *s)
+{
+	sd_bus *bus = s->m->bus;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(storage_ifaces); i++) {
+		r = sd_bus_add_object_vtable(bus, &s->storage_slots[i],
+					     NVMED_STORAGE_PATH,
+					     storage_ifaces[i].name,
+					     storage_ifaces[i].vtable, s);
+		if (r < 0) {
+			storage_drop(s);
+			return log_error_errno(r, "Cannot add %s at %s",
+					       storage_ifaces[i].name,
+					       NVMED_STORAGE_PATH);
+		}
+	}
+	s->storage_on_bus = true;
+	r = sd_bus_emit_object_added(bus, NVMED_STORAGE_PATH);
+	if (r < 0)
+		log_warning_errno(r, "Cannot announce %s", NVMED_STORAGE_PATH);
+	return 0;
+}
+
+/* The Storage object follows the set of drives (and their boards). */
+static void storage_update(struct surface *s)
+{
+	int r;
+
+	if (s->storage_on_bus && s->n_drives == 0) {
+		r = sd_bus_emit_object_removed(s->m->bus, NVMED_STORAGE_PATH);
+		if (r < 0)
+			log_debug_errno(r, "Cannot announce removal of %s",
+					NVMED_STORAGE_PATH);
+		storage_drop(s);
+	} else if (s->storage_on_bus) {
+		r = sd_bus_emit_properties_changed(s->m->bus,
+						   NVMED_STORAGE_PATH,
+						   ASSOC_IFACE, "Associations",
+						   NULL);
+		if (r < 0)
+			log_debug_errno(r, "Cannot emit %s change",
+					NVMED_STORAGE_PATH);
+	} else if (s->n_drives > 0) {
+		(void)storage_add(s);
+	}
+}
+
+static struct drive_objects *objects_free(struct drive_objects *o)
+{
+	for (size_t i = 0; o && i < ARRAY_SIZE(o->slots); i++)
+		sd_bus_slot_unref(o->slots[i]);
+	free(o);
+	return NULL;
+}
+
+static void announce(struct drive *d, bool added)
+{
+	for (int k = 0; k < _OBJ_MAX; k++) {
+		const char *path = object_path(d, k);
+		int r = added ? sd_bus_emit_object_added(d->m->bus, path) :
+				sd_bus_emit_object_removed(d->m->bus, path);
+
+		if (r < 0)
+			log_debug_errno(r, "Drive '%s': cannot announce %s%s",
+					d->name, added ? "" : "removal of ",
+					path);
+	}
+}
+
+int bus_drive_add(struct drive *d, void **ret_surface)
+{
+	struct surface *s = d->m->surface;
+	struct drive_objects *o;
+	int r;
+
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
 	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++) {
 		const char *path = object_path(d, ifaces[i].kind);
 
-		r = sd_bus_add_object_vtable(bus, &d->slots[d->n_slots], path,
+		r = sd_bus_add_object_vtable(d->m->bus, &o->slots[i], path,
 					     ifaces[i].name, ifaces[i].vtable,
 					     d);
 		if (r < 0) {
-			drop_slots(d);
+			objects_free(o);
 			return log_error_errno(r,
 					       "Drive '%s': cannot add %s "
 					       "at %s",
 					       d->name, ifaces[i].name, path);
 		}
-		d->n_slots++;
 	}
-	d->on_bus = true;
-
-	r = sd_bus_emit_object_added(bus, d->sensor_path);
-	if (r < 0)
-		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
-				  d->sensor_path);
-	r = sd_bus_emit_object_added(bus, d->drive_path);
-	if (r < 0)
-		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
-				  d->drive_path);
-	r = sd_bus_emit_object_added(bus, d->controller_path);
-	if (r < 0)
-		log_warning_errno(r, "Drive '%s': cannot announce %s", d->name,
-				  d->controller_path);
+	*ret_surface = o;
+	announce(d, true);
+	s->n_drives++;
+	storage_update(s);
 	return 0;
-}
-
-static void storage_drop(struct manager *m)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(m->storage_slots); i++)
-		m->storage_slots[i] = sd_bus_slot_unref(m->storage_slots[i]);
-	m->storage_on_bus = false;
-}
-
-void bus_storage_update(struct manager *m)
-{
-	int r;
-
-	if (m->storage_on_bus && m->n_drives == 0) {
-		r = sd_bus_emit_object_removed(m->bus, NVMED_STORAGE_PATH);
-		if (r < 0)
-			log_debug_errno(r, "Cannot announce removal of %s",
-					NVMED_STORAGE_PATH);
-		storage_drop(m);
-		return;
-	}
-	if (m->storage_on_bus) {
-		r = sd_bus_emit_properties_changed(
-			m->bus, NVMED_STORAGE_PATH,
-			"xyz.openbmc_project.Association.Definitions",
-			"Associations", NULL);
-		if (r < 0)
-			log_debug_errno(r, "Cannot emit %s change",
-					NVMED_STORAGE_PATH);
-		return;
-	}
-	if (m->n_drives == 0)
-		return;
-	for (size_t i = 0; i < ARRAY_SIZE(storage_ifaces); i++) {
-		r = sd_bus_add_object_vtable(m->bus, &m->storage_slots[i],
-					     NVMED_STORAGE_PATH,
-					     storage_ifaces[i].name,
-					     storage_ifaces[i].vtable, m);
-		if (r < 0) {
-			log_error_errno(r, "Cannot add %s at %s",
-					storage_ifaces[i].name,
-					NVMED_STORAGE_PATH);
-			storage_drop(m);
-			return;
-		}
-	}
-	m->storage_on_bus = true;
-	r = sd_bus_emit_object_added(m->bus, NVMED_STORAGE_PATH);
-	if (r < 0)
-		log_warning_errno(r, "Cannot announce %s", NVMED_STORAGE_PATH);
 }
 
 void bus_drive_remove(struct drive *d)
 {
-	int r;
+	struct surface *s = d->m->surface;
 
-	if (!d->on_bus)
+	if (!d->surface)
 		return;
-	r = sd_bus_emit_object_removed(d->m->bus, d->sensor_path);
-	if (r < 0)
-		log_debug_errno(r, "Cannot announce removal of %s",
-				d->sensor_path);
-	r = sd_bus_emit_object_removed(d->m->bus, d->drive_path);
-	if (r < 0)
-		log_debug_errno(r, "Cannot announce removal of %s",
-				d->drive_path);
-	r = sd_bus_emit_object_removed(d->m->bus, d->controller_path);
-	if (r < 0)
-		log_debug_errno(r, "Cannot announce removal of %s",
-				d->controller_path);
-	drop_slots(d);
-	d->on_bus = false;
-}
-
-void bus_emit(struct drive *d, bool sensor, const char *iface, ...)
-{
-	const char *props[8];
-	size_t n = 0;
-	va_list ap;
-	int r;
-
-	if (!d->on_bus)
-		return;
-	va_start(ap, iface);
-	for (const char *p; (p = va_arg(ap, const char *)) && n < 7;)
-		props[n++] = p;
-	va_end(ap);
-	props[n] = NULL;
-
-	r = sd_bus_emit_properties_changed_strv(
-		d->m->bus, sensor ? d->sensor_path : d->drive_path, iface,
-		(char **)props);
-	if (r < 0)
-		log_debug_errno(r, "Drive '%s': cannot emit %s change", d->name,
-				iface);
-	/* the controller shares the drive's Present, Asset and Revision */
-	if (sensor ||
-	    (strcmp(iface, "xyz.openbmc_project.Inventory.Item") &&
-	     strcmp(iface, "xyz.openbmc_project.Inventory.Decorator.Asset") &&
-	     strcmp(iface, "xyz.openbmc_project.Inventory.Decorator."
-			   "Revision")))
-		return;
-	r = sd_bus_emit_properties_changed_strv(d->m->bus, d->controller_path,
-						iface, (char **)props);
-	if (r < 0)
-		log_debug_errno(r, "Drive '%s': cannot emit %s change", d->name,
-				iface);
+	announce(d, false);
+	objects_free(d->surface);
+	s->n_drives--;
+	storage_update(s);
 }
 
 /*
@@ -682,26 +842,64 @@ void bus_emit(struct drive *d, bool sensor, const char *iface, ...)
  * sensor object on the threshold interface, with (sensor name, interface,
  * alarm property, asserted, value); phosphor-sel-logger logs it.
  */
-void bus_threshold_asserted(struct drive *d, enum threshold_kind k,
-			    bool asserted, double value)
+static void threshold_asserted(struct drive *d, enum threshold_kind k)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-	const char *iface = threshold_interface(k);
+	const char *iface = threshold_iface(k);
 	int r;
 
-	if (!d->on_bus)
-		return;
 	r = sd_bus_message_new_signal(d->m->bus, &m, d->sensor_path, iface,
 				      "ThresholdAsserted");
 	if (r >= 0)
 		r = sd_bus_message_append(
 			m, "sssbd",
 			d->sensor_path + strlen(NVMED_SENSOR_PREFIX), iface,
-			threshold_alarm_property(k), asserted, value);
+			threshold_alarm_names[k], d->th.t[k].alarm, d->value);
 	if (r >= 0)
 		r = sd_bus_send(d->m->bus, m, NULL);
 	if (r < 0)
 		log_warning_errno(r,
 				  "Drive '%s': cannot emit ThresholdAsserted",
 				  d->name);
+}
+
+/* One PropertiesChanged for the mask's properties of one interface of
+ * one object, if it has any. */
+static void emit_iface(struct drive *d, const struct object_iface *oi,
+		       uint64_t mask)
+{
+	const char *props[_DRIVE_PROP_MAX + 1];
+	const char *path = object_path(d, oi->kind);
+	size_t n = 0;
+	int r;
+
+	for (int p = 0; p < _DRIVE_PROP_MAX; p++) {
+		const char *iface, *name;
+
+		if (!(mask & DRIVE_BIT(p)) ||
+		    !(places[p].objects & ON(oi->kind)))
+			continue;
+		place_of(p, &iface, &name);
+		if (strcmp(iface, oi->name) == 0)
+			props[n++] = name;
+	}
+	if (n == 0)
+		return;
+	props[n] = NULL;
+	r = sd_bus_emit_properties_changed_strv(d->m->bus, path, oi->name,
+						(char **)props);
+	if (r < 0)
+		log_debug_errno(r, "Drive '%s': cannot emit %s change on %s",
+				d->name, oi->name, path);
+}
+
+void bus_drive_changed(struct drive *d, uint64_t mask)
+{
+	if (!d->surface)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++)
+		emit_iface(d, &ifaces[i], mask);
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		if (mask & DRIVE_BIT(DRIVE_ALARM + k))
+			threshold_asserted(d, k);
 }

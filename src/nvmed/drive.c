@@ -1,18 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Per-drive state machine over NVMe-MI or the SMBus basic management
- * command: one transaction per event-loop turn, each drive's next step its
- * own sd-event time source. sd-event dispatches one source per iteration,
- * so transactions never overlap: drives on one root I2C bus (muxes
- * included) are serialised, as dbus-sensors' one thread per root bus does.
- *
- *   MCTP:  (open) -> SUBSYS_INFO -> IDENTIFY -> HEALTH <-> SMART (10th)
- *          (a reopen after a failure goes straight to HEALTH while the
- *          identity is known; IDENTIFY again every NVMED_IDENTIFY_EVERY
- *          polls, and from SUBSYS_INFO after a lost endpoint, a power-on
- *          or a window of failures)
- *   basic: (open) -> BASIC_VPD -> BASIC_STATUS (every poll; VPD again
- *          every NVMED_BASIC_VPD_EVERY polls and after a failure)
+ * command. Each drive's next step is its own sd-event time source; its
+ * transaction runs in an I/O worker (iowork.h), one at a time per drive,
+ * and its reply comes back as an event. The steps and when they run are
+ * poll.h's pure transitions; here they are carried out: transactions,
+ * decoding, what is published. Each event that changes published state
+ * ends with one call of the changed hook with everything it changed.
  *
  * A drive is polled only in its PowerState (power.h); outside it the
  * sensor is unavailable and NaN, and its alarms are cleared.
@@ -21,34 +15,55 @@
  * timeout and would read a late reply as the answer to the next command)
  * and starts again from the open. What is published meanwhile is the
  * availability policy's (avail.h), the same for both transports: the last
- * good reading stays through d->window consecutive failures (a failure:
- * no answer, a short block, a bad reply, CTemp 80h/81h), and a staleness
- * timer drops it once it is older than the window even if no poll
- * completes; then NaN, unavailable and non-functional, and the retry
- * interval grows exponentially from the poll interval up to
- * NVMED_BACKOFF_MAX_MS. A drive that says Not Ready or not Functional is
- * non-functional with NaN at once (it answered: not a failure).
+ * good reading stays through d->poll.window consecutive failures (a
+ * failure: no answer, a short block, a bad reply, CTemp 80h/81h), and a
+ * staleness timer drops it once it is older than the window even if no
+ * poll completes; then NaN, unavailable and non-functional, and the retry
+ * interval grows as poll.h says. A drive that says Not Ready or not
+ * Functional is non-functional with NaN at once (it answered: not a
+ * failure).
  */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "avail.h"
 #include "basic.h"
-#include "evlog.h"
-#include "iowork.h"
+#include "decode.h"
+#include "drive.h"
 #include "emconfig.h"
+#include "evlog.h"
+#include "fmt.h"
+#include "iowork.h"
 #include "log.h"
+#include "manager.h"
 #include "mi.h"
 #include "names.h"
-#include "nvmed.h"
+#include "pnvme.h"
+
+/* Drive timers fire within this of their time: small against any poll
+ * interval (sd-event's default accuracy, 250 ms, made a 1 s period drift
+ * to 1.22 s). */
+#define NVMED_TIMER_ACCURACY_USEC 1000
+
+static void mark(struct drive *d, enum drive_prop p)
+{
+	d->dirty |= DRIVE_BIT(p);
+}
+
+/* The end of a step: hand what it changed to the modules above. */
+static void flush(struct drive *d)
+{
+	uint64_t mask = d->dirty;
+
+	d->dirty = 0;
+	if (mask && d->m->hooks.changed)
+		d->m->hooks.changed(d, mask);
+}
 
 static int set_string(char **field, const char *value)
 {
@@ -64,6 +79,21 @@ static int set_string(char **field, const char *value)
 	return 1;
 }
 
+static void update_string(struct drive *d, char **field, const char *value,
+			  enum drive_prop p)
+{
+	if (set_string(field, value) > 0)
+		mark(d, p);
+}
+
+static void set_bool(struct drive *d, int *field, bool value, enum drive_prop p)
+{
+	if (*field == (int)value)
+		return;
+	*field = value;
+	mark(d, p);
+}
+
 static uint64_t now_usec(struct manager *m)
 {
 	uint64_t t = 0;
@@ -73,23 +103,6 @@ static uint64_t now_usec(struct manager *m)
 }
 
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata);
-
-/* Drive timers fire within this of their time: small against any poll
- * interval (sd-event's default accuracy, 250 ms, made a 1 s period drift
- * to 1.22 s). */
-#define NVMED_TIMER_ACCURACY_USEC 1000
-
-/*
- * Fixed-rate polling against the monotonic clock: the next poll is due one
- * interval after this one was due, not after it ran; a poll that ran more
- * than an interval late does not bunch the ones after it.
- */
-static uint64_t next_poll(const struct drive *d, uint64_t now, uint64_t due)
-{
-	uint64_t period = d->poll_ms * 1000, next = due + period;
-
-	return next > now ? next : now + period;
-}
 
 static void schedule(struct drive *d, uint64_t usec)
 {
@@ -122,45 +135,42 @@ static void schedule(struct drive *d, uint64_t usec)
 	}
 }
 
-/* Re-read the basic VPD this often (a swapped drive has a new serial). */
-#define NVMED_BASIC_VPD_EVERY 60
+static void unschedule(struct drive *d)
+{
+	if (d->timer)
+		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+}
+
+/* ---- thresholds ------------------------------------------------------ */
 
 static void announce_alarms(struct drive *d, unsigned changed, double value)
 {
 	for (int k = 0; k < _THRESHOLD_MAX; k++) {
 		if (!(changed & (1u << k)))
 			continue;
-		bus_emit(d, true, threshold_interface(k),
-			 threshold_alarm_property(k), NULL);
-		bus_threshold_asserted(d, k, d->th.t[k].alarm, value);
-		log_info("Drive '%s': %s %s at %.0f C", d->name,
-			 threshold_alarm_property(k),
+		mark(d, DRIVE_ALARM + k);
+		log_info("Drive '%s': %s alarm %s at %.0f C", d->name,
+			 threshold_kind_name(k),
 			 d->th.t[k].alarm ? "asserted" : "deasserted", value);
 	}
 }
 
-static void evaluate_alarms(struct drive *d, double value)
+static void evaluate_alarms(struct drive *d)
 {
-	announce_alarms(d, threshold_update(&d->th, value), value);
+	announce_alarms(d, threshold_update(&d->th, d->value), d->value);
 }
 
 static void set_value(struct drive *d, double value)
 {
 	if (!(isnan(value) && isnan(d->value)) && value != d->value) {
 		d->value = value;
-		bus_emit(d, true, "xyz.openbmc_project.Sensor.Value", "Value",
-			 NULL);
+		mark(d, DRIVE_VALUE);
 	}
-	evaluate_alarms(d, value);
+	evaluate_alarms(d);
 }
 
-void drive_thresholds_changed(struct drive *d)
-{
-	evaluate_alarms(d, d->value);
-}
-
-void drive_set_threshold(struct drive *d, enum threshold_kind k, double value,
-			 double hysteresis)
+static void set_threshold(struct drive *d, enum threshold_kind k, double value,
+			  double hysteresis)
 {
 	struct threshold *t = &d->th.t[k];
 
@@ -168,37 +178,69 @@ void drive_set_threshold(struct drive *d, enum threshold_kind k, double value,
 	if ((isnan(value) && isnan(t->value)) || value == t->value)
 		return;
 	t->value = value;
-	bus_emit(d, true, threshold_interface(k), threshold_value_property(k),
-		 NULL);
+	mark(d, DRIVE_THRESHOLD + k);
 }
 
-void drive_thresholds_from_identify(struct drive *d)
+/* Without record thresholds: WarningHigh/CriticalHigh from the drive's
+ * last Identify (WCTEMP/CCTEMP), unless set over D-Bus. */
+static void thresholds_from_identify(struct drive *d)
 {
 	if (d->config_thresholds)
 		return;
 	if (!d->th_user[THRESHOLD_WARNING_HIGH])
-		drive_set_threshold(d, THRESHOLD_WARNING_HIGH, d->id_warning,
-				    THRESHOLD_DEFAULT_HYSTERESIS);
+		set_threshold(d, THRESHOLD_WARNING_HIGH, d->id_warning,
+			      THRESHOLD_DEFAULT_HYSTERESIS);
 	if (!d->th_user[THRESHOLD_CRITICAL_HIGH])
-		drive_set_threshold(d, THRESHOLD_CRITICAL_HIGH, d->id_critical,
-				    THRESHOLD_DEFAULT_HYSTERESIS);
+		set_threshold(d, THRESHOLD_CRITICAL_HIGH, d->id_critical,
+			      THRESHOLD_DEFAULT_HYSTERESIS);
 }
 
-static void set_bool(struct drive *d, int *field, bool value, bool sensor,
-		     const char *iface, const char *prop)
+int drive_set_user_threshold(struct drive *d, enum threshold_kind k, double v)
 {
-	if (*field == (int)value)
-		return;
-	*field = value;
-	bus_emit(d, sensor, iface, prop, NULL);
+	if (!isnan(v) && (!isfinite(v) || v < NVMED_THRESHOLD_VALUE_MIN ||
+			  v > NVMED_THRESHOLD_VALUE_MAX))
+		return -ERANGE;
+	/* entity-manager would store NaN as JSON null, and the record would
+	 * fail validation at the next boot */
+	if (isnan(v) && d->record && d->th_index[k] >= 0)
+		return -EROFS;
+	d->th.t[k].value = v;
+	if (d->th.t[k].hysteresis == 0 && !d->config_thresholds)
+		d->th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
+	d->th_user[k] = true;
+	/* sd-bus does not announce a Set it dispatched */
+	mark(d, DRIVE_THRESHOLD + k);
+	evaluate_alarms(d);
+	flush(d);
+	if (d->m->hooks.threshold_set)
+		d->m->hooks.threshold_set(d, k);
+	return 0;
 }
 
-static void set_available(struct drive *d, bool available)
+void drive_update_thresholds(struct drive *d, struct emc_record *record,
+			     bool found, const struct threshold_set *th,
+			     const int index[_THRESHOLD_MAX])
 {
-	set_bool(d, &d->available, available, true,
-		 "xyz.openbmc_project.State.Decorator.Availability",
-		 "Available");
+	d->config_thresholds = found;
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		d->th_index[k] = found ? index[k] : -1;
+		if (d->th_index[k] >= 0)
+			d->th_user[k] = false; /* the record has it now */
+		else if (d->th_user[k])
+			continue;
+		if (!found && (k == THRESHOLD_WARNING_HIGH ||
+			       k == THRESHOLD_CRITICAL_HIGH))
+			continue; /* the drive's, below */
+		set_threshold(d, k, th->t[k].value, th->t[k].hysteresis);
+	}
+	thresholds_from_identify(d);
+	emc_record_unref(d->record);
+	d->record = emc_record_ref(record);
+	evaluate_alarms(d);
+	flush(d);
 }
+
+/* ---- what is published ----------------------------------------------- */
 
 /*
  * Drive faults to phosphor-logging, once per fault (evlog.h), with what a
@@ -212,13 +254,18 @@ static void log_fault(struct drive *d, const char *what, bool raised,
 		      const char *message, const char *severity,
 		      const char *restored, const char *k, const char *v)
 {
-	char key[512], bus[32], addr[16];
+	_cleanup_free_ char *key = NULL;
+	char bus[32], addr[16], net[16], eid[8];
 	const char *data[16];
 	size_t n = 0;
 
 	if (!d->m->evlog)
 		return;
-	snprintf(key, sizeof(key), "%s/%s", d->drive_path, what);
+	key = fmt_alloc("%s/%s", d->drive_path, what);
+	if (!key) {
+		log_oom();
+		return;
+	}
 	data[n++] = "DRIVE_NAME";
 	data[n++] = d->drive_path;
 	data[n++] = "CALLOUT_INVENTORY_PATH";
@@ -232,12 +279,12 @@ static void log_fault(struct drive *d, const char *what, bool raised,
 		data[n++] = addr;
 	}
 	if (d->have_endpoint) {
-		snprintf(bus, sizeof(bus), "%u", d->net);
-		snprintf(addr, sizeof(addr), "%u", d->eid);
+		snprintf(net, sizeof(net), "%u", d->net);
+		snprintf(eid, sizeof(eid), "%u", d->eid);
 		data[n++] = "MCTP_NETWORK";
-		data[n++] = bus;
+		data[n++] = net;
 		data[n++] = "MCTP_EID";
-		data[n++] = addr;
+		data[n++] = eid;
 	}
 	if (k) {
 		data[n++] = k;
@@ -250,6 +297,11 @@ static void log_fault(struct drive *d, const char *what, bool raised,
 		(void)evlog_clear(d->m->evlog, key, restored, data);
 }
 
+static void set_available(struct drive *d, bool available)
+{
+	set_bool(d, &d->available, available, DRIVE_AVAILABLE);
+}
+
 static void set_functional(struct drive *d, bool sensor, bool drive)
 {
 	if (d->drive_functional != (int)drive)
@@ -257,18 +309,21 @@ static void set_functional(struct drive *d, bool sensor, bool drive)
 			  "xyz.openbmc_project.Nvme.DriveFailed",
 			  EVLOG_CRITICAL,
 			  "xyz.openbmc_project.Nvme.DriveRestored", NULL, NULL);
-	set_bool(d, &d->sensor_functional, sensor, true,
-		 "xyz.openbmc_project.State.Decorator.OperationalStatus",
-		 "Functional");
-	set_bool(d, &d->drive_functional, drive, false,
-		 "xyz.openbmc_project.State.Decorator.OperationalStatus",
-		 "Functional");
+	set_bool(d, &d->sensor_functional, sensor, DRIVE_SENSOR_FUNCTIONAL);
+	set_bool(d, &d->drive_functional, drive, DRIVE_FUNCTIONAL);
 }
 
 static void set_present(struct drive *d, bool present)
 {
-	set_bool(d, &d->present, present, false,
-		 "xyz.openbmc_project.Inventory.Item", "Present");
+	set_bool(d, &d->present, present, DRIVE_PRESENT);
+}
+
+static void set_life_left(struct drive *d, uint8_t left)
+{
+	if (d->life_left == left)
+		return;
+	d->life_left = left;
+	mark(d, DRIVE_LIFE_LEFT);
 }
 
 static int stale_cb(sd_event_source *s, uint64_t usec, void *userdata);
@@ -292,11 +347,9 @@ static void reading_good(struct drive *d, uint64_t now)
 	uint64_t expiry;
 	int r;
 
-	if (d->failures >= d->window)
-		log_info("Drive '%s' answers again", d->name);
-	d->failures = 0;
 	d->last_good_usec = now;
-	expiry = avail_expiry(d->window, d->poll_ms * 1000,
+	d->answered_usec = now;
+	expiry = avail_expiry(d->poll.window, d->poll.period_usec,
 			      transaction_deadline_usec(d), now);
 	if (!d->stale_timer) {
 		r = sd_event_add_time(d->m->event, &d->stale_timer,
@@ -325,35 +378,16 @@ static void reading_gone(struct drive *d)
 		(void)sd_event_source_set_enabled(d->stale_timer, SD_EVENT_OFF);
 }
 
-static void set_life_left(struct drive *d, uint8_t left)
-{
-	if (d->life_left == left)
-		return;
-	d->life_left = left;
-	bus_emit(d, false, "xyz.openbmc_project.Inventory.Item.Drive",
-		 "PredictedMediaLifeLeftPercent", NULL);
-}
-
 /* The health/SMART-derived inventory: back to "unknown" (255, "", no
  * fault), as before the first reading. */
 static void publish_status_unknown(struct drive *d)
 {
-	const char *status = "xyz.openbmc_project.Nvme.Status";
-	static const char *const fault_props[_FAULT_MAX] = {
-		"CapacityFault", "TemperatureFault",  "DegradesFault",
-		"MediaFault",	 "BackupDeviceFault",
-	};
-
 	set_life_left(d, 255);
-	if (set_string(&d->smart_warnings, "") > 0)
-		bus_emit(d, false, status, "SmartWarnings", NULL);
-	if (set_string(&d->status_flags, "") > 0)
-		bus_emit(d, false, status, "StatusFlags", NULL);
-	if (set_string(&d->drive_life_used, "") > 0)
-		bus_emit(d, false, status, "DriveLifeUsed", NULL);
+	update_string(d, &d->smart_warnings, "", DRIVE_SMART_WARNINGS);
+	update_string(d, &d->status_flags, "", DRIVE_STATUS_FLAGS);
+	update_string(d, &d->drive_life_used, "", DRIVE_LIFE_USED);
 	for (int f = 0; f < _FAULT_MAX; f++)
-		set_bool(d, &d->faults[f], false, false, status,
-			 fault_props[f]);
+		set_bool(d, &d->faults[f], false, DRIVE_FAULT + f);
 }
 
 /* Everything a reading said is no longer known. */
@@ -367,29 +401,10 @@ static void publish_unknown(struct drive *d, bool functional)
 		       functional && d->drive_functional);
 }
 
-/* After (re)opening: the identity and NVMe-MI version are known unless
- * the endpoint changed or the drive may have been swapped. */
-static enum drive_step first_step(const struct drive *d)
-{
-	return d->identified ? STEP_HEALTH : STEP_SUBSYS_INFO;
-}
-
-static uint64_t backoff_ms(struct drive *d)
-{
-	unsigned shift;
-	uint64_t ms;
-
-	if (d->failures < d->window)
-		return d->poll_ms;
-	shift = d->failures - d->window + 1;
-	ms = shift >= 16 ? NVMED_BACKOFF_MAX_MS : d->poll_ms << shift;
-	return ms > NVMED_BACKOFF_MAX_MS ? NVMED_BACKOFF_MAX_MS : ms;
-}
-
 /* A poll failed: the last good reading stands while the policy allows. */
 static void publish_after_failure(struct drive *d)
 {
-	if (!avail_keep(d->failures, d->window, d->poll_ms * 1000,
+	if (!avail_keep(d->poll.failures, d->poll.window, d->poll.period_usec,
 			transaction_deadline_usec(d), d->last_good_usec,
 			now_usec(d->m)))
 		publish_unknown(d, false);
@@ -403,103 +418,55 @@ static int stale_cb(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	log_warning("Drive '%s': no reading for %" PRIu64 " ms (%u polls); "
 		    "marking it unavailable and non-functional",
-		    d->name, (usec - d->last_good_usec) / 1000, d->window);
+		    d->name, (usec - d->last_good_usec) / 1000, d->poll.window);
 	publish_unknown(d, false);
+	flush(d);
 	return 0;
 }
 
-static void drive_fail(struct drive *d, const char *what, int r)
+static void publish_vendor(struct drive *d, uint16_t vid)
 {
-	uint64_t delay_ms = d->poll_ms;
+	const char *vendor = nvmed_vendor_name(vid);
+	char vidbuf[16];
 
-	d->mi_fresh = true; /* reopen the endpoint (tag leaks) */
-	d->failures++;
-	if (d->failures == 1 || d->failures == d->window) {
-		char why[64];
-
-		if (r < 0)
-			snprintf(why, sizeof(why), "%s", strerror(-r));
-		else
-			snprintf(why, sizeof(why), "NVMe-MI status 0x%x",
-				 (unsigned)r);
-		log_warning("Drive '%s' (net %u EID %u): %s failed: %s%s",
-			    d->name, d->net, d->eid, what, why,
-			    d->failures == d->window ?
-				    "; marking it unavailable and "
-				    "non-functional, backing off" :
-				    "");
-	} else
-		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
-			  what, r, d->failures);
-
-	publish_after_failure(d);
-	delay_ms = backoff_ms(d);
-	/* a drive silent this long may come back as another drive */
-	if (d->failures >= d->window)
-		d->identified = false;
-	d->step = first_step(d);
-	d->polls = 0; /* SMART right after the next health poll */
-	schedule(d, now_usec(d->m) + delay_ms * 1000);
-	/* last: it may hold the drive until mctpd has recovered the link */
-	if (d->failures >= d->window)
-		mctpd_endpoint_failing(d);
+	if (!vendor) {
+		snprintf(vidbuf, sizeof(vidbuf), "0x%04x", vid);
+		vendor = vidbuf;
+	}
+	update_string(d, &d->manufacturer, vendor, DRIVE_MANUFACTURER);
 }
 
 static void publish_identity(struct drive *d, const struct nvmed_identity *id)
 {
-	const char *asset = "xyz.openbmc_project.Inventory.Decorator.Asset";
-	const char *vendor = nvmed_vendor_name(id->vid);
-	char vidbuf[16];
-
-	if (!vendor) {
-		snprintf(vidbuf, sizeof(vidbuf), "0x%04x", id->vid);
-		vendor = vidbuf;
-	}
-	if (set_string(&d->serial, id->serial) > 0)
-		bus_emit(d, false, asset, "SerialNumber", NULL);
-	if (set_string(&d->model, id->model) > 0)
-		bus_emit(d, false, asset, "Model", NULL);
-	if (set_string(&d->manufacturer, vendor) > 0)
-		bus_emit(d, false, asset, "Manufacturer", NULL);
-	if (set_string(&d->firmware, id->firmware) > 0)
-		bus_emit(d, false,
-			 "xyz.openbmc_project.Inventory.Decorator.Revision",
-			 "Version", NULL);
+	update_string(d, &d->serial, id->serial, DRIVE_SERIAL);
+	update_string(d, &d->model, id->model, DRIVE_MODEL);
+	publish_vendor(d, id->vid);
+	update_string(d, &d->firmware, id->firmware, DRIVE_FIRMWARE);
 	if (d->capacity != id->capacity) {
 		d->capacity = id->capacity;
-		bus_emit(d, false, "xyz.openbmc_project.Inventory.Item.Drive",
-			 "Capacity", NULL);
+		mark(d, DRIVE_CAPACITY);
 	}
-
 	d->id_warning = id->warning_temp;
 	d->id_critical = id->critical_temp;
-	drive_thresholds_from_identify(d);
+	thresholds_from_identify(d);
 	set_present(d, true);
 }
 
 static void publish_health(struct drive *d, const struct nvmed_health *h)
 {
-	const char *status = "xyz.openbmc_project.Nvme.Status";
-	static const char *const fault_props[_FAULT_MAX] = {
-		"CapacityFault", "TemperatureFault",  "DegradesFault",
-		"MediaFault",	 "BackupDeviceFault",
-	};
 	char buf[8];
 
 	/* phosphor-nvme's strings: lower-case hex of the raw bytes; its
 	 * SmartWarnings is the inverted NVMe-MI byte ("ff": no warning). */
 	snprintf(buf, sizeof(buf), "%02x", h->sw);
-	if (set_string(&d->smart_warnings, buf) > 0)
-		bus_emit(d, false, status, "SmartWarnings", NULL);
+	update_string(d, &d->smart_warnings, buf, DRIVE_SMART_WARNINGS);
 	snprintf(buf, sizeof(buf), "%02x", h->nss);
-	if (set_string(&d->status_flags, buf) > 0)
-		bus_emit(d, false, status, "StatusFlags", NULL);
+	update_string(d, &d->status_flags, buf, DRIVE_STATUS_FLAGS);
 	snprintf(buf, sizeof(buf), "%02x", h->used);
-	if (set_string(&d->drive_life_used, buf) > 0)
-		bus_emit(d, false, status, "DriveLifeUsed", NULL);
+	update_string(d, &d->drive_life_used, buf, DRIVE_LIFE_USED);
 	for (int f = 0; f < _FAULT_MAX; f++)
-		set_bool(d, &d->faults[f], h->crit_warning & (1u << f), false,
-			 status, fault_props[f]);
+		set_bool(d, &d->faults[f], h->crit_warning & (1u << f),
+			 DRIVE_FAULT + f);
 	snprintf(buf, sizeof(buf), "0x%02x", h->crit_warning);
 	log_fault(d, "critical_warning", h->crit_warning != 0,
 		  "xyz.openbmc_project.Nvme.CriticalWarning", EVLOG_ERROR, NULL,
@@ -515,8 +482,45 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 	set_present(d, true);
 }
 
-static int step_subsys_info(struct drive *d, int r, const uint8_t *buf,
-			    size_t len)
+/* ---- carrying out poll.h's actions ------------------------------------ */
+
+/* What the failure and its action mean for logs, publication and the
+ * link; how names the link (for the log). */
+static void failure_done(struct drive *d, const struct poll_action *a,
+			 const char *what, const char *how, const char *why)
+{
+	if (d->poll.failures == 1 || a->window_reached)
+		log_warning("Drive '%s' (%s): %s failed: %s%s", d->name, how,
+			    what, why,
+			    a->window_reached ? "; marking it unavailable and "
+						"non-functional, backing off" :
+						"");
+	else
+		log_debug("Drive '%s': %s failed (%s, failure %u)", d->name,
+			  what, why, d->poll.failures);
+	publish_after_failure(d);
+}
+
+static void good_done(struct drive *d, const struct poll_action *a,
+		      uint64_t now)
+{
+	if (a->answers_again)
+		log_info("Drive '%s' answers again", d->name);
+	reading_good(d, now);
+}
+
+/* ---- NVMe-MI ---------------------------------------------------------- */
+
+/* Withdraw the NVMe-MI transaction in progress, if any; the next one
+ * reopens the endpoint. */
+static void mi_cancel(struct drive *d)
+{
+	iowork_cancel(TAKE_PTR(d->mi_req));
+	d->mi_fresh = true;
+}
+
+static int decode_subsys_info(struct drive *d, int r, const uint8_t *buf,
+			      size_t len)
 {
 	if (r > 0) {
 		/* Answered, but refused: decode as NVMe-MI 1.2. */
@@ -537,7 +541,8 @@ static int step_subsys_info(struct drive *d, int r, const uint8_t *buf,
 	return 0;
 }
 
-static int step_identify(struct drive *d, int r, const uint8_t *buf, size_t len)
+static int decode_identify(struct drive *d, int r, const uint8_t *buf,
+			   size_t len)
 {
 	struct nvmed_identity id;
 
@@ -550,7 +555,7 @@ static int step_identify(struct drive *d, int r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int step_health(struct drive *d, int r, const uint8_t *buf, size_t len)
+static int decode_health(struct drive *d, int r, const uint8_t *buf, size_t len)
 {
 	struct nvmed_health h;
 
@@ -560,11 +565,10 @@ static int step_health(struct drive *d, int r, const uint8_t *buf, size_t len)
 	if (r < 0)
 		return r;
 	publish_health(d, &h);
-	reading_good(d, now_usec(d->m));
 	return 0;
 }
 
-static int step_smart(struct drive *d, int r, const uint8_t *buf, size_t len)
+static int decode_smart(struct drive *d, int r, const uint8_t *buf, size_t len)
 {
 	struct nvmed_smart s;
 
@@ -579,13 +583,113 @@ static int step_smart(struct drive *d, int r, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* Withdraw the NVMe-MI transaction in progress, if any; the next one
- * reopens the endpoint. */
-static void mi_cancel(struct drive *d)
+static const struct mi_step {
+	const char *what;
+	enum iowork_mi_op op;
+	size_t len;
+	int (*decode)(struct drive *d, int r, const uint8_t *buf, size_t len);
+} mi_steps[] = {
+	[STEP_SUBSYS_INFO] = { "Read NVMe-MI Data Structure",
+			       IOWORK_MI_SUBSYS_INFO, NVMED_SUBSYS_INFO_LEN,
+			       decode_subsys_info },
+	[STEP_IDENTIFY] = { "Identify Controller", IOWORK_MI_IDENTIFY,
+			    NVMED_IDENTIFY_LEN, decode_identify },
+	[STEP_HEALTH] = { "Subsystem Health Status Poll", IOWORK_MI_HEALTH,
+			  NVMED_HEALTH_LEN, decode_health },
+	[STEP_SMART] = { "Get Log Page SMART", IOWORK_MI_SMART, NVMED_SMART_LEN,
+			 decode_smart },
+};
+
+static bool is_mi_step(enum drive_step step)
 {
-	iowork_cancel(TAKE_PTR(d->mi_req));
-	d->mi_fresh = true;
+	return step >= STEP_SUBSYS_INFO && step <= STEP_SMART;
 }
+
+static void mi_failed(struct drive *d, const struct poll_action *a,
+		      const char *what, int r)
+{
+	char how[48], why[64];
+
+	d->mi_fresh = true; /* reopen the endpoint (tag leaks) */
+	snprintf(how, sizeof(how), "net %u EID %u", d->net, d->eid);
+	if (r < 0)
+		snprintf(why, sizeof(why), "%s", strerror(-r));
+	else
+		snprintf(why, sizeof(why), "NVMe-MI status 0x%x", (unsigned)r);
+	if (r == -ETIME)
+		/* Not back within the limit (its worker counts it from when
+		 * it took the transaction): More Processing Required beyond
+		 * the cap, or a drive that keeps asking for more. The worker
+		 * is replaced if it stays stuck; poll.h backs off fully. */
+		log_warning("Drive '%s': %s not answered within %u ms; backing "
+			    "off",
+			    d->name, what, mi_transaction_limit_ms(d->m->mi));
+	failure_done(d, a, what, how, why);
+}
+
+static void mi_refusal_logged(struct drive *d, enum drive_step step, int r,
+			      const struct poll_action *a)
+{
+	const char *what = mi_steps[step].what;
+
+	if (a->refused)
+		log_warning("Drive '%s': %s refused (status 0x%x)%s; asked "
+			    "again every %u polls",
+			    d->name, what, (unsigned)r,
+			    step == STEP_IDENTIFY ? "; identity unknown" : "",
+			    POLL_REFUSED_RETRY);
+	else if (a->refused_over && step == STEP_IDENTIFY)
+		log_info("Drive '%s': %s answered", d->name, what);
+}
+
+static void mi_done(int r, const uint8_t *buf, size_t len, void *userdata)
+{
+	struct drive *d = userdata;
+	uint64_t now = now_usec(d->m);
+	enum drive_step step = d->poll.step;
+	struct poll_action a;
+
+	d->mi_req = NULL;
+	if (!is_mi_step(step))
+		return;
+	r = mi_steps[step].decode(d, r, buf, len);
+	a = poll_mi_done(&d->poll, r, now);
+	if (a.failed) {
+		mi_failed(d, &a, mi_steps[step].what, r);
+	} else {
+		mi_refusal_logged(d, step, r, &a);
+		if (step == STEP_HEALTH)
+			good_done(d, &a, now);
+	}
+	schedule(d, a.at_usec);
+	flush(d);
+	/* last: it may hold the drive until mctpd has recovered the link */
+	if (a.failing && d->m->hooks.failing)
+		d->m->hooks.failing(d);
+}
+
+/*
+ * One NVMe-MI transaction of the drive's current step, in its network's
+ * I/O worker: the loop goes on serving D-Bus meanwhile, and mi_done()
+ * takes the reply.
+ */
+static void mi_step(struct drive *d, uint64_t now, uint64_t due)
+{
+	const struct mi_step *s = &mi_steps[d->poll.step];
+	int r;
+
+	poll_sent(&d->poll, now, due);
+	r = iowork_mi(d->m->iowork, d->net, d->eid, s->op, s->len, d->mi_fresh,
+		      mi_transaction_limit_ms(d->m->mi), mi_done, d,
+		      &d->mi_req);
+	if (r < 0) {
+		mi_done(r, NULL, 0, d);
+		return;
+	}
+	d->mi_fresh = false;
+}
+
+/* ---- SMBus basic management command ----------------------------------- */
 
 /* Withdraw the transfer in progress, if any (its answer is dropped). */
 static void basic_close(struct drive *d)
@@ -593,50 +697,77 @@ static void basic_close(struct drive *d)
 	iowork_cancel(TAKE_PTR(d->basic_req));
 }
 
-/* io: the transfer failed (reopen, re-read the VPD); else the drive
- * answered with something unusable. */
-static void basic_fail(struct drive *d, const char *what, int r, bool io)
+static void basic_failed(struct drive *d, const struct poll_action *a,
+			 const char *what, int r, bool io)
 {
-	if (io) {
+	char how[64];
+
+	if (io)
 		basic_close(d);
-		d->step = STEP_BASIC_VPD;
-	}
-	d->failures++;
-	if (d->failures == 1 || d->failures == d->window)
-		log_warning("Drive '%s' (I2C bus %u address 0x%02x): %s "
-			    "failed: %s%s",
-			    d->name, d->i2c_bus, d->i2c_addr, what,
-			    strerror(r < 0 ? -r : EIO),
-			    d->failures == d->window ?
-				    "; marking it unavailable and "
-				    "non-functional, backing off" :
-				    "");
-	else
-		log_debug("Drive '%s': %s failed (%d, failure %u)", d->name,
-			  what, r, d->failures);
-	publish_after_failure(d);
-	schedule(d, now_usec(d->m) + backoff_ms(d) * 1000);
+	snprintf(how, sizeof(how), "I2C bus %u address 0x%02x", d->i2c_bus,
+		 d->i2c_addr);
+	failure_done(d, a, what, how, strerror(r < 0 ? -r : EIO));
 }
 
 static void publish_basic_identity(struct drive *d, uint16_t vid,
 				   const char *serial)
 {
-	const char *asset = "xyz.openbmc_project.Inventory.Decorator.Asset";
-	const char *vendor = nvmed_vendor_name(vid);
-	char vidbuf[16];
-
-	if (!vendor) {
-		snprintf(vidbuf, sizeof(vidbuf), "0x%04x", vid);
-		vendor = vidbuf;
-	}
-	if (set_string(&d->serial, serial) > 0)
-		bus_emit(d, false, asset, "SerialNumber", NULL);
-	if (set_string(&d->manufacturer, vendor) > 0)
-		bus_emit(d, false, asset, "Manufacturer", NULL);
+	update_string(d, &d->serial, serial, DRIVE_SERIAL);
+	publish_vendor(d, vid);
 	set_present(d, true);
 }
 
-static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata);
+/* Decode a basic command's block; returns 0, or -errno and what failed
+ * (*io: the transfer or its framing, as opposed to a reading the drive
+ * could not give). */
+static int basic_decode(struct drive *d, int r, const uint8_t *buf, size_t n,
+			const char **what, bool *io)
+{
+	struct nvmed_health h;
+	char serial[21];
+	uint16_t vid;
+
+	*io = true;
+	if (d->poll.step == STEP_BASIC_VPD) {
+		*what = "basic command 8 (vendor, serial)";
+		if (r == 0)
+			r = nvmed_decode_basic_vpd(buf, n, &vid, serial);
+		if (r == 0)
+			publish_basic_identity(d, vid, serial);
+		return r;
+	}
+	*what = "basic command 0 (health)";
+	if (r == 0)
+		r = nvmed_decode_basic_status(buf, n, &h);
+	if (r < 0)
+		return r;
+	if (h.temp_error) {
+		*what = "temperature reading";
+		*io = false;
+		return h.temp_error;
+	}
+	publish_health(d, &h);
+	return 0;
+}
+
+static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata)
+{
+	struct drive *d = userdata;
+	uint64_t now = now_usec(d->m);
+	bool status = d->poll.step == STEP_BASIC_STATUS, io;
+	struct poll_action a;
+	const char *what;
+
+	d->basic_req = NULL;
+	r = basic_decode(d, r, buf, n, &what, &io);
+	a = poll_basic_done(&d->poll, r, io, now);
+	if (a.failed)
+		basic_failed(d, &a, what, r, io);
+	else if (status)
+		good_done(d, &a, now);
+	schedule(d, a.at_usec);
+	flush(d);
+}
 
 /*
  * One basic management command transfer, in the root bus's I/O worker:
@@ -646,232 +777,34 @@ static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata);
  */
 static void basic_step(struct drive *d, uint64_t now, uint64_t due)
 {
-	uint8_t cmd = d->step == STEP_BASIC_VPD ? 8 : 0;
+	uint8_t cmd = d->poll.step == STEP_BASIC_VPD ? 8 : 0;
 	int r;
 
-	if (d->basic_req)
-		return;
-	if (d->step != STEP_BASIC_VPD)
-		d->next_poll_usec = next_poll(d, now, due);
+	poll_sent(&d->poll, now, due);
 	r = iowork_smbus_block_read(d->m->iowork, d->root_bus, d->i2c_bus,
 				    d->i2c_addr, d->pec, cmd, d->m->timeout_ms,
 				    basic_done, d, &d->basic_req);
 	if (r < 0)
-		basic_fail(d, "transfer", r, true);
+		basic_done(r, NULL, 0, d);
 }
 
-static void basic_done(int r, const uint8_t *buf, size_t n, void *userdata)
-{
-	struct drive *d = userdata;
-	uint64_t now = now_usec(d->m);
-	struct nvmed_health h;
-	char serial[21];
-	uint16_t vid;
-
-	d->basic_req = NULL;
-	if (d->step == STEP_BASIC_VPD) {
-		if (r == 0)
-			r = nvmed_decode_basic_vpd(buf, n, &vid, serial);
-		if (r < 0) {
-			basic_fail(d, "basic command 8 (vendor, serial)", r,
-				   true);
-			return;
-		}
-		publish_basic_identity(d, vid, serial);
-		d->step = STEP_BASIC_STATUS;
-		d->polls = 0;
-		schedule(d, now);
-		return;
-	}
-	if (r == 0)
-		r = nvmed_decode_basic_status(buf, n, &h);
-	if (r < 0) {
-		basic_fail(d, "basic command 0 (health)", r, true);
-		return;
-	}
-	if (h.temp_error) {
-		basic_fail(d, "temperature reading", h.temp_error, false);
-		return;
-	}
-	publish_health(d, &h);
-	reading_good(d, now);
-	if (++d->polls % NVMED_BASIC_VPD_EVERY == 0)
-		d->step = STEP_BASIC_VPD;
-	schedule(d, d->next_poll_usec > now ? d->next_poll_usec : now);
-}
-
-/* Every NVMED_SMART_EVERY health polls, unless SMART was refused lately. */
-static bool smart_due(struct drive *d)
-{
-	bool due = d->polls++ % NVMED_SMART_EVERY == 0;
-
-	if (d->smart_skip) {
-		d->smart_skip--;
-		return false;
-	}
-	return due;
-}
-
-static void mi_done(int r, const uint8_t *buf, size_t len, void *userdata);
-
-/*
- * One NVMe-MI transaction of the drive's current step, in its network's
- * I/O worker: the loop goes on serving D-Bus meanwhile, and mi_done()
- * takes the reply.
- */
 static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	static const struct {
-		enum iowork_mi_op op;
-		size_t len;
-	} io[] = {
-		[STEP_SUBSYS_INFO] = { IOWORK_MI_SUBSYS_INFO,
-				       NVMED_SUBSYS_INFO_LEN },
-		[STEP_IDENTIFY] = { IOWORK_MI_IDENTIFY, NVMED_IDENTIFY_LEN },
-		[STEP_HEALTH] = { IOWORK_MI_HEALTH, NVMED_HEALTH_LEN },
-		[STEP_SMART] = { IOWORK_MI_SMART, NVMED_SMART_LEN },
-	};
 	struct drive *d = userdata;
 	uint64_t now = now_usec(d->m);
-	int r;
 
 	if (!d->powered)
 		return 0;
 	if (d->basic) {
-		basic_step(d, now, usec);
-		return 0;
+		if (!d->basic_req)
+			basic_step(d, now, usec);
+	} else if (d->have_endpoint && !d->mi_req && is_mi_step(d->poll.step)) {
+		mi_step(d, now, usec);
 	}
-	if (!d->have_endpoint || d->mi_req)
-		return 0;
-	if (d->step < STEP_SUBSYS_INFO || d->step > STEP_SMART)
-		return 0;
-	if (d->step == STEP_HEALTH)
-		d->next_poll_usec = next_poll(d, now, usec);
-	r = iowork_mi(d->m->iowork, d->net, d->eid, io[d->step].op,
-		      io[d->step].len, d->mi_fresh,
-		      mi_transaction_limit_ms(d->m->mi), mi_done, d,
-		      &d->mi_req);
-	if (r < 0) {
-		drive_fail(d, "transaction", r);
-		return 0;
-	}
-	d->mi_fresh = false;
 	return 0;
 }
 
-static void mi_done(int r, const uint8_t *buf, size_t len, void *userdata)
-{
-	struct drive *d = userdata;
-	uint64_t now = now_usec(d->m);
-	const char *what = "open";
-
-	d->mi_req = NULL;
-	switch (d->step) {
-	case STEP_SUBSYS_INFO:
-		what = "Read NVMe-MI Data Structure";
-		r = step_subsys_info(d, r, buf, len);
-		if (r == 0) {
-			d->step = STEP_IDENTIFY;
-			schedule(d, now);
-		}
-		break;
-	case STEP_IDENTIFY:
-		what = "Identify Controller";
-		r = step_identify(d, r, buf, len);
-		if (r > 0) {
-			/* a valid reply refusing it: the drive answers, we
-			 * just do not know who it is; ask again later */
-			if (!d->identify_refused)
-				log_warning("Drive '%s': Identify Controller "
-					    "refused (status 0x%x); identity "
-					    "unknown, asked again every %u "
-					    "polls",
-					    d->name, (unsigned)r,
-					    NVMED_REFUSED_RETRY);
-			d->identify_refused = true;
-			d->identified = true;
-			d->since_identify =
-				NVMED_IDENTIFY_EVERY - NVMED_REFUSED_RETRY;
-			d->step = STEP_HEALTH;
-			d->polls = 0;
-			schedule(d, now);
-			r = 0;
-		} else if (r == 0) {
-			if (d->identify_refused)
-				log_info("Drive '%s': Identify Controller "
-					 "answered",
-					 d->name);
-			d->identify_refused = false;
-			d->identified = true;
-			d->since_identify = 0;
-			d->step = STEP_HEALTH;
-			d->polls = 0;
-			schedule(d, now);
-		}
-		break;
-	case STEP_HEALTH:
-		what = "Subsystem Health Status Poll";
-		r = step_health(d, r, buf, len);
-		if (r == 0) {
-			uint64_t next = d->next_poll_usec > now ?
-						d->next_poll_usec :
-						now;
-
-			if (++d->since_identify >= NVMED_IDENTIFY_EVERY) {
-				d->step = STEP_IDENTIFY;
-				schedule(d, next);
-			} else if (smart_due(d)) {
-				d->step = STEP_SMART;
-				schedule(d, now);
-			} else {
-				schedule(d, next);
-			}
-		}
-		break;
-	case STEP_SMART:
-		what = "Get Log Page SMART";
-		r = step_smart(d, r, buf, len);
-		if (r > 0) {
-			/* refused, not a lost drive: keep polling health */
-			if (!d->smart_refused)
-				log_warning("Drive '%s': Get Log Page SMART "
-					    "refused (status 0x%x); asked "
-					    "again every %u polls",
-					    d->name, (unsigned)r,
-					    NVMED_REFUSED_RETRY);
-			d->smart_refused = true;
-			d->smart_skip = NVMED_REFUSED_RETRY;
-			r = 0;
-		} else if (r == 0) {
-			d->smart_refused = false;
-		}
-		if (r == 0) {
-			d->step = STEP_HEALTH;
-			schedule(d, d->next_poll_usec > now ?
-					    d->next_poll_usec :
-					    now);
-		}
-		break;
-	default:
-		return;
-	}
-	if (r == -ETIME) {
-		/* Not back within the limit (its worker counts it from when
-		 * it took the transaction): More Processing Required beyond
-		 * the cap, or a drive that keeps asking for more. The worker
-		 * is replaced if it stays stuck; count a failure and back off
-		 * fully. */
-		log_warning("Drive '%s': %s not answered within %u ms; backing "
-			    "off",
-			    d->name, what, mi_transaction_limit_ms(d->m->mi));
-		if (d->failures < d->window + 16)
-			d->failures = d->window + 15;
-		drive_fail(d, what, -ETIME);
-		return;
-	}
-	if (r != 0)
-		drive_fail(d, what, r);
-}
+/* ---- what the modules above tell a drive ------------------------------ */
 
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 {
@@ -882,9 +815,8 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 		/* A configured drive wins over mctpd's view of the same
 		 * device, whichever came first. */
 		log_info("Drive '%s': endpoint net %u EID %u taken over from "
-			 "drive '%s' (mctpd endpoint '%s')",
-			 d->name, net, eid, other->name,
-			 other->endpoint_path ? other->endpoint_path : "");
+			 "drive '%s' (configured by '%s')",
+			 d->name, net, eid, other->name, other->config_path);
 		drive_free(other);
 		other = NULL;
 	}
@@ -899,9 +831,7 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 	d->have_endpoint = true;
 	d->net = net;
 	d->eid = eid;
-	d->failures = 0;
-	d->identified = false;
-	d->step = STEP_SUBSYS_INFO;
+	poll_restart(&d->poll, STEP_SUBSYS_INFO, true);
 	log_info("Drive '%s': polling MCTP net %u EID %u", d->name, net, eid);
 	schedule(d, now_usec(d->m));
 	return 0;
@@ -914,8 +844,7 @@ void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec)
 	d->i2c_addr = addr;
 	d->pec = pec;
 	d->root_bus = basic_root_bus(d->m->sysfs_root, bus);
-	d->failures = 0;
-	d->step = STEP_BASIC_VPD;
+	poll_restart(&d->poll, STEP_BASIC_VPD, true);
 	if (d->root_bus != bus)
 		log_info("Drive '%s': basic management command on I2C bus %u "
 			 "(behind a mux on root bus %u), address 0x%02x%s",
@@ -934,6 +863,21 @@ static bool drive_powered(struct drive *d)
 	return power_reading_ok(d->power_state, power_status(d->m->power));
 }
 
+/* Outside the power state: dbus-sensors' NaN, unavailable, thresholds
+ * de-asserted. */
+static void power_off(struct drive *d)
+{
+	log_info("Drive '%s': outside power state %s; not polled", d->name,
+		 power_state_to_string(d->power_state));
+	mi_cancel(d);
+	basic_close(d);
+	unschedule(d);
+	reading_gone(d);
+	set_value(d, NAN);
+	set_available(d, false);
+	announce_alarms(d, threshold_clear(&d->th), NAN);
+}
+
 void drive_power_update(struct drive *d)
 {
 	bool ok = drive_powered(d);
@@ -941,44 +885,30 @@ void drive_power_update(struct drive *d)
 	if (ok == d->powered)
 		return;
 	d->powered = ok;
-	d->failures = 0;
+	d->poll.failures = 0;
 	if (!ok) {
-		log_info("Drive '%s': outside power state %s; not polled",
-			 d->name, power_state_to_string(d->power_state));
-		mi_cancel(d);
-		basic_close(d);
-		if (d->timer)
-			(void)sd_event_source_set_enabled(d->timer,
-							  SD_EVENT_OFF);
-		/* dbus-sensors: NaN, unavailable, thresholds de-asserted */
-		reading_gone(d);
-		set_value(d, NAN);
-		set_available(d, false);
-		announce_alarms(d, threshold_clear(&d->th), NAN);
+		power_off(d);
+		flush(d);
 		return;
 	}
 	log_info("Drive '%s': power state %s reached; polling", d->name,
 		 power_state_to_string(d->power_state));
 	if (d->basic) {
-		d->step = STEP_BASIC_VPD;
+		poll_restart(&d->poll, STEP_BASIC_VPD, true);
 		schedule(d, now_usec(d->m));
 	} else if (d->have_endpoint) {
 		/* swapped while off? */
-		d->identified = false;
-		d->step = STEP_SUBSYS_INFO;
+		poll_restart(&d->poll, STEP_SUBSYS_INFO, true);
 		schedule(d, now_usec(d->m));
 	}
-	/* A drive powered up again may have lost its EID: set it up again
-	 * (idempotent for an endpoint mctpd still knows). */
-	if (d->origin == DRIVE_FROM_RECORD && d->m->mctpd)
-		(void)mctpd_setup_endpoint(d);
+	if (d->m->hooks.powered)
+		d->m->hooks.powered(d);
 }
 
 void drive_link_hold(struct drive *d)
 {
 	mi_cancel(d);
-	if (d->timer)
-		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+	unschedule(d);
 }
 
 void drive_link_release(struct drive *d, bool now)
@@ -988,7 +918,7 @@ void drive_link_release(struct drive *d, bool now)
 	if (!d->have_endpoint || !d->powered)
 		return;
 	if (now) {
-		d->step = first_step(d);
+		poll_restart(&d->poll, poll_first_step(&d->poll), false);
 		schedule(d, now_usec(d->m));
 	} else if (d->timer && sd_event_source_get_time(d->timer, &usec) >= 0) {
 		schedule(d, usec);
@@ -1001,140 +931,167 @@ void drive_clear_endpoint(struct drive *d)
 		return;
 	mi_cancel(d);
 	d->have_endpoint = false;
-	d->identified = false;
-	d->step = STEP_IDLE;
-	if (d->timer)
-		(void)sd_event_source_set_enabled(d->timer, SD_EVENT_OFF);
+	poll_restart(&d->poll, STEP_IDLE, false);
+	unschedule(d);
 	publish_unknown(d, false);
 	set_present(d, false);
+	flush(d);
 }
+
+/* ---- life cycle -------------------------------------------------------- */
 
 static int make_path(const char *prefix, const char *name, char **ret)
 {
 	_cleanup_free_ char *escaped = emc_escape(name);
-	char *p;
 
 	if (!escaped)
 		return -ENOMEM;
-	if (asprintf(&p, "%s%s", prefix, escaped) < 0)
-		return -ENOMEM;
-	*ret = p;
-	return 0;
+	*ret = fmt_alloc("%s%s", prefix, escaped);
+	return *ret ? 0 : -ENOMEM;
 }
 
-/* Does a drive already have this drive name (escaped alike)? */
-static bool drive_name_taken(struct manager *m, const char *drive_name)
+/* Does a drive already have this object path? */
+static bool path_taken(struct manager *m, size_t offset, const char *path)
 {
-	_cleanup_free_ char *want = emc_escape(drive_name);
-
-	for (struct drive *o = m->drives; want && o; o = o->next)
-		if (strcmp(o->drive_path + strlen(NVMED_DRIVE_PREFIX), want) ==
-		    0)
+	for (struct drive *o = m->drives; o; o = o->next)
+		if (strcmp(*(char **)((char *)o + offset), path) == 0)
 			return true;
 	return false;
 }
 
-int drive_new(struct manager *m, enum drive_origin origin, const char *name,
-	      const char *config_path, const char *board, uint64_t poll_ms,
-	      const struct threshold_set *thresholds, struct drive **ret)
+/* Names and paths: the sensor is the record's Name, the drive and its
+ * controller are named after the drive (names.h) unless another drive has
+ * that name already ("NVMe 1 Temp" beside a record named "NVMe 1"). */
+static int drive_names(struct drive *d, const char *name)
 {
-	struct drive *d;
 	int r;
 
-	assert(m && name && config_path);
-	d = calloc(1, sizeof(*d));
-	if (!d)
+	d->drive_name = nvmed_drive_name(name);
+	if (!d->drive_name)
 		return -ENOMEM;
-	d->m = m;
-	d->origin = origin;
-	d->poll_ms = poll_ms ? poll_ms : m->poll_ms;
-	d->window = m->window ? m->window : AVAIL_DEFAULT_WINDOW;
+	r = make_path(NVMED_DRIVE_PREFIX, d->drive_name, &d->drive_path);
+	if (r < 0)
+		return r;
+	if (path_taken(d->m, offsetof(struct drive, drive_path),
+		       d->drive_path)) {
+		free(d->drive_name);
+		free(d->drive_path);
+		d->drive_path = NULL;
+		d->drive_name = strdup(name);
+		if (!d->drive_name)
+			return -ENOMEM;
+		r = make_path(NVMED_DRIVE_PREFIX, name, &d->drive_path);
+		if (r < 0)
+			return r;
+	}
+	r = make_path(NVMED_SENSOR_PREFIX, name, &d->sensor_path);
+	if (r >= 0)
+		r = make_path(NVMED_CONTROLLER_PREFIX, d->drive_name,
+			      &d->controller_path);
+	if (r >= 0 && path_taken(d->m, offsetof(struct drive, sensor_path),
+				 d->sensor_path))
+		r = -EEXIST;
+	return r;
+}
+
+static void drive_init_state(struct drive *d, const struct drive_config *cfg)
+{
+	struct manager *m = d->m;
+
+	d->origin = cfg->origin;
+	d->poll_ms = cfg->poll_ms ? cfg->poll_ms : m->poll_ms;
+	poll_init(&d->poll, d->poll_ms * 1000,
+		  cfg->window ? cfg->window :
+		  m->window   ? m->window :
+				AVAIL_DEFAULT_WINDOW);
 	d->value = NAN;
 	d->id_warning = NAN;
 	d->id_critical = NAN;
 	d->life_left = 255;
-	d->step = STEP_IDLE;
-	d->power_state = POWER_ALWAYS;
+	d->power_state = cfg->power_state;
 	d->powered = true;
+	d->i2c_bus = cfg->i2c_bus;
+	d->i2c_addr = cfg->i2c_addr;
+	d->record = emc_record_ref(cfg->record);
 	for (int k = 0; k < _THRESHOLD_MAX; k++)
-		d->th_index[k] = -1;
-	if (thresholds) {
-		d->th = *thresholds;
+		d->th_index[k] = cfg->thresholds ? cfg->th_index[k] : -1;
+	if (cfg->thresholds) {
+		d->th = *cfg->thresholds;
 		d->config_thresholds = true;
 	} else {
 		threshold_set_init(&d->th);
 	}
+}
 
-	r = -ENOMEM;
-	d->name = strdup(name);
-	d->config_path = strdup(config_path);
-	d->board = board ? strdup(board) : NULL;
-	if (!d->name || !d->config_path || (board && !d->board))
-		goto fail;
-	d->drive_name = nvmed_drive_name(name);
-	if (!d->drive_name)
-		goto fail;
-	if (drive_name_taken(m, d->drive_name)) {
-		/* "NVMe 1 Temp" beside a record named "NVMe 1" */
-		free(d->drive_name);
-		d->drive_name = strdup(name);
-		if (!d->drive_name)
-			goto fail;
+static int drive_init_strings(struct drive *d, const struct drive_config *cfg)
+{
+	char **empty[] = { &d->serial,	       &d->model,
+			   &d->firmware,       &d->manufacturer,
+			   &d->smart_warnings, &d->status_flags,
+			   &d->drive_life_used };
+
+	d->name = strdup(cfg->name);
+	d->config_path = strdup(cfg->config_path);
+	d->board = cfg->board ? strdup(cfg->board) : NULL;
+	if (!d->name || !d->config_path || (cfg->board && !d->board))
+		return -ENOMEM;
+	for (size_t i = 0; i < ARRAY_SIZE(empty); i++)
+		if (set_string(empty[i], "") < 0)
+			return -ENOMEM;
+	return drive_names(d, cfg->name);
+}
+
+int drive_new(struct manager *m, const struct drive_config *cfg,
+	      struct drive **ret)
+{
+	struct drive *d;
+	int r;
+
+	assert(m && cfg && cfg->name && cfg->config_path);
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->m = m;
+	drive_init_state(d, cfg);
+	r = drive_init_strings(d, cfg);
+	if (r >= 0 && m->hooks.added)
+		r = m->hooks.added(d, &d->surface);
+	if (r < 0) {
+		drive_free(d);
+		return r;
 	}
-	if (make_path(NVMED_SENSOR_PREFIX, name, &d->sensor_path) < 0 ||
-	    make_path(NVMED_DRIVE_PREFIX, d->drive_name, &d->drive_path) < 0 ||
-	    make_path(NVMED_CONTROLLER_PREFIX, d->drive_name,
-		      &d->controller_path) < 0)
-		goto fail;
-	if (set_string(&d->serial, "") < 0 || set_string(&d->model, "") < 0 ||
-	    set_string(&d->firmware, "") < 0 ||
-	    set_string(&d->manufacturer, "") < 0 ||
-	    set_string(&d->smart_warnings, "") < 0 ||
-	    set_string(&d->status_flags, "") < 0 ||
-	    set_string(&d->drive_life_used, "") < 0)
-		goto fail;
-
-	if (drive_find_by_name(m,
-			       d->sensor_path + strlen(NVMED_SENSOR_PREFIX))) {
-		r = -EEXIST;
-		goto fail;
-	}
-
-	r = bus_drive_add(d);
-	if (r < 0)
-		goto fail;
-
 	d->next = m->drives;
 	if (m->drives)
 		m->drives->prev = d;
 	m->drives = d;
 	m->n_drives++;
-	bus_storage_update(m);
 	*ret = d;
 	return 0;
-fail:
-	drive_free(d);
-	return r;
+}
+
+/* Off the manager's list; false if it was not on it (drive_new failed). */
+static bool drive_unlink(struct drive *d)
+{
+	struct manager *m = d->m;
+
+	if (!d->prev && m->drives != d)
+		return false;
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		m->drives = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	m->n_drives--;
+	return true;
 }
 
 struct drive *drive_free(struct drive *d)
 {
 	if (!d)
 		return NULL;
-	if (d->prev || d->m->drives == d) {
-		if (d->prev)
-			d->prev->next = d->next;
-		else
-			d->m->drives = d->next;
-		if (d->next)
-			d->next->prev = d->prev;
-		d->m->n_drives--;
-	}
-	if (d->on_bus) {
-		bus_drive_remove(d);
-		bus_storage_update(d->m);
-	}
-	mctpd_cancel_setup(d);
+	if (drive_unlink(d) && d->m->hooks.removed)
+		d->m->hooks.removed(d);
 	mi_cancel(d);
 	basic_close(d);
 	emc_record_unref(d->record);
@@ -1147,7 +1104,6 @@ struct drive *drive_free(struct drive *d)
 	free(d->controller_path);
 	free(d->config_path);
 	free(d->board);
-	free(d->endpoint_path);
 	free(d->serial);
 	free(d->model);
 	free(d->firmware);
@@ -1173,16 +1129,6 @@ struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
 {
 	for (struct drive *d = m->drives; d; d = d->next)
 		if (d->have_endpoint && d->net == net && d->eid == eid)
-			return d;
-	return NULL;
-}
-
-struct drive *drive_find_by_name(struct manager *m, const char *escaped)
-{
-	size_t n = strlen(NVMED_SENSOR_PREFIX);
-
-	for (struct drive *d = m->drives; d; d = d->next)
-		if (strcmp(d->sensor_path + n, escaped) == 0)
 			return d;
 	return NULL;
 }

@@ -2,6 +2,10 @@
 /*
  * nvmed: NVMe drives over NVMe-MI/MCTP or the NVMe-MI basic management
  * command over SMBus -> temperature sensors and drive inventory on D-Bus.
+ *
+ * Wiring only: options, the event loop, the bus, and the drive hooks that
+ * connect the drive state machine (drive.c) to the D-Bus surface
+ * (bus.c), mctpd's client (mctpd.c) and the records (records.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,13 +19,18 @@
 
 #include "avail.h"
 #include "bus-util.h"
+#include "bus.h"
 #include "config.h"
+#include "drive.h"
 #include "emconfig.h"
 #include "evlog.h"
 #include "iowork.h"
 #include "log.h"
+#include "manager.h"
+#include "mctpd.h"
 #include "mi.h"
-#include "nvmed.h"
+#include "power.h"
+#include "records.h"
 
 #define DEFAULT_TIMEOUT_MS  300
 #define DEFAULT_MPRT_MAX_MS 1000
@@ -65,16 +74,17 @@ static void help(void)
 	       "      --sysfs-root DIR      where sysfs is mounted (/sys): "
 	       "MCTP interfaces\n"
 	       "                            and muxes of I2C buses\n"
-	       "  -v, --verbose             more logging (repeat for "
-	       "libnvme's)\n"
-	       "  -h, --help                this text\n"
-	       "      --version             print the version\n",
+	       "  -v, --verbose             debug logging (twice: "
+	       "libnvme's too)\n"
+	       "  -h, --help                show this help\n"
+	       "  -V, --version             show the version\n",
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
 	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS,
 	       mi_mprt_max_supported() ? "also can" : "cannot");
 }
 
-static int parse_uint(const char *arg, const char *what, unsigned min,
+/* An unsigned option value in min..max, else -EINVAL (logged naming it). */
+static int parse_uint(const char *arg, const char *option, unsigned min,
 		      unsigned max, unsigned *ret)
 {
 	char *end;
@@ -82,14 +92,20 @@ static int parse_uint(const char *arg, const char *what, unsigned min,
 
 	errno = 0;
 	v = strtoul(arg, &end, 0);
-	if (errno || !*arg || *end || v < min || v > max) {
-		fprintf(stderr, "nvmed: invalid %s '%s' (%u..%u)\n", what, arg,
-			min, max);
-		return -EINVAL;
-	}
+	if (errno || !*arg || *end || arg[0] == '-' || v < min || v > max)
+		return log_error_errno(-EINVAL,
+				       "Invalid --%s '%s' (expected %u..%u)",
+				       option, arg, min, max);
 	*ret = (unsigned)v;
 	return 0;
 }
+
+struct options {
+	const char *config_path, *pnvme_path, *sysfs_root;
+	unsigned power_delay_ms, timeout_ms, mprt_ms, poll_ms, window;
+	int verbose;
+	bool mprt_given;
+};
 
 static void on_name_acquired(sd_bus *bus, const char *name, void *userdata)
 {
@@ -101,39 +117,9 @@ static void on_name_acquired(sd_bus *bus, const char *name, void *userdata)
 /* Wait at most this long for the first records before taking the name. */
 #define READY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 
-/* The well-known name is requested last, once the first
- * records are drives on the bus, or after READY_TIMEOUT_USEC when
- * entity-manager does not answer. */
-static void request_name(struct manager *m, const char *why)
-{
-	int r;
-
-	if (m->name_requested)
-		return;
-	m->name_requested = true;
-	m->request_name = sd_event_source_disable_unref(m->request_name);
-	log_debug("Requesting %s: %s", NVMED_BUS_NAME, why);
-	/* Checks the reply: exits when another instance owns the name. */
-	r = bus_request_name_async(m->bus, NVMED_BUS_NAME, 0, on_name_acquired,
-				   m);
-	if (r < 0) {
-		log_error_errno(r, "Cannot request %s", NVMED_BUS_NAME);
-		(void)sd_event_exit(m->event, r);
-	}
-}
-
 static void on_config_ready(struct emc_source *src, void *userdata)
 {
-	request_name(userdata, "first records read");
-}
-
-static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	log_warning("No configuration records after %llu s; serving %s "
-		    "without waiting",
-		    READY_TIMEOUT_USEC / 1000000, NVMED_BUS_NAME);
-	request_name(userdata, "timeout");
-	return 0;
+	bus_name_request_now(userdata, "first records read");
 }
 
 static void on_power(const struct power_status *s, void *userdata)
@@ -144,18 +130,50 @@ static void on_power(const struct power_status *s, void *userdata)
 		drive_power_update(d);
 }
 
+/* ---- the drive hooks -------------------------------------------------- */
+
+static struct manager *the_manager(struct drive *d)
+{
+	return d->m;
+}
+
+static void hook_removed(struct drive *d)
+{
+	bus_drive_remove(d);
+	mctpd_drive_removed(the_manager(d)->mctpd, d);
+}
+
+static void hook_failing(struct drive *d)
+{
+	mctpd_endpoint_failing(the_manager(d)->mctpd, d);
+}
+
+static void hook_powered(struct drive *d)
+{
+	mctpd_drive_powered(the_manager(d)->mctpd, d);
+}
+
+static const struct drive_hooks hooks = {
+	.added = bus_drive_add,
+	.removed = hook_removed,
+	.changed = bus_drive_changed,
+	.failing = hook_failing,
+	.powered = hook_powered,
+	.threshold_set = records_write_threshold,
+};
+
+/* ---- running ------------------------------------------------------------ */
+
 static void manager_done(struct manager *m)
 {
-	config_stop(m);
+	records_stop(m);
 	while (m->drives)
 		drive_free(m->drives);
 	m->iowork = iowork_set_free(m->iowork);
 	m->mctpd = mctpd_free(m->mctpd);
 	m->power = power_free(m->power);
 	m->evlog = evlog_free(m->evlog);
-	m->om_sensors = sd_bus_slot_unref(m->om_sensors);
-	m->om_inventory = sd_bus_slot_unref(m->om_inventory);
-	m->request_name = sd_event_source_disable_unref(m->request_name);
+	m->surface = bus_surface_free(m->surface);
 	m->mi = mi_root_free(m->mi);
 	if (m->bus) {
 		(void)sd_bus_flush(m->bus);
@@ -164,211 +182,224 @@ static void manager_done(struct manager *m)
 	m->event = sd_event_unref(m->event);
 }
 
-int main(int argc, char **argv)
-{
-	enum {
-		OPT_VERSION = 0x100,
-		OPT_MPRT,
-		OPT_PNVME,
-		OPT_POWER_DELAY,
-		OPT_SYSFS,
-		OPT_UNAVAILABLE_AFTER,
-		OPT_CHECK,
-	};
-	static const struct option options[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", required_argument, NULL, OPT_CHECK },
-		{ "poll-interval-ms", required_argument, NULL, 'i' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
-		{ "phosphor-nvme-config", required_argument, NULL, OPT_PNVME },
-		{ "power-on-delay-ms", required_argument, NULL,
-		  OPT_POWER_DELAY },
-		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
-		{ "unavailable-after", required_argument, NULL,
-		  OPT_UNAVAILABLE_AFTER },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ 0 },
-	};
-	struct manager m = { .poll_ms = NVME_POLL_INTERVAL_MS,
-			     .sysfs_root = "/sys" };
-	const char *config_path = NULL, *pnvme_path = NULL;
-	unsigned power_delay_ms = DEFAULT_POWER_ON_DELAY_MS;
-	unsigned timeout_ms = DEFAULT_TIMEOUT_MS, mprt_ms = DEFAULT_MPRT_MAX_MS;
-	unsigned poll_ms = NVME_POLL_INTERVAL_MS, window = AVAIL_DEFAULT_WINDOW;
-	int verbose = 0, c, r;
-	bool mprt_given = false;
-	sigset_t mask;
+DEFINE_CLEANUP_FUNC(struct manager, manager_done)
+DEFINE_CLEANUP_FUNC(struct bus_name_request, bus_name_request_free)
 
-	while ((c = getopt_long(argc, argv, "c:i:t:vh", options, NULL)) >= 0) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'i':
-			if (parse_uint(optarg, "poll interval", 100, 3600000,
-				       &poll_ms) < 0)
-				return EXIT_FAILURE;
-			break;
-		case 't':
-			if (parse_uint(optarg, "timeout", 10, 60000,
-				       &timeout_ms) < 0)
-				return EXIT_FAILURE;
-			break;
-		case OPT_PNVME:
-			pnvme_path = optarg;
-			break;
-		case OPT_CHECK:
-			r = config_check_file(optarg);
-			if (r == 0)
-				printf("%s: every nvmed record is valid\n",
-				       optarg);
-			else if (r > 0)
-				printf("%s: %d nvmed record%s refused\n",
-				       optarg, r, r == 1 ? "" : "s");
-			return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-		case OPT_SYSFS:
-			m.sysfs_root = optarg;
-			break;
-		case OPT_UNAVAILABLE_AFTER:
-			if (parse_uint(optarg, "failure window",
-				       AVAIL_MIN_WINDOW, AVAIL_MAX_WINDOW,
-				       &window) < 0)
-				return EXIT_FAILURE;
-			break;
-		case OPT_POWER_DELAY:
-			if (parse_uint(optarg, "power-on delay", 0, 600000,
-				       &power_delay_ms) < 0)
-				return EXIT_FAILURE;
-			break;
-		case OPT_MPRT:
-			if (parse_uint(optarg, "MPR wait", 0, 60000, &mprt_ms) <
-			    0)
-				return EXIT_FAILURE;
-			mprt_given = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			help();
-			return EXIT_SUCCESS;
-		case OPT_VERSION:
-			printf("nvmed %s\n", PACKAGE_VERSION);
-			return EXIT_SUCCESS;
-		default:
-			return EXIT_FAILURE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "nvmed: unexpected argument '%s'\n",
-			argv[optind]);
-		return EXIT_FAILURE;
-	}
-	if (verbose)
-		log_set_max_level(LOG_DEBUG);
-	if (mprt_given && !mi_mprt_max_supported())
-		log_info("--mprt-max-ms: this libnvme cannot cap a More "
-			 "Processing Required wait (no "
-			 "nvme_mi_ep_set_mprt_max); a transaction not answered "
-			 "within %u ms is failed and its I/O worker replaced",
-			 2 * timeout_ms + mprt_ms);
-	m.poll_ms = poll_ms;
-	m.window = window;
-	m.timeout_ms = timeout_ms;
+/* The loop, its signals and the system bus. */
+static int open_loop_and_bus(struct manager *m)
+{
+	sigset_t mask;
+	int r;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGCHLD); /* the I/O workers, for sd_event */
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-
-	r = sd_event_default(&m.event);
-	if (r < 0) {
-		log_error_errno(r, "Cannot create event loop");
-		goto out;
-	}
-	r = sd_event_add_signal(m.event, NULL, SIGTERM, NULL, NULL);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return log_error_errno(negative_errno(),
+				       "Cannot block signals");
+	r = sd_event_default(&m->event);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create the event loop");
+	r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
 	if (r >= 0)
-		r = sd_event_add_signal(m.event, NULL, SIGINT, NULL, NULL);
-	if (r < 0) {
-		log_error_errno(r, "Cannot handle signals");
-		goto out;
-	}
-	r = sd_bus_open_system(&m.bus);
-	if (r < 0) {
-		log_error_errno(r, "Cannot connect to the system bus");
-		goto out;
-	}
-	/* Losing the bus ends the loop instead of running on unreachable. */
-	r = sd_bus_set_exit_on_disconnect(m.bus, true);
-	if (r < 0) {
-		log_error_errno(r, "Cannot set exit-on-disconnect");
-		goto out;
-	}
-	r = sd_bus_attach_event(m.bus, m.event, SD_EVENT_PRIORITY_NORMAL);
-	if (r < 0) {
-		log_error_errno(r, "Cannot attach the bus to the loop");
-		goto out;
-	}
-	r = mi_root_new(timeout_ms, mprt_ms, verbose > 1 ? LOG_DEBUG : LOG_CRIT,
-			&m.mi);
-	if (r < 0) {
-		log_error_errno(r, "Cannot create libnvme-mi root");
-		goto out;
-	}
-	r = bus_setup(&m);
+		r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
 	if (r < 0)
-		goto out;
-	r = evlog_new(m.bus, &m.evlog);
+		return log_error_errno(r, "Cannot watch SIGTERM/SIGINT");
+	r = sd_bus_open_system(&m->bus);
 	if (r < 0)
-		goto out;
-	r = iowork_set_new(m.event, m.mi, &m.iowork);
-	if (r < 0) {
-		log_oom();
-		goto out;
-	}
-	r = power_new(m.bus, m.event, power_delay_ms, on_power, &m, &m.power);
-	if (r < 0) {
-		log_error_errno(r, "Cannot follow the host power state");
-		goto out;
-	}
-	r = mctpd_new(&m, &m.mctpd);
-	if (r < 0) {
-		log_error_errno(r, "Cannot follow mctpd");
-		goto out;
-	}
-	r = config_start(&m, config_path);
+		return log_error_errno(r, "Cannot connect to the system bus");
+	/* Losing the bus ends the loop (and the daemon: systemd restarts
+	 * it) instead of leaving it running unreachable. */
+	r = sd_bus_set_exit_on_disconnect(m->bus, true);
 	if (r < 0)
-		goto out;
-	if (pnvme_path) {
-		r = config_load_pnvme(&m, pnvme_path);
-		if (r < 0)
-			goto out;
-	}
-	emc_source_set_ready_callback(m.config, on_config_ready, &m);
-	r = sd_event_add_time_relative(m.event, &m.request_name,
-				       CLOCK_MONOTONIC, READY_TIMEOUT_USEC, 0,
-				       on_ready_timeout, &m);
-	if (r < 0) {
-		log_error_errno(r, "Cannot schedule the name request");
-		goto out;
-	}
+		return log_error_errno(r, "Cannot set exit-on-disconnect");
+	r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return log_error_errno(r, "Cannot attach the bus");
+	return 0;
+}
+
+/* What the drives need before the first record: libnvme-mi, the D-Bus
+ * surface, phosphor-logging, the I/O workers, the power state, mctpd. */
+static int open_services(struct manager *m, const struct options *o)
+{
+	int r;
+
+	r = mi_root_new(o->timeout_ms, o->mprt_ms,
+			o->verbose > 1 ? LOG_DEBUG : LOG_CRIT, &m->mi);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create libnvme-mi root");
+	r = bus_surface_new(m, &m->surface);
+	if (r < 0)
+		return r;
+	r = evlog_new(m->bus, &m->evlog);
+	if (r < 0)
+		return r;
+	r = iowork_set_new(m->event, m->mi, &m->iowork);
+	if (r < 0)
+		return log_oom();
+	r = power_new(m->bus, m->event, o->power_delay_ms, on_power, m,
+		      &m->power);
+	if (r < 0)
+		return log_error_errno(r, "Cannot follow the host power state");
+	r = mctpd_new(m, &m->mctpd);
+	if (r < 0)
+		return log_error_errno(r, "Cannot follow mctpd");
+	return 0;
+}
+
+static int run(const struct options *o)
+{
+	struct manager manager = {
+		.poll_ms = o->poll_ms,
+		.window = o->window,
+		.timeout_ms = o->timeout_ms,
+		.sysfs_root = o->sysfs_root,
+		.hooks = hooks,
+	};
+	_cleanup_(manager_donep) struct manager *m = &manager;
+	_cleanup_(bus_name_request_freep) struct bus_name_request *name = NULL;
+	int r;
+
+	r = open_loop_and_bus(m);
+	if (r >= 0)
+		r = open_services(m, o);
+	if (r >= 0)
+		r = bus_name_request_new(m->bus, NVMED_BUS_NAME,
+					 READY_TIMEOUT_USEC, on_name_acquired,
+					 m, &name);
+	if (r >= 0)
+		r = records_start(m, o->config_path);
+	if (r >= 0 && o->pnvme_path)
+		r = records_load_pnvme(m, o->pnvme_path);
+	if (r < 0)
+		return r;
+	emc_source_set_ready_callback(m->config, on_config_ready, name);
 
 	/* 0 after SIGTERM/SIGINT; sd-bus ends the loop with EXIT_FAILURE
 	 * when the bus connection is lost (exit-on-disconnect), and a
 	 * refused name ends it with -errno: both are failures systemd
 	 * should see. */
-	r = sd_event_loop(m.event);
+	r = sd_event_loop(m->event);
+	if (r > 0)
+		return log_error_errno(-ECONNRESET,
+				       "Disconnected from the bus, exiting");
 	if (r < 0)
-		log_error_errno(r, "Event loop failed");
+		return log_error_errno(r, "Exiting on error");
+	log_info("Exiting (%u drives)", m->n_drives);
+	return 0;
+}
+
+static int check_config(const char *path)
+{
+	int r = records_check_file(path);
+
+	if (r == 0)
+		printf("%s: every nvmed record is valid\n", path);
 	else if (r > 0)
-		log_error("Lost the bus connection; exiting");
-	else
-		log_info("Exiting");
-out:
-	manager_done(&m);
-	return r != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+		printf("%s: %d nvmed record%s refused\n", path, r,
+		       r == 1 ? "" : "s");
+	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+enum {
+	OPT_MPRT = 0x100,
+	OPT_PNVME,
+	OPT_POWER_DELAY,
+	OPT_SYSFS,
+	OPT_UNAVAILABLE_AFTER,
+	OPT_CHECK,
+};
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", required_argument, NULL, OPT_CHECK },
+	{ "poll-interval-ms", required_argument, NULL, 'i' },
+	{ "timeout-ms", required_argument, NULL, 't' },
+	{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
+	{ "phosphor-nvme-config", required_argument, NULL, OPT_PNVME },
+	{ "power-on-delay-ms", required_argument, NULL, OPT_POWER_DELAY },
+	{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
+	{ "unavailable-after", required_argument, NULL, OPT_UNAVAILABLE_AFTER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* One option; -EINVAL (logged) for a bad value. */
+static int parse_option(int c, const char *arg, struct options *o)
+{
+	switch (c) {
+	case 'c':
+		o->config_path = arg;
+		return 0;
+	case 'i':
+		return parse_uint(arg, "poll-interval-ms", 100, 3600000,
+				  &o->poll_ms);
+	case 't':
+		return parse_uint(arg, "timeout-ms", 10, 60000, &o->timeout_ms);
+	case OPT_PNVME:
+		o->pnvme_path = arg;
+		return 0;
+	case OPT_SYSFS:
+		o->sysfs_root = arg;
+		return 0;
+	case OPT_UNAVAILABLE_AFTER:
+		return parse_uint(arg, "unavailable-after", AVAIL_MIN_WINDOW,
+				  AVAIL_MAX_WINDOW, &o->window);
+	case OPT_POWER_DELAY:
+		return parse_uint(arg, "power-on-delay-ms", 0, 600000,
+				  &o->power_delay_ms);
+	case OPT_MPRT:
+		o->mprt_given = true;
+		return parse_uint(arg, "mprt-max-ms", 0, 60000, &o->mprt_ms);
+	case 'v':
+		o->verbose++;
+		return 0;
+	default:
+		return -EINVAL; /* getopt_long said why */
+	}
+}
+
+int main(int argc, char *argv[])
+{
+	struct options o = {
+		.sysfs_root = "/sys",
+		.power_delay_ms = DEFAULT_POWER_ON_DELAY_MS,
+		.timeout_ms = DEFAULT_TIMEOUT_MS,
+		.mprt_ms = DEFAULT_MPRT_MAX_MS,
+		.poll_ms = NVME_POLL_INTERVAL_MS,
+		.window = AVAIL_DEFAULT_WINDOW,
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:i:t:vhV", long_options, NULL)) >=
+	       0) {
+		if (c == 'h') {
+			help();
+			return EXIT_SUCCESS;
+		}
+		if (c == 'V') {
+			printf("nvmed %s\n", PACKAGE_VERSION);
+			return EXIT_SUCCESS;
+		}
+		if (c == OPT_CHECK)
+			return check_config(optarg);
+		if (parse_option(c, optarg, &o) < 0)
+			return EXIT_FAILURE;
+	}
+	if (optind < argc) {
+		log_error("Unexpected argument '%s'", argv[optind]);
+		return EXIT_FAILURE;
+	}
+	log_set_max_level(LOG_INFO + o.verbose);
+	if (o.mprt_given && !mi_mprt_max_supported())
+		log_info("--mprt-max-ms: this libnvme cannot cap a More "
+			 "Processing Required wait (no "
+			 "nvme_mi_ep_set_mprt_max); a transaction not answered "
+			 "within %u ms is failed and its I/O worker replaced",
+			 2 * o.timeout_ms + o.mprt_ms);
+	return run(&o) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,7 +3,9 @@
  * Asynchronous client of mctpd (au.com.codeconstruct.MCTP1, mctpd >= 2.0):
  * SetupEndpoint for NVME1000 mi_i2c records, and the endpoint objects
  * (with dbus-sensors' configured_by association) that become drives.
- * Nothing here blocks the event loop.
+ * Nothing here blocks the event loop. Per drive it keeps a link (the
+ * endpoint object, the SetupEndpoint call and its retries); per endpoint
+ * object the recovery handshake; per MCTP target record its name.
  */
 #include <assert.h>
 #include <dirent.h>
@@ -12,8 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
+#include "bus-util.h"
+#include "drive.h"
+#include "fmt.h"
 #include "log.h"
-#include "nvmed.h"
+#include "macros.h"
+#include "manager.h"
+#include "mctpd.h"
 
 #define MCTPD_SERVICE "au.com.codeconstruct.MCTP1"
 /* dbus-sensors' mctpreactor hosts the configured_by associations on the
@@ -34,7 +42,8 @@
 #define RECOVER_WAIT_USEC (10 * 1000 * 1000ULL)
 /* A drive whose NVMe-MI keeps failing while mctpd finds its endpoint
  * answering is not sent to recovery more often than this: in between it
- * is polled with its back-off. */
+ * is polled with its back-off. A drive that answered since is a new
+ * case. */
 #define RECOVER_EVERY_USEC (30 * 1000 * 1000ULL)
 
 static inline void *mfree(void *p)
@@ -74,12 +83,84 @@ struct endpoint {
 	bool waiting;
 };
 
+/* What we know of one drive's MCTP link. */
+struct link {
+	struct link *next;
+	struct mctpd *c;
+	struct drive *d;
+	/* mctpd's endpoint object: DRIVE_FROM_ENDPOINT's own, or the path
+	 * SetupEndpoint returned for DRIVE_FROM_RECORD; NULL if none */
+	char *endpoint_path;
+	sd_bus_slot *setup_call;
+	sd_event_source *setup_timer;
+	unsigned setup_failures;
+};
+
+/* An MCTPI2CTarget/MCTPI3CTarget record: the name of the drives behind
+ * the endpoints configured_by it. */
+struct target {
+	struct target *next;
+	char *path;
+	char *name;
+	char *board;
+};
+
 struct mctpd {
 	struct manager *m;
 	struct endpoint *endpoints;
-	sd_bus_slot *added, *removed, *changed, *owner, *reactor_owner;
+	struct link *links;
+	struct target *targets;
+	struct bus_matches *matches;
 	sd_bus_slot *get_call, *reactor_get_call;
 };
+
+static struct link *link_get(struct mctpd *c, struct drive *d, bool create)
+{
+	struct link *l;
+
+	for (l = c->links; l; l = l->next)
+		if (l->d == d)
+			return l;
+	if (!create)
+		return NULL;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->c = c;
+	l->d = d;
+	l->next = c->links;
+	c->links = l;
+	return l;
+}
+
+static void link_free(struct mctpd *c, struct link *l)
+{
+	for (struct link **p = &c->links; *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	sd_bus_slot_unref(l->setup_call);
+	sd_event_source_disable_unref(l->setup_timer);
+	free(l->endpoint_path);
+	free(l);
+}
+
+/* The drive's endpoint object, NULL if none. */
+static const char *link_endpoint(struct mctpd *c, struct drive *d)
+{
+	struct link *l = link_get(c, d, false);
+
+	return l ? l->endpoint_path : NULL;
+}
+
+/* Is a SetupEndpoint of the drive's in flight? */
+static bool link_setting_up(struct mctpd *c, struct drive *d)
+{
+	struct link *l = link_get(c, d, false);
+
+	return l && l->setup_call;
+}
 
 int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret)
 {
@@ -114,38 +195,37 @@ int mctpd_interface_for_bus(const char *sysfs_root, unsigned bus, char **ret)
 
 /* ---- SetupEndpoint ---------------------------------------------------- */
 
-static int setup_start(struct drive *d);
+static int setup_start(struct link *l);
 
 static int setup_retry_cb(sd_event_source *s, uint64_t usec, void *userdata)
 {
-	struct drive *d = userdata;
+	struct link *l = userdata;
 
-	d->setup_timer = sd_event_source_disable_unref(d->setup_timer);
-	(void)setup_start(d);
+	l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+	(void)setup_start(l);
 	return 0;
 }
 
-static void setup_failed(struct drive *d, const char *why)
+static void setup_failed(struct link *l, const char *why)
 {
-	uint64_t delay_ms, now = 0;
+	struct drive *d = l->d;
+	uint64_t delay_ms;
 	int r;
 
-	d->setup_failures++;
-	delay_ms = 1000ULL
-		   << (d->setup_failures < 6 ? d->setup_failures - 1 : 5);
-	if (delay_ms > SETUP_BACKOFF_MAX_MS)
-		delay_ms = SETUP_BACKOFF_MAX_MS;
-	if (d->setup_failures == 1)
+	l->setup_failures++;
+	delay_ms = backoff_delay(1000, l->setup_failures, SETUP_BACKOFF_MAX_MS);
+	if (l->setup_failures == 1)
 		log_warning("Drive '%s': mctpd SetupEndpoint on I2C bus %u "
 			    "address 0x%02x failed: %s; retrying",
 			    d->name, d->i2c_bus, d->i2c_addr, why);
 	else
 		log_debug("Drive '%s': SetupEndpoint failed again (%u): %s",
-			  d->name, d->setup_failures, why);
+			  d->name, l->setup_failures, why);
 
-	(void)sd_event_now(d->m->event, CLOCK_MONOTONIC, &now);
-	r = sd_event_add_time(d->m->event, &d->setup_timer, CLOCK_MONOTONIC,
-			      now + delay_ms * 1000, 0, setup_retry_cb, d);
+	l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+	r = sd_event_add_time_relative(l->c->m->event, &l->setup_timer,
+				       CLOCK_MONOTONIC, delay_ms * 1000, 0,
+				       setup_retry_cb, l);
 	if (r < 0)
 		log_error_errno(r,
 				"Drive '%s': cannot schedule SetupEndpoint "
@@ -153,38 +233,48 @@ static void setup_failed(struct drive *d, const char *why)
 				d->name);
 }
 
-static int setup_reply(sd_bus_message *reply, void *userdata,
-		       sd_bus_error *ret_error)
+/* SetupEndpoint's reply: (EID, network, object path, new). */
+static int read_setup_reply(sd_bus_message *reply, uint8_t *eid, int32_t *net,
+			    const char **path, char *type)
 {
-	struct drive *d = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(reply);
-	uint8_t eid;
-	int32_t net;
-	const char *path;
 	int isnew, r;
-	char type;
 
-	d->setup_call = sd_bus_slot_unref(d->setup_call);
-	if (e) {
-		setup_failed(d, e->message ? e->message : e->name);
-		return 0;
-	}
-	r = sd_bus_message_read(reply, "yi", &eid, &net);
+	r = sd_bus_message_read(reply, "yi", eid, net);
 	if (r >= 0)
-		r = sd_bus_message_peek_type(reply, &type, NULL);
+		r = sd_bus_message_peek_type(reply, type, NULL);
 	if (r >= 0)
-		r = (type == 's' || type == 'o') ?
-			    sd_bus_message_read_basic(reply, type, &path) :
+		r = (*type == 's' || *type == 'o') ?
+			    sd_bus_message_read_basic(reply, *type, path) :
 			    -EBADMSG;
 	if (r >= 0)
 		r = sd_bus_message_read(reply, "b", &isnew);
-	if (r < 0 || net < 0 || eid == 0 || eid == 0xff) {
-		setup_failed(d, "malformed reply");
+	if (r >= 0 && (*net < 0 || *eid == 0 || *eid == 0xff))
+		r = -EBADMSG;
+	return r;
+}
+
+static int setup_reply(sd_bus_message *reply, void *userdata,
+		       sd_bus_error *ret_error)
+{
+	struct link *l = userdata;
+	const sd_bus_error *e = sd_bus_message_get_error(reply);
+	const char *path = NULL;
+	uint8_t eid = 0;
+	int32_t net = 0;
+	char type = 0;
+
+	l->setup_call = sd_bus_slot_unref(l->setup_call);
+	if (e) {
+		setup_failed(l, e->message ? e->message : e->name);
 		return 0;
 	}
-	d->setup_failures = 0;
+	if (read_setup_reply(reply, &eid, &net, &path, &type) < 0) {
+		setup_failed(l, "malformed reply");
+		return 0;
+	}
+	l->setup_failures = 0;
 	log_info("Drive '%s': mctpd set up EID %u on network %d ('%s')",
-		 d->name, eid, net, path);
+		 l->d->name, eid, net, path);
 	if (type == 'o' || sd_bus_object_path_is_valid(path)) {
 		char *p = strdup(path);
 
@@ -192,65 +282,82 @@ static int setup_reply(sd_bus_message *reply, void *userdata,
 			log_oom();
 			return 0;
 		}
-		free(d->endpoint_path);
-		d->endpoint_path = p;
+		free(l->endpoint_path);
+		l->endpoint_path = p;
 	}
-	(void)drive_set_endpoint(d, (uint32_t)net, eid);
+	(void)drive_set_endpoint(l->d, (uint32_t)net, eid);
 	return 0;
 }
 
-static int setup_start(struct drive *d)
+static int setup_start(struct link *l)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *msg = NULL;
 	_cleanup_free_ char *iface = NULL, *path = NULL;
+	struct manager *m = l->c->m;
 	int r;
 
-	r = mctpd_interface_for_bus(d->m->sysfs_root, d->i2c_bus, &iface);
+	r = mctpd_interface_for_bus(m->sysfs_root, l->d->i2c_bus, &iface);
 	if (r < 0)
 		return log_oom();
 	/* mctpd names the object with sd_bus_path_encode, as we do: an
 	 * interface name with anything but [A-Za-z0-9] is escaped */
 	r = sd_bus_path_encode(MCTPD_ROOT "/interfaces", iface, &path);
 	if (r < 0) {
-		setup_failed(d, "invalid MCTP interface name");
+		setup_failed(l, "invalid MCTP interface name");
 		return r;
 	}
-	r = sd_bus_message_new_method_call(d->m->bus, &msg, MCTPD_SERVICE, path,
+	r = sd_bus_message_new_method_call(m->bus, &msg, MCTPD_SERVICE, path,
 					   MCTPD_BUSOWNER, "SetupEndpoint");
 	if (r >= 0)
-		r = sd_bus_message_append_array(msg, 'y', &d->i2c_addr, 1);
+		r = sd_bus_message_append_array(msg, 'y', &l->d->i2c_addr, 1);
 	if (r >= 0)
-		r = sd_bus_call_async(d->m->bus, &d->setup_call, msg,
-				      setup_reply, d, SETUP_TIMEOUT_USEC);
+		r = sd_bus_call_async(m->bus, &l->setup_call, msg, setup_reply,
+				      l, SETUP_TIMEOUT_USEC);
 	if (r < 0) {
-		setup_failed(d, strerror(-r));
+		setup_failed(l, strerror(-r));
 		return r;
 	}
 	return 0;
 }
 
-int mctpd_setup_endpoint(struct drive *d)
+int mctpd_setup_endpoint(struct mctpd *c, struct drive *d)
 {
-	mctpd_cancel_setup(d);
-	d->setup_failures = 0;
-	return setup_start(d);
+	struct link *l;
+
+	if (!c)
+		return 0;
+	l = link_get(c, d, true);
+	if (!l)
+		return log_oom();
+	l->setup_call = sd_bus_slot_unref(l->setup_call);
+	l->setup_timer = sd_event_source_disable_unref(l->setup_timer);
+	l->setup_failures = 0;
+	return setup_start(l);
+}
+
+void mctpd_drive_powered(struct mctpd *c, struct drive *d)
+{
+	if (c && d->origin == DRIVE_FROM_RECORD)
+		(void)mctpd_setup_endpoint(c, d);
 }
 
 static struct endpoint *endpoint_get(struct mctpd *c, const char *path,
 				     bool create);
 static void recovery_end(struct endpoint *ep);
 
-void mctpd_cancel_setup(struct drive *d)
+void mctpd_drive_removed(struct mctpd *c, struct drive *d)
 {
+	struct link *l = c ? link_get(c, d, false) : NULL;
 	struct endpoint *ep;
 
-	d->setup_call = sd_bus_slot_unref(d->setup_call);
-	d->setup_timer = sd_event_source_disable_unref(d->setup_timer);
-	if (d->m->mctpd && d->endpoint_path) {
-		ep = endpoint_get(d->m->mctpd, d->endpoint_path, false);
+	if (!l)
+		return;
+	if (l->endpoint_path) {
+		ep = endpoint_get(c, l->endpoint_path, false);
 		if (ep)
 			recovery_end(ep);
 	}
+	link_free(c, l);
 }
 
 /* ---- endpoint objects ------------------------------------------------- */
@@ -306,14 +413,14 @@ static void endpoint_drop(struct mctpd *c, struct endpoint *ep)
 /* The drive that talks to this endpoint, if any. */
 static struct drive *endpoint_drive(const struct endpoint *ep)
 {
-	for (struct drive *d = ep->c->m->drives; d; d = d->next) {
-		if (d->endpoint_path && strcmp(d->endpoint_path, ep->path) == 0)
-			return d;
-		/* an NVMeMI record's drive at an EID mctpd publishes */
+	for (struct link *l = ep->c->links; l; l = l->next)
+		if (l->endpoint_path && strcmp(l->endpoint_path, ep->path) == 0)
+			return l->d;
+	/* an NVMeMI record's drive at an EID mctpd publishes */
+	for (struct drive *d = ep->c->m->drives; d; d = d->next)
 		if (d->origin == DRIVE_FROM_JSON && d->have_endpoint &&
 		    ep->has_endpoint && d->net == ep->net && d->eid == ep->eid)
 			return d;
-	}
 	return NULL;
 }
 
@@ -376,8 +483,8 @@ static int recover_reply(sd_bus_message *reply, void *userdata,
 	recovery_done(ep, false);
 	/* An mctpd without Recover, or an endpoint it no longer knows: a
 	 * record drive asks for its endpoint again. */
-	if (d && d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-		(void)mctpd_setup_endpoint(d);
+	if (d && d->origin == DRIVE_FROM_RECORD && !link_setting_up(ep->c, d))
+		(void)mctpd_setup_endpoint(ep->c, d);
 	return 0;
 }
 
@@ -397,46 +504,55 @@ static int recovery_wait(struct endpoint *ep, struct drive *d)
 	return 0;
 }
 
+/* Ask for the record drive's endpoint again, unless that is under way. */
+static void setup_again(struct mctpd *c, struct drive *d)
+{
+	if (d->origin == DRIVE_FROM_RECORD && !link_setting_up(c, d))
+		(void)mctpd_setup_endpoint(c, d);
+}
+
+/* The endpoint object mctpd recovers for the drive; NULL after asking for
+ * a record drive's endpoint again where mctpd does not publish one. */
+static struct endpoint *failing_endpoint(struct mctpd *c, struct drive *d)
+{
+	const char *path;
+	struct endpoint *ep;
+
+	if (d->origin == DRIVE_FROM_JSON)
+		/* a static EID: recovered by mctpd if mctpd publishes it */
+		return d->have_endpoint ? endpoint_at(c, d->net, d->eid) : NULL;
+	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
+		return NULL;
+	path = link_endpoint(c, d);
+	ep = path ? endpoint_get(c, path, false) : NULL;
+	if (!ep || !ep->has_endpoint) {
+		/* mctpd does not publish it (any more): set it up again */
+		setup_again(c, d);
+		return NULL;
+	}
+	return ep;
+}
+
 /*
  * A drive's polls keep failing. mctpd does not poll its endpoints: ask it
  * to recover the endpoint (Recover returns at once), then wait for the
  * outcome without talking to the drive (mctpd docs/endpoint-recovery.md).
  * An endpoint already Degraded (another client asked) is only waited on.
  */
-void mctpd_endpoint_failing(struct drive *d)
+void mctpd_endpoint_failing(struct mctpd *c, struct drive *d)
 {
 	struct endpoint *ep;
 	uint64_t now = 0;
 	int r;
 
-	if (d->origin == DRIVE_FROM_JSON) {
-		/* a static EID: recovered by mctpd if mctpd publishes it */
-		ep = d->m->mctpd && d->have_endpoint ?
-			     endpoint_at(d->m->mctpd, d->net, d->eid) :
-			     NULL;
-		if (!ep)
-			return;
-		goto recover;
-	}
-	if (d->origin != DRIVE_FROM_RECORD && d->origin != DRIVE_FROM_ENDPOINT)
+	if (!c)
 		return;
-	if (!d->endpoint_path || !d->m->mctpd) {
-		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-			(void)mctpd_setup_endpoint(d);
+	ep = failing_endpoint(c, d);
+	if (!ep || ep->waiting)
 		return;
-	}
-	ep = endpoint_get(d->m->mctpd, d->endpoint_path, false);
-	if (!ep || !ep->has_endpoint) {
-		/* mctpd does not publish it (any more): set it up again */
-		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-			(void)mctpd_setup_endpoint(d);
-		return;
-	}
-recover:
-	if (ep->waiting)
-		return;
-	(void)sd_event_now(d->m->event, CLOCK_MONOTONIC, &now);
-	if (ep->last_recover_usec &&
+	(void)sd_event_now(c->m->event, CLOCK_MONOTONIC, &now);
+	/* not again while the drive has not answered since the last one */
+	if (ep->last_recover_usec && d->answered_usec < ep->last_recover_usec &&
 	    now < ep->last_recover_usec + RECOVER_EVERY_USEC)
 		return;
 	if (ep->degraded) {
@@ -451,7 +567,8 @@ recover:
 		return;
 	}
 	log_info("Drive '%s': asking mctpd to recover '%s'", d->name, ep->path);
-	r = sd_bus_call_method_async(d->m->bus, &ep->recover_call,
+	ep->last_recover_usec = now;
+	r = sd_bus_call_method_async(c->m->bus, &ep->recover_call,
 				     MCTPD_SERVICE, ep->path, MCTPD_ENDPOINT1,
 				     "Recover", recover_reply, ep, NULL);
 	if (r >= 0)
@@ -460,8 +577,7 @@ recover:
 		log_warning_errno(r, "Drive '%s': cannot call mctpd Recover",
 				  d->name);
 		recovery_end(ep);
-		if (d->origin == DRIVE_FROM_RECORD && !d->setup_call)
-			(void)mctpd_setup_endpoint(d);
+		setup_again(c, d);
 	}
 }
 
@@ -484,43 +600,6 @@ static void connectivity_update(struct endpoint *ep, const char *value)
 		log_info("Drive '%s': mctpd recovered '%s'; polling again",
 			 d->name, ep->path);
 	recovery_done(ep, true);
-}
-
-/*
- * Walk an "a{sv}" property dictionary: one(msg, name, contents, userdata)
- * reads the variant it wants and returns 1, returns 0 to have it skipped,
- * or -errno.
- */
-typedef int (*prop_fn_t)(sd_bus_message *msg, const char *name,
-			 const char *contents, void *userdata);
-
-static int for_each_prop(sd_bus_message *msg, prop_fn_t one, void *userdata)
-{
-	int r;
-
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *prop, *contents;
-		char type;
-
-		r = sd_bus_message_read(msg, "s", &prop);
-		if (r >= 0)
-			r = sd_bus_message_peek_type(msg, &type, &contents);
-		if (r >= 0)
-			r = one(msg, prop, contents, userdata);
-		if (r == 0)
-			r = sd_bus_message_skip(msg, "v");
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
 }
 
 struct string_prop {
@@ -554,7 +633,7 @@ static int read_string_props(sd_bus_message *msg, const char *name, char **ret)
 {
 	struct string_prop sp = { name, ret };
 
-	return for_each_prop(msg, string_prop_one, &sp);
+	return bus_for_each_prop(msg, string_prop_one, &sp);
 }
 
 static int on_properties_changed(sd_bus_message *msg, void *userdata,
@@ -629,7 +708,7 @@ static int endpoint_prop_one(sd_bus_message *msg, const char *name,
 static int read_endpoint_props(sd_bus_message *msg, struct endpoint *ep)
 {
 	struct endpoint_read er = { .ep = ep };
-	int r = for_each_prop(msg, endpoint_prop_one, &er);
+	int r = bus_for_each_prop(msg, endpoint_prop_one, &er);
 
 	if (r < 0)
 		return r;
@@ -668,62 +747,53 @@ static int assoc_prop_one(sd_bus_message *msg, const char *name,
 
 static int read_assoc_props(sd_bus_message *msg, struct endpoint *ep)
 {
-	return for_each_prop(msg, assoc_prop_one, ep);
+	return bus_for_each_prop(msg, assoc_prop_one, ep);
+}
+
+struct object_read {
+	struct mctpd *c;
+	const char *path;
+	struct endpoint *ep;
+};
+
+/* One interface of an object under MCTPD_ROOT: ours are read, the rest
+ * skipped. */
+static int interface_one(sd_bus_message *msg, const char *iface,
+			 const char *contents, void *userdata)
+{
+	struct object_read * or = userdata;
+	_cleanup_free_ char *value = NULL;
+	int r;
+
+	if (strcmp(iface, EP_IFACE) != 0 && strcmp(iface, ASSOC_IFACE) != 0 &&
+	    strcmp(iface, MCTPD_ENDPOINT1) != 0 &&
+	    strcmp(iface, UUID_IFACE) != 0)
+		return 0;
+	if (! or->ep)
+		or->ep = endpoint_get(or->c, or->path, true);
+	if (! or->ep)
+		return -ENOMEM;
+	if (strcmp(iface, EP_IFACE) == 0)
+		r = read_endpoint_props(msg, or->ep);
+	else if (strcmp(iface, ASSOC_IFACE) == 0)
+		r = read_assoc_props(msg, or->ep);
+	else if (strcmp(iface, UUID_IFACE) == 0)
+		r = read_string_props(msg, "UUID", & or->ep->uuid);
+	else {
+		r = read_string_props(msg, "Connectivity", &value);
+		if (r >= 0 && value)
+			connectivity_update(or->ep, value);
+	}
+	return r < 0 ? r : 1;
 }
 
 /* Reads "a{sa{sv}}" for the object at path. */
 static int read_interfaces(struct mctpd *c, sd_bus_message *msg,
 			   const char *path)
 {
-	struct endpoint *ep = NULL;
-	int r;
+	struct object_read or = { c, path, NULL };
 
-	r = sd_bus_message_enter_container(msg, 'a', "{sa{sv}}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sa{sv}")) > 0) {
-		const char *iface;
-
-		r = sd_bus_message_read(msg, "s", &iface);
-		if (r < 0)
-			return r;
-		if (strcmp(iface, EP_IFACE) == 0 ||
-		    strcmp(iface, ASSOC_IFACE) == 0) {
-			if (!ep)
-				ep = endpoint_get(c, path, true);
-			if (!ep)
-				return -ENOMEM;
-			r = strcmp(iface, EP_IFACE) == 0 ?
-				    read_endpoint_props(msg, ep) :
-				    read_assoc_props(msg, ep);
-		} else if (strcmp(iface, MCTPD_ENDPOINT1) == 0) {
-			_cleanup_free_ char *value = NULL;
-
-			if (!ep)
-				ep = endpoint_get(c, path, true);
-			if (!ep)
-				return -ENOMEM;
-			r = read_string_props(msg, "Connectivity", &value);
-			if (r >= 0 && value)
-				connectivity_update(ep, value);
-		} else if (strcmp(iface, UUID_IFACE) == 0) {
-			if (!ep)
-				ep = endpoint_get(c, path, true);
-			if (!ep)
-				return -ENOMEM;
-			r = read_string_props(msg, "UUID", &ep->uuid);
-		} else {
-			r = sd_bus_message_skip(msg, "a{sv}");
-		}
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	return bus_for_each_iface(msg, interface_one, & or);
 }
 
 static void endpoint_gone(struct mctpd *c, struct endpoint *ep)
@@ -736,6 +806,8 @@ static void endpoint_gone(struct mctpd *c, struct endpoint *ep)
 	ep->degraded = false;
 	d = drive_find_by_endpoint(c->m, ep->net, ep->eid);
 	if (d && d->origin == DRIVE_FROM_RECORD) {
+		struct link *l = link_get(c, d, false);
+
 		/* Our own SetupEndpoint endpoint vanished (mctpd's recovery
 		 * found the device gone, or gave it another EID or UUID):
 		 * ask for it again, after mctpd is done with it. */
@@ -743,8 +815,9 @@ static void endpoint_gone(struct mctpd *c, struct endpoint *ep)
 			 "up again",
 			 d->name);
 		drive_clear_endpoint(d);
-		d->endpoint_path = mfree(d->endpoint_path);
-		(void)mctpd_setup_endpoint(d);
+		if (l)
+			l->endpoint_path = mfree(l->endpoint_path);
+		(void)mctpd_setup_endpoint(c, d);
 	}
 }
 
@@ -763,7 +836,7 @@ static int on_interfaces_added(sd_bus_message *msg, void *userdata,
 				  "Ignoring malformed InterfacesAdded from "
 				  "'%s'",
 				  strna(sd_bus_message_get_sender(msg)));
-	mctpd_reconcile(c->m);
+	mctpd_reconcile(c);
 	return 0;
 }
 
@@ -792,8 +865,16 @@ static int on_interfaces_removed(sd_bus_message *msg, void *userdata,
 	}
 	if (!ep->has_endpoint && !ep->config)
 		endpoint_drop(c, ep);
-	mctpd_reconcile(c->m);
+	mctpd_reconcile(c);
 	return 0;
+}
+
+static int object_one(sd_bus_message *msg, const char *path,
+		      const char *contents, void *userdata)
+{
+	int r = read_interfaces(userdata, msg, path);
+
+	return r < 0 ? r : 1;
 }
 
 static int read_managed_objects(struct mctpd *c, sd_bus_message *reply)
@@ -807,22 +888,11 @@ static int read_managed_objects(struct mctpd *c, sd_bus_message *reply)
 			  e->message ? e->message : e->name);
 		return 0;
 	}
-	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
-	while (r >= 0 &&
-	       (r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) >
-		       0) {
-		const char *path;
-
-		r = sd_bus_message_read(reply, "o", &path);
-		if (r >= 0)
-			r = read_interfaces(c, reply, path);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(reply);
-	}
+	r = bus_for_each_object(reply, object_one, c);
 	if (r < 0)
 		log_warning_errno(r, "Malformed GetManagedObjects reply from "
 				     "mctpd; using what was read");
-	mctpd_reconcile(c->m);
+	mctpd_reconcile(c);
 	return 0;
 }
 
@@ -898,19 +968,89 @@ static int on_owner_changed(sd_bus_message *msg, void *userdata,
 	 * drive up again (SetupEndpoint is idempotent). */
 	for (struct drive *d = c->m->drives; d; d = d->next)
 		if (d->origin == DRIVE_FROM_RECORD)
-			(void)mctpd_setup_endpoint(d);
+			(void)mctpd_setup_endpoint(c, d);
 	return 0;
 }
 
-/* Display name and board of the record an endpoint is configured by. */
-static int endpoint_identity(struct manager *m, const struct endpoint *ep,
+/* ---- MCTP target records ---------------------------------------------- */
+
+static struct target *target_free(struct target *t)
+{
+	if (!t)
+		return NULL;
+	free(t->path);
+	free(t->name);
+	free(t->board);
+	free(t);
+	return NULL;
+}
+
+static struct target **target_find(struct mctpd *c, const char *path)
+{
+	struct target **p;
+
+	for (p = &c->targets; *p; p = &(*p)->next)
+		if (strcmp((*p)->path, path) == 0)
+			break;
+	return p;
+}
+
+static void target_drop(struct mctpd *c, const char *path)
+{
+	struct target **p = target_find(c, path), *t = *p;
+
+	if (!t)
+		return;
+	*p = t->next;
+	target_free(t);
+}
+
+void mctpd_target_remove(struct mctpd *c, const char *path)
+{
+	if (!c)
+		return;
+	target_drop(c, path);
+	mctpd_reconcile(c);
+}
+
+int mctpd_target_set(struct mctpd *c, const char *path, const char *name,
+		     const char *board)
+{
+	struct target *t;
+
+	if (!c)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->path = strdup(path);
+	t->name = strdup(name);
+	t->board = board ? strdup(board) : NULL;
+	if (!t->path || !t->name || (board && !t->board)) {
+		target_free(t);
+		return -ENOMEM;
+	}
+	target_drop(c, path);
+	t->next = c->targets;
+	c->targets = t;
+	mctpd_reconcile(c);
+	return 0;
+}
+
+/* Display name and board of the record an endpoint is configured by: a
+ * target record's, else the last segment and the parent of its path. */
+static int endpoint_identity(struct mctpd *c, const struct endpoint *ep,
 			     char **ret_name, char **ret_board)
 {
-	const char *name = NULL, *board = NULL;
+	struct target *t = *target_find(c, ep->config);
+	const char *name, *board = NULL;
 	_cleanup_free_ char *parent = NULL;
 	char *slash;
 
-	if (config_target_lookup(m, ep->config, &name, &board) < 0) {
+	if (t) {
+		name = t->name;
+		board = t->board;
+	} else {
 		slash = strrchr(ep->config, '/');
 		name = slash && slash[1] ? slash + 1 : ep->config;
 		parent = strdup(ep->config);
@@ -932,6 +1072,8 @@ static int endpoint_identity(struct manager *m, const struct endpoint *ep,
 	return 0;
 }
 
+/* ---- endpoint drives --------------------------------------------------- */
+
 /* A drive configured for (net, eid) (a record, not an endpoint): the
  * endpoint is that drive, not another one. */
 static bool owned_by_record(struct manager *m, uint32_t net, uint8_t eid)
@@ -943,72 +1085,126 @@ static bool owned_by_record(struct manager *m, uint32_t net, uint8_t eid)
 	return false;
 }
 
+/* An endpoint that is a drive of its own: NVMe-MI, configured_by a record
+ * that is not an NVME1000 (which owns its endpoint), and no record's. */
 static bool eligible(struct manager *m, const struct endpoint *ep)
 {
 	return ep->has_endpoint && ep->nvme_mi && ep->config &&
-	       !config_is_nvme_record(m, ep->config) &&
+	       !drive_find_by_config(m, ep->config, DRIVE_FROM_RECORD) &&
 	       !owned_by_record(m, ep->net, ep->eid);
 }
 
-void mctpd_reconcile(struct manager *m)
+/* Is the endpoint drive d still what its endpoint says? */
+static bool endpoint_drive_current(struct mctpd *c, struct drive *d)
 {
-	struct mctpd *c = m->mctpd;
+	_cleanup_free_ char *name = NULL, *board = NULL;
+	const char *path = link_endpoint(c, d);
+	struct endpoint *ep = path ? endpoint_get(c, path, false) : NULL;
+	bool ok = ep && eligible(c->m, ep) && ep->net == d->net &&
+		  ep->eid == d->eid &&
+		  endpoint_identity(c, ep, &name, &board) >= 0 &&
+		  strcmp(name, d->name) == 0;
+
+	if (!ok)
+		log_info("Drive '%s': endpoint %s %s", d->name, strna(path),
+			 ep && eligible(c->m, ep) ? "changed" : "is gone");
+	return ok;
+}
+
+static void endpoint_drive_add(struct mctpd *c, struct endpoint *ep)
+{
+	_cleanup_free_ char *name = NULL, *board = NULL;
+	struct drive_config cfg = { .origin = DRIVE_FROM_ENDPOINT,
+				    .power_state = POWER_ALWAYS };
+	struct drive *d;
+	struct link *l;
+	int r;
+
+	r = endpoint_identity(c, ep, &name, &board);
+	if (r < 0) {
+		log_oom();
+		return;
+	}
+	cfg.name = name;
+	cfg.config_path = ep->config;
+	cfg.board = board;
+	r = drive_new(c->m, &cfg, &d);
+	if (r < 0) {
+		log_error_errno(r,
+				"mctpd endpoint %s (configured by '%s'): "
+				"cannot add drive '%s'",
+				ep->path, ep->config, name);
+		return;
+	}
+	l = link_get(c, d, true);
+	if (l)
+		l->endpoint_path = strdup(ep->path);
+	if (!l || !l->endpoint_path) {
+		drive_free(d);
+		log_oom();
+		return;
+	}
+	(void)drive_set_endpoint(d, ep->net, ep->eid);
+}
+
+void mctpd_reconcile(struct mctpd *c)
+{
+	struct manager *m;
 
 	if (!c)
 		return;
+	m = c->m;
 	/* Drop endpoint drives whose endpoint is gone or renamed; not while
 	 * a GetManagedObjects is pending (half of what we know may be
 	 * missing until then). */
 	for (struct drive *d = m->drives, *next;
 	     d && !c->get_call && !c->reactor_get_call; d = next) {
-		struct endpoint *ep;
-		_cleanup_free_ char *name = NULL, *board = NULL;
-
 		next = d->next;
-		if (d->origin != DRIVE_FROM_ENDPOINT)
-			continue;
-		ep = endpoint_get(c, d->endpoint_path, false);
-		if (ep && eligible(m, ep) && ep->net == d->net &&
-		    ep->eid == d->eid &&
-		    endpoint_identity(m, ep, &name, &board) >= 0 &&
-		    strcmp(name, d->name) == 0)
-			continue;
-		log_info("Drive '%s': endpoint %s %s", d->name,
-			 d->endpoint_path,
-			 ep && eligible(m, ep) ? "changed" : "is gone");
-		drive_free(d);
+		if (d->origin == DRIVE_FROM_ENDPOINT &&
+		    !endpoint_drive_current(c, d))
+			drive_free(d);
 	}
 	/* Create drives for new endpoints. */
-	for (struct endpoint *ep = c->endpoints; ep; ep = ep->next) {
-		_cleanup_free_ char *name = NULL, *board = NULL;
-		struct drive *d;
-		int r;
+	for (struct endpoint *ep = c->endpoints; ep; ep = ep->next)
+		if (eligible(m, ep) &&
+		    !drive_find_by_endpoint(m, ep->net, ep->eid))
+			endpoint_drive_add(c, ep);
+}
 
-		if (!eligible(m, ep) ||
-		    drive_find_by_endpoint(m, ep->net, ep->eid))
-			continue;
-		r = endpoint_identity(m, ep, &name, &board);
-		if (r < 0) {
-			log_oom();
-			continue;
-		}
-		r = drive_new(m, DRIVE_FROM_ENDPOINT, name, ep->config, board,
-			      0, NULL, &d);
-		if (r < 0) {
-			log_error_errno(r,
-					"mctpd endpoint %s (configured by "
-					"'%s'): cannot add drive '%s'",
-					ep->path, ep->config, name);
-			continue;
-		}
-		d->endpoint_path = strdup(ep->path);
-		if (!d->endpoint_path) {
-			drive_free(d);
-			log_oom();
-			continue;
-		}
-		(void)drive_set_endpoint(d, ep->net, ep->eid);
-	}
+/* ---- life cycle -------------------------------------------------------- */
+
+/* No sender filter on the ObjectManager signals: mctpd publishes the
+ * endpoints, and the configured_by association may come from another
+ * service (dbus-sensors' mctpreactor) on the same object path. */
+static const struct bus_match matches[] = {
+	{ "type='signal',interface='org.freedesktop.DBus.ObjectManager',"
+	  "member='InterfacesAdded',arg0path='" MCTPD_ROOT "/'",
+	  on_interfaces_added },
+	{ "type='signal',interface='org.freedesktop.DBus.ObjectManager',"
+	  "member='InterfacesRemoved',arg0path='" MCTPD_ROOT "/'",
+	  on_interfaces_removed },
+	{ "type='signal',interface='org.freedesktop.DBus.Properties',"
+	  "member='PropertiesChanged',arg0='" MCTPD_ENDPOINT1 "',"
+	  "path_namespace='" MCTPD_ROOT "'",
+	  on_properties_changed },
+	{ "type='signal',sender='org.freedesktop.DBus',"
+	  "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+	  "arg0='" MCTPD_SERVICE "'",
+	  on_owner_changed },
+	{ "type='signal',sender='org.freedesktop.DBus',"
+	  "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+	  "arg0='" REACTOR_SERVICE "'",
+	  on_owner_changed },
+};
+
+/* A match was missing for a while: read both parts of the tree again. */
+static void resync(void *userdata)
+{
+	struct mctpd *c = userdata;
+
+	if (get_managed_objects(c, false) < 0 ||
+	    get_managed_objects(c, true) < 0)
+		log_warning("Cannot read mctpd's endpoints again");
 }
 
 int mctpd_new(struct manager *m, struct mctpd **ret)
@@ -1020,43 +1216,8 @@ int mctpd_new(struct manager *m, struct mctpd **ret)
 	if (!c)
 		return -ENOMEM;
 	c->m = m;
-	/* No sender filter: mctpd publishes the endpoints, and the
-	 * configured_by association may come from another service
-	 * (dbus-sensors' mctpreactor) on the same object path. */
-	r = sd_bus_add_match_async(
-		m->bus, &c->added,
-		"type='signal',interface='org.freedesktop.DBus.ObjectManager',"
-		"member='InterfacesAdded',arg0path='" MCTPD_ROOT "/'",
-		on_interfaces_added, NULL, c);
-	if (r >= 0)
-		r = sd_bus_add_match_async(
-			m->bus, &c->removed,
-			"type='signal',interface='org.freedesktop.DBus."
-			"ObjectManager',member='InterfacesRemoved',"
-			"arg0path='" MCTPD_ROOT "/'",
-			on_interfaces_removed, NULL, c);
-	if (r >= 0)
-		r = sd_bus_add_match_async(
-			m->bus, &c->changed,
-			"type='signal',interface='org.freedesktop.DBus."
-			"Properties',member='PropertiesChanged',"
-			"arg0='" MCTPD_ENDPOINT1 "',"
-			"path_namespace='" MCTPD_ROOT "'",
-			on_properties_changed, NULL, c);
-	if (r >= 0)
-		r = sd_bus_add_match_async(
-			m->bus, &c->owner,
-			"type='signal',sender='org.freedesktop.DBus',"
-			"interface='org.freedesktop.DBus',"
-			"member='NameOwnerChanged',arg0='" MCTPD_SERVICE "'",
-			on_owner_changed, NULL, c);
-	if (r >= 0)
-		r = sd_bus_add_match_async(
-			m->bus, &c->reactor_owner,
-			"type='signal',sender='org.freedesktop.DBus',"
-			"interface='org.freedesktop.DBus',"
-			"member='NameOwnerChanged',arg0='" REACTOR_SERVICE "'",
-			on_owner_changed, NULL, c);
+	r = bus_matches_add(m->bus, matches, ARRAY_SIZE(matches), c, resync,
+			    &c->matches);
 	if (r >= 0)
 		r = get_managed_objects(c, false);
 	if (r >= 0)
@@ -1073,18 +1234,22 @@ struct mctpd *mctpd_free(struct mctpd *c)
 {
 	if (!c)
 		return NULL;
-	sd_bus_slot_unref(c->added);
-	sd_bus_slot_unref(c->removed);
-	sd_bus_slot_unref(c->changed);
-	sd_bus_slot_unref(c->owner);
-	sd_bus_slot_unref(c->reactor_owner);
+	c->matches = bus_matches_free(c->matches);
 	sd_bus_slot_unref(c->get_call);
 	sd_bus_slot_unref(c->reactor_get_call);
+	while (c->links)
+		link_free(c, c->links);
 	while (c->endpoints) {
 		struct endpoint *ep = c->endpoints;
 
 		c->endpoints = ep->next;
 		endpoint_free(ep);
+	}
+	while (c->targets) {
+		struct target *t = c->targets;
+
+		c->targets = t->next;
+		target_free(t);
 	}
 	free(c);
 	return NULL;

@@ -23,17 +23,15 @@
 
 #include "avail.h"
 #include "basic.h"
+#include "drive.h"
 #include "emconfig.h"
+#include "fileio.h"
+#include "fmt.h"
 #include "log.h"
-#include "nvmed.h"
+#include "manager.h"
+#include "mctpd.h"
 #include "pnvme.h"
-
-struct target {
-	struct target *next;
-	char *path;
-	char *name;
-	char *board;
-};
+#include "records.h"
 
 static const char *const directions[] = { "greater than", "less than", NULL };
 static const char *const protocols[] = { "mi_basic", "mi_i2c", NULL };
@@ -151,67 +149,6 @@ static bool is_target(const char *type)
 	       strcmp(type, "MCTPI3CTarget") == 0;
 }
 
-static struct target *target_free(struct target *t)
-{
-	if (!t)
-		return NULL;
-	free(t->path);
-	free(t->name);
-	free(t->board);
-	free(t);
-	return NULL;
-}
-
-static void target_remove(struct manager *m, const char *path)
-{
-	for (struct target **p = &m->targets; *p; p = &(*p)->next)
-		if (strcmp((*p)->path, path) == 0) {
-			struct target *t = *p;
-
-			*p = t->next;
-			target_free(t);
-			return;
-		}
-}
-
-static int target_add(struct manager *m, const struct emc_record *rec)
-{
-	const char *board = emc_record_board(rec);
-	struct target *t;
-
-	target_remove(m, emc_record_path(rec));
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->path = strdup(emc_record_path(rec));
-	t->name = strdup(emc_record_name(rec));
-	t->board = board ? strdup(board) : NULL;
-	if (!t->path || !t->name || (board && !t->board)) {
-		target_free(t);
-		return -ENOMEM;
-	}
-	t->next = m->targets;
-	m->targets = t;
-	return 0;
-}
-
-int config_target_lookup(struct manager *m, const char *path,
-			 const char **ret_name, const char **ret_board)
-{
-	for (struct target *t = m->targets; t; t = t->next)
-		if (strcmp(t->path, path) == 0) {
-			*ret_name = t->name;
-			*ret_board = t->board;
-			return 0;
-		}
-	return -ENOENT;
-}
-
-bool config_is_nvme_record(struct manager *m, const char *path)
-{
-	return drive_find_by_config(m, path, DRIVE_FROM_RECORD) != NULL;
-}
-
 /* Thresholds sub-records; returns 1 if any usable one was found, and
  * each kind's sub-record index in ret_index (-1: none). */
 static int read_thresholds(const struct emc_record *rec,
@@ -304,13 +241,8 @@ static bool same_drive(const struct emc_record *a, const struct emc_record *b)
 	return true;
 }
 
-/*
- * New thresholds from the record (e.g. our own write-back, or an
- * operator's change in entity-manager): update in place. A record that
- * gains Thresholds takes over from the drive's WCTEMP/CCTEMP; one that
- * loses them falls back to the drive's. A kind set over D-Bus that the
- * record does not hold keeps its value.
- */
+/* New thresholds from the record (e.g. our own write-back, or an
+ * operator's change in entity-manager): the drive updates in place. */
 static void update_thresholds(struct drive *d, const struct emc_record *rec)
 {
 	struct threshold_set th;
@@ -319,30 +251,12 @@ static void update_thresholds(struct drive *d, const struct emc_record *rec)
 
 	threshold_set_init(&th);
 	found = read_thresholds(rec, &th, index) > 0;
-	if (!found)
-		for (int k = 0; k < _THRESHOLD_MAX; k++)
-			index[k] = -1;
-	d->config_thresholds = found;
-	for (int k = 0; k < _THRESHOLD_MAX; k++) {
-		d->th_index[k] = index[k];
-		if (index[k] >= 0)
-			d->th_user[k] = false; /* the record has it now */
-		else if (d->th_user[k])
-			continue;
-		if (!found && (k == THRESHOLD_WARNING_HIGH ||
-			       k == THRESHOLD_CRITICAL_HIGH))
-			continue; /* the drive's, below */
-		drive_set_threshold(d, k, th.t[k].value, th.t[k].hysteresis);
-	}
-	drive_thresholds_from_identify(d);
-	emc_record_unref(d->record);
-	d->record = emc_record_ref((struct emc_record *)rec);
-	drive_thresholds_changed(d);
+	drive_update_thresholds(d, (struct emc_record *)rec, found, &th, index);
 	log_info("Drive '%s': thresholds updated from '%s'", d->name,
 		 emc_record_path(rec));
 }
 
-void config_write_threshold(struct drive *d, enum threshold_kind k)
+void records_write_threshold(struct drive *d, enum threshold_kind k)
 {
 	int r;
 
@@ -352,11 +266,14 @@ void config_write_threshold(struct drive *d, enum threshold_kind k)
 				    (size_t)d->th_index[k], "Value",
 				    d->th.t[k].value);
 	if (r == -EOPNOTSUPP)
-		log_debug("Drive '%s': %s not written back (file source)",
-			  d->name, threshold_value_property(k));
+		log_debug("Drive '%s': %s threshold not written back (file "
+			  "source)",
+			  d->name, threshold_kind_name(k));
 	else if (r < 0)
-		log_warning_errno(r, "Drive '%s': cannot write %s back to %s",
-				  d->name, threshold_value_property(k),
+		log_warning_errno(r,
+				  "Drive '%s': cannot write the %s threshold "
+				  "back to %s",
+				  d->name, threshold_kind_name(k),
 				  emc_record_path(d->record));
 }
 
@@ -405,55 +322,99 @@ static int basic_check_free(struct manager *m, const char *what, unsigned bus,
 			       root == bus ? bus : root);
 }
 
+/* What an NVME1000 or NVMeMI record says of its drive. */
+struct drive_record {
+	bool nvme1000, basic, pec;
+	uint64_t poll, bus, addr, net, eid, window;
+	enum power_state ps;
+};
+
+static void read_drive_record(const struct emc_record *rec,
+			      struct drive_record *dr)
+{
+	const char *protocol = "mi_basic", *pec = NULL, *power = "On";
+
+	*dr = (struct drive_record){ .ps = POWER_ALWAYS };
+	dr->nvme1000 = strcmp(emc_record_type(rec), "NVME1000") == 0;
+	if (dr->nvme1000) {
+		(void)emc_record_get_string(rec, "Protocol", &protocol);
+		dr->basic = strcmp(protocol, "mi_basic") == 0;
+		dr->addr = dr->basic ? 0x6a : 0x1d;
+		(void)emc_record_get_uint(rec, "Bus", &dr->bus);
+		(void)emc_record_get_uint(rec, "Address", &dr->addr);
+		(void)emc_record_get_string(rec, "PEC", &pec);
+		dr->pec = pec && strcmp(pec, "Required") == 0;
+		(void)emc_record_get_string(rec, "PowerState", &power);
+		/* validated by the schema */
+		(void)power_state_from_string(power, &dr->ps);
+	} else {
+		(void)emc_record_get_uint(rec, "Network", &dr->net);
+		(void)emc_record_get_uint(rec, "EID", &dr->eid);
+	}
+	(void)emc_record_get_uint(rec, "PollIntervalMs", &dr->poll);
+	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &dr->window);
+}
+
+/* Start what the drive's transport needs. */
+static int drive_start(struct manager *m, struct drive *d,
+		       const struct drive_record *dr)
+{
+	drive_power_update(d);
+	if (dr->basic) {
+		drive_start_basic(d, (unsigned)dr->bus, (uint8_t)dr->addr,
+				  dr->pec);
+		return 0;
+	}
+	if (dr->nvme1000) {
+		/* An mctpd endpoint configured_by this record is this drive. */
+		mctpd_reconcile(m->mctpd);
+		return mctpd_setup_endpoint(m->mctpd, d);
+	}
+	return drive_set_endpoint(d, (uint32_t)dr->net, (uint8_t)dr->eid);
+}
+
 static int add_drive(struct manager *m, const struct emc_record *rec)
 {
 	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
-	const char *name = emc_record_name(rec), *protocol = "mi_basic";
-	const char *pec = NULL, *power = "On";
-	uint64_t poll = 0, bus = 0, addr = 0, net = 0, eid = 0, window = 0;
+	const char *name = emc_record_name(rec);
+	struct drive_record dr;
+	struct drive_config cfg;
 	struct threshold_set th;
-	int th_index[_THRESHOLD_MAX];
-	enum power_state ps = POWER_ALWAYS;
 	struct drive *d;
-	bool nvme1000 = strcmp(type, "NVME1000") == 0, basic = false;
 	int r;
 
-	if (nvme1000) {
-		(void)emc_record_get_string(rec, "Protocol", &protocol);
-		basic = strcmp(protocol, "mi_basic") == 0;
-		addr = basic ? 0x6a : 0x1d;
-		(void)emc_record_get_uint(rec, "Bus", &bus);
-		(void)emc_record_get_uint(rec, "Address", &addr);
-		(void)emc_record_get_string(rec, "PEC", &pec);
-		(void)emc_record_get_string(rec, "PowerState", &power);
-		/* validated by the schema */
-		(void)power_state_from_string(power, &ps);
-	} else {
-		(void)emc_record_get_uint(rec, "Network", &net);
-		(void)emc_record_get_uint(rec, "EID", &eid);
-	}
-	(void)emc_record_get_uint(rec, "PollIntervalMs", &poll);
-	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &window);
-
+	read_drive_record(rec, &dr);
 	/* As an MCTP endpoint or a GPIO line is followed once: two drives
 	 * polling one device would publish it twice. */
-	if (basic) {
-		_cleanup_free_ char *what = NULL;
+	if (dr.basic) {
+		_cleanup_free_ char *what =
+			fmt_alloc("%s record '%s' (%s)", type, name, path);
 
-		if (asprintf(&what, "%s record '%s' (%s)", type, name, path) <
-		    0)
+		if (!what)
 			return log_oom();
-		r = basic_check_free(m, what, (unsigned)bus, (uint8_t)addr);
+		r = basic_check_free(m, what, (unsigned)dr.bus,
+				     (uint8_t)dr.addr);
 		if (r < 0)
 			return r;
 	}
-
-	r = drive_new(m,
-		      basic    ? DRIVE_FROM_BASIC :
-		      nvme1000 ? DRIVE_FROM_RECORD :
-				 DRIVE_FROM_JSON,
-		      name, path, emc_record_board(rec), poll,
-		      read_thresholds(rec, &th, th_index) > 0 ? &th : NULL, &d);
+	cfg = (struct drive_config){
+		.origin = dr.basic    ? DRIVE_FROM_BASIC :
+			  dr.nvme1000 ? DRIVE_FROM_RECORD :
+					DRIVE_FROM_JSON,
+		.name = name,
+		.config_path = path,
+		.board = emc_record_board(rec),
+		.poll_ms = dr.poll,
+		.window = (unsigned)dr.window,
+		.power_state = dr.ps,
+		.record = (struct emc_record *)rec,
+		.i2c_bus = (unsigned)dr.bus,
+		.i2c_addr = (uint8_t)dr.addr,
+	};
+	threshold_set_init(&th);
+	if (read_thresholds(rec, &th, cfg.th_index) > 0)
+		cfg.thresholds = &th;
+	r = drive_new(m, &cfg, &d);
 	if (r == -EEXIST)
 		return log_error_errno(r,
 				       "%s record '%s' (%s): another drive "
@@ -465,27 +426,7 @@ static int add_drive(struct manager *m, const struct emc_record *rec)
 				       "drive",
 				       type, name, path);
 	log_info("%s record '%s' (%s): drive added", type, name, path);
-	d->record = emc_record_ref((struct emc_record *)rec);
-	if (d->config_thresholds)
-		memcpy(d->th_index, th_index, sizeof(th_index));
-	if (window)
-		d->window = (unsigned)window;
-	d->power_state = ps;
-	drive_power_update(d);
-
-	if (basic) {
-		drive_start_basic(d, (unsigned)bus, (uint8_t)addr,
-				  pec && strcmp(pec, "Required") == 0);
-		return 0;
-	}
-	if (nvme1000) {
-		d->i2c_bus = (unsigned)bus;
-		d->i2c_addr = (uint8_t)addr;
-		/* An mctpd endpoint configured_by this record is this drive. */
-		mctpd_reconcile(m);
-		return mctpd_setup_endpoint(d);
-	}
-	return drive_set_endpoint(d, (uint32_t)net, (uint8_t)eid);
+	return drive_start(m, d, &dr);
 }
 
 static void remove_drive(struct manager *m, const char *path)
@@ -510,19 +451,17 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 		log_error("Invalid configuration record, ignored: %s",
 			  error ? error : path);
 		remove_drive(m, path);
-		if (is_target(type)) {
-			target_remove(m, path);
-			mctpd_reconcile(m);
-		}
+		if (is_target(type))
+			mctpd_target_remove(m->mctpd, path);
 		return;
 	}
 
 	if (is_target(type)) {
 		if (event == EMC_REMOVED)
-			target_remove(m, path);
-		else if (target_add(m, rec) < 0)
+			mctpd_target_remove(m->mctpd, path);
+		else if (mctpd_target_set(m->mctpd, path, emc_record_name(rec),
+					  emc_record_board(rec)) < 0)
 			log_oom();
-		mctpd_reconcile(m);
 		return;
 	}
 
@@ -544,10 +483,10 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 	if (event != EMC_REMOVED)
 		(void)add_drive(m, rec);
 	if (event == EMC_REMOVED)
-		mctpd_reconcile(m);
+		mctpd_reconcile(m->mctpd);
 }
 
-int config_check_file(const char *path)
+int records_check_file(const char *path)
 {
 	_cleanup_free_ char *error = NULL;
 	int r = emc_check_json(path, json_schemas, NULL, NULL, &error);
@@ -559,7 +498,7 @@ int config_check_file(const char *path)
 	return r;
 }
 
-int config_start(struct manager *m, const char *json_path)
+int records_start(struct manager *m, const char *json_path)
 {
 	_cleanup_free_ char *error = NULL;
 	int r;
@@ -580,45 +519,86 @@ int config_start(struct manager *m, const char *json_path)
 	return 0;
 }
 
-static int read_text(const char *path, char **ret)
+/* phosphor-nvme's thresholds, one set for all its drives; false if none. */
+static bool pnvme_thresholds(const struct pnvme_config *c,
+			     struct threshold_set *th)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, size = 0, n;
+	const double v[_THRESHOLD_MAX] = {
+		[THRESHOLD_WARNING_HIGH] = c->warning_high,
+		[THRESHOLD_WARNING_LOW] = c->warning_low,
+		[THRESHOLD_CRITICAL_HIGH] = c->critical_high,
+		[THRESHOLD_CRITICAL_LOW] = c->critical_low,
+	};
+	bool any = false;
 
-	if (!f)
-		return -errno;
-	do {
-		if (size - len < 4096) {
-			char *g;
-
-			if (size > (1u << 24))
-				return -EFBIG;
-			g = realloc(buf, size + 65536);
-			if (!g)
-				return -ENOMEM;
-			buf = g;
-			size += 65536;
-		}
-		n = fread(buf + len, 1, size - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f))
-		return -EIO;
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
+	threshold_set_init(th);
+	for (int k = 0; k < _THRESHOLD_MAX; k++) {
+		if (isnan(v[k]))
+			continue;
+		th->t[k].value = v[k];
+		th->t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
+		any = true;
+	}
+	return any;
 }
 
-int config_load_pnvme(struct manager *m, const char *path)
+/* phosphor-nvme's inventory location of its drives */
+#define PNVME_BOARD "/xyz/openbmc_project/inventory/system/chassis/motherboard"
+
+static void pnvme_add_drive(struct manager *m, const struct pnvme_config *c,
+			    const struct pnvme_drive *pd,
+			    const struct threshold_set *th)
+{
+	_cleanup_free_ char *name = fmt_alloc("nvme%u", pd->index);
+	_cleanup_free_ char *cpath = NULL, *what = NULL;
+	struct drive_config cfg;
+	struct drive *d;
+	int r;
+
+	if (name)
+		cpath = fmt_alloc("%s/%s", PNVME_BOARD, name);
+	if (name)
+		what = fmt_alloc("phosphor-nvme drive '%s' (config entry "
+				 "NVMeDriveIndex %u)",
+				 name, pd->index);
+	if (!cpath || !what) {
+		log_oom();
+		return;
+	}
+	if (basic_check_free(m, what, pd->bus, 0x6a) < 0)
+		return;
+	/* phosphor-nvme polls whenever the power-good pin says so; those
+	 * sysfs GPIOs are not read here */
+	cfg = (struct drive_config){
+		.origin = DRIVE_FROM_PNVME,
+		.name = name,
+		.config_path = cpath,
+		.board = PNVME_BOARD,
+		.poll_ms = (uint64_t)c->interval_s * 1000,
+		.power_state = POWER_ALWAYS,
+		.thresholds = th,
+		.th_index = { -1, -1, -1, -1 },
+	};
+	r = drive_new(m, &cfg, &d);
+	if (r < 0) {
+		log_error_errno(r, "%s: cannot add (%s); ignored", what,
+				r == -EEXIST ? "name in use" : "error");
+		return;
+	}
+	drive_power_update(d);
+	drive_start_basic(d, pd->bus, 0x6a, false);
+}
+
+int records_load_pnvme(struct manager *m, const char *path)
 {
 	_cleanup_free_ char *text = NULL, *error = NULL;
 	struct pnvme_config c;
 	struct threshold_set th;
-	bool have_th = false;
+	bool have_th;
 	int r;
 
-	r = read_text(path, &text);
+	/* phosphor-nvme reads the whole file too; 16 MiB is far beyond any */
+	r = read_file(path, 16u << 20, &text, NULL);
 	if (r < 0)
 		return log_error_errno(r,
 				       "Cannot read phosphor-nvme "
@@ -632,77 +612,16 @@ int config_load_pnvme(struct manager *m, const char *path)
 	for (size_t i = 0; i < c.n_errors; i++)
 		log_error("phosphor-nvme configuration '%s': %s; ignored", path,
 			  c.errors[i]);
-
-	threshold_set_init(&th);
-	{
-		const double v[_THRESHOLD_MAX] = {
-			[THRESHOLD_WARNING_HIGH] = c.warning_high,
-			[THRESHOLD_WARNING_LOW] = c.warning_low,
-			[THRESHOLD_CRITICAL_HIGH] = c.critical_high,
-			[THRESHOLD_CRITICAL_LOW] = c.critical_low,
-		};
-
-		for (int k = 0; k < _THRESHOLD_MAX; k++) {
-			if (isnan(v[k]))
-				continue;
-			th.t[k].value = v[k];
-			th.t[k].hysteresis = THRESHOLD_DEFAULT_HYSTERESIS;
-			have_th = true;
-		}
-	}
-	for (size_t i = 0; i < c.n_drives; i++) {
-		char name[16], cpath[128];
-		struct drive *d;
-
-		/* phosphor-nvme's names and inventory location */
-		snprintf(name, sizeof(name), "nvme%u", c.drives[i].index);
-		snprintf(cpath, sizeof(cpath),
-			 "/xyz/openbmc_project/inventory/system/chassis/"
-			 "motherboard/%s",
-			 name);
-		{
-			char what[80];
-
-			snprintf(what, sizeof(what),
-				 "phosphor-nvme drive '%s' (config entry "
-				 "NVMeDriveIndex %u)",
-				 name, c.drives[i].index);
-			if (basic_check_free(m, what, c.drives[i].bus, 0x6a) <
-			    0)
-				continue;
-		}
-		r = drive_new(m, DRIVE_FROM_PNVME, name, cpath,
-			      "/xyz/openbmc_project/inventory/system/chassis/"
-			      "motherboard",
-			      (uint64_t)c.interval_s * 1000,
-			      have_th ? &th : NULL, &d);
-		if (r < 0) {
-			log_error_errno(r,
-					"phosphor-nvme drive '%s': cannot add "
-					"(%s); ignored",
-					name,
-					r == -EEXIST ? "name in use" : "error");
-			continue;
-		}
-		/* phosphor-nvme polls whenever the power-good pin says so;
-		 * those sysfs GPIOs are not read here */
-		d->power_state = POWER_ALWAYS;
-		drive_power_update(d);
-		drive_start_basic(d, c.drives[i].bus, 0x6a, false);
-	}
+	have_th = pnvme_thresholds(&c, &th);
+	for (size_t i = 0; i < c.n_drives; i++)
+		pnvme_add_drive(m, &c, &c.drives[i], have_th ? &th : NULL);
 	log_info("phosphor-nvme configuration '%s': %zu drive(s)", path,
 		 c.n_drives);
 	pnvme_config_clear(&c);
 	return 0;
 }
 
-void config_stop(struct manager *m)
+void records_stop(struct manager *m)
 {
 	m->config = emc_source_free(m->config);
-	while (m->targets) {
-		struct target *t = m->targets;
-
-		m->targets = t->next;
-		target_free(t);
-	}
 }

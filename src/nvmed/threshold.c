@@ -85,34 +85,13 @@ unsigned threshold_clear(struct threshold_set *s)
 	return changed;
 }
 
-const char *threshold_interface(enum threshold_kind k)
-{
-	assert(k >= 0 && k < _THRESHOLD_MAX);
-	return (k == THRESHOLD_WARNING_HIGH || k == THRESHOLD_WARNING_LOW) ?
-		       "xyz.openbmc_project.Sensor.Threshold.Warning" :
-		       "xyz.openbmc_project.Sensor.Threshold.Critical";
-}
-
-const char *threshold_value_property(enum threshold_kind k)
+const char *threshold_kind_name(enum threshold_kind k)
 {
 	static const char *const names[_THRESHOLD_MAX] = {
-		[THRESHOLD_WARNING_HIGH] = "WarningHigh",
-		[THRESHOLD_WARNING_LOW] = "WarningLow",
-		[THRESHOLD_CRITICAL_HIGH] = "CriticalHigh",
-		[THRESHOLD_CRITICAL_LOW] = "CriticalLow",
-	};
-
-	assert(k >= 0 && k < _THRESHOLD_MAX);
-	return names[k];
-}
-
-const char *threshold_alarm_property(enum threshold_kind k)
-{
-	static const char *const names[_THRESHOLD_MAX] = {
-		[THRESHOLD_WARNING_HIGH] = "WarningAlarmHigh",
-		[THRESHOLD_WARNING_LOW] = "WarningAlarmLow",
-		[THRESHOLD_CRITICAL_HIGH] = "CriticalAlarmHigh",
-		[THRESHOLD_CRITICAL_LOW] = "CriticalAlarmLow",
+		[THRESHOLD_WARNING_HIGH] = "warning high",
+		[THRESHOLD_WARNING_LOW] = "warning low",
+		[THRESHOLD_CRITICAL_HIGH] = "critical high",
+		[THRESHOLD_CRITICAL_LOW] = "critical low",
 	};
 
 	assert(k >= 0 && k < _THRESHOLD_MAX);

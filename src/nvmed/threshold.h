@@ -54,7 +54,5 @@ unsigned threshold_update(struct threshold_set *s, double value);
  * the mask of those that were asserted. */
 unsigned threshold_clear(struct threshold_set *s);
 
-/* D-Bus names: interface, value property, alarm property of a kind. */
-const char *threshold_interface(enum threshold_kind k);
-const char *threshold_value_property(enum threshold_kind k);
-const char *threshold_alarm_property(enum threshold_kind k);
+/* The kind in words, for logs: "warning high", ... */
+const char *threshold_kind_name(enum threshold_kind k);

@@ -124,18 +124,6 @@ static void test_clear(void **state)
 	assert_true(s.t[THRESHOLD_CRITICAL_HIGH].value == 80);
 }
 
-static void test_names(void **state)
-{
-	assert_string_equal(threshold_interface(THRESHOLD_WARNING_LOW),
-			    "xyz.openbmc_project.Sensor.Threshold.Warning");
-	assert_string_equal(threshold_interface(THRESHOLD_CRITICAL_HIGH),
-			    "xyz.openbmc_project.Sensor.Threshold.Critical");
-	assert_string_equal(threshold_value_property(THRESHOLD_CRITICAL_LOW),
-			    "CriticalLow");
-	assert_string_equal(threshold_alarm_property(THRESHOLD_WARNING_HIGH),
-			    "WarningAlarmHigh");
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,7 +132,6 @@ int main(void)
 		cmocka_unit_test(test_low),
 		cmocka_unit_test(test_nan),
 		cmocka_unit_test(test_clear),
-		cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

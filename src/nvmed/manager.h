@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What nvmed's modules share: the loop, the bus and the settings main.c
+ * made, the drives (drive.c's list), and the hooks through which a drive
+ * tells the modules above it what happened. main.c wires the hooks to
+ * the D-Bus surface (bus.h), mctpd's client (mctpd.h) and the records
+ * (records.h), so that drive.c calls none of them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "threshold.h"
+
+#define NVMED_BUS_NAME "xyz.openbmc_project.NVMe"
+
+/* Object paths: a drive's identity, so made by drive.c. bmcweb serves
+ * drives and controllers under Systems/<system>/Storage/1 only
+ * (redfish-core/lib/storage.hpp, storage_controller.hpp), so all of
+ * nvmed's drives hang off one Storage whose Id, its last path segment, is
+ * "1"; each drive's controller is below it, named after the drive. */
+#define NVMED_SENSORS_ROOT	"/xyz/openbmc_project/sensors"
+#define NVMED_SENSOR_PREFIX	"/xyz/openbmc_project/sensors/temperature/"
+#define NVMED_INVENTORY_ROOT	"/xyz/openbmc_project/inventory"
+#define NVMED_DRIVE_PREFIX	"/xyz/openbmc_project/inventory/drive/"
+#define NVMED_STORAGE_PATH	"/xyz/openbmc_project/inventory/storage/1"
+#define NVMED_CONTROLLER_PREFIX NVMED_STORAGE_PATH "/controller/"
+
+struct drive;
+struct emc_source;
+struct evlog;
+struct iowork_set;
+struct mctpd;
+struct mi_root;
+struct power;
+struct surface;
+
+/* What a drive tells the modules above it; each may be NULL. */
+struct drive_hooks {
+	/* A new drive: publish it (its handle goes to d->surface); an error
+	 * fails drive_new(). */
+	int (*added)(struct drive *d, void **ret_surface);
+	/* The drive is about to be freed. */
+	void (*removed)(struct drive *d);
+	/* Its published state changed: mask of DRIVE_BIT()s (drive.h),
+	 * once per step. */
+	void (*changed)(struct drive *d, uint64_t mask);
+	/* Its window of failures (and each failure after it): the link may
+	 * need recovering. May hold the drive (drive_link_hold). */
+	void (*failing)(struct drive *d);
+	/* It reached its power state again. */
+	void (*powered)(struct drive *d);
+	/* Threshold kind k was set over D-Bus: persist it. */
+	void (*threshold_set)(struct drive *d, enum threshold_kind k);
+};
+
+struct manager {
+	/* main.c's */
+	sd_event *event;
+	sd_bus *bus;
+	struct mi_root *mi;
+	struct emc_source *config;
+	struct mctpd *mctpd;
+	struct power *power;
+	struct evlog *evlog; /* drive faults to phosphor-logging */
+	struct iowork_set *iowork; /* transfers, off this loop */
+	struct surface *surface; /* the D-Bus objects */
+	const char *sysfs_root; /* "/sys"; root buses of muxed I2C buses */
+	uint64_t poll_ms;
+	unsigned window; /* default availability window (avail.h) */
+	unsigned timeout_ms;
+	struct drive_hooks hooks;
+
+	/* drive.c's */
+	struct drive *drives;
+	unsigned n_drives;
+};
