@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "macros.h"
 #include "power.h"
@@ -100,7 +101,7 @@ struct power {
 	sd_event_source *on_timer;
 	struct get_ctx gets[3];
 	sd_bus_slot *get_slots[3];
-	sd_bus_slot *slots[5];
+	struct bus_matches *matches;
 };
 
 static void notify(struct power *p)
@@ -225,48 +226,39 @@ static void get_all(struct power *p, bool chassis)
 	}
 }
 
+struct changed {
+	struct power *p;
+	const char *iface;
+};
+
+static int changed_one(sd_bus_message *m, const char *prop,
+		       const char *contents, void *userdata)
+{
+	struct changed *c = userdata;
+	const char *value;
+	int r;
+
+	if (strcmp(contents, "s") != 0)
+		return 0;
+	r = sd_bus_message_read(m, "v", "s", &value);
+	if (r < 0)
+		return r;
+	apply(c->p, c->iface, prop, value, true);
+	return 1;
+}
+
 static int on_properties_changed(sd_bus_message *m, void *userdata,
 				 sd_bus_error *ret_error)
 {
-	struct power *p = userdata;
-	const char *iface;
+	struct changed c = { .p = userdata };
 	int r;
 
-	r = sd_bus_message_read(m, "s", &iface);
+	r = sd_bus_message_read(m, "s", &c.iface);
+	if (r >= 0)
+		r = bus_for_each_prop(m, changed_one, &c);
 	if (r < 0)
-		goto bad;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		goto bad;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *prop, *value;
-
-		r = sd_bus_message_read(m, "s", &prop);
-		if (r < 0)
-			goto bad;
-		r = sd_bus_message_peek_type(m, NULL, NULL);
-		if (r < 0)
-			goto bad;
-		if (sd_bus_message_enter_container(m, 'v', "s") > 0) {
-			r = sd_bus_message_read(m, "s", &value);
-			if (r < 0)
-				goto bad;
-			apply(p, iface, prop, value, true);
-			r = sd_bus_message_exit_container(m);
-		} else {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r < 0)
-			goto bad;
-		r = sd_bus_message_exit_container(m);
-		if (r < 0)
-			goto bad;
-	}
-	if (r < 0)
-		goto bad;
-	return 0;
-bad:
-	log_warning_errno(r, "Power: malformed PropertiesChanged; ignored");
+		log_warning_errno(
+			r, "Power: malformed PropertiesChanged; ignored");
 	return 0;
 }
 
@@ -284,16 +276,32 @@ static int on_name_owner(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+#define CHANGED(path, iface)                                         \
+	"type='signal',interface='org.freedesktop.DBus.Properties'," \
+	"member='PropertiesChanged',path='" path "',arg0='" iface "'"
+#define OWNER(name)                                                   \
+	"type='signal',sender='org.freedesktop.DBus',"                \
+	"interface='org.freedesktop.DBus',member='NameOwnerChanged'," \
+	"arg0='" name "'"
+
+static const struct bus_match matches[] = {
+	{ CHANGED(HOST_PATH, HOST_IFACE), on_properties_changed },
+	{ CHANGED(HOST_PATH, POST_IFACE), on_properties_changed },
+	{ CHANGED(CHASSIS_PATH, CHASSIS_IFACE), on_properties_changed },
+	{ OWNER(HOST_SERVICE), on_name_owner },
+	{ OWNER(CHASSIS_SERVICE), on_name_owner },
+};
+
+/* A match was missing for a while: ask for the states again. */
+static void resync(void *userdata)
+{
+	get_all(userdata, false);
+	get_all(userdata, true);
+}
+
 int power_new(sd_bus *bus, sd_event *event, uint64_t on_delay_ms,
 	      power_handler_t handler, void *userdata, struct power **ret)
 {
-	static const struct {
-		const char *path, *iface;
-	} watches[] = {
-		{ HOST_PATH, HOST_IFACE },
-		{ HOST_PATH, POST_IFACE },
-		{ CHASSIS_PATH, CHASSIS_IFACE },
-	};
 	struct power *p;
 	int r;
 
@@ -309,48 +317,23 @@ int power_new(sd_bus *bus, sd_event *event, uint64_t on_delay_ms,
 	p->gets[0] = (struct get_ctx){ p, HOST_IFACE, HOST_PROP };
 	p->gets[1] = (struct get_ctx){ p, POST_IFACE, POST_PROP };
 	p->gets[2] = (struct get_ctx){ p, CHASSIS_IFACE, CHASSIS_PROP };
-
-	for (size_t i = 0; i < ARRAY_SIZE(watches); i++) {
-		char match[512];
-
-		snprintf(match, sizeof(match),
-			 "type='signal',interface='org.freedesktop.DBus."
-			 "Properties',member='PropertiesChanged',path='%s',"
-			 "arg0='%s'",
-			 watches[i].path, watches[i].iface);
-		r = sd_bus_add_match_async(bus, &p->slots[i], match,
-					   on_properties_changed, NULL, p);
-		if (r < 0)
-			goto fail;
-	}
-	for (size_t i = 0; i < 2; i++) {
-		char match[256];
-
-		snprintf(match, sizeof(match),
-			 "type='signal',sender='org.freedesktop.DBus',"
-			 "interface='org.freedesktop.DBus',member='"
-			 "NameOwnerChanged',arg0='%s'",
-			 i ? CHASSIS_SERVICE : HOST_SERVICE);
-		r = sd_bus_add_match_async(bus, &p->slots[3 + i], match,
-					   on_name_owner, NULL, p);
-		if (r < 0)
-			goto fail;
+	r = bus_matches_add(bus, matches, ARRAY_SIZE(matches), p, resync,
+			    &p->matches);
+	if (r < 0) {
+		power_free(p);
+		return r;
 	}
 	get_all(p, false);
 	get_all(p, true);
 	*ret = p;
 	return 0;
-fail:
-	power_free(p);
-	return r;
 }
 
 struct power *power_free(struct power *p)
 {
 	if (!p)
 		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(p->slots); i++)
-		sd_bus_slot_unref(p->slots[i]);
+	bus_matches_free(p->matches);
 	for (size_t i = 0; i < ARRAY_SIZE(p->get_slots); i++)
 		sd_bus_slot_unref(p->get_slots[i]);
 	sd_event_source_disable_unref(p->on_timer);
