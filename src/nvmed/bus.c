@@ -345,6 +345,8 @@ static int get_unit(sd_bus *bus, const char *path, const char *iface,
 		reply, "s", "xyz.openbmc_project.Sensor.Value.Unit.DegreesC");
 }
 
+/* The vtables are laid out by hand, one property per entry. */
+/* clang-format off */
 static const sd_bus_vtable value_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Value", "d", NULL, D(value),
@@ -369,11 +371,13 @@ static const sd_bus_vtable warning_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("WarningAlarmLow", "b", get_alarm, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_SIGNAL_WITH_NAMES(
-		"ThresholdAsserted", "sssbd",
-		SD_BUS_PARAM(SensorName) SD_BUS_PARAM(Interface) SD_BUS_PARAM(
-			Event) SD_BUS_PARAM(Asserted) SD_BUS_PARAM(Value),
-		0),
+	SD_BUS_SIGNAL_WITH_NAMES("ThresholdAsserted", "sssbd",
+				 SD_BUS_PARAM(SensorName)
+				 SD_BUS_PARAM(Interface)
+				 SD_BUS_PARAM(Event)
+				 SD_BUS_PARAM(Asserted)
+				 SD_BUS_PARAM(Value),
+				 0),
 	SD_BUS_VTABLE_END,
 };
 
@@ -389,11 +393,13 @@ static const sd_bus_vtable critical_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CriticalAlarmLow", "b", get_alarm, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_SIGNAL_WITH_NAMES(
-		"ThresholdAsserted", "sssbd",
-		SD_BUS_PARAM(SensorName) SD_BUS_PARAM(Interface) SD_BUS_PARAM(
-			Event) SD_BUS_PARAM(Asserted) SD_BUS_PARAM(Value),
-		0),
+	SD_BUS_SIGNAL_WITH_NAMES("ThresholdAsserted", "sssbd",
+				 SD_BUS_PARAM(SensorName)
+				 SD_BUS_PARAM(Interface)
+				 SD_BUS_PARAM(Event)
+				 SD_BUS_PARAM(Asserted)
+				 SD_BUS_PARAM(Value),
+				 0),
 	SD_BUS_VTABLE_END,
 };
 
@@ -521,6 +527,7 @@ static const sd_bus_vtable drive_assoc_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_CONST),
 	SD_BUS_VTABLE_END,
 };
+/* clang-format on */
 
 enum object_kind { OBJ_SENSOR, OBJ_DRIVE, OBJ_CONTROLLER, _OBJ_MAX };
 
