@@ -83,7 +83,6 @@ int nvmed_decode_health(const uint8_t *buf, size_t len, uint8_t mi_major,
 	h.nss = buf[0];
 	h.sw = buf[1];
 	h.used = buf[3];
-	h.ccs = le16(buf + 4);
 
 	/*
 	 * Revisions after 1.2 use the [MI2] layout: bit 0 Not Ready, bit 1
@@ -175,9 +174,7 @@ int nvmed_decode_smart(const uint8_t *buf, size_t len, struct nvmed_smart *ret)
 	if (!buf || len != NVMED_SMART_LEN)
 		return -EBADMSG;
 	s.crit_warning = buf[0];
-	s.temperature = nvmed_kelvin_to_celsius(le16(buf + 1));
 	s.avail_spare = buf[3];
-	s.spare_thresh = buf[4];
 	s.used = buf[5];
 	*ret = s;
 	return 0;

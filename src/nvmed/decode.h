@@ -37,7 +37,6 @@ struct nvmed_health {
 	uint8_t used; /* percentage drive life used, saturating 255 */
 	uint8_t nss; /* raw NVM Subsystem Status */
 	uint8_t sw; /* raw SMART Warnings byte as sent */
-	uint16_t ccs; /* Composite Controller Status */
 };
 
 struct nvmed_identity {
@@ -52,9 +51,7 @@ struct nvmed_identity {
 
 struct nvmed_smart {
 	uint8_t crit_warning;
-	double temperature; /* composite, degrees C, NaN if 0 K */
-	uint8_t avail_spare;
-	uint8_t spare_thresh;
+	uint8_t avail_spare; /* logged */
 	uint8_t used;
 };
 
