@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* The values a temperature threshold may have, in degrees C: NVME1000
- * threshold Values (config.c), a Set over D-Bus (bus.c) and phosphor-nvme's
+ * threshold Values (records.c), a Set over D-Bus (drive.c) and phosphor-nvme's
  * "threshold" values. */
 #define NVMED_THRESHOLD_VALUE_MIN (-273)
 #define NVMED_THRESHOLD_VALUE_MAX 1000
