@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -21,6 +20,7 @@
 #include <cmocka.h>
 
 #include "macros.h"
+#include "preload.h"
 #include "testbed.h"
 
 #define TB_MAX_CHILDREN 64
@@ -63,18 +63,12 @@ static uint64_t now_ms(void)
 
 const char *tb_prog(const char *name)
 {
-	char var[128] = "TB_";
-	size_t i, n = strlen(var);
-	const char *v;
+	const char *v = tb_prog_find(name);
 
-	for (i = 0; name[i] && n < sizeof(var) - 1; i++, n++)
-		var[n] = name[i] == '-' || name[i] == '.' ?
-				 '_' :
-				 (char)toupper((unsigned char)name[i]);
-	var[n] = '\0';
-	v = getenv(var);
-	if (!v || !*v)
-		tb_die("%s is not set: run the test through 'meson test'", var);
+	if (!v)
+		tb_die("no path for '%s' (its TB_ variable is not set): run "
+		       "the test through 'meson test'",
+		       name);
 	return v;
 }
 
@@ -327,6 +321,20 @@ int tb_stop(struct testbed *tb, pid_t pid, int sig)
 	}
 	c->pid = -c->pid; /* remember the name for the log dump */
 	return status;
+}
+
+int tb_wait_exit(struct testbed *tb, pid_t pid, int timeout_ms)
+{
+	struct tb_child *c = find_child(tb, pid);
+	int status;
+
+	if (!c || c->pid <= 0)
+		return -ECHILD;
+	status = reap(pid, timeout_ms);
+	if (status == -2)
+		return -ETIMEDOUT;
+	c->pid = -c->pid;
+	return status < 0 ? -ECHILD : status;
 }
 
 bool tb_alive(struct testbed *tb, pid_t pid)
@@ -910,4 +918,21 @@ void tb_free(struct testbed *tb)
 	else
 		nftw(tb->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(tb);
+}
+
+int tb_run_tests(const struct CMUnitTest *tests, size_t n)
+{
+	_cleanup_free_ struct CMUnitTest *run = calloc(n ? n : 1, sizeof(*run));
+	const char *order = getenv("TB_TEST_ORDER");
+	bool reverse = order && strcmp(order, "reverse") == 0;
+
+	if (!run)
+		tb_die("out of memory");
+	if (order && !reverse && strcmp(order, "given") != 0)
+		tb_die("TB_TEST_ORDER='%s': 'given' or 'reverse'", order);
+	for (size_t i = 0; i < n; i++)
+		run[i] = tests[reverse ? n - 1 - i : i];
+	if (getenv("TB_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TB_TEST_FILTER"));
+	return _cmocka_run_group_tests("tests", run, n, NULL, NULL);
 }

@@ -48,6 +48,10 @@ pid_t tb_spawn(struct testbed *tb, const char *name, const char *const *argv,
 /* Send sig and wait for the child (up to 5 s, then SIGKILL). Returns the
  * exit status as from waitpid, or -1. */
 int tb_stop(struct testbed *tb, pid_t pid, int sig);
+/* Wait up to timeout_ms for the child to exit by itself (no signal sent).
+ * Returns the exit status as from waitpid, -ETIMEDOUT while it still runs,
+ * -ECHILD if it is not a running child of tb. */
+int tb_wait_exit(struct testbed *tb, pid_t pid, int timeout_ms);
 /* True while the child runs. */
 bool tb_alive(struct testbed *tb, pid_t pid);
 /* Run a command to completion (env as tb_spawn); its stdout is returned
@@ -118,6 +122,16 @@ int tb_wait_log_entries(struct testbed *tb, const char *message,
 
 /* Process the bus until timeout_ms elapses (for signal-collecting tests). */
 void tb_pump(struct testbed *tb, int timeout_ms);
+
+/*
+ * main() of a test program: run the cmocka tests, in the order given or,
+ * with TB_TEST_ORDER=reverse, last to first (every test stands on its own
+ * fixture, so both must pass). TB_TEST_FILTER (cmocka's pattern, '*' and
+ * '?') runs only the tests it matches, e.g. TB_TEST_FILTER=test_power_*.
+ * Returns cmocka's result.
+ */
+struct CMUnitTest;
+int tb_run_tests(const struct CMUnitTest *tests, size_t n);
 
 /* Mark the test as failed so tb_free dumps the logs. cmocka's asserts
  * abort the test without calling us, so tb_free also dumps when
