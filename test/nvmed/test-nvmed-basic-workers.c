@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * nvmed's SMBus I/O workers (nvmed-test.h, NT_SMBUS): one process per
+ * root bus, with the only effective capabilities and, with libseccomp,
+ * a seccomp filter of its own; a killed worker is replaced.
+ */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macros.h"
+#include "nvmed-test.h"
+
+/* The pid of nvmed's I/O worker for root bus bus (its comm names it). */
+static pid_t worker_pid(struct nt_env *e, unsigned bus)
+{
+	char want[32], path[64], comm[32], stat[256];
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "nvmed-i2c-%u\n", bus);
+	d = opendir("/proc");
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+		int pid = atoi(de->d_name), ppid = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f) || strcmp(comm, want) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "re");
+		if (f && fgets(stat, sizeof(stat), f) &&
+		    sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
+		    ppid == e->nvmed)
+			found = pid;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/* A field of /proc/PID/status ("Seccomp", "NoNewPrivs"), -1 if absent. */
+static int status_field(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = atoi(line + len + 1);
+	fclose(f);
+	return v;
+}
+
+/* A hexadecimal field of /proc/PID/status ("CapEff"), ~0 if absent. */
+static unsigned long long status_hex(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	size_t len = strlen(name);
+	unsigned long long v = ~0ULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, name, len) == 0 && line[len] == ':')
+			v = strtoull(line + len + 1, NULL, 16);
+	fclose(f);
+	return v;
+}
+
+/*
+ * SMBus transfers run in one I/O worker process per root bus, never on
+ * the loop that serves D-Bus: two buses, two workers; a worker killed is
+ * restarted and its drive keeps being read, the other bus untouched.
+ */
+static void test_basic_io_workers(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *sc = nt_basic_scenario(2, 3);
+	const char *board;
+	pid_t w3, w4, again;
+
+	nt_start(e, NT_SMBUS, sc);
+	board = nt_board_file(e, "{\"Type\": \"NVME1000\", \"Name\": \"Wk A\", "
+				 "\"Bus\": 3, \"PowerState\": \"Always\"}, "
+				 "{\"Type\": \"NVME1000\", \"Name\": \"Wk B\", "
+				 "\"Bus\": 4, \"PowerState\": \"Always\"}");
+	{
+		const char *args[] = { board, NULL };
+
+		nt_start_em(e, args);
+	}
+	nt_start_nvmed(e, NULL, NULL);
+	nt_wait_value(e, "Wk_A", 35, WAIT);
+	nt_wait_value(e, "Wk_B", 36, WAIT);
+	w3 = worker_pid(e, 3);
+	w4 = worker_pid(e, 4);
+	assert_true(w3 > 0);
+	assert_true(w4 > 0);
+	assert_int_not_equal(w3, w4);
+#ifdef HAVE_LIBSECCOMP
+	/* each worker has a seccomp filter of its own; nvmed does not */
+	assert_int_equal(status_field(w3, "Seccomp"), 2);
+	assert_int_equal(status_field(w3, "NoNewPrivs"), 1);
+	assert_int_equal(status_field(e->nvmed, "Seccomp"), 0);
+#endif
+	/* only the workers have effective capabilities */
+	assert_true(status_hex(e->nvmed, "CapEff") == 0);
+	assert_true(status_hex(w3, "CapEff") == status_hex(w3, "CapPrm"));
+
+	assert_int_equal(kill(w3, SIGKILL), 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "I/O worker of I2C bus 3 was killed",
+				     WAIT),
+			 0);
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"temperature\": 44}");
+	emu_ctl_ok(&e->emu, "{\"eid\": 10, \"temperature\": 45}");
+	nt_wait_value(e, "Wk_A", 44, WAIT);
+	nt_wait_value(e, "Wk_B", 45, WAIT);
+	again = worker_pid(e, 3);
+	assert_true(again > 0);
+	assert_int_not_equal(again, w3);
+	assert_int_equal(worker_pid(e, 4), w4);
+	nt_stop(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		NT_TEST(test_basic_io_workers),
+	};
+
+	return nt_run(tests, ARRAY_SIZE(tests));
+}
