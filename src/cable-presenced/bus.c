@@ -21,7 +21,7 @@ static int get_present(sd_bus *bus, const char *path, const char *iface,
 {
 	struct cable *c = userdata;
 
-	return sd_bus_message_append(reply, "b", c->present);
+	return sd_bus_message_append(reply, "b", c->pres.present);
 }
 
 static int get_pretty_name(sd_bus *bus, const char *path, const char *iface,

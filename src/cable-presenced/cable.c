@@ -182,13 +182,7 @@ int cable_config_from_record(const struct emc_record *rec,
 
 /* ---- poll groups ---- */
 
-enum refresh_reason {
-	REFRESH_POLL,
-	REFRESH_EDGE,
-	REFRESH_DEBOUNCE,
-};
-
-static void cable_refresh(struct cable *c, enum refresh_reason why);
+static void cable_refresh(struct cable *c, enum presence_event why);
 
 static void index_drop(struct cable_manager *m)
 {
@@ -213,7 +207,7 @@ static int on_poll(sd_event_source *s, uint64_t usec, void *userdata)
 	for (struct cable *c = m->cables, *next; c; c = next) {
 		next = c->next;
 		if (c->group == g)
-			cable_refresh(c, REFRESH_POLL);
+			cable_refresh(c, PRESENCE_POLL);
 	}
 	/* The next tick scans again if some line is still missing. */
 	index_drop(m);
@@ -307,7 +301,7 @@ static void log_connection(struct cable *c, bool enabled)
 
 	if (!enabled)
 		(void)evlog_clear(c->m->evlog, port, NULL, NULL);
-	else if (!c->present)
+	else if (!c->pres.present)
 		(void)evlog_raise(c->m->evlog, port,
 				  "xyz.openbmc_project.State.Cable."
 				  "CableDisconnected",
@@ -319,21 +313,15 @@ static void log_connection(struct cable *c, bool enabled)
 				  data);
 }
 
-static void set_present(struct cable *c, bool present)
+/* Publish what presence_step() says to (a first reading, or a change). */
+static void set_present(struct cable *c, const struct presence_action *a)
 {
-	bool first = !c->read_once;
-
-	c->read_once = true;
-	if (c->present == present) {
-		if (first && c->cfg.expected)
-			log_connection(c, true);
-		return;
+	if (a->changed) {
+		log_debug("Cable '%s': %s", c->cfg.name,
+			  a->present ? "present" : "absent");
+		bus_cable_changed(c->m->bus, c, IFACE_ITEM,
+				  (char *[]){ "Present", NULL });
 	}
-	c->present = present;
-	log_debug("Cable '%s': %s", c->cfg.name,
-		  present ? "present" : "absent");
-	bus_cable_changed(c->m->bus, c, IFACE_ITEM,
-			  (char *[]){ "Present", NULL });
 	if (c->cfg.expected)
 		log_connection(c, true);
 }
@@ -366,6 +354,7 @@ static void line_drop(struct cable *c)
 {
 	c->io = sd_event_source_disable_unref(c->io);
 	c->debounce = sd_event_source_disable_unref(c->debounce);
+	presence_forget(&c->pres);
 	c->line = gpio_line_release(c->line);
 }
 
@@ -374,50 +363,56 @@ static int on_debounce(sd_event_source *s, uint64_t usec, void *userdata)
 	struct cable *c = userdata;
 
 	c->debounce = sd_event_source_disable_unref(c->debounce);
-	cable_refresh(c, REFRESH_DEBOUNCE);
+	cable_refresh(c, PRESENCE_TIMER);
 	return 0;
 }
 
+static int debounce_arm(struct cable *c, uint64_t at)
+{
+	int r;
+
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	r = sd_event_add_time(c->m->event, &c->debounce, CLOCK_MONOTONIC, at,
+			      1000, on_debounce, c);
+	if (r >= 0)
+		(void)sd_event_source_set_description(c->debounce, "debounce");
+	return r;
+}
+
 /*
- * A level was read. Without debounce it is published at once; with
- * debounce a new level must stay unchanged (no edge, same reading) for
- * DebounceMs before it is published.
+ * A level was read: presence.h decides (at once without DebounceMs,
+ * after the level held for DebounceMs with it); here its answer is
+ * carried out with the cable's sd-event timer.
  */
-static void apply_level(struct cable *c, int level, enum refresh_reason why)
+static void apply_level(struct cable *c, int level, enum presence_event why)
 {
 	bool present = cable_level_present(level, c->cfg.active_low);
+	struct presence_action a;
 	int r;
 
 	set_functional(c, true);
-	if (!c->cfg.debounce_ms || !c->read_once) {
-		set_present(c, present);
-		return;
-	}
-	if (present == c->present) {
-		/* Back to the published level: forget the candidate. */
-		c->debounce = sd_event_source_disable_unref(c->debounce);
-		return;
-	}
-	if (why == REFRESH_DEBOUNCE && c->pending_level == level) {
-		set_present(c, present); /* stable for DebounceMs */
-		return;
-	}
-	if (why == REFRESH_POLL && c->debounce && c->pending_level == level)
-		return; /* stable so far, the timer keeps running */
-
-	/* A new candidate, or an edge: (re)start the wait. */
-	c->pending_level = level;
-	c->debounce = sd_event_source_disable_unref(c->debounce);
-	r = sd_event_add_time_relative(c->m->event, &c->debounce,
-				       CLOCK_MONOTONIC,
-				       c->cfg.debounce_ms * 1000, 1000,
-				       on_debounce, c);
-	if (r < 0) {
+	if (why == PRESENCE_EDGE)
+		log_debug("Cable '%s': edge, line reads %d", c->cfg.name,
+			  level);
+	a = presence_step(&c->pres, why, present, now_usec(c->m));
+	if (a.what == PRESENCE_ARM) {
+		r = debounce_arm(c, a.at);
+		if (r >= 0) {
+			log_debug("Cable '%s': %s if that holds for %llu ms",
+				  c->cfg.name, present ? "present" : "absent",
+				  (unsigned long long)c->cfg.debounce_ms);
+			return;
+		}
 		/* Cannot wait: publish rather than lose the change. */
 		log_warning_errno(r, "Cable '%s': cannot debounce",
 				  c->cfg.name);
-		set_present(c, present);
+		a = presence_flush(&c->pres);
 	}
+	if (a.what == PRESENCE_NOTHING)
+		return;
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	if (a.what == PRESENCE_PUBLISH)
+		set_present(c, &a);
 }
 
 static int on_line_event(sd_event_source *s, int fd, uint32_t revents,
@@ -435,7 +430,7 @@ static int on_line_event(sd_event_source *s, int fd, uint32_t revents,
 		set_functional(c, false);
 		return 0;
 	}
-	cable_refresh(c, REFRESH_EDGE);
+	cable_refresh(c, PRESENCE_EDGE);
 	return 0;
 }
 
@@ -547,7 +542,7 @@ static int line_open(struct cable *c)
 }
 
 /* Read the line (requesting it first if needed) and publish. */
-static void cable_refresh(struct cable *c, enum refresh_reason why)
+static void cable_refresh(struct cable *c, enum presence_event why)
 {
 	int level;
 
@@ -654,6 +649,7 @@ static int cable_add(struct cable_manager *m, const char *record_path,
 	c->m = m;
 	c->cfg = *cfg;
 	*cfg = (struct cable_config){ .length = NAN };
+	presence_init(&c->pres, c->cfg.debounce_ms);
 	c->record_path = strdup(record_path);
 	if (!c->record_path) {
 		cable_config_clear(&c->cfg);
@@ -676,7 +672,7 @@ static int cable_add(struct cable_manager *m, const char *record_path,
 	m->n_cables++;
 
 	/* Read first, so that InterfacesAdded carries the real state. */
-	cable_refresh(c, REFRESH_POLL);
+	cable_refresh(c, PRESENCE_POLL);
 	r = bus_cable_publish(m->bus, c);
 	if (r < 0) {
 		cable_free(c, false);
@@ -733,12 +729,13 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 	}
 	if (c->cfg.expected != cfg->expected) {
 		c->cfg.expected = cfg->expected;
-		if (c->read_once)
+		if (c->pres.known)
 			log_connection(c, c->cfg.expected);
 	}
 	if (c->cfg.debounce_ms != cfg->debounce_ms) {
 		c->cfg.debounce_ms = cfg->debounce_ms;
 		c->debounce = sd_event_source_disable_unref(c->debounce);
+		presence_set_debounce(&c->pres, c->cfg.debounce_ms);
 	}
 	if (!double_eq(c->cfg.length, cfg->length)) {
 		c->cfg.length = cfg->length;
@@ -755,9 +752,9 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 		c->cfg.active_low = cfg->active_low;
 		/* Publish the new reading at once, without debounce. */
 		c->debounce = sd_event_source_disable_unref(c->debounce);
-		c->read_once = false;
+		presence_reset(&c->pres);
 		if (c->line)
-			cable_refresh(c, REFRESH_POLL);
+			cable_refresh(c, PRESENCE_POLL);
 	}
 	cable_config_clear(cfg);
 	log_debug("Cable '%s' updated from record '%s'", c->cfg.name,

@@ -15,6 +15,7 @@
 
 #include "emconfig.h"
 #include "macros.h"
+#include "presence.h"
 
 #define CABLE_CONSUMER "cable-presenced"
 
@@ -59,14 +60,13 @@ struct cable {
 
 	struct gpio_line *line;
 	sd_event_source *io; /* edge events, NULL when polled only */
-	sd_event_source *debounce; /* pending level change */
-	int pending_level; /* level waiting for the debounce */
+	sd_event_source *debounce; /* armed while pres.pending */
 	int last_error; /* last logged failure, 0 after success */
 
-	/* Published state. */
-	bool present;
+	/* Published state: pres.present (debounced, presence.h) and
+	 * functional. */
+	struct presence pres;
 	bool functional;
-	bool read_once; /* a level was published at least once */
 
 	/* D-Bus slots, one per interface (bus.c). */
 	sd_bus_slot *slot_item, *slot_cable, *slot_status, *slot_assoc;

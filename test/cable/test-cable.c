@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "macros.h"
 #include "testbed.h"
 
@@ -558,6 +559,102 @@ static void test_debounce(void **state)
 	wait_present(c, "slow", true);
 	line_set(c, "gpiochip0", "SLOW0", 0);
 	wait_present(c, "slow", false);
+}
+
+/* DebounceMs of the "pulse" cable (board_pulse): long enough that the
+ * daemon reads both edges of a pulse well within it, even in a
+ * sanitizer build. */
+#define PULSE_DEBOUNCE_MS 1000
+
+static const char board_pulse[] =
+	"{\"Name\": \"Cable Board P\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"pulse\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"PULSE0\", \"Polarity\": \"active_high\",\n"
+	"   \"PollIntervalMs\": 3600000, \"DebounceMs\": 1000}\n"
+	" ]}\n";
+
+static int count_present(sd_bus_message *m, const char *prop,
+			 const char *contents, void *userdata)
+{
+	unsigned *n = userdata;
+
+	if (!strcmp(prop, "Present"))
+		(*n)++;
+	return 0; /* the value is skipped */
+}
+
+static int on_item_changed(sd_bus_message *m, void *userdata,
+			   sd_bus_error *error)
+{
+	const char *iface;
+
+	if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, I_ITEM))
+		return 0;
+	(void)bus_for_each_prop(m, count_present, userdata);
+	return 0;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	       (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* A pulse shorter than DebounceMs never reaches D-Bus: no
+ * PropertiesChanged for Present, not during the pulse, not after
+ * DebounceMs. The daemon's debug log shows it read both edges, so the
+ * pulse was seen and debounced, not missed. */
+static void test_debounce_pulse(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *file = write_tb_file(c, "p.json", board_pulse);
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	unsigned changes = 0;
+	struct timespec t0;
+	long pulse_ms;
+
+	line_set(c, "gpiochip0", "PULSE0", 0);
+	start_daemon(c, file, "100");
+	wait_present(c, "pulse", false);
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &slot, SVC, ITEM "pulse",
+					"org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_item_changed,
+					&changes) >= 0);
+
+	/* Up until the daemon has read it, then down at once. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	line_set(c, "gpiochip0", "PULSE0", 1);
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "Cable 'pulse': edge, line reads 1", T),
+			 0);
+	line_set(c, "gpiochip0", "PULSE0", 0);
+	pulse_ms = ms_since(&t0);
+	if (pulse_ms >= PULSE_DEBOUNCE_MS) {
+		tb_fail(c->tb);
+		fail_msg("the pulse took %ld ms, not less than DebounceMs (%d)",
+			 pulse_ms, PULSE_DEBOUNCE_MS);
+	}
+	assert_int_equal(tb_wait_log(c->tb, "cable-presenced",
+				     "Cable 'pulse': edge, line reads 0", T),
+			 0);
+	tb_pump(c->tb, PULSE_DEBOUNCE_MS * 3 / 2);
+	if (changes) {
+		tb_fail(c->tb);
+		fail_msg("Present changed %u times for a %ld ms pulse "
+			 "(DebounceMs %d)",
+			 changes, pulse_ms, PULSE_DEBOUNCE_MS);
+	}
+	assert_false(tb_get_bool(c->tb, SVC, ITEM "pulse", I_ITEM, "Present"));
+
+	/* The watch counts a change that holds. */
+	line_set(c, "gpiochip0", "PULSE0", 1);
+	wait_present(c, "pulse", true);
+	tb_pump(c->tb, 100);
+	assert_int_equal(changes, 1);
 }
 
 /* ---- records at run time (entity-manager) ---- */
@@ -1385,6 +1482,8 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_setup_teardown(test_chip_vanishes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_debounce, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_debounce_pulse, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_records, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(
