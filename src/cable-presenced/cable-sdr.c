@@ -172,6 +172,26 @@ bad:
 			       service);
 }
 
+/* One line per SDR: NAME MASK MEMBERS [FULL NAME if truncated]. */
+static int print_groups(const struct cable_list *l)
+{
+	struct sdr_group *groups = NULL;
+	int n;
+
+	n = sdr_group_cables(l->v, l->n, &groups);
+	if (n < 0)
+		return log_oom();
+	for (int i = 0; i < n; i++) {
+		printf("%s 0x%04x %u", groups[i].name, groups[i].mask,
+		       groups[i].count);
+		if (groups[i].truncated)
+			printf(" %s", groups[i].full_name);
+		printf("\n");
+	}
+	sdr_groups_free(groups, (size_t)n);
+	return 0;
+}
+
 static void help(void)
 {
 	printf("Usage: cable-sdr [OPTIONS]\n"
@@ -200,8 +220,7 @@ int main(int argc, char *argv[])
 	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
 	_cleanup_(cable_list_clear) struct cable_list l = { 0 };
 	const char *service = CABLE_BUS_NAME, *root = CABLE_OM_PATH;
-	struct sdr_group *groups = NULL;
-	int c, r, n;
+	int c, r;
 
 	while ((c = getopt_long(argc, argv, "s:r:hV", options, NULL)) >= 0) {
 		switch (c) {
@@ -235,18 +254,5 @@ int main(int argc, char *argv[])
 	if (r < 0)
 		return EXIT_FAILURE;
 
-	n = sdr_group_cables(l.v, l.n, &groups);
-	if (n < 0) {
-		log_oom();
-		return EXIT_FAILURE;
-	}
-	for (int i = 0; i < n; i++) {
-		printf("%s 0x%04x %u", groups[i].name, groups[i].mask,
-		       groups[i].count);
-		if (groups[i].truncated)
-			printf(" %s", groups[i].full_name);
-		printf("\n");
-	}
-	sdr_groups_free(groups, (size_t)n);
-	return EXIT_SUCCESS;
+	return print_groups(&l) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -113,14 +113,42 @@ void cable_config_clear(struct cable_config *c)
 	*c = (struct cable_config){ .length = NAN };
 }
 
+/* The optional numbers and flags of rec into c (defaults when absent). */
+static int config_optional(const struct emc_record *rec,
+			   uint64_t default_poll_ms, struct cable_config *c)
+{
+	uint64_t u;
+	double d;
+	int r;
+
+	c->poll_ms = default_poll_ms;
+	r = emc_record_get_uint(rec, "PollIntervalMs", &u);
+	if (r == 0)
+		c->poll_ms = u;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_uint(rec, "DebounceMs", &u);
+	if (r == 0)
+		c->debounce_ms = u;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_double(rec, "Length", &d);
+	if (r == 0)
+		c->length = d;
+	else if (r != -ENOENT)
+		return r;
+	r = emc_record_get_bool(rec, "Expected", &c->expected);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	return 0;
+}
+
 int cable_config_from_record(const struct emc_record *rec,
 			     uint64_t default_poll_ms, struct cable_config *ret)
 {
 	_cleanup_free_ char *escaped = NULL;
 	struct cable_config c = { .length = NAN };
 	const char *name, *line, *polarity, *desc = "", *board;
-	uint64_t u;
-	double d;
 	int r;
 
 	r = emc_record_get_string(rec, "Name", &name);
@@ -135,25 +163,8 @@ int cable_config_from_record(const struct emc_record *rec,
 	if (strcmp(polarity, "active_low") && strcmp(polarity, "active_high"))
 		return -EINVAL;
 	c.active_low = !strcmp(polarity, "active_low");
-
-	c.poll_ms = default_poll_ms;
-	r = emc_record_get_uint(rec, "PollIntervalMs", &u);
-	if (r == 0)
-		c.poll_ms = u;
-	else if (r != -ENOENT)
-		return r;
-	r = emc_record_get_uint(rec, "DebounceMs", &u);
-	if (r == 0)
-		c.debounce_ms = u;
-	else if (r != -ENOENT)
-		return r;
-	r = emc_record_get_double(rec, "Length", &d);
-	if (r == 0)
-		c.length = d;
-	else if (r != -ENOENT)
-		return r;
-	r = emc_record_get_bool(rec, "Expected", &c.expected);
-	if (r < 0 && r != -ENOENT)
+	r = config_optional(rec, default_poll_ms, &c);
+	if (r < 0)
 		return r;
 	r = emc_record_get_string(rec, "CableTypeDescription", &desc);
 	if (r < 0 && r != -ENOENT)
@@ -609,16 +620,12 @@ static struct cable *find_by_line(struct cable_manager *m, const char *line)
 	return NULL;
 }
 
-/*
- * Takes over cfg (cleared on success and on failure). -EEXIST when the
- * object path or the GPIO line belongs to another cable (logged unless
- * quiet): the caller keeps the record and tries again later.
- */
-static int cable_add(struct cable_manager *m, const char *record_path,
-		     struct cable_config *cfg, bool quiet)
+/* -EEXIST (logged unless quiet) when cfg's object path or GPIO line
+ * belongs to another cable. */
+static int cable_check_free(struct cable_manager *m, const char *record_path,
+			    const struct cable_config *cfg, bool quiet)
 {
-	struct cable *c, *other;
-	int r;
+	struct cable *other;
 
 	other = find_by_object(m, cfg->path);
 	if (other) {
@@ -627,7 +634,6 @@ static int cable_add(struct cable_manager *m, const char *record_path,
 				"Record '%s': Name '%s' gives object '%s', already used by record '%s'; record ignored until that one goes",
 				record_path, cfg->name, cfg->path,
 				other->record_path);
-		cable_config_clear(cfg);
 		return -EEXIST;
 	}
 	other = find_by_line(m, cfg->line_name);
@@ -637,9 +643,18 @@ static int cable_add(struct cable_manager *m, const char *record_path,
 				"Record '%s': GPIO line '%s' is already followed for record '%s' (cable '%s'); record ignored until that one goes",
 				record_path, cfg->line_name, other->record_path,
 				other->cfg.name);
-		cable_config_clear(cfg);
 		return -EEXIST;
 	}
+	return 0;
+}
+
+/* A new cable at the end of the list, in its poll group, not yet read
+ * nor published. Takes over cfg (cleared on success and on failure). */
+static int cable_new(struct cable_manager *m, const char *record_path,
+		     struct cable_config *cfg, struct cable **ret)
+{
+	struct cable *c;
+	int r;
 
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -670,6 +685,29 @@ static int cable_add(struct cable_manager *m, const char *record_path,
 		m->cables = c;
 	m->last = c;
 	m->n_cables++;
+	*ret = c;
+	return 0;
+}
+
+/*
+ * Takes over cfg (cleared on success and on failure). -EEXIST when the
+ * object path or the GPIO line belongs to another cable (logged unless
+ * quiet): the caller keeps the record and tries again later.
+ */
+static int cable_add(struct cable_manager *m, const char *record_path,
+		     struct cable_config *cfg, bool quiet)
+{
+	struct cable *c = NULL;
+	int r;
+
+	r = cable_check_free(m, record_path, cfg, quiet);
+	if (r < 0) {
+		cable_config_clear(cfg);
+		return r;
+	}
+	r = cable_new(m, record_path, cfg, &c);
+	if (r < 0)
+		return r;
 
 	/* Read first, so that InterfacesAdded carries the real state. */
 	cable_refresh(c, PRESENCE_POLL);
@@ -693,40 +731,53 @@ static bool double_eq(double a, double b)
 	return (isnan(a) && isnan(b)) || a == b;
 }
 
-/* Takes over cfg. */
-static int cable_update(struct cable *c, struct cable_config *cfg)
+/* What the object is: a change means another object. */
+static bool identity_changed(const struct cable_config *old,
+			     const struct cable_config *new)
 {
-	struct cable_manager *m = c->m;
-	_cleanup_free_ char *record_path = NULL;
-	char *cable_props[3] = { NULL };
-	size_t n = 0;
+	return strcmp(old->path, new->path) || strcmp(old->name, new->name) ||
+	       strcmp(old->line_name, new->line_name) ||
+	       !str_eq(old->board, new->board);
+}
+
+static int update_poll(struct cable *c, uint64_t poll_ms)
+{
+	struct poll_group *g;
 	int r;
 
-	if (strcmp(c->cfg.path, cfg->path) || strcmp(c->cfg.name, cfg->name) ||
-	    strcmp(c->cfg.line_name, cfg->line_name) ||
-	    !str_eq(c->cfg.board, cfg->board)) {
-		/* Identity changed: the object goes and a new one comes. */
-		record_path = strdup(c->record_path);
-		if (!record_path) {
-			cable_config_clear(cfg);
-			return log_oom();
-		}
-		cable_free(c, true);
-		return cable_add(m, record_path, cfg, false);
-	}
+	if (c->cfg.poll_ms == poll_ms)
+		return 0;
+	r = group_get(c->m, poll_ms, &g);
+	if (r < 0)
+		return r;
+	group_put(c->m, c->group);
+	c->group = g;
+	c->cfg.poll_ms = poll_ms;
+	return 0;
+}
 
-	if (c->cfg.poll_ms != cfg->poll_ms) {
-		struct poll_group *g;
+/* Length and CableTypeDescription, with one PropertiesChanged. */
+static void update_cable_props(struct cable *c, struct cable_config *cfg)
+{
+	char *props[3] = { NULL };
+	size_t n = 0;
 
-		r = group_get(m, cfg->poll_ms, &g);
-		if (r < 0) {
-			cable_config_clear(cfg);
-			return r;
-		}
-		group_put(m, c->group);
-		c->group = g;
-		c->cfg.poll_ms = cfg->poll_ms;
+	if (!double_eq(c->cfg.length, cfg->length)) {
+		c->cfg.length = cfg->length;
+		props[n++] = "Length";
 	}
+	if (strcmp(c->cfg.type_desc, cfg->type_desc)) {
+		free(c->cfg.type_desc);
+		c->cfg.type_desc = TAKE_PTR(cfg->type_desc);
+		props[n++] = "CableTypeDescription";
+	}
+	if (n > 0)
+		bus_cable_changed(c->m->bus, c, IFACE_CABLE, props);
+}
+
+/* Expected and DebounceMs: how changes are reported. */
+static void update_reporting(struct cable *c, const struct cable_config *cfg)
+{
 	if (c->cfg.expected != cfg->expected) {
 		c->cfg.expected = cfg->expected;
 		if (c->pres.known)
@@ -737,25 +788,47 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 		c->debounce = sd_event_source_disable_unref(c->debounce);
 		presence_set_debounce(&c->pres, c->cfg.debounce_ms);
 	}
-	if (!double_eq(c->cfg.length, cfg->length)) {
-		c->cfg.length = cfg->length;
-		cable_props[n++] = "Length";
+}
+
+static void update_polarity(struct cable *c, bool active_low)
+{
+	if (c->cfg.active_low == active_low)
+		return;
+	c->cfg.active_low = active_low;
+	/* Publish the new reading at once, without debounce. */
+	c->debounce = sd_event_source_disable_unref(c->debounce);
+	presence_reset(&c->pres);
+	if (c->line)
+		cable_refresh(c, PRESENCE_POLL);
+}
+
+/* Takes over cfg. */
+static int cable_update(struct cable *c, struct cable_config *cfg)
+{
+	struct cable_manager *m = c->m;
+	_cleanup_free_ char *record_path = NULL;
+	int r;
+
+	if (identity_changed(&c->cfg, cfg)) {
+		/* The object goes and a new one comes. */
+		record_path = strdup(c->record_path);
+		if (!record_path) {
+			cable_config_clear(cfg);
+			return log_oom();
+		}
+		cable_free(c, true);
+		return cable_add(m, record_path, cfg, false);
 	}
-	if (strcmp(c->cfg.type_desc, cfg->type_desc)) {
-		free(c->cfg.type_desc);
-		c->cfg.type_desc = TAKE_PTR(cfg->type_desc);
-		cable_props[n++] = "CableTypeDescription";
+	r = update_poll(c, cfg->poll_ms);
+	if (r < 0) {
+		cable_config_clear(cfg);
+		return r;
 	}
-	if (n > 0)
-		bus_cable_changed(m->bus, c, IFACE_CABLE, cable_props);
-	if (c->cfg.active_low != cfg->active_low) {
-		c->cfg.active_low = cfg->active_low;
-		/* Publish the new reading at once, without debounce. */
-		c->debounce = sd_event_source_disable_unref(c->debounce);
-		presence_reset(&c->pres);
-		if (c->line)
-			cable_refresh(c, PRESENCE_POLL);
-	}
+	/* In this order: Length and CableTypeDescription are signalled
+	 * before the Present a new polarity gives. */
+	update_reporting(c, cfg);
+	update_cable_props(c, cfg);
+	update_polarity(c, cfg->active_low);
 	cable_config_clear(cfg);
 	log_debug("Cable '%s' updated from record '%s'", c->cfg.name,
 		  c->record_path);
@@ -767,6 +840,8 @@ static int cable_update(struct cable *c, struct cable_config *cfg)
 static struct rejected **find_rejected(struct cable_manager *m,
 				       const char *record_path)
 {
+	if (!record_path)
+		return NULL;
 	for (struct rejected **p = &m->rejected; *p; p = &(*p)->next)
 		if (!strcmp(emc_record_path((*p)->rec), record_path))
 			return p;
@@ -836,33 +911,56 @@ static void rejected_retry(struct cable_manager *m)
 	}
 }
 
+/* A valid record, new (c NULL) or changed. */
+static void record_set(struct cable_manager *m, const struct emc_record *rec,
+		       struct cable *c)
+{
+	struct cable_config cfg = { .length = NAN };
+	const char *path = emc_record_path(rec);
+	int r;
+
+	rejected_drop(m, path);
+	r = cable_config_from_record(rec, m->default_poll_ms, &cfg);
+	if (r < 0) {
+		log_error_errno(r, "Record '%s': cannot use it; ignored", path);
+		if (c)
+			cable_free(c, true);
+		return;
+	}
+	if (c)
+		r = cable_update(c, &cfg);
+	else
+		r = cable_add(m, path, &cfg, false);
+	if (r == -EEXIST)
+		rejected_keep(m, rec);
+}
+
+static void record_invalid(struct cable_manager *m, const char *path,
+			   struct cable *c, const char *error)
+{
+	rejected_drop(m, path);
+	log_error("Invalid GPIOCableSensing record: %s",
+		  error ? error : "(no reason given)");
+	if (c) {
+		/* The record this object came from is now invalid. */
+		log_warning(
+			"Cable '%s' removed: its record '%s' is no longer valid",
+			c->cfg.name, path);
+		cable_free(c, true);
+	}
+}
+
 void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
 			     const char *error, void *userdata)
 {
 	struct cable_manager *m = userdata;
-	struct cable_config cfg = { .length = NAN };
 	const char *path = rec ? emc_record_path(rec) : NULL;
 	struct cable *c = path ? find_by_record(m, path) : NULL;
-	int r;
 
 	switch (event) {
 	case EMC_ADDED:
 	case EMC_CHANGED:
-		rejected_drop(m, path);
-		r = cable_config_from_record(rec, m->default_poll_ms, &cfg);
-		if (r < 0) {
-			log_error_errno(
-				r, "Record '%s': cannot use it; ignored", path);
-			if (c)
-				cable_free(c, true);
-			break;
-		}
-		if (c)
-			r = cable_update(c, &cfg);
-		else
-			r = cable_add(m, path, &cfg, false);
-		if (r == -EEXIST)
-			rejected_keep(m, rec);
+		record_set(m, rec, c);
 		break;
 	case EMC_REMOVED:
 		rejected_drop(m, path);
@@ -873,16 +971,7 @@ void cable_manager_on_record(enum emc_event event, const struct emc_record *rec,
 		}
 		break;
 	case EMC_INVALID:
-		rejected_drop(m, path);
-		log_error("Invalid GPIOCableSensing record: %s",
-			  error ? error : "(no reason given)");
-		if (c) {
-			/* The record this object came from is now invalid. */
-			log_warning(
-				"Cable '%s' removed: its record '%s' is no longer valid",
-				c->cfg.name, path);
-			cable_free(c, true);
-		}
+		record_invalid(m, path, c, error);
 		break;
 	}
 	rejected_retry(m);

@@ -118,25 +118,19 @@ static void raise_fd_limit(void)
 				"Cannot raise the file descriptor limit");
 }
 
-static int run(const char *config, uint64_t poll_ms)
+/* SIGTERM and SIGINT end the loop (sd_event_add_signal wants them
+ * blocked first); the event loop, with the file descriptors it needs. */
+static int loop_new(sd_event **ret)
 {
 	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
-	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *om = NULL;
-	_cleanup_(cable_manager_freep) struct cable_manager *m = NULL;
-	_cleanup_(emc_source_freep) struct emc_source *src = NULL;
-	_cleanup_free_ char *error = NULL;
-	struct name_request req = { 0 };
 	sigset_t mask;
 	int r;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+	if (sigemptyset(&mask) < 0 || sigaddset(&mask, SIGTERM) < 0 ||
+	    sigaddset(&mask, SIGINT) < 0 ||
+	    sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return log_error_errno(negative_errno(),
 				       "Cannot block signals");
-
 	raise_fd_limit();
 	r = sd_event_default(&event);
 	if (r < 0)
@@ -146,6 +140,17 @@ static int run(const char *config, uint64_t poll_ms)
 		r = sd_event_add_signal(event, NULL, SIGINT, NULL, NULL);
 	if (r < 0)
 		return log_error_errno(r, "Cannot watch SIGTERM/SIGINT");
+	*ret = TAKE_PTR(event);
+	return 0;
+}
+
+/* The system bus in the loop, with the ObjectManager consumers expect
+ * at the inventory root. */
+static int system_bus_connect(sd_event *event, sd_bus **ret_bus,
+			      sd_bus_slot **ret_om)
+{
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	int r;
 
 	r = sd_bus_open_system(&bus);
 	if (r < 0)
@@ -158,36 +163,79 @@ static int run(const char *config, uint64_t poll_ms)
 	r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
 	if (r < 0)
 		return log_error_errno(r, "Cannot attach the bus");
-	r = sd_bus_add_object_manager(bus, &om, CABLE_OM_PATH);
+	r = sd_bus_add_object_manager(bus, ret_om, CABLE_OM_PATH);
 	if (r < 0)
 		return log_error_errno(r, "Cannot add the ObjectManager");
+	*ret_bus = TAKE_PTR(bus);
+	return 0;
+}
 
-	r = cable_manager_new(bus, event, poll_ms, &m);
-	if (r < 0)
-		return log_oom();
+/* GPIOCableSensing records from the JSON file config, or from
+ * entity-manager when config is NULL, handed to the cable manager. */
+static int records_follow(const char *config, sd_bus *bus, sd_event *event,
+			  struct cable_manager *m, struct emc_source **ret)
+{
+	_cleanup_free_ char *error = NULL;
+	int r;
 
 	if (config) {
 		r = emc_source_new_json(config, event, schemas,
-					cable_manager_on_record, m, &src,
+					cable_manager_on_record, m, ret,
 					&error);
 		if (r < 0)
 			return log_error_errno(r, "Cannot use '%s': %s", config,
 					       error ? error : "error");
-	} else {
-		r = emc_source_new_dbus(bus, event, schemas,
-					cable_manager_on_record, m, &src);
-		if (r < 0)
-			return log_error_errno(r, "Cannot follow %s",
-					       EMC_EM_SERVICE);
+		return 0;
 	}
+	r = emc_source_new_dbus(bus, event, schemas, cable_manager_on_record, m,
+				ret);
+	if (r < 0)
+		return log_error_errno(r, "Cannot follow %s", EMC_EM_SERVICE);
+	return 0;
+}
 
-	req.bus = bus;
-	emc_source_set_ready_callback(src, on_source_ready, &req);
-	r = sd_event_add_time_relative(event, &req.timeout, CLOCK_MONOTONIC,
+/* The name is requested when src has read its first records, or after
+ * READY_TIMEOUT_USEC. */
+static int name_request_schedule(struct name_request *req, sd_bus *bus,
+				 sd_event *event, struct emc_source *src)
+{
+	int r;
+
+	req->bus = bus;
+	emc_source_set_ready_callback(src, on_source_ready, req);
+	r = sd_event_add_time_relative(event, &req->timeout, CLOCK_MONOTONIC,
 				       READY_TIMEOUT_USEC, 0, on_ready_timeout,
-				       &req);
+				       req);
 	if (r < 0)
 		return log_error_errno(r, "Cannot schedule the name request");
+	return 0;
+}
+
+static int run(const char *config, uint64_t poll_ms)
+{
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	_cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *om = NULL;
+	_cleanup_(cable_manager_freep) struct cable_manager *m = NULL;
+	_cleanup_(emc_source_freep) struct emc_source *src = NULL;
+	struct name_request req = { 0 };
+	int r;
+
+	r = loop_new(&event);
+	if (r < 0)
+		return r;
+	r = system_bus_connect(event, &bus, &om);
+	if (r < 0)
+		return r;
+	r = cable_manager_new(bus, event, poll_ms, &m);
+	if (r < 0)
+		return log_oom();
+	r = records_follow(config, bus, event, m, &src);
+	if (r < 0)
+		return r;
+	r = name_request_schedule(&req, bus, event, src);
+	if (r < 0)
+		return r;
 
 	log_info(
 		"cable-presenced %s (%s), default poll %llu ms, records from %s",

@@ -240,22 +240,17 @@ void sdr_groups_free(struct sdr_group *groups, size_t n)
 	free(groups);
 }
 
-int sdr_group_cables(const struct sdr_cable *cables, size_t n,
-		     struct sdr_group **ret)
+/* The cables as entries, sorted for grouping; NULL when out of memory
+ * (or n is 0). */
+static struct entry *entries_new(const struct sdr_cable *cables, size_t n)
 {
-	_cleanup_free_ struct entry *e = NULL;
-	struct sdr_group *g = NULL;
-	size_t ng = 0, i = 0;
-	int r;
+	struct entry *e;
 
-	if (n > 0) {
-		e = calloc(n, sizeof(*e));
-		g = calloc(n, sizeof(*g));
-		if (!e || !g) {
-			free(g);
-			return -ENOMEM;
-		}
-	}
+	if (n == 0)
+		return NULL;
+	e = calloc(n, sizeof(*e));
+	if (!e)
+		return NULL;
 	for (size_t k = 0; k < n; k++) {
 		e[k].name = cables[k].name ? cables[k].name : "";
 		e[k].present = cables[k].present;
@@ -267,36 +262,67 @@ int sdr_group_cables(const struct sdr_cable *cables, size_t n,
 	}
 	if (n > 1)
 		qsort(e, n, sizeof(*e), entry_sort_cmp);
+	return e;
+}
 
+/*
+ * The group that starts at sorted entry i: consecutive indices of one
+ * prefix, at most SDR_MAX_STATES, duplicate names counted once; or one
+ * name that has no index. Fills cur's count, mask, indexed and start,
+ * the last member in *ret_last, and returns the entry after the group.
+ */
+static size_t take_group(const struct entry *e, size_t n, size_t i,
+			 struct sdr_group *cur, size_t *ret_last)
+{
+	size_t j = i + 1, last = i;
+
+	cur->count = 1;
+	cur->mask = e[i].present ? 1 : 0;
+	if (e[i].indexed) {
+		while (j < n && !prefix_cmp(&e[i], &e[j]) && e[j].indexed) {
+			if (e[j].index == e[last].index) {
+				j++; /* duplicate name */
+				continue;
+			}
+			if (e[j].index != e[last].index + 1 ||
+			    cur->count == SDR_MAX_STATES)
+				break;
+			if (e[j].present)
+				cur->mask |= (uint16_t)(1u << cur->count);
+			cur->count++;
+			last = j++;
+		}
+	} else {
+		while (j < n && !entry_key_cmp(&e[i], &e[j]))
+			j++; /* duplicate name */
+	}
+	cur->indexed = cur->count > 1;
+	cur->start = cur->indexed ? e[i].index : 0;
+	*ret_last = last;
+	return j;
+}
+
+int sdr_group_cables(const struct sdr_cable *cables, size_t n,
+		     struct sdr_group **ret)
+{
+	_cleanup_free_ struct entry *e = NULL;
+	struct sdr_group *g = NULL;
+	size_t ng = 0, i = 0;
+	int r;
+
+	if (n > 0) {
+		e = entries_new(cables, n);
+		g = calloc(n, sizeof(*g));
+		if (!e || !g) {
+			free(g);
+			return -ENOMEM;
+		}
+	}
 	while (i < n) {
 		struct sdr_group *cur = &g[ng];
-		size_t j = i + 1, last = i;
+		size_t j, last;
 
-		cur->count = 1;
-		cur->mask = e[i].present ? 1 : 0;
-		if (e[i].indexed) {
-			while (j < n && !prefix_cmp(&e[i], &e[j]) &&
-			       e[j].indexed) {
-				if (e[j].index == e[last].index) {
-					j++; /* duplicate name */
-					continue;
-				}
-				if (e[j].index != e[last].index + 1 ||
-				    cur->count == SDR_MAX_STATES)
-					break;
-				if (e[j].present)
-					cur->mask |=
-						(uint16_t)(1u << cur->count);
-				cur->count++;
-				last = j++;
-			}
-		} else {
-			while (j < n && !entry_key_cmp(&e[i], &e[j]))
-				j++; /* duplicate name */
-		}
-
-		cur->indexed = cur->count > 1;
-		cur->start = cur->indexed ? e[i].index : 0;
+		j = take_group(e, n, i, cur, &last);
 		r = group_name(cur, e[i].name, e[i].prefix_len, e[i].index,
 			       e[last].index, cur->indexed);
 		ng++;
