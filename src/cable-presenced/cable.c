@@ -1024,11 +1024,6 @@ struct cable_manager *cable_manager_free(struct cable_manager *m)
 	return NULL;
 }
 
-sd_bus *cable_manager_bus(struct cable_manager *m)
-{
-	return m->bus;
-}
-
 size_t cable_manager_count(struct cable_manager *m)
 {
 	return m->n_cables;

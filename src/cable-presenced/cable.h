@@ -78,7 +78,6 @@ int cable_manager_new(sd_bus *bus, sd_event *event, uint64_t default_poll_ms,
 struct cable_manager *cable_manager_free(struct cable_manager *m);
 DEFINE_CLEANUP_FUNC(struct cable_manager, cable_manager_free)
 
-sd_bus *cable_manager_bus(struct cable_manager *m);
 size_t cable_manager_count(struct cable_manager *m);
 
 /* The emconfig handler: userdata is the cable_manager. */

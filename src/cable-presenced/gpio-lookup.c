@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gpio_line_request() on top of the line index, the same for both libgpiod
- * APIs: scan every chip once, find the line, request it.
+ * APIs: scan every chip once, find the line, request it. A test helper:
+ * the daemon shares one index between its lines (cable.c) and is not
+ * built with this file; test-gpio-adapter is.
  */
 #include <errno.h>
 

@@ -69,10 +69,12 @@ int gpio_line_request_at(const char *chip, unsigned int offset,
 			 struct gpio_line **ret);
 
 /*
+ * Test helper, not part of the daemon: gpio-lookup.c is built only into
+ * test-gpio-adapter (test/sim/gpio), which requests lines one by one.
  * One line by name: gpio_index_build(), gpio_index_lookup() and
- * gpio_line_request_at() (a full scan each call: for many lines, share
- * an index). Same returns, with -ENOENT when no chip has such a line
- * (also when it went away between the scan and the request).
+ * gpio_line_request_at() (a full scan each call). Same returns, with
+ * -ENOENT when no chip has such a line (also when it went away between
+ * the scan and the request).
  */
 int gpio_line_request(const char *name, const char *consumer,
 		      struct gpio_line **ret);
