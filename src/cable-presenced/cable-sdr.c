@@ -18,6 +18,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-util.h"
 #include "bus.h"
 #include "config.h"
 #include "log.h"
@@ -66,64 +67,68 @@ static int cable_list_add(struct cable_list *l, const char *path, bool present)
 	return 0;
 }
 
-/* One object: a{sa{sv}}. Sets *is_cable and *present. */
-static int read_object(sd_bus_message *m, bool *is_cable, bool *present)
+/* What one object of the reply says. */
+struct object_info {
+	bool is_cable; /* it has Inventory.Item.Cable */
+	bool present; /* Inventory.Item's Present */
+};
+
+/* A property of Inventory.Item (bus_for_each_prop): Present is read,
+ * the others skipped. */
+static int read_item_prop(sd_bus_message *m, const char *prop,
+			  const char *contents, void *userdata)
 {
+	struct object_info *o = userdata;
+	int b, r;
+
+	if (strcmp(prop, "Present"))
+		return 0;
+	r = sd_bus_message_read(m, "v", "b", &b);
+	if (r < 0)
+		return r;
+	o->present = b;
+	return 1;
+}
+
+/* An interface of the object (bus_for_each_iface). */
+static int read_iface(sd_bus_message *m, const char *iface,
+		      const char *contents, void *userdata)
+{
+	struct object_info *o = userdata;
 	int r;
 
-	r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	if (!strcmp(iface, IFACE_CABLE))
+		o->is_cable = true;
+	if (strcmp(iface, IFACE_ITEM))
+		return 0;
+	r = bus_for_each_prop(m, read_item_prop, o);
+	return r < 0 ? r : 1;
+}
+
+struct cables_read {
+	struct cable_list *l;
+	bool oom; /* the walk stopped for want of memory, not a bad reply */
+};
+
+/* An object of the reply (bus_for_each_object): a cable is listed. */
+static int read_object(sd_bus_message *m, const char *path,
+		       const char *contents, void *userdata)
+{
+	struct cables_read *rd = userdata;
+	struct object_info o = { 0 };
+	int r;
+
+	r = bus_for_each_iface(m, read_iface, &o);
 	if (r < 0)
 		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-		const char *iface;
-
-		r = sd_bus_message_read(m, "s", &iface);
-		if (r < 0)
+	if (o.is_cable) {
+		r = cable_list_add(rd->l, path, o.present);
+		if (r < 0) {
+			rd->oom = true;
 			return r;
-		if (!strcmp(iface, IFACE_CABLE))
-			*is_cable = true;
-		if (strcmp(iface, IFACE_ITEM)) {
-			r = sd_bus_message_skip(m, "a{sv}");
-			if (r < 0)
-				return r;
-		} else {
-			r = sd_bus_message_enter_container(m, 'a', "{sv}");
-			if (r < 0)
-				return r;
-			while ((r = sd_bus_message_enter_container(m, 'e',
-								   "sv")) > 0) {
-				const char *prop;
-				int b;
-
-				r = sd_bus_message_read(m, "s", &prop);
-				if (r < 0)
-					return r;
-				if (!strcmp(prop, "Present")) {
-					r = sd_bus_message_read(m, "v", "b",
-								&b);
-					*present = b;
-				} else {
-					r = sd_bus_message_skip(m, "v");
-				}
-				if (r < 0)
-					return r;
-				r = sd_bus_message_exit_container(m);
-				if (r < 0)
-					return r;
-			}
-			if (r < 0)
-				return r;
-			r = sd_bus_message_exit_container(m);
-			if (r < 0)
-				return r;
 		}
-		r = sd_bus_message_exit_container(m);
-		if (r < 0)
-			return r;
 	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(m);
+	return 1;
 }
 
 static int read_cables(sd_bus *bus, const char *service, const char *root,
@@ -131,6 +136,7 @@ static int read_cables(sd_bus *bus, const char *service, const char *root,
 {
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	struct cables_read rd = { .l = l };
 	int r;
 
 	r = sd_bus_call_method(bus, service, root,
@@ -140,36 +146,14 @@ static int read_cables(sd_bus *bus, const char *service, const char *root,
 		return log_error_errno(
 			r, "GetManagedObjects on %s at %s: %s", service, root,
 			error.message ? error.message : "failed");
-
-	r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+	r = bus_for_each_object(reply, read_object, &rd);
+	if (rd.oom)
+		return log_oom();
 	if (r < 0)
-		goto bad;
-	while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) >
-	       0) {
-		const char *path;
-		bool is_cable = false, present = false;
-
-		r = sd_bus_message_read(reply, "o", &path);
-		if (r < 0)
-			goto bad;
-		r = read_object(reply, &is_cable, &present);
-		if (r < 0)
-			goto bad;
-		if (is_cable) {
-			r = cable_list_add(l, path, present);
-			if (r < 0)
-				return log_oom();
-		}
-		r = sd_bus_message_exit_container(reply);
-		if (r < 0)
-			goto bad;
-	}
-	if (r < 0)
-		goto bad;
+		return log_error_errno(
+			r, "Malformed GetManagedObjects reply from %s",
+			service);
 	return 0;
-bad:
-	return log_error_errno(r, "Malformed GetManagedObjects reply from %s",
-			       service);
 }
 
 /* One line per SDR: NAME MASK MEMBERS [FULL NAME if truncated]. */
