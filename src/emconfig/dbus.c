@@ -58,6 +58,32 @@ static void schedule_read(struct dbus_source *d, uint64_t delay);
 
 /* ---- parsing GetManagedObjects ------------------------------------------ */
 
+static int read_string(sd_bus_message *m, char type, struct emc_value *ret)
+{
+	const char *s;
+	char *copy;
+	int q;
+
+	q = sd_bus_message_read_basic(m, type, &s);
+	if (q < 0)
+		return q;
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	*ret = (struct emc_value){ .type = EMC_VALUE_STRING, .s = copy };
+	return 0;
+}
+
+static struct emc_value uint_value(uint64_t u)
+{
+	return (struct emc_value){ .type = EMC_VALUE_UINT, .u = u };
+}
+
+static struct emc_value int_value(int64_t i)
+{
+	return (struct emc_value){ .type = EMC_VALUE_INT, .i = i };
+}
+
 static int read_basic(sd_bus_message *m, char type, struct emc_value *ret)
 {
 	union {
@@ -70,10 +96,13 @@ static int read_basic(sd_bus_message *m, char type, struct emc_value *ret)
 		int64_t x;
 		uint64_t t;
 		double d;
-		const char *s;
 	} v;
 	int q;
 
+	if (type == 's' || type == 'o' || type == 'g')
+		return read_string(m, type, ret);
+	if (!type || !strchr("bynqiuxtd", type))
+		return -EINVAL;
 	q = sd_bus_message_read_basic(m, type, &v);
 	if (q < 0)
 		return q;
@@ -82,42 +111,29 @@ static int read_basic(sd_bus_message *m, char type, struct emc_value *ret)
 		*ret = (struct emc_value){ .type = EMC_VALUE_BOOL, .b = v.b };
 		break;
 	case 'y':
-		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.y };
+		*ret = uint_value(v.y);
 		break;
 	case 'q':
-		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.q };
+		*ret = uint_value(v.q);
 		break;
 	case 'u':
-		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.u };
+		*ret = uint_value(v.u);
 		break;
 	case 't':
-		*ret = (struct emc_value){ .type = EMC_VALUE_UINT, .u = v.t };
+		*ret = uint_value(v.t);
 		break;
 	case 'n':
-		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.n };
+		*ret = int_value(v.n);
 		break;
 	case 'i':
-		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.i };
+		*ret = int_value(v.i);
 		break;
 	case 'x':
-		*ret = (struct emc_value){ .type = EMC_VALUE_INT, .i = v.x };
+		*ret = int_value(v.x);
 		break;
-	case 'd':
+	default: /* 'd' */
 		*ret = (struct emc_value){ .type = EMC_VALUE_DOUBLE, .d = v.d };
 		break;
-	case 's':
-	case 'o':
-	case 'g': {
-		char *copy = strdup(v.s);
-
-		if (!copy)
-			return -ENOMEM;
-		*ret = (struct emc_value){ .type = EMC_VALUE_STRING,
-					   .s = copy };
-		break;
-	}
-	default:
-		return -EINVAL;
 	}
 	return 0;
 }
@@ -127,11 +143,70 @@ static bool is_scalar_sig(const char *sig)
 	return sig[0] && !sig[1] && strchr("bynqiuxtdsog", sig[0]);
 }
 
+/* An array of the basic type type, the message inside it. */
+static int read_array_items(sd_bus_message *m, char type, struct emc_value *ret)
+{
+	struct emc_value v = { .type = EMC_VALUE_ARRAY };
+	int q;
+
+	for (;;) {
+		struct emc_value e;
+		struct emc_value *items;
+
+		q = sd_bus_message_at_end(m, false);
+		if (q < 0)
+			goto fail;
+		if (q > 0)
+			break;
+		q = read_basic(m, type, &e);
+		if (q < 0)
+			goto fail;
+		items = reallocarray(v.a.items, v.a.n + 1, sizeof(*items));
+		if (!items) {
+			emc_value_clear(&e);
+			q = -ENOMEM;
+			goto fail;
+		}
+		v.a.items = items;
+		v.a.items[v.a.n++] = e;
+	}
+	*ret = v;
+	return 0;
+fail:
+	emc_value_clear(&v);
+	return q;
+}
+
+/* A variant holding the array sig ("as", "at", ...). */
+static int read_array(sd_bus_message *m, const char *sig, struct emc_value *ret)
+{
+	struct emc_value v;
+	int q;
+
+	q = sd_bus_message_enter_container(m, 'v', sig);
+	if (q < 0)
+		return q;
+	q = sd_bus_message_enter_container(m, 'a', sig + 1);
+	if (q < 0)
+		return q;
+	q = read_array_items(m, sig[1], &v);
+	if (q < 0)
+		return q;
+	q = sd_bus_message_exit_container(m);
+	if (q >= 0)
+		q = sd_bus_message_exit_container(m);
+	if (q < 0) {
+		emc_value_clear(&v);
+		return q;
+	}
+	*ret = v;
+	return 0;
+}
+
 /* A variant's value; returns 0 with ret set, 1 when the type is not one
  * a record can hold (skipped), -errno on a bad message. */
 static int read_variant(sd_bus_message *m, struct emc_value *ret)
 {
-	struct emc_value v = { .type = EMC_VALUE_ARRAY };
 	const char *sig;
 	char type;
 	int q;
@@ -155,44 +230,7 @@ static int read_variant(sd_bus_message *m, struct emc_value *ret)
 		q = sd_bus_message_skip(m, "v");
 		return q < 0 ? q : 1;
 	}
-
-	q = sd_bus_message_enter_container(m, 'v', sig);
-	if (q < 0)
-		return q;
-	q = sd_bus_message_enter_container(m, 'a', sig + 1);
-	if (q < 0)
-		return q;
-	for (;;) {
-		struct emc_value e;
-		struct emc_value *items;
-
-		q = sd_bus_message_at_end(m, false);
-		if (q < 0)
-			goto fail;
-		if (q > 0)
-			break;
-		q = read_basic(m, sig[1], &e);
-		if (q < 0)
-			goto fail;
-		items = reallocarray(v.a.items, v.a.n + 1, sizeof(*items));
-		if (!items) {
-			emc_value_clear(&e);
-			q = -ENOMEM;
-			goto fail;
-		}
-		v.a.items = items;
-		v.a.items[v.a.n++] = e;
-	}
-	q = sd_bus_message_exit_container(m);
-	if (q >= 0)
-		q = sd_bus_message_exit_container(m);
-	if (q < 0)
-		goto fail;
-	*ret = v;
-	return 0;
-fail:
-	emc_value_clear(&v);
-	return q;
+	return read_array(m, sig, ret);
 }
 
 /* a{sv} into r. */

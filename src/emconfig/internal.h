@@ -182,8 +182,12 @@ const struct emc_schema *emc_source_schema(const struct emc_source *s,
  * sees now, in order; records of types without a schema are skipped):
  * REMOVED, CHANGED, ADDED, then INVALID (once per distinct content).
  * Delivered records absent from current for which ops->keep_unseen says
- * so are kept (and keep their Names).
- * Returns -ENOMEM when it could not finish (the next call catches up).
+ * so are kept (and keep their Names). current is only read (the caller
+ * keeps its references).
+ * Returns 0 when done; 1 when a handler freed the source, which is gone
+ * now (the caller must not touch it); -ENOMEM when it could not finish:
+ * then no handler was called and the source is as it was, so the next
+ * call (or a retry with the same records) catches up.
  */
 int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 			 size_t n);

@@ -446,26 +446,16 @@ static int records_from_json(json_object *root, const char *hint,
 	return 0;
 }
 
-int emc_parse_json(const char *text, size_t len, const char *path_hint,
-		   struct emc_record ***ret, char **ret_error)
+/* The one JSON value text[len] holds (nothing but space after it). */
+static int parse_document(const char *text, size_t len, const char *hint,
+			  json_object **ret, char **ret_error)
 {
 	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
 	_cleanup_(json_object_putp) json_object *root = NULL;
 	_cleanup_free_ char *copy = NULL;
-	struct record_list out = { 0 };
-	const char *hint = path_hint ? path_hint : "JSON";
 	enum json_tokener_error jerr;
 	size_t end;
-	int q;
 
-	assert(text || len == 0);
-	assert(ret);
-
-	if (len > JSON_MAX_FILE_SIZE)
-		return set_error(
-			ret_error, hint,
-			"document of %zu bytes is too large (at most %u)", len,
-			JSON_MAX_FILE_SIZE);
 	/* A NUL-terminated copy lets the tokener finish a trailing number. */
 	copy = malloc(len + 1);
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
@@ -496,6 +486,29 @@ int emc_parse_json(const char *text, size_t len, const char *path_hint,
 			ret_error, hint,
 			"JSON syntax error at offset %zu: data after the document",
 			end);
+	*ret = TAKE_PTR(root);
+	return 0;
+}
+
+int emc_parse_json(const char *text, size_t len, const char *path_hint,
+		   struct emc_record ***ret, char **ret_error)
+{
+	_cleanup_(json_object_putp) json_object *root = NULL;
+	struct record_list out = { 0 };
+	const char *hint = path_hint ? path_hint : "JSON";
+	int q;
+
+	assert(text || len == 0);
+	assert(ret);
+
+	if (len > JSON_MAX_FILE_SIZE)
+		return set_error(
+			ret_error, hint,
+			"document of %zu bytes is too large (at most %u)", len,
+			JSON_MAX_FILE_SIZE);
+	q = parse_document(text, len, hint, &root, ret_error);
+	if (q < 0)
+		return q;
 	q = records_from_json(root, hint, &out, ret_error);
 	if (q < 0) {
 		emc_records_free(out.items, out.n);

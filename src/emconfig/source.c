@@ -275,157 +275,249 @@ enum verdict {
 	V_ACCEPT, /* to be delivered (ADDED or CHANGED) */
 };
 
-int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
-			 size_t n)
-{
-	_cleanup_free_ enum verdict *verdict = NULL;
-	_cleanup_free_ char **errors = NULL;
-	_cleanup_free_ bool *kept = NULL;
-	_cleanup_free_ struct emc_record **accepted = NULL;
-	_cleanup_free_ struct pending_event *events = NULL;
-	struct emc_record **new_delivered = NULL, **new_invalid = NULL;
-	size_t n_accepted = 0, n_events = 0, n_new_invalid = 0;
-	int q = -ENOMEM;
-
-	assert(s);
-
-	verdict = calloc(n + 1, sizeof(*verdict));
-	errors = calloc(n + 1, sizeof(*errors));
-	kept = calloc(s->n_delivered + 1, sizeof(*kept));
-	accepted = calloc(n + s->n_delivered + 1, sizeof(*accepted));
+/* One reconciliation of s against current[n]: the verdicts, and the
+ * state and events it leads to, built before anything changes. */
+struct reconcile {
+	struct emc_source *s;
+	struct emc_record **current;
+	size_t n;
+	enum verdict *verdict; /* [n] */
+	char **errors; /* [n] */
+	bool *kept; /* [s->n_delivered]: stays delivered as it is */
+	/* The records to be delivered afterwards (borrowed). */
+	struct emc_record **accepted;
+	size_t n_accepted;
 	/* At most one event per delivered record and one per current. */
-	events = calloc(n + s->n_delivered + 1, sizeof(*events));
-	new_invalid = calloc(n + 1, sizeof(*new_invalid));
-	if (!verdict || !errors || !kept || !accepted || !events ||
-	    !new_invalid)
-		goto out;
+	struct pending_event *events;
+	size_t n_events;
+	struct emc_record **new_invalid; /* references */
+	size_t n_new_invalid;
+};
 
-	/* 1. Each record on its own: schema, validation, Name. */
-	for (size_t i = 0; i < n; i++) {
-		struct emc_record *c = current[i];
+static int reconcile_init(struct reconcile *rc)
+{
+	size_t n = rc->n, n_delivered = rc->s->n_delivered;
 
-		if (c->type && !emc_source_schema(s, c->type)) {
-			verdict[i] = V_SKIP;
+	rc->verdict = calloc(n + 1, sizeof(*rc->verdict));
+	rc->errors = calloc(n + 1, sizeof(*rc->errors));
+	rc->kept = calloc(n_delivered + 1, sizeof(*rc->kept));
+	rc->accepted = calloc(n + n_delivered + 1, sizeof(*rc->accepted));
+	rc->events = calloc(n + n_delivered + 1, sizeof(*rc->events));
+	rc->new_invalid = calloc(n + 1, sizeof(*rc->new_invalid));
+	if (!rc->verdict || !rc->errors || !rc->kept || !rc->accepted ||
+	    !rc->events || !rc->new_invalid)
+		return -ENOMEM;
+	return 0;
+}
+
+static void reconcile_done(struct reconcile *rc)
+{
+	for (size_t i = 0; i < rc->n_events; i++) {
+		emc_record_unref(rc->events[i].rec);
+		free(rc->events[i].error);
+	}
+	for (size_t i = 0; rc->errors && i < rc->n; i++)
+		free(rc->errors[i]);
+	emc_records_free(rc->new_invalid, rc->n_new_invalid);
+	free(rc->verdict);
+	free(rc->errors);
+	free(rc->kept);
+	free(rc->accepted);
+	free(rc->events);
+}
+
+/* 1. Each record on its own: schema, validation, Name. */
+static int judge_each(struct reconcile *rc)
+{
+	for (size_t i = 0; i < rc->n; i++) {
+		struct emc_record *c = rc->current[i];
+
+		if (c->type && !emc_source_schema(rc->s, c->type)) {
+			rc->verdict[i] = V_SKIP;
 			continue;
 		}
-		if (check_record(s, c, &errors[i]) < 0)
-			goto out;
-		verdict[i] = errors[i] ? V_INVALID : V_ACCEPT;
+		if (check_record(rc->s, c, &rc->errors[i]) < 0)
+			return -ENOMEM;
+		rc->verdict[i] = rc->errors[i] ? V_INVALID : V_ACCEPT;
 	}
+	return 0;
+}
 
-	/* 2. Unchanged delivered records stay, and keep their Names. */
+/* 2. Unchanged delivered records stay, and keep their Names. */
+static void keep_unchanged(struct reconcile *rc)
+{
+	const struct emc_source *s = rc->s;
+
 	for (size_t d = 0; d < s->n_delivered; d++) {
-		for (size_t i = 0; i < n; i++) {
-			if (verdict[i] != V_ACCEPT ||
-			    !same_key(s->delivered[d], current[i]))
+		for (size_t i = 0; i < rc->n; i++) {
+			if (rc->verdict[i] != V_ACCEPT ||
+			    !same_key(s->delivered[d], rc->current[i]))
 				continue;
-			if (emc_record_equal(s->delivered[d], current[i])) {
-				verdict[i] = V_KEEP;
-				kept[d] = true;
-				accepted[n_accepted++] = s->delivered[d];
+			if (emc_record_equal(s->delivered[d], rc->current[i])) {
+				rc->verdict[i] = V_KEEP;
+				rc->kept[d] = true;
+				rc->accepted[rc->n_accepted++] =
+					s->delivered[d];
 			}
 			break;
 		}
 	}
+}
 
-	/* 2b. Records the source says to keep although it does not see
-	 * them now (entity-manager settling after a restart) stay. */
+/* 2b. Records the kind keeps although it does not see them now (the
+ * D-Bus source while entity-manager settles after a restart) stay. */
+static void keep_unseen(struct reconcile *rc)
+{
+	const struct emc_source *s = rc->s;
+
 	for (size_t d = 0; s->ops->keep_unseen && d < s->n_delivered; d++) {
 		bool seen = false;
 
-		for (size_t i = 0; i < n && !seen; i++)
-			seen = same_key(s->delivered[d], current[i]);
-		if (seen || kept[d] || !s->ops->keep_unseen(s, s->delivered[d]))
+		for (size_t i = 0; i < rc->n && !seen; i++)
+			seen = same_key(s->delivered[d], rc->current[i]);
+		if (seen || rc->kept[d] ||
+		    !s->ops->keep_unseen(s, s->delivered[d]))
 			continue;
-		kept[d] = true;
-		accepted[n_accepted++] = s->delivered[d];
+		rc->kept[d] = true;
+		rc->accepted[rc->n_accepted++] = s->delivered[d];
 	}
+}
 
-	/*
-	 * 3. The rest: first the changed versions of delivered records (a
-	 * record keeps its Name when its content changes), then the new
-	 * ones in order; the first of a Name wins.
-	 */
+/*
+ * 3. The rest: first the changed versions of delivered records (a record
+ * keeps its Name when its content changes), then the new ones in order;
+ * the first of a Name wins.
+ */
+static int claim_rest(struct reconcile *rc)
+{
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
-			if (verdict[i] != V_ACCEPT ||
-			    was_delivered(s, current[i]) != (pass == 0))
+		for (size_t i = 0; i < rc->n; i++) {
+			if (rc->verdict[i] != V_ACCEPT ||
+			    was_delivered(rc->s, rc->current[i]) != (pass == 0))
 				continue;
-			if (claim(current[i], accepted, &n_accepted,
-				  &errors[i]) < 0)
-				goto out;
-			if (errors[i])
-				verdict[i] = V_INVALID;
+			if (claim(rc->current[i], rc->accepted, &rc->n_accepted,
+				  &rc->errors[i]) < 0)
+				return -ENOMEM;
+			if (rc->errors[i])
+				rc->verdict[i] = V_INVALID;
 		}
+	return 0;
+}
 
-	/* 4. Events: REMOVED, CHANGED, ADDED, INVALID. */
+/* 4a. Delivered records neither kept nor replaced: REMOVED. */
+static void queue_removed(struct reconcile *rc)
+{
+	const struct emc_source *s = rc->s;
+
 	for (size_t d = 0; d < s->n_delivered; d++) {
 		bool replaced = false;
 
-		if (kept[d])
+		if (rc->kept[d])
 			continue;
-		for (size_t i = 0; i < n && !replaced; i++)
-			replaced = verdict[i] == V_ACCEPT &&
-				   same_key(s->delivered[d], current[i]);
+		for (size_t i = 0; i < rc->n && !replaced; i++)
+			replaced = rc->verdict[i] == V_ACCEPT &&
+				   same_key(s->delivered[d], rc->current[i]);
 		if (!replaced)
-			events[n_events++] = (struct pending_event){
+			rc->events[rc->n_events++] = (struct pending_event){
 				.event = EMC_REMOVED,
 				.rec = emc_record_ref(s->delivered[d]),
 			};
 	}
+}
+
+/* 4b. Accepted records: CHANGED for those replacing a delivered one,
+ * then ADDED for the new ones. */
+static void queue_accepted(struct reconcile *rc)
+{
+	const struct emc_source *s = rc->s;
+
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < rc->n; i++) {
 			bool replaces = false;
 
-			if (verdict[i] != V_ACCEPT)
+			if (rc->verdict[i] != V_ACCEPT)
 				continue;
 			for (size_t d = 0; d < s->n_delivered && !replaces; d++)
-				replaces = !kept[d] && same_key(s->delivered[d],
-								current[i]);
+				replaces = !rc->kept[d] &&
+					   same_key(s->delivered[d],
+						    rc->current[i]);
 			if (replaces != (pass == 0))
 				continue;
-			events[n_events++] = (struct pending_event){
+			rc->events[rc->n_events++] = (struct pending_event){
 				.event = replaces ? EMC_CHANGED : EMC_ADDED,
-				.rec = emc_record_ref(current[i]),
+				.rec = emc_record_ref(rc->current[i]),
 			};
 		}
-	for (size_t i = 0; i < n; i++) {
-		if (verdict[i] != V_INVALID)
-			continue;
-		new_invalid[n_new_invalid++] = emc_record_ref(current[i]);
-		if (was_reported_invalid(s, current[i]))
-			continue;
-		events[n_events] = (struct pending_event){
-			.event = EMC_INVALID,
-			.rec = emc_record_ref(current[i]),
-			.error = format_invalid(current[i], errors[i]),
-		};
-		if (!events[n_events++].error)
-			goto out;
-	}
+}
 
-	/* 5. The new state, then the handler calls. */
-	new_delivered = calloc(n_accepted + 1, sizeof(*new_delivered));
-	if (!new_delivered)
-		goto out;
-	for (size_t i = 0; i < n_accepted; i++)
-		new_delivered[i] = emc_record_ref(accepted[i]);
+/* 4c. Invalid records: remembered, and INVALID unless reported before
+ * with the same content. */
+static int queue_invalid(struct reconcile *rc)
+{
+	for (size_t i = 0; i < rc->n; i++) {
+		struct emc_record *c = rc->current[i];
+		struct pending_event *e;
+
+		if (rc->verdict[i] != V_INVALID)
+			continue;
+		rc->new_invalid[rc->n_new_invalid++] = emc_record_ref(c);
+		if (was_reported_invalid(rc->s, c))
+			continue;
+		e = &rc->events[rc->n_events++];
+		*e = (struct pending_event){
+			.event = EMC_INVALID,
+			.rec = emc_record_ref(c),
+			.error = format_invalid(c, rc->errors[i]),
+		};
+		if (!e->error)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* 5a. The new state replaces the old (nothing can fail afterwards). */
+static int commit_state(struct reconcile *rc)
+{
+	struct emc_source *s = rc->s;
+	struct emc_record **delivered;
+
+	delivered = calloc(rc->n_accepted + 1, sizeof(*delivered));
+	if (!delivered)
+		return -ENOMEM;
+	for (size_t i = 0; i < rc->n_accepted; i++)
+		delivered[i] = emc_record_ref(rc->accepted[i]);
 	records_drop(&s->delivered, &s->n_delivered);
 	records_drop(&s->invalid, &s->n_invalid);
-	s->delivered = TAKE_PTR(new_delivered);
-	s->n_delivered = n_accepted;
-	s->invalid = TAKE_PTR(new_invalid);
-	s->n_invalid = n_new_invalid;
-	n_new_invalid = 0;
+	s->delivered = delivered;
+	s->n_delivered = rc->n_accepted;
+	s->invalid = TAKE_PTR(rc->new_invalid);
+	s->n_invalid = rc->n_new_invalid;
+	rc->n_new_invalid = 0;
+	return 0;
+}
 
-	q = 0;
+static const char *event_name(enum emc_event event)
+{
+	switch (event) {
+	case EMC_ADDED:
+		return "added";
+	case EMC_CHANGED:
+		return "changed";
+	case EMC_REMOVED:
+		return "removed";
+	case EMC_INVALID:
+		return "invalid";
+	}
+	return "?";
+}
+
+/* 5b. The handler calls; 1 when a handler freed the source (now gone). */
+static int deliver(struct emc_source *s, const struct pending_event *events,
+		   size_t n_events)
+{
 	s->busy++;
 	for (size_t i = 0; i < n_events && !s->dead; i++) {
-		log_debug("emconfig: %s '%s'",
-			  events[i].event == EMC_ADDED	 ? "added" :
-			  events[i].event == EMC_CHANGED ? "changed" :
-			  events[i].event == EMC_REMOVED ? "removed" :
-							   "invalid",
+		log_debug("emconfig: %s '%s'", event_name(events[i].event),
 			  events[i].rec->path);
 		s->handler(events[i].event, events[i].rec, events[i].error,
 			   s->userdata);
@@ -433,19 +525,39 @@ int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
 	s->busy--;
 	if (s->dead && s->busy == 0) {
 		emc_source_destroy(s);
-		q = 1;
+		return 1;
 	}
+	return 0;
+}
 
-out:
-	for (size_t i = 0; i < n_events; i++) {
-		emc_record_unref(events[i].rec);
-		free(events[i].error);
+int emc_source_reconcile(struct emc_source *s, struct emc_record **current,
+			 size_t n)
+{
+	_cleanup_(reconcile_done) struct reconcile rc = {
+		.s = s,
+		.current = current,
+		.n = n,
+	};
+	int q;
+
+	assert(s);
+
+	q = reconcile_init(&rc);
+	if (q >= 0)
+		q = judge_each(&rc);
+	if (q >= 0) {
+		keep_unchanged(&rc);
+		keep_unseen(&rc);
+		q = claim_rest(&rc);
 	}
-	for (size_t i = 0; errors && i < n; i++)
-		free(errors[i]);
-	if (new_invalid)
-		for (size_t i = 0; i < n_new_invalid; i++)
-			emc_record_unref(new_invalid[i]);
-	free(new_invalid);
-	return q;
+	if (q >= 0) {
+		queue_removed(&rc);
+		queue_accepted(&rc);
+		q = queue_invalid(&rc);
+	}
+	if (q >= 0)
+		q = commit_state(&rc);
+	if (q < 0)
+		return q;
+	return deliver(s, rc.events, rc.n_events);
 }

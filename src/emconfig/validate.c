@@ -219,13 +219,101 @@ static int check_children(const struct emc_key *k, const struct emc_record *r,
 	return 0;
 }
 
+static int check_string(const struct emc_key *k, const struct emc_value *v,
+			char **ret_msg)
+{
+	size_t max = k->max_len ? k->max_len : DEFAULT_MAX_LEN;
+	size_t len;
+
+	if (v->type != EMC_VALUE_STRING)
+		return fail_type(ret_msg, k, v);
+	len = strlen(v->s);
+	if (len == 0)
+		return fail(ret_msg, "key '%s': empty string", k->name);
+	if (len > max)
+		return fail(
+			ret_msg,
+			"key '%s': string of %zu bytes is too long (at most %zu)",
+			k->name, len, max);
+	return 0;
+}
+
+static int check_uint(const struct emc_key *k, const struct emc_value *v,
+		      char **ret_msg)
+{
+	char buf[sizeof("18446744073709551615")];
+	uint64_t u;
+
+	if ((k->exact && v->type == EMC_VALUE_STRING) ||
+	    emc_value_get_uint(v, &u) < 0)
+		return fail_type(ret_msg, k, v);
+	if ((k->min != 0 || k->max != 0) &&
+	    ((double)u < k->min || (double)u > k->max)) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, u);
+		return fail_range(ret_msg, k, buf);
+	}
+	return 0;
+}
+
+static int check_number(const struct emc_key *k, const struct emc_value *v,
+			char **ret_msg)
+{
+	char buf[FMT_DOUBLE_MAX];
+	double d;
+
+	if ((k->exact && v->type == EMC_VALUE_STRING) ||
+	    emc_value_get_double(v, &d) < 0 || !isfinite(d))
+		return fail_type(ret_msg, k, v);
+	if ((k->min != 0 || k->max != 0) && (d < k->min || d > k->max))
+		/* all the digits it takes: 1000.0001 is not 1000 */
+		return fail_range(ret_msg, k, fmt_double(buf, d));
+	return 0;
+}
+
+/* A key of kind EMC_CHILDREN that is present: its sub-records, or a
+ * value (only an empty JSON array passes, as an empty list). */
+static int check_list(const struct emc_key *k, const struct emc_record *r,
+		      const struct emc_value *v, char **ret_msg)
+{
+	if (!v)
+		return check_children(k, r, ret_msg);
+	if (v->type == EMC_VALUE_ARRAY && v->a.n == 0) {
+		if (k->required)
+			return fail(ret_msg, "key '%s': empty list", k->name);
+		return 0;
+	}
+	return fail_type(ret_msg, k, v);
+}
+
+/* A present value against a key of a scalar kind. */
+static int check_value(const struct emc_key *k, const struct emc_value *v,
+		       char **ret_msg)
+{
+	switch (k->kind) {
+	case EMC_STRING:
+		return check_string(k, v, ret_msg);
+	case EMC_ENUM:
+		return check_enum(k, v, ret_msg);
+	case EMC_BOOL:
+		if (v->type != EMC_VALUE_BOOL)
+			return fail_type(ret_msg, k, v);
+		return 0;
+	case EMC_UINT:
+		return check_uint(k, v, ret_msg);
+	case EMC_NUMBER:
+		return check_number(k, v, ret_msg);
+	case EMC_CHILDREN:
+		break;
+	}
+	return 0;
+}
+
 static int check_key(const struct emc_key *k, const struct emc_record *r,
 		     char **ret_msg)
 {
 	const struct emc_value *v = emc_record_get(r, k->name);
 	size_t n_children = emc_record_n_children(r, k->name);
 	const char *bad = emc_record_bad_key(r, k->name);
-	char buf[64];
 
 	if (!v && n_children == 0) {
 		if (bad)
@@ -234,82 +322,14 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 			return fail(ret_msg, "key '%s': missing", k->name);
 		return 0;
 	}
-
-	if (k->kind == EMC_CHILDREN) {
-		if (v) {
-			/* An empty JSON array is an empty list. */
-			if (v->type == EMC_VALUE_ARRAY && v->a.n == 0) {
-				if (k->required)
-					return fail(ret_msg,
-						    "key '%s': empty list",
-						    k->name);
-				return 0;
-			}
-			return fail_type(ret_msg, k, v);
-		}
-		return check_children(k, r, ret_msg);
-	}
-
+	if (k->kind == EMC_CHILDREN)
+		return check_list(k, r, v, ret_msg);
 	if (!v)
 		return fail(ret_msg,
 			    "key '%s': expected %s, got a list of %zu %s",
 			    k->name, kind_name(k->kind), n_children,
 			    n_children == 1 ? "object" : "objects");
-
-	switch (k->kind) {
-	case EMC_STRING: {
-		size_t max = k->max_len ? k->max_len : DEFAULT_MAX_LEN;
-		size_t len;
-
-		if (v->type != EMC_VALUE_STRING)
-			return fail_type(ret_msg, k, v);
-		len = strlen(v->s);
-		if (len == 0)
-			return fail(ret_msg, "key '%s': empty string", k->name);
-		if (len > max)
-			return fail(
-				ret_msg,
-				"key '%s': string of %zu bytes is too long (at most %zu)",
-				k->name, len, max);
-		return 0;
-	}
-	case EMC_ENUM:
-		return check_enum(k, v, ret_msg);
-	case EMC_BOOL:
-		if (v->type != EMC_VALUE_BOOL)
-			return fail_type(ret_msg, k, v);
-		return 0;
-	case EMC_UINT: {
-		uint64_t u;
-
-		if ((k->exact && v->type == EMC_VALUE_STRING) ||
-		    emc_value_get_uint(v, &u) < 0)
-			return fail_type(ret_msg, k, v);
-		if ((k->min != 0 || k->max != 0) &&
-		    ((double)u < k->min || (double)u > k->max)) {
-			snprintf(buf, sizeof(buf), "%" PRIu64, u);
-			return fail_range(ret_msg, k, buf);
-		}
-		return 0;
-	}
-	case EMC_NUMBER: {
-		double d;
-
-		if ((k->exact && v->type == EMC_VALUE_STRING) ||
-		    emc_value_get_double(v, &d) < 0 || !isfinite(d))
-			return fail_type(ret_msg, k, v);
-		if ((k->min != 0 || k->max != 0) &&
-		    (d < k->min || d > k->max)) {
-			/* all the digits it takes: 1000.0001 is not 1000 */
-			fmt_double(buf, d);
-			return fail_range(ret_msg, k, buf);
-		}
-		return 0;
-	}
-	case EMC_CHILDREN:
-		break;
-	}
-	return 0;
+	return check_value(k, v, ret_msg);
 }
 
 static bool schema_has_key(const struct emc_schema *schema, const char *key)
