@@ -66,42 +66,9 @@ static int parse_ms(const char *s, uint64_t *ret)
 /* Wait at most this long for the first read before taking the name. */
 #define READY_TIMEOUT_USEC (10ULL * 1000 * 1000)
 
-struct name_request {
-	sd_bus *bus;
-	sd_event_source *timeout;
-	bool requested;
-};
-
-/* The well-known name is requested once the first records have been
- * turned into objects (or after READY_TIMEOUT_USEC, when entity-manager
- * does not answer), so that consumers find the objects with the name. */
-static void request_name(struct name_request *req, const char *why)
-{
-	int r;
-
-	if (req->requested)
-		return;
-	req->requested = true;
-	req->timeout = sd_event_source_disable_unref(req->timeout);
-	log_debug("Requesting %s: %s", CABLE_BUS_NAME, why);
-	r = bus_request_name_async(req->bus, CABLE_BUS_NAME, 0, NULL, NULL);
-	if (r < 0)
-		(void)sd_event_exit(sd_bus_get_event(req->bus),
-				    log_error_errno(r, "Cannot request %s",
-						    CABLE_BUS_NAME));
-}
-
 static void on_source_ready(struct emc_source *src, void *userdata)
 {
-	request_name(userdata, "first records read");
-}
-
-static int on_ready_timeout(sd_event_source *s, uint64_t usec, void *userdata)
-{
-	log_warning("No records after %llu s; serving %s without waiting",
-		    READY_TIMEOUT_USEC / 1000000, CABLE_BUS_NAME);
-	request_name(userdata, "timeout");
-	return 0;
+	bus_name_request_now(userdata, "first records read");
 }
 
 /* Every followed line holds a file descriptor (two with libgpiod 1.6):
@@ -195,21 +162,21 @@ static int records_follow(const char *config, sd_bus *bus, sd_event *event,
 }
 
 /* The name is requested when src has read its first records, or after
- * READY_TIMEOUT_USEC. */
-static int name_request_schedule(struct name_request *req, sd_bus *bus,
-				 sd_event *event, struct emc_source *src)
+ * READY_TIMEOUT_USEC (bus-util.h). */
+static int name_request_schedule(sd_bus *bus, struct emc_source *src,
+				 struct bus_name_request **ret)
 {
 	int r;
 
-	req->bus = bus;
-	emc_source_set_ready_callback(src, on_source_ready, req);
-	r = sd_event_add_time_relative(event, &req->timeout, CLOCK_MONOTONIC,
-				       READY_TIMEOUT_USEC, 0, on_ready_timeout,
-				       req);
+	r = bus_name_request_new(bus, CABLE_BUS_NAME, READY_TIMEOUT_USEC, NULL,
+				 NULL, ret);
 	if (r < 0)
 		return log_error_errno(r, "Cannot schedule the name request");
+	emc_source_set_ready_callback(src, on_source_ready, *ret);
 	return 0;
 }
+
+DEFINE_CLEANUP_FUNC(struct bus_name_request, bus_name_request_free)
 
 static int run(const char *config, uint64_t poll_ms)
 {
@@ -218,7 +185,7 @@ static int run(const char *config, uint64_t poll_ms)
 	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *om = NULL;
 	_cleanup_(cable_manager_freep) struct cable_manager *m = NULL;
 	_cleanup_(emc_source_freep) struct emc_source *src = NULL;
-	struct name_request req = { 0 };
+	_cleanup_(bus_name_request_freep) struct bus_name_request *req = NULL;
 	int r;
 
 	r = loop_new(&event);
@@ -233,7 +200,7 @@ static int run(const char *config, uint64_t poll_ms)
 	r = records_follow(config, bus, event, m, &src);
 	if (r < 0)
 		return r;
-	r = name_request_schedule(&req, bus, event, src);
+	r = name_request_schedule(bus, src, &req);
 	if (r < 0)
 		return r;
 
@@ -245,7 +212,6 @@ static int run(const char *config, uint64_t poll_ms)
 	/* Exit code: 0 after SIGTERM/SIGINT, -errno from our own exits,
 	 * EXIT_FAILURE from sd-bus when the bus connection is lost. */
 	r = sd_event_loop(event);
-	req.timeout = sd_event_source_disable_unref(req.timeout);
 	if (r > 0)
 		return log_error_errno(-ECONNRESET,
 				       "Disconnected from the bus, exiting");
