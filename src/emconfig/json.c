@@ -25,6 +25,7 @@
 
 #include <json-c/json.h>
 
+#include "fmt.h"
 #include "internal.h"
 #include "log.h"
 
@@ -59,20 +60,16 @@ static int set_error(char **ret_error, const char *hint, const char *fmt, ...)
 {
 	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int n;
 
 	if (!ret_error)
 		return -EINVAL;
 	va_start(ap, fmt);
-	n = vasprintf(&msg, fmt, ap);
+	msg = fmt_allocv(fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!msg)
 		return -ENOMEM;
-	if (asprintf(ret_error, "%s: %s", hint, msg) < 0) {
-		*ret_error = NULL;
-		return -ENOMEM;
-	}
-	return -EINVAL;
+	*ret_error = fmt_alloc("%s: %s", hint, msg);
+	return *ret_error ? -EINVAL : -ENOMEM;
 }
 
 static const char *json_kind(json_object *o)
@@ -331,13 +328,11 @@ static int record_from_json(const char *base, const char *board, size_t index,
 		}
 	}
 	if (escaped)
-		q = asprintf(&path, "%s/%s", base, escaped);
+		path = fmt_alloc("%s/%s", base, escaped);
 	else
-		q = asprintf(&path, "%s/Exposes[%zu]", base, index);
-	if (q < 0) {
-		path = NULL;
+		path = fmt_alloc("%s/Exposes[%zu]", base, index);
+	if (!path)
 		return -ENOMEM;
-	}
 
 	q = emc_record_new(path, board, type_s, &r);
 	if (q < 0)
@@ -392,11 +387,10 @@ static int board_from_json(json_object *o, size_t index, const char *hint,
 		return -ENOMEM;
 	for (char *c = escaped_type; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
-	if (asprintf(&board, INVENTORY_SYSTEM "/%s/%s", escaped_type,
-		     escaped_name) < 0) {
-		board = NULL;
+	board = fmt_alloc(INVENTORY_SYSTEM "/%s/%s", escaped_type,
+			  escaped_name);
+	if (!board)
 		return -ENOMEM;
-	}
 
 	for (size_t i = 0, n = json_object_array_length(exposes); i < n; i++) {
 		q = record_from_json(board, board, i,
@@ -669,10 +663,10 @@ int emc_source_new_json(const char *path, sd_event *event,
 						      "emconfig-json");
 	if (q < 0) {
 		emc_source_destroy(s);
-		if (ret_error &&
-		    asprintf(ret_error, "%s: cannot schedule delivery: %s",
-			     path, strerror(-q)) < 0)
-			*ret_error = NULL;
+		if (ret_error)
+			*ret_error =
+				fmt_alloc("%s: cannot schedule delivery: %s",
+					  path, strerror(-q));
 		return q;
 	}
 	*ret = s;

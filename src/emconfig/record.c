@@ -9,10 +9,10 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "internal.h"
 #include "utf8.h"
 
@@ -320,19 +320,14 @@ int emc_record_add_child(struct emc_record *r, const char *key,
 int emc_record_set_error(struct emc_record *r, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
-	int n;
 
 	assert(r);
 	if (r->error)
 		return 0; /* the first problem is the one reported */
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	r->error = fmt_allocv(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	r->error = s;
-	return 0;
+	return r->error ? 0 : -ENOMEM;
 }
 
 static int prop_cmp(const void *a, const void *b)

@@ -7,10 +7,10 @@
  */
 #include <assert.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "internal.h"
 #include "log.h"
 
@@ -159,16 +159,12 @@ static char *format_invalid(const struct emc_record *r, const char *error)
 	_cleanup_free_ char *path = emc_msg_truncate(r->path, EMC_MSG_PATH_MAX);
 	_cleanup_free_ char *type =
 		r->type ? emc_msg_truncate(r->type, EMC_MSG_VALUE_MAX) : NULL;
-	char *s;
-	int n;
 
 	if (!path || (r->type && !type))
 		return NULL;
 	if (type)
-		n = asprintf(&s, "record '%s' (%s): %s", path, type, error);
-	else
-		n = asprintf(&s, "record '%s': %s", path, error);
-	return n < 0 ? NULL : s;
+		return fmt_alloc("record '%s' (%s): %s", path, type, error);
+	return fmt_alloc("record '%s': %s", path, error);
 }
 
 static char *format_duplicate(const struct emc_record *r,
@@ -180,29 +176,22 @@ static char *format_duplicate(const struct emc_record *r,
 	_cleanup_free_ char *path =
 		emc_msg_truncate(owner->path, EMC_MSG_PATH_MAX);
 	_cleanup_free_ char *other_name = NULL, *raw = NULL, *escaped = NULL;
-	char *s;
 
 	if (!name || !path)
 		return NULL;
-	if (!other || strcmp(other, emc_record_name(r)) == 0) {
-		if (asprintf(&s,
-			     "duplicate Name '%s' (already used by record '%s')",
-			     name, path) < 0)
-			return NULL;
-		return s;
-	}
+	if (!other || strcmp(other, emc_record_name(r)) == 0)
+		return fmt_alloc(
+			"duplicate Name '%s' (already used by record '%s')",
+			name, path);
 	/* Different Names that give the same object path segment. */
 	other_name = emc_msg_truncate(other, EMC_MSG_VALUE_MAX);
 	raw = emc_escape(emc_record_name(r));
 	escaped = raw ? emc_msg_truncate(raw, EMC_MSG_VALUE_MAX) : NULL;
 	if (!other_name || !escaped)
 		return NULL;
-	if (asprintf(
-		    &s,
-		    "duplicate Name '%s': escaped to '%s' like Name '%s' of record '%s'",
-		    name, escaped, other_name, path) < 0)
-		return NULL;
-	return s;
+	return fmt_alloc(
+		"duplicate Name '%s': escaped to '%s' like Name '%s' of record '%s'",
+		name, escaped, other_name, path);
 }
 
 /* An accepted record that r's Name or path+Type collides with, if any. */

@@ -66,36 +66,24 @@ static void format_limit(char *buf, size_t size, double x)
 char *emc_value_describe(const struct emc_value *v)
 {
 	_cleanup_free_ char *t = NULL;
-	char *s = NULL;
-	int n = -1;
+	char d[FMT_DOUBLE_MAX];
 
 	switch (v->type) {
 	case EMC_VALUE_BOOL:
-		n = asprintf(&s, "bool %s", v->b ? "true" : "false");
-		break;
+		return fmt_alloc("bool %s", v->b ? "true" : "false");
 	case EMC_VALUE_INT:
-		n = asprintf(&s, "number %" PRIi64, v->i);
-		break;
+		return fmt_alloc("number %" PRIi64, v->i);
 	case EMC_VALUE_UINT:
-		n = asprintf(&s, "number %" PRIu64, v->u);
-		break;
-	case EMC_VALUE_DOUBLE: {
-		char d[FMT_DOUBLE_MAX];
-
-		n = asprintf(&s, "number %s", fmt_double(d, v->d));
-		break;
-	}
+		return fmt_alloc("number %" PRIu64, v->u);
+	case EMC_VALUE_DOUBLE:
+		return fmt_alloc("number %s", fmt_double(d, v->d));
 	case EMC_VALUE_STRING:
 		t = emc_msg_truncate(v->s, EMC_MSG_VALUE_MAX);
-		if (!t)
-			return NULL;
-		n = asprintf(&s, "string '%s'", t);
-		break;
+		return t ? fmt_alloc("string '%s'", t) : NULL;
 	case EMC_VALUE_ARRAY:
-		n = asprintf(&s, "array of %zu values", v->a.n);
-		break;
+		return fmt_alloc("array of %zu values", v->a.n);
 	}
-	return n < 0 ? NULL : s;
+	return NULL;
 }
 
 static const char *kind_name(enum emc_kind kind)
@@ -123,12 +111,11 @@ static int fail(char **ret_msg, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = fmt_allocv(fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (!s)
 		return -ENOMEM;
 	*ret_msg = s;
 	return -EINVAL;
