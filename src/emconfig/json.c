@@ -13,7 +13,6 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -21,10 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "fileio.h"
 #include "fmt.h"
 #include "internal.h"
 #include "log.h"
@@ -517,54 +516,29 @@ int emc_parse_json(const char *text, size_t len, const char *path_hint,
 	return (int)out.n;
 }
 
-static int read_file(const char *path, char **ret, size_t *ret_len,
-		     char **ret_error)
+/* The file at path (read_file, src/common/fileio.h), with a message in
+ * *ret_error when it cannot be read. */
+static int read_json_file(const char *path, char **ret, size_t *ret_len,
+			  char **ret_error)
 {
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t len = 0;
+	int q;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-
-		if (ret_error && asprintf(ret_error, "%s: cannot read: %s",
-					  path, strerror(e)) < 0)
-			*ret_error = NULL;
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode))
+	q = read_file(path, JSON_MAX_FILE_SIZE, ret, ret_len);
+	if (q == -EINVAL)
 		return set_error(ret_error, path, "not a regular file");
-	if ((uint64_t)st.st_size > JSON_MAX_FILE_SIZE)
+	if (q == -EFBIG && stat(path, &st) == 0)
 		return set_error(ret_error, path,
 				 "file of %jd bytes is too large (at most %u)",
 				 (intmax_t)st.st_size, JSON_MAX_FILE_SIZE);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			int e = errno;
-
-			if (ret_error &&
-			    asprintf(ret_error, "%s: cannot read: %s", path,
-				     strerror(e)) < 0)
-				*ret_error = NULL;
-			return -e;
-		}
-		if (k == 0)
-			break; /* shrank meanwhile: parse what is there */
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = len;
-	return 0;
+	if (q == -EFBIG) /* and gone since */
+		return set_error(ret_error, path,
+				 "file is too large (at most %u bytes)",
+				 JSON_MAX_FILE_SIZE);
+	if (q < 0 && ret_error)
+		*ret_error =
+			fmt_alloc("%s: cannot read: %s", path, strerror(-q));
+	return q;
 }
 
 /* The JSON source: the file's records until they are delivered. */
@@ -640,7 +614,7 @@ int emc_source_new_json(const char *path, sd_event *event,
 	assert(handler);
 	assert(ret);
 
-	q = read_file(path, &text, &len, ret_error);
+	q = read_json_file(path, &text, &len, ret_error);
 	if (q < 0)
 		return q;
 	n = emc_parse_json(text, len, path, &records, ret_error);

@@ -5,6 +5,7 @@
  * sd-event loop (the path daemons use).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -535,6 +536,36 @@ static void test_missing_file(void **state)
 	sd_event_unref(e);
 }
 
+/* A file over the 64 MiB limit is refused before it is read, naming its
+ * size (sparse: it takes no space). */
+static void test_file_too_large(void **state)
+{
+	struct emc_source *s = NULL;
+	sd_event *e = NULL;
+	char *err = NULL;
+	struct collector c = { .n = 0 };
+	char path[600], want[700];
+	int fd;
+
+	assert_int_equal(sd_event_new(&e), 0);
+	snprintf(path, sizeof(path), "%s/huge.json", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)(64u << 20) + 1), 0);
+	close(fd);
+	assert_int_equal(emc_source_new_json(path, e, cable_schemas, collect,
+					     &c, &s, &err),
+			 -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s: file of 67108865 bytes is too large (at most 67108864)",
+		 path);
+	assert_string_equal(err, want);
+	free(err);
+	assert_null(s);
+	assert_int_equal(unlink(path), 0);
+	sd_event_unref(e);
+}
+
 /* emc_check_json: the records a source would deliver, with the verdicts
  * it would give, before it returns; the number refused is the result. */
 static void test_check_json(void **state)
@@ -872,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_bad_boards),
 		cmocka_unit_test(test_deep_nesting),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_file_too_large),
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_check_json),
 		cmocka_unit_test(test_free_from_handler),
