@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "fmt.h"
 #include "internal.h"
 #include "log.h"
@@ -232,45 +233,26 @@ static int read_variant(sd_bus_message *m, struct emc_value *ret)
 	return read_array(m, sig, ret);
 }
 
-/* a{sv} into r. */
-static int read_properties(sd_bus_message *m, struct emc_record *r)
+/* bus_for_each_prop: one property of a{sv} into the record r. */
+static int read_property(sd_bus_message *m, const char *key,
+			 const char *contents, void *userdata)
 {
+	struct emc_record *r = userdata;
+	struct emc_value v;
 	int q;
 
-	q = sd_bus_message_enter_container(m, 'a', "{sv}");
+	q = read_variant(m, &v);
 	if (q < 0)
 		return q;
-	for (;;) {
-		struct emc_value v;
-		const char *key;
-
-		q = sd_bus_message_enter_container(m, 'e', "sv");
-		if (q < 0)
-			return q;
-		if (q == 0)
-			break;
-		q = sd_bus_message_read_basic(m, 's', &key);
-		if (q < 0)
-			return q;
-		q = read_variant(m, &v);
-		if (q < 0)
-			return q;
-		if (q == 1) {
-			log_debug(
-				"emconfig: %s: property '%s' of an unsupported type ignored",
-				r->path, key);
-			q = emc_record_add_bad_key(r, key,
-						   "unsupported D-Bus type");
-		} else {
-			q = emc_record_take_prop(r, key, &v);
-		}
-		if (q < 0)
-			return q;
-		q = sd_bus_message_exit_container(m);
-		if (q < 0)
-			return q;
+	if (q == 1) {
+		log_debug(
+			"emconfig: %s: property '%s' of an unsupported type ignored",
+			r->path, key);
+		q = emc_record_add_bad_key(r, key, "unsupported D-Bus type");
+	} else {
+		q = emc_record_take_prop(r, key, &v);
 	}
-	return sd_bus_message_exit_container(m);
+	return q < 0 ? q : 1;
 }
 
 struct iface_entry {
@@ -361,87 +343,79 @@ static int link_object(struct iface_entry *e, size_t n,
 	return 0;
 }
 
-static int read_object(sd_bus_message *m, struct emc_record ***current,
-		       size_t *n_current)
+/* The Configuration interfaces of one object, read so far. */
+struct object_read {
+	const char *path;
+	const char *board;
+	struct iface_entry *e;
+	size_t n;
+};
+
+static bool is_config_iface(const char *iface)
 {
-	struct iface_entry *e = NULL;
-	_cleanup_free_ char *board = NULL;
-	const char *path, *slash;
-	size_t n = 0;
+	size_t len = strlen(EMC_CONFIG_IFACE_PREFIX);
+
+	return strncmp(iface, EMC_CONFIG_IFACE_PREFIX, len) == 0 && iface[len];
+}
+
+/* bus_for_each_iface: a Configuration interface of the object becomes a
+ * record; other interfaces are skipped. */
+static int read_iface(sd_bus_message *m, const char *iface,
+		      const char *contents, void *userdata)
+{
+	struct object_read *o = userdata;
+	size_t prefix = strlen(EMC_CONFIG_IFACE_PREFIX);
+	struct iface_entry *e;
+	struct emc_record *rec;
 	int q;
 
-	q = sd_bus_message_read_basic(m, 'o', &path);
+	if (!is_config_iface(iface))
+		return 0;
+	e = reallocarray(o->e, o->n + 1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	o->e = e;
+	q = emc_record_new(o->path, o->board, iface + prefix, &rec);
 	if (q < 0)
 		return q;
-	slash = strrchr(path, '/');
+	o->e[o->n++] = (struct iface_entry){ .rec = rec };
+	rec->iface = strdup(iface);
+	if (!rec->iface)
+		return -ENOMEM;
+	/* The message owns iface while we read it: point into the record's
+	 * copy instead. */
+	o->e[o->n - 1].rest = rec->iface + prefix;
+	q = bus_for_each_prop(m, read_property, rec);
+	return q < 0 ? q : 1;
+}
+
+/* All records of a GetManagedObjects reply, read so far. */
+struct managed_read {
+	struct emc_record **current;
+	size_t n;
+};
+
+/* bus_for_each_object: the records of the object at path. */
+static int read_object(sd_bus_message *m, const char *path,
+		       const char *contents, void *userdata)
+{
+	struct managed_read *mr = userdata;
+	_cleanup_free_ char *board = NULL;
+	struct object_read o = { .path = path };
+	const char *slash = strrchr(path, '/');
+	int q;
+
 	if (slash && slash != path) {
 		board = strndup(path, (size_t)(slash - path));
 		if (!board)
 			return -ENOMEM;
 	}
-
-	q = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-	if (q < 0)
-		return q;
-	for (;;) {
-		const char *iface, *rest;
-		struct iface_entry *ne;
-
-		q = sd_bus_message_enter_container(m, 'e', "sa{sv}");
-		if (q < 0)
-			goto out;
-		if (q == 0)
-			break;
-		q = sd_bus_message_read_basic(m, 's', &iface);
-		if (q < 0)
-			goto out;
-		if (strncmp(iface, EMC_CONFIG_IFACE_PREFIX,
-			    strlen(EMC_CONFIG_IFACE_PREFIX)) != 0 ||
-		    !iface[strlen(EMC_CONFIG_IFACE_PREFIX)]) {
-			q = sd_bus_message_skip(m, "a{sv}");
-			if (q < 0)
-				goto out;
-			q = sd_bus_message_exit_container(m);
-			if (q < 0)
-				goto out;
-			continue;
-		}
-		rest = iface + strlen(EMC_CONFIG_IFACE_PREFIX);
-
-		ne = reallocarray(e, n + 1, sizeof(*ne));
-		if (!ne) {
-			q = -ENOMEM;
-			goto out;
-		}
-		e = ne;
-		e[n] = (struct iface_entry){ 0 };
-		q = emc_record_new(path, board, rest, &e[n].rec);
-		if (q < 0)
-			goto out;
-		n++;
-		e[n - 1].rec->iface = strdup(iface);
-		if (!e[n - 1].rec->iface) {
-			q = -ENOMEM;
-			goto out;
-		}
-		/* The message owns iface while we read it: point into the
-		 * record's copy instead. */
-		e[n - 1].rest =
-			e[n - 1].rec->iface + strlen(EMC_CONFIG_IFACE_PREFIX);
-		q = read_properties(m, e[n - 1].rec);
-		if (q < 0)
-			goto out;
-		q = sd_bus_message_exit_container(m);
-		if (q < 0)
-			goto out;
-	}
-	q = sd_bus_message_exit_container(m);
-	if (q < 0)
-		goto out;
-	q = link_object(e, n, current, n_current);
-out:
-	entries_free(e, n);
-	return q;
+	o.board = board;
+	q = bus_for_each_iface(m, read_iface, &o);
+	if (q >= 0)
+		q = link_object(o.e, o.n, &mr->current, &mr->n);
+	entries_free(o.e, o.n);
+	return q < 0 ? q : 1;
 }
 
 static int path_type_cmp(const void *a, const void *b)
@@ -456,37 +430,19 @@ static int path_type_cmp(const void *a, const void *b)
 int emc_dbus_parse_managed_objects(sd_bus_message *m, struct emc_record ***ret,
 				   size_t *ret_n)
 {
-	struct emc_record **current = NULL;
-	size_t n = 0;
+	struct managed_read mr = { 0 };
 	int q;
 
-	q = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
-	if (q < 0)
-		goto fail;
-	for (;;) {
-		q = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}");
-		if (q < 0)
-			goto fail;
-		if (q == 0)
-			break;
-		q = read_object(m, &current, &n);
-		if (q < 0)
-			goto fail;
-		q = sd_bus_message_exit_container(m);
-		if (q < 0)
-			goto fail;
+	q = bus_for_each_object(m, read_object, &mr);
+	if (q < 0) {
+		emc_records_free(mr.current, mr.n);
+		return q;
 	}
-	q = sd_bus_message_exit_container(m);
-	if (q < 0)
-		goto fail;
-	if (n > 1)
-		qsort(current, n, sizeof(*current), path_type_cmp);
-	*ret = current;
-	*ret_n = n;
+	if (mr.n > 1)
+		qsort(mr.current, mr.n, sizeof(*mr.current), path_type_cmp);
+	*ret = mr.current;
+	*ret_n = mr.n;
 	return 0;
-fail:
-	emc_records_free(current, n);
-	return q;
 }
 
 /* ---- the read cycle ------------------------------------------------------ */
