@@ -10,7 +10,8 @@
  *
  * Return contract: 0 or positive on success, -errno on failure; output
  * parameters are named ret_* and left untouched on failure. The library
- * logs nothing above debug; errors are handed to the caller as strings.
+ * logs nothing above debug (but for a signal match the bus refuses, see
+ * emc_source_new_dbus); errors are handed to the caller as strings.
  */
 #pragma once
 
@@ -186,7 +187,10 @@ struct emc_source;
  * has not published again are only reported REMOVED once it has sent no
  * signal for 3 s (30 s after it appeared at the latest), unless it
  * signalled their removal (InterfacesRemoved); ADDED and CHANGED are
- * reported as they come.
+ * reported as they come. A signal match the bus refuses (e.g. over
+ * dbus-daemon's max_match_rules_per_connection) is logged as a warning
+ * and added again every second until it is taken, each time followed by a
+ * re-read.
  */
 int emc_source_new_dbus(sd_bus *bus, sd_event *event,
 			const struct emc_schema *const *schemas,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The entity-manager source. Fully asynchronous: matches are added with
- * AddMatch calls whose replies are not waited for, and the configuration
+ * AddMatch calls whose replies are not waited for (bus_matches_add,
+ * which adds a refused one again), and the configuration
  * is read with GetManagedObjects calls whose replies come back through
  * the event loop. Any signal from entity-manager (and a new owner of its
  * name) schedules a re-read after a short delay, so that the burst of
@@ -33,9 +34,7 @@
 struct dbus_source {
 	struct emc_source base;
 	sd_bus *bus;
-	sd_bus_slot *match_slots[4];
-	unsigned match_failed; /* bit i: match i was refused, re-added */
-	sd_event_source *match_retry;
+	struct bus_matches *matches;
 	sd_bus_slot *call_slot;
 	sd_event_source *timer;
 	bool reread_queued; /* a signal came while a call was in flight */
@@ -706,47 +705,7 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
-static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata);
-
-/* A refused AddMatch means changes of entity-manager would go unseen:
- * it is added again RETRY_DELAY_USEC later, followed by a re-read. */
-static int on_match_installed(sd_bus_message *m, void *userdata,
-			      sd_bus_error *ret_error)
-{
-	struct dbus_source *d = userdata;
-	const sd_bus_error *e = sd_bus_message_get_error(m);
-	sd_bus_slot *slot = sd_bus_get_current_slot(d->bus);
-	int q;
-
-	if (!e)
-		return 0;
-	log_debug("emconfig: cannot add a match: %s; retrying",
-		  e->message ? e->message : e->name);
-	for (size_t i = 0; i < ARRAY_SIZE(d->match_slots); i++)
-		if (d->match_slots[i] == slot)
-			d->match_failed |= 1u << i;
-	if (!d->match_retry)
-		q = sd_event_add_time_relative(d->base.event, &d->match_retry,
-					       CLOCK_MONOTONIC,
-					       RETRY_DELAY_USEC, 0,
-					       on_match_retry, d);
-	else
-		q = sd_event_source_set_time_relative(d->match_retry,
-						      RETRY_DELAY_USEC);
-	if (q >= 0)
-		q = sd_event_source_set_enabled(d->match_retry,
-						SD_EVENT_ONESHOT);
-	if (q < 0)
-		log_debug_errno(q, "emconfig: cannot schedule a match retry");
-	/* 0: the connection stays up (sd-bus closes it for a failed match
-	 * without an install callback or when this returns < 0). */
-	return 0;
-}
-
-static const struct {
-	const char *match;
-	sd_bus_message_handler_t handler;
-} matches[] = {
+static const struct bus_match matches[] = {
 	{ "type='signal',sender='" EMC_EM_SERVICE "',"
 	  "path_namespace='" EMC_EM_ROOT "',"
 	  "interface='" OM_IFACE "',member='InterfacesAdded'",
@@ -767,31 +726,14 @@ static const struct {
 	  on_name_owner_changed },
 };
 
-static int on_match_retry(sd_event_source *es, uint64_t usec, void *userdata)
+/* A refused match was added again (bus_matches_add retries it): what
+ * entity-manager did meanwhile was not signalled to us. */
+static void on_matches_resync(void *userdata)
 {
 	struct dbus_source *d = userdata;
-	int q;
 
-	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
-		if (!(d->match_failed & (1u << i)))
-			continue;
-		d->match_slots[i] = sd_bus_slot_unref(d->match_slots[i]);
-		q = sd_bus_add_match_async(d->bus, &d->match_slots[i],
-					   matches[i].match, matches[i].handler,
-					   on_match_installed, d);
-		if (q < 0) {
-			log_debug_errno(q, "emconfig: cannot add a match");
-			continue; /* stays failed: retried with the next */
-		}
-		d->match_failed &= ~(1u << i);
-	}
-	if (d->match_failed &&
-	    (sd_event_source_set_time_relative(es, RETRY_DELAY_USEC) < 0 ||
-	     sd_event_source_set_enabled(es, SD_EVENT_ONESHOT) < 0))
-		log_debug("emconfig: cannot schedule a match retry");
-	/* What happened meanwhile was not signalled to us. */
+	log_debug("emconfig: a match was added again: re-reading");
 	schedule_read(d, REREAD_DELAY_USEC);
-	return 0;
 }
 
 /* ---- the source ------------------------------------------------------------ */
@@ -800,9 +742,7 @@ static void dbus_release(struct emc_source *s)
 {
 	struct dbus_source *d = (struct dbus_source *)s;
 
-	d->match_retry = sd_event_source_disable_unref(d->match_retry);
-	for (size_t i = 0; i < ARRAY_SIZE(d->match_slots); i++)
-		d->match_slots[i] = sd_bus_slot_unref(d->match_slots[i]);
+	d->matches = bus_matches_free(d->matches);
 	d->call_slot = sd_bus_slot_unref(d->call_slot);
 	d->timer = sd_event_source_disable_unref(d->timer);
 	settle_end(d);
@@ -883,8 +823,6 @@ int emc_source_new_dbus(sd_bus *bus, sd_event *event,
 	assert(bus);
 	assert(event);
 	assert(ret);
-	_Static_assert(ARRAY_SIZE(matches) == ARRAY_SIZE(d->match_slots),
-		       "one slot per match");
 
 	q = emc_source_alloc(&dbus_ops, event, schemas, handler, userdata, &s);
 	if (q < 0)
@@ -897,13 +835,12 @@ int emc_source_new_dbus(sd_bus *bus, sd_event *event,
 		if (q < 0)
 			goto fail;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(matches); i++) {
-		q = sd_bus_add_match_async(bus, &d->match_slots[i],
-					   matches[i].match, matches[i].handler,
-					   on_match_installed, d);
-		if (q < 0)
-			goto fail;
-	}
+	/* Added asynchronously, with an install callback: a refused match
+	 * is logged and retried, the connection stays up. */
+	q = bus_matches_add(bus, matches, ARRAY_SIZE(matches), d,
+			    on_matches_resync, &d->matches);
+	if (q < 0)
+		goto fail;
 	/* The first read goes out after the AddMatch calls, so no change
 	 * between the read and the matches can be missed. */
 	q = sd_event_add_time(event, &d->timer, CLOCK_MONOTONIC, 0, 0, on_timer,
