@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "i2c-harness.h"
+#include "preload.h"
 
 #define START_TIMEOUT_MS 10000
 
@@ -103,18 +104,7 @@ int i2c_emu_start(struct emu_proc *p, const char *scenario_json)
 
 int i2c_preload_self(char **argv)
 {
-	const char *want = getenv("TB_I2C_SHIM_PRELOAD");
-	const char *have = getenv("LD_PRELOAD");
+	static const char *const libs[] = { "i2c-shim-preload", NULL };
 
-	if (!want || !*want) {
-		fprintf(stderr, "TB_I2C_SHIM_PRELOAD is not set: run the test "
-				"through meson\n");
-		return -ENOENT;
-	}
-	if (have && strstr(have, want))
-		return 0;
-	if (setenv("LD_PRELOAD", want, 1) < 0)
-		return -errno;
-	execv("/proc/self/exe", argv);
-	return -errno;
+	return tb_preload_self(argv, libs);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "emu-harness.h"
+#include "preload.h"
 
 #define START_TIMEOUT_MS 10000
 #define CTL_TIMEOUT_MS	 10000
@@ -32,20 +33,9 @@ static long now_ms(void)
 
 int emu_preload_self(char **argv)
 {
-	const char *want = getenv("TB_MCTP_SHIM_PRELOAD");
-	const char *have = getenv("LD_PRELOAD");
+	static const char *const libs[] = { "mctp-shim-preload", NULL };
 
-	if (!want || !*want) {
-		fprintf(stderr, "TB_MCTP_SHIM_PRELOAD is not set: run the "
-				"test through meson\n");
-		return -ENOENT;
-	}
-	if (have && strstr(have, want))
-		return 0;
-	if (setenv("LD_PRELOAD", want, 1) < 0)
-		return -errno;
-	execv("/proc/self/exe", argv);
-	return -errno;
+	return tb_preload_self(argv, libs);
 }
 
 static int connect_unix(const char *path, int type)
