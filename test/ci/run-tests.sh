@@ -5,16 +5,20 @@
 #   build-ci/asan    the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-ci/trixie  Debian 13's libgpiod 2.2.1 and libnvme 1.13, unpacked
 #                    into a private prefix (never installed system-wide)
+#   build-ci/fuzz    clang, -Dfuzzing=true: the libFuzzer targets of
+#                    test/fuzz replay their corpus, then each runs for
+#                    FUZZ_SECONDS (20 s), the whole step at most 5 min
 # and then the real-kernel tier (test/kernel: Linux 6.1 in QEMU) with the
 # deb12 and trixie builds.
-# Usage: test/ci/run-tests.sh [deb12|asan|trixie|kernel]...  (default: all)
+# Usage: test/ci/run-tests.sh [deb12|asan|trixie|fuzz|kernel]...
+#        (default: all)
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
 out=${BUILD_ROOT:-$src/build-ci}
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie kernel)
+[ ${#configs[@]} -gt 0 ] || configs=(deb12 asan trixie fuzz kernel)
 
 mkdir -p "$out"
 summary=$out/summary.log
@@ -66,6 +70,60 @@ run_config() {
 	echo "=== configuration $name: $((SECONDS - start)) s ==="
 }
 
+# Each libFuzzer target for a bounded time: a crash, a leak, undefined
+# behaviour, a hang or a broken invariant fails CI; the input that did it
+# is kept in build-ci/fuzz/artifacts/ (replay: the target with the file).
+# New corpus entries stay in build-ci/fuzz/corpus/ for the next run.
+run_fuzz() {
+	local dir=$out/fuzz start=$SECONDS deadline bins=() bin name left t
+	local runs dict i
+	echo "=== configuration fuzz ==="
+	if ! command -v clang >/dev/null; then
+		echo "fuzz: clang not found: skipped"
+		return
+	fi
+	deadline=$((start + 300))
+	CC=clang setup "$dir" -Dbuildtype=debugoptimized -Dfuzzing=true
+	meson compile -C "$dir" fuzz-targets
+	if ! meson test -C "$dir" --no-rebuild --suite fuzz --print-errorlogs |
+		tee -a "$summary"; then
+		status=1
+	fi
+	for bin in "$dir"/test/fuzz/fuzz-*; do
+		[ -f "$bin" ] && [ -x "$bin" ] && bins+=("$bin")
+	done
+	mkdir -p "$dir/artifacts"
+	for i in "${!bins[@]}"; do
+		bin=${bins[$i]}
+		name=$(basename "$bin")
+		# what is left of the 5 minutes, shared by the targets left
+		left=$(((deadline - SECONDS) / (${#bins[@]} - i)))
+		t=${FUZZ_SECONDS:-20}
+		[ "$t" -le "$left" ] || t=$left
+		[ "$t" -ge 1 ] || t=1
+		dict=()
+		[ -f "$src/test/fuzz/$name.dict" ] &&
+			dict=("-dict=$src/test/fuzz/$name.dict")
+		mkdir -p "$dir/corpus/$name"
+		if timeout $((t + 60)) "$bin" -max_total_time="$t" -timeout=10 \
+			-rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 \
+			-print_final_stats=1 "${dict[@]}" \
+			-artifact_prefix="$dir/artifacts/$name-" \
+			"$dir/corpus/$name" "$src/test/fuzz/corpus/$name" \
+			>"$dir/$name.log" 2>&1; then
+			runs=$(awk '/stat::number_of_executed_units/ { print $2 }' \
+				"$dir/$name.log")
+			echo "fuzz: $name: $runs runs in $t s"
+		else
+			echo "fuzz: $name FAILED (log: $dir/$name.log," \
+				"input: $dir/artifacts/$name-*)"
+			tail -n 40 "$dir/$name.log"
+			status=1
+		fi
+	done
+	echo "=== configuration fuzz: $((SECONDS - start)) s ==="
+}
+
 for c in "${configs[@]}"; do
 	case $c in
 	deb12)
@@ -82,6 +140,9 @@ for c in "${configs[@]}"; do
 		# 1.13 would need glibc 2.38) keep Debian 12's libraries.
 		PKG_CONFIG_PATH=$libdir/pkgconfig run_config trixie -Dbuildtype=debug
 		;;
+	fuzz)
+		run_fuzz
+		;;
 	kernel)
 		# Needs the deb12 and trixie builds (made here if missing).
 		for b in deb12 trixie; do
@@ -97,7 +158,7 @@ for c in "${configs[@]}"; do
 		echo "=== kernel tier: $((SECONDS - start)) s ==="
 		;;
 	*)
-		echo "unknown configuration '$c' (deb12, asan, trixie, kernel)" >&2
+		echo "unknown configuration '$c' (deb12, asan, trixie, fuzz, kernel)" >&2
 		exit 2
 		;;
 	esac
