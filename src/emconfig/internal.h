@@ -88,7 +88,8 @@ int emc_record_take_prop(struct emc_record *r, const char *key,
 			 struct emc_value *v);
 int emc_record_add_bad_key(struct emc_record *r, const char *key,
 			   const char *why);
-/* Appends child (takes a reference) to the list key. */
+/* Appends child (takes a reference) to the list key; a key that is not
+ * UTF-8 is a bad key instead (the child is not added). */
 int emc_record_add_child(struct emc_record *r, const char *key,
 			 struct emc_record *child);
 int emc_record_set_error(struct emc_record *r, const char *fmt, ...)

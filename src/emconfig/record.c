@@ -293,6 +293,10 @@ int emc_record_add_child(struct emc_record *r, const char *key,
 	assert(key);
 	assert(child);
 
+	/* as a property's: a key D-Bus cannot carry is a bad key */
+	if (!utf8_is_valid(key))
+		return emc_record_add_bad_key(r, key,
+					      "key name is not valid UTF-8");
 	l = find_children(r, key);
 	if (!l) {
 		struct emc_child_list *nl;

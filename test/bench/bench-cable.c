@@ -37,6 +37,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bench-util.h"
 #include "macros.h"
 #include "testbed.h"
 
@@ -45,7 +46,7 @@
 #define ITEM	    OM "/item/"
 #define I_ITEM	    "xyz.openbmc_project.Inventory.Item"
 #define I_CABLE	    "xyz.openbmc_project.Inventory.Item.Cable"
-#define N_CHIPS	    8
+#define N_CHIPS	    BENCH_GPIO_CHIPS
 #define DEADLINE_MS 10000
 /* Start-up is what is measured: generous. */
 #define START_DEADLINE_MS 120000
@@ -62,26 +63,9 @@ struct bench {
 	bool named; /* NameOwnerChanged gave SVC an owner */
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static void line_set(struct bench *b, int i, int level)
 {
-	char tmp[700], path[700];
-
-	snprintf(tmp, sizeof(tmp), "%s/gpiochip%d/.tmp", b->gpio, i % N_CHIPS);
-	snprintf(path, sizeof(path), "%s/gpiochip%d/CABLE%d_PRSNT_N", b->gpio,
-		 i % N_CHIPS, i);
-	tb_write_file(tmp, level ? "1\n" : "0\n");
-	if (rename(tmp, path) < 0) {
-		fprintf(stderr, "rename %s: %s\n", path, strerror(errno));
-		exit(EXIT_FAILURE);
-	}
+	bench_gpio_line_set(b->gpio, i, level);
 	b->level[i] = level;
 }
 
@@ -124,7 +108,7 @@ static int on_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 static int wait_flag(struct bench *b, bool *flag, int deadline_ms)
 {
 	sd_bus *bus = tb_bus(b->tb);
-	uint64_t end = now_ns() + (uint64_t)deadline_ms * 1000000ULL;
+	uint64_t end = bench_now_ns() + (uint64_t)deadline_ms * 1000000ULL;
 	int r;
 
 	while (!*flag) {
@@ -133,7 +117,7 @@ static int wait_flag(struct bench *b, bool *flag, int deadline_ms)
 			return r;
 		if (r > 0)
 			continue;
-		if (now_ns() > end)
+		if (bench_now_ns() > end)
 			return -ETIMEDOUT;
 		r = sd_bus_wait(bus, 100000);
 		if (r < 0 && r != -EINTR)
@@ -145,70 +129,6 @@ static int wait_flag(struct bench *b, bool *flag, int deadline_ms)
 static int wait_changed(struct bench *b)
 {
 	return wait_flag(b, &b->got, DEADLINE_MS);
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-static long proc_field(pid_t pid, const char *file, const char *key)
-{
-	char path[64], line[256];
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, strlen(key)) &&
-		    line[strlen(key)] == ':') {
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return v;
-}
-
-/* utime + stime in clock ticks. */
-static long proc_cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		   &ut, &st) != 2)
-		return -1;
-	return (long)(ut + st);
-}
-
-static long inotify_limit(void)
-{
-	long v = 0;
-	FILE *f = fopen("/proc/sys/fs/inotify/max_user_instances", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
 }
 
 /* Line i is one of the `missing` spread evenly over n lines. */
@@ -235,10 +155,8 @@ static int run_size(const struct run *run)
 	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL, *oslot = NULL;
 	char preload[600], simdir[600], path[300], poll[32], tag[64];
 	const char *env[] = { preload, simdir, NULL };
-	size_t len = 0;
 	uint64_t t_stop, t_spawn, t_up;
 	pid_t pid;
-	FILE *f;
 	int r, count = 0, samples = run->samples;
 
 	if (run->missing)
@@ -246,11 +164,11 @@ static int run_size(const struct run *run)
 			 run->missing, run->poll_ms);
 	else
 		snprintf(tag, sizeof(tag), "cables=%d", n);
-	if (inotify_limit() < n + 100) {
+	if (bench_inotify_limit() < n + 100) {
 		printf("%s: skipped, fs.inotify.max_user_instances=%ld "
 		       "(the GPIO sim needs one per line: "
 		       "sysctl fs.inotify.max_user_instances=4096)\n",
-		       tag, inotify_limit());
+		       tag, bench_inotify_limit());
 		return 0;
 	}
 	if (run->missing >= n) {
@@ -265,10 +183,6 @@ static int run_size(const struct run *run)
 	if (!b.level || !b.missing || !lat)
 		return -ENOMEM;
 	snprintf(b.gpio, sizeof(b.gpio), "%s/gpio", tb_dir(b.tb));
-	f = open_memstream(&cfg, &len);
-	if (!f)
-		return -ENOMEM;
-	fputs("[", f);
 	for (int i = 0; i < n; i++) {
 		b.missing[i] = is_missing(i, n, run->missing);
 		if (b.missing[i]) {
@@ -282,14 +196,8 @@ static int run_size(const struct run *run)
 		} else {
 			line_set(&b, i, 1);
 		}
-		fprintf(f,
-			"%s{\"Name\": \"cable%d\", \"Type\": \"GPIOCableSensing\", "
-			"\"GpioLine\": \"CABLE%d_PRSNT_N\", "
-			"\"Polarity\": \"active_low\"}\n",
-			i ? "," : "", i, i);
 	}
-	fputs("]\n", f);
-	fclose(f);
+	cfg = bench_cable_records(n);
 	if (asprintf(&cfg_path, "%s/cables.json", tb_dir(b.tb)) < 0)
 		return -ENOMEM;
 	tb_write_file(cfg_path, cfg);
@@ -318,7 +226,7 @@ static int run_size(const struct run *run)
 				       "--config",
 				       cfg_path,
 				       NULL };
-		t_spawn = now_ns();
+		t_spawn = bench_now_ns();
 		pid = tb_spawn(b.tb, "cable-presenced", argv, env);
 	}
 	if (wait_flag(&b, &b.named, START_DEADLINE_MS) < 0) {
@@ -327,13 +235,13 @@ static int run_size(const struct run *run)
 		tb_free(b.tb);
 		return -ETIMEDOUT;
 	}
-	t_up = now_ns();
+	t_up = bench_now_ns();
 	for (int t = 0; t < 300; t++) {
 		count = tb_count_objects(b.tb, SVC, OM, I_CABLE);
 		if (count == n)
 			break;
 		tb_pump(b.tb, 100);
-		t_up = now_ns();
+		t_up = bench_now_ns();
 	}
 	if (count != n) {
 		fprintf(stderr, "%s: only %d objects\n", tag, count);
@@ -374,7 +282,7 @@ static int run_size(const struct run *run)
 		snprintf(path, sizeof(path), ITEM "cable%d", i);
 		b.want_path = path;
 		b.got = false;
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		line_set(&b, i, !b.level[i]);
 		r = wait_changed(&b);
 		if (r < 0) {
@@ -384,10 +292,10 @@ static int run_size(const struct run *run)
 			tb_free(b.tb);
 			return r;
 		}
-		lat[s] = now_ns() - t0;
+		lat[s] = bench_now_ns() - t0;
 	}
 	b.want_path = NULL;
-	qsort(lat, (size_t)samples, sizeof(*lat), cmp_u64);
+	qsort(lat, (size_t)samples, sizeof(*lat), bench_cmp_u64);
 	printf("%s edge->PropertiesChanged: p50 %.3f ms, p99 %.3f ms, "
 	       "max %.3f ms (%d edges)\n",
 	       tag, lat[samples / 2] / 1e6,
@@ -395,22 +303,27 @@ static int run_size(const struct run *run)
 	       lat[samples - 1] / 1e6, samples);
 	printf("%s memory: RSS %ld kB, private dirty %ld kB, "
 	       "peak RSS %ld kB\n",
-	       tag, proc_field(pid, "smaps_rollup", "Rss"),
-	       proc_field(pid, "smaps_rollup", "Private_Dirty"),
-	       proc_field(pid, "status", "VmHWM"));
+	       tag, bench_proc_field(pid, "smaps_rollup", "Rss"),
+	       bench_proc_field(pid, "smaps_rollup", "Private_Dirty"),
+	       bench_proc_field(pid, "status", "VmHWM"));
 
 	if (run->idle_s > 0) {
-		long cpu0, cpu1, vol0, vol1, inv0, inv1;
+		long long cpu0, cpu1;
+		long vol0, vol1, inv0, inv1;
 		long hz = sysconf(_SC_CLK_TCK);
 
 		tb_pump(b.tb, 500); /* let the last edge settle */
-		cpu0 = proc_cpu_ticks(pid);
-		vol0 = proc_field(pid, "status", "voluntary_ctxt_switches");
-		inv0 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
+		cpu0 = bench_cpu_ticks(pid);
+		vol0 = bench_proc_field(pid, "status",
+					"voluntary_ctxt_switches");
+		inv0 = bench_proc_field(pid, "status",
+					"nonvoluntary_ctxt_switches");
 		sleep((unsigned)run->idle_s);
-		cpu1 = proc_cpu_ticks(pid);
-		vol1 = proc_field(pid, "status", "voluntary_ctxt_switches");
-		inv1 = proc_field(pid, "status", "nonvoluntary_ctxt_switches");
+		cpu1 = bench_cpu_ticks(pid);
+		vol1 = bench_proc_field(pid, "status",
+					"voluntary_ctxt_switches");
+		inv1 = bench_proc_field(pid, "status",
+					"nonvoluntary_ctxt_switches");
 		printf("%s idle %d s (poll %u ms): CPU %.3f s "
 		       "(utime+stime), wake-ups %ld voluntary, "
 		       "%ld involuntary context switches\n",
@@ -421,11 +334,11 @@ static int run_size(const struct run *run)
 
 	/* Closing a simulated line (an inotify fd) costs the kernel about
 	 * 1 ms: with 1,000 lines the exit takes seconds, real lines don't. */
-	t_stop = now_ns();
+	t_stop = bench_now_ns();
 	r = tb_stop(b.tb, pid, SIGTERM);
 	printf("%s SIGTERM: %s after %.0f ms\n", tag,
 	       r == 0 ? "exit 0" : "not a clean exit (killed?)",
-	       (double)(now_ns() - t_stop) / 1e6);
+	       (double)(bench_now_ns() - t_stop) / 1e6);
 	free(b.level);
 	free(b.missing);
 	slot = sd_bus_slot_unref(slot);

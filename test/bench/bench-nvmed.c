@@ -24,7 +24,6 @@
  * BENCH_ONLY=mctp or smbus runs one half, BENCH_ONLY=smbus-hold only the
  * hold cases.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -40,6 +39,7 @@
 #include <cmocka.h>
 #include <systemd/sd-bus.h>
 
+#include "bench-util.h"
 #include "emu-harness.h"
 #include "i2c-harness.h"
 #include "macros.h"
@@ -50,9 +50,6 @@
 #define VALUE_IF "xyz.openbmc_project.Sensor.Value"
 #define AVAIL_IF "xyz.openbmc_project.State.Decorator.Availability"
 #define POLL_MS	 1000
-/* drive i: 128 EIDs per network */
-#define NET(i) (1 + (i) / 128)
-#define EID(i) (8 + (i) % 128)
 
 struct run {
 	struct testbed *tb;
@@ -60,45 +57,6 @@ struct run {
 	pid_t pid;
 	char preload[4200], sock[4200];
 };
-
-static char *scenario(unsigned n)
-{
-	size_t cap = 300 * (n + 1), off;
-	char *s = malloc(cap);
-
-	if (!s)
-		abort();
-	off = (size_t)snprintf(s, cap, "{\"drives\": [");
-	for (unsigned i = 0; i < n; i++)
-		off += (size_t)snprintf(
-			s + off, cap - off,
-			"%s{\"network\": %u, \"eid\": %u, \"serial\": \"S%u\", "
-			"\"model\": \"M\", \"firmware\": \"F\", \"vid\": 5197, "
-			"\"capacity\": 960197124096, \"temperature\": 35}",
-			i ? ", " : "", NET(i), EID(i), i);
-	snprintf(s + off, cap - off, "]}");
-	return s;
-}
-
-static const char *config(struct run *r, unsigned n)
-{
-	const char *path = tb_path(r->tb, "nvmed.json");
-	size_t cap = 120 * (n + 1), off;
-	_cleanup_free_ char *s = malloc(cap);
-
-	if (!s)
-		abort();
-	off = (size_t)snprintf(s, cap, "[");
-	for (unsigned i = 0; i < n; i++)
-		off += (size_t)snprintf(s + off, cap - off,
-					"%s{\"Type\": \"NVMeMI\", \"Name\": "
-					"\"NVMe %u\", \"Network\": %u, "
-					"\"EID\": %u}",
-					i ? ", " : "", i, NET(i), EID(i));
-	snprintf(s + off, cap - off, "]");
-	tb_write_file(path, s);
-	return path;
-}
 
 static bool smbus;
 
@@ -136,14 +94,15 @@ static char *scenario_basic(unsigned n)
 			s + off, cap - off,
 			"%s{\"network\": %u, \"eid\": %u, \"bus\": %u, "
 			"\"serial\": \"S%u\", \"temperature\": 35}",
-			i ? ", " : "", NET(i), EID(i), i + 1, i);
+			i ? ", " : "", BENCH_NET(i), BENCH_EID(i), i + 1, i);
 	snprintf(s + off, cap - off, "]}");
 	return s;
 }
 
 static void start(struct run *r, unsigned n)
 {
-	_cleanup_free_ char *sc = smbus ? scenario_basic(n) : scenario(n);
+	_cleanup_free_ char *sc = smbus ? scenario_basic(n) :
+					  bench_mi_scenario(n);
 	const char *env[] = { r->preload, r->sock, NULL };
 	char path[128];
 
@@ -163,7 +122,7 @@ static void start(struct run *r, unsigned n)
 	{
 		const char *argv[] = { tb_prog("nvmed"), "--config",
 				       smbus ? config_basic(r, n) :
-					       config(r, n),
+					       bench_mi_config(r->tb, n),
 				       NULL };
 
 		r->pid = tb_spawn(r->tb, "nvmed", argv, env);
@@ -189,86 +148,6 @@ static void stop(struct run *r)
 	tb_free(r->tb);
 }
 
-/* nvmed and its I/O workers (children of nvmed) */
-static size_t family(pid_t pid, pid_t *out, size_t max)
-{
-	char path[64], buf[512], *p;
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	out[n++] = pid;
-	d = opendir("/proc");
-	if (!d)
-		return n;
-	while (n < max && (de = readdir(d))) {
-		int child = atoi(de->d_name), ppid = 0;
-		FILE *f;
-
-		if (child <= 0 || child == pid)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", child);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
-		    sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == pid)
-			out[n++] = child;
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
-/* utime + stime in clock ticks */
-static unsigned long long cpu_ticks_one(pid_t pid);
-
-/* ... of nvmed and its workers */
-static unsigned long long cpu_ticks(pid_t pid)
-{
-	pid_t pids[600];
-	size_t n = family(pid, pids, ARRAY_SIZE(pids));
-	unsigned long long t = 0;
-
-	for (size_t i = 0; i < n; i++)
-		t += cpu_ticks_one(pids[i]);
-	return t;
-}
-
-static unsigned long long cpu_ticks_one(pid_t pid)
-{
-	char path[64], buf[2048], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* fields after ')': state(3) ... utime(14) stime(15) */
-	if (sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu "
-		   "%llu",
-		   &ut, &st) != 2)
-		return 0;
-	return ut + st;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int window_s(void)
 {
 	const char *w = getenv("BENCH_WINDOW_S");
@@ -279,36 +158,13 @@ static int window_s(void)
 /* RSS and private dirty memory of nvmed and of all its workers together */
 static void memory(struct run *r, unsigned n)
 {
-	unsigned long long rss = 0, dirty = 0, main_rss = 0;
-	char path[64], line[256];
-	pid_t pids[600];
-	size_t np = family(r->pid, pids, ARRAY_SIZE(pids));
+	struct bench_mem m;
 
-	for (size_t i = 0; i < np; i++) {
-		FILE *f;
-		unsigned long long kb;
-
-		snprintf(path, sizeof(path), "/proc/%d/smaps_rollup",
-			 (int)pids[i]);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f)) {
-			if (sscanf(line, "Rss: %llu kB", &kb) == 1) {
-				rss += kb;
-				if (i == 0)
-					main_rss = kb;
-			} else if (sscanf(line, "Private_Dirty: %llu kB",
-					  &kb) == 1) {
-				dirty += kb;
-			}
-		}
-		fclose(f);
-	}
+	bench_family_memory(r->pid, &m);
 	printf("memory at %u drives: %zu processes (nvmed + %zu I/O "
 	       "workers): Rss %llu kB together (nvmed itself %llu kB), "
 	       "Private_Dirty %llu kB together\n",
-	       n, np, np - 1, rss, main_rss, dirty);
+	       n, m.procs, m.procs - 1, m.rss_kb, m.main_rss_kb, m.dirty_kb);
 }
 
 /* Requests drive 0 (network 1) has had from the emulator. */
@@ -319,7 +175,8 @@ static long long drive0_requests(struct run *r)
 	const char *p;
 
 	snprintf(line, sizeof(line),
-		 "{\"get\": {\"network\": %u, \"eid\": %u}}", NET(0), EID(0));
+		 "{\"get\": {\"network\": %u, \"eid\": %u}}", BENCH_NET(0),
+		 BENCH_EID(0));
 	if (emu_ctl(&r->emu, line, &reply) < 0 || !reply)
 		return -1;
 	p = strstr(reply, "\"requests\":");
@@ -329,7 +186,7 @@ static long long drive0_requests(struct run *r)
 static void cpu_per_poll(unsigned n)
 {
 	struct run r = { 0 };
-	unsigned long long t0, t1;
+	long long t0, t1;
 	double s0, s1, polls, cpu_s;
 	long hz = sysconf(_SC_CLK_TCK);
 
@@ -337,13 +194,13 @@ static void cpu_per_poll(unsigned n)
 
 	start(&r, n);
 	tb_pump(r.tb, 2000); /* past the start-up transactions */
-	t0 = cpu_ticks(r.pid);
+	t0 = bench_family_cpu_ticks(r.pid);
 	q0 = drive0_requests(&r);
-	s0 = now_s();
+	s0 = bench_now_s();
 	tb_pump(r.tb, window_s() * 1000);
-	t1 = cpu_ticks(r.pid);
+	t1 = bench_family_cpu_ticks(r.pid);
 	q1 = drive0_requests(&r);
-	s1 = now_s();
+	s1 = bench_now_s();
 	polls = n * (s1 - s0) * 1000.0 / POLL_MS;
 	/* the poll period actually kept: one drive's requests at the
 	 * emulator (SMART every few polls adds a few on MCTP) */
@@ -359,13 +216,6 @@ static void cpu_per_poll(unsigned n)
 	if (n == 256)
 		memory(&r, n);
 	stop(&r);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 #define FAULTY 16 /* drives at fault in the latency cases */
@@ -385,14 +235,14 @@ static void get_latency(unsigned n)
 	for (unsigned i = 0; i < FAULTY; i++) {
 		snprintf(line, sizeof(line),
 			 "{\"network\": %u, \"eid\": %u, \"%s\": true}",
-			 NET(n / FAULTY * i), EID(n / FAULTY * i),
+			 BENCH_NET(n / FAULTY * i), BENCH_EID(n / FAULTY * i),
 			 smbus ? "nack" : "silent");
 		emu_ctl_ok(&r.emu, line);
 	}
-	end = now_s() + window_s() * 1.5;
-	while (now_s() < end && count < cap) {
+	end = bench_now_s() + window_s() * 1.5;
+	while (bench_now_s() < end && count < cap) {
 		sd_bus_error err = SD_BUS_ERROR_NULL;
-		double v = 0, t = now_s();
+		double v = 0, t = bench_now_s();
 
 		if (sd_bus_get_property_trivial(tb_bus(r.tb), NVME, SENSOR "9",
 						VALUE_IF, "Value", &err, 'd',
@@ -400,10 +250,10 @@ static void get_latency(unsigned n)
 			sd_bus_error_free(&err);
 			continue;
 		}
-		lat[count++] = (now_s() - t) * 1000.0;
+		lat[count++] = (bench_now_s() - t) * 1000.0;
 		usleep(5000);
 	}
-	qsort(lat, count, sizeof(double), cmp_double);
+	qsort(lat, count, sizeof(double), bench_cmp_double);
 	printf("%s Get latency, %u drives, %u %s: "
 	       "%zu calls, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 	       smbus ? "SMBus" : "MCTP", n, FAULTY,
@@ -458,17 +308,17 @@ static void hold_latency(unsigned n)
 		snprintf(path, sizeof(path), SENSOR "%u", n / held * i);
 		slot[i] = tb_watch_sensor_lost(r.tb, NVME, path, &lost[i]);
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (unsigned i = 0; i < held; i++) {
 		snprintf(line, sizeof(line),
 			 "{\"network\": %u, \"eid\": %u, \"hold_bus\": true}",
-			 NET(n / held * i), EID(n / held * i));
+			 BENCH_NET(n / held * i), BENCH_EID(n / held * i));
 		emu_ctl_ok(&r.emu, line);
 	}
-	end = now_s() + window_s() * 2.0;
-	while (now_s() < end && count < cap) {
+	end = bench_now_s() + window_s() * 2.0;
+	while (bench_now_s() < end && count < cap) {
 		sd_bus_error err = SD_BUS_ERROR_NULL;
-		double v = 0, t = now_s();
+		double v = 0, t = bench_now_s();
 		int k;
 
 		k = sd_bus_get_property_trivial(tb_bus(r.tb), NVME, SENSOR "9",
@@ -478,14 +328,14 @@ static void hold_latency(unsigned n)
 			sd_bus_error_free(&err);
 			errors++;
 		} else {
-			lat[count++] = (now_s() - t) * 1000.0;
+			lat[count++] = (bench_now_s() - t) * 1000.0;
 		}
 		/* the signals that came in meanwhile */
 		while (sd_bus_process(tb_bus(r.tb), NULL) > 0)
 			;
 		for (unsigned i = 0; i < held; i++)
 			if (lost[i] && lost_at[i] < 0)
-				lost_at[i] = now_s() - t0;
+				lost_at[i] = bench_now_s() - t0;
 		usleep(5000);
 	}
 	for (unsigned i = 0; i < held; i++) {
@@ -500,7 +350,7 @@ static void hold_latency(unsigned n)
 			n_now++;
 		sd_bus_slot_unref(slot[i]);
 	}
-	qsort(lat, count, sizeof(double), cmp_double);
+	qsort(lat, count, sizeof(double), bench_cmp_double);
 	if (count)
 		printf("SMBus Get latency, %u drives on %u buses, %u holding "
 		       "the bus (1 s timeout, ETIMEDOUT), %.0f s: %zu calls "

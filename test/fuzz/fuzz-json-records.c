@@ -42,7 +42,7 @@
  * values are checked. Set to true once the record model refuses it.
  */
 #ifndef CHECK_CHILD_KEYS
-#define CHECK_CHILD_KEYS false
+#define CHECK_CHILD_KEYS true
 #endif
 
 struct event {
