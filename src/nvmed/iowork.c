@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,14 +45,16 @@ enum worker_kind {
 	WORKER_MCTP, /* key: MCTP network */
 };
 
-enum { OP_SMBUS_BLOCK_READ = 0x10, OP_MI = 0x20 };
+enum { OP_SMBUS_BLOCK_READ = 0x10, OP_MI = 0x20, OP_ADMIN = 0x40 };
 
 struct wire_req {
 	uint32_t id;
 	uint32_t bus; /* I2C bus, or MCTP network */
 	uint8_t op, addr, pec, cmd;
 	uint8_t eid, fresh;
-	uint16_t len;
+	uint16_t len; /* reply bytes wanted */
+	uint16_t dout_len; /* OP_ADMIN: bytes to the drive, after this */
+	struct mi_admin_cmd admin; /* OP_ADMIN */
 };
 
 struct wire_resp {
@@ -69,6 +72,7 @@ struct iowork_req {
 	struct iowork_req *next;
 	uint32_t id;
 	struct wire_req wire;
+	uint8_t *dout; /* OP_ADMIN's data to the drive, wire.dout_len */
 	unsigned timeout_ms;
 	iowork_done_t done;
 	void *userdata;
@@ -225,12 +229,41 @@ static size_t mi_transaction(struct mi_root *mi, struct mi_ep **eps,
 	return p->r == 0 ? len : 0;
 }
 
-static bool request_valid(enum worker_kind kind, const struct wire_req *q)
+/* One Admin command: dout is the data to the drive, after the request. */
+static size_t admin_transaction(struct mi_root *mi, struct mi_ep **eps,
+				const struct wire_req *q, const uint8_t *dout,
+				struct wire_resp *p)
+{
+	struct mi_ep **ep = &eps[q->eid];
+	size_t len = q->dout_len ? q->dout_len : q->len;
+
+	if (q->fresh)
+		*ep = mi_close(*ep);
+	if (!*ep) {
+		p->r = mi_open(mi, q->bus, q->eid, ep);
+		if (p->r < 0)
+			return 0;
+	}
+	if (q->dout_len)
+		memcpy(p->data, dout, q->dout_len);
+	p->r = mi_admin(*ep, &q->admin, p->data, len);
+	if (p->r < 0)
+		*ep = mi_close(*ep);
+	return p->r == 0 && !q->dout_len ? len : 0;
+}
+
+static bool request_valid(enum worker_kind kind, const struct wire_req *q,
+			  size_t n)
 {
 	if (kind == WORKER_I2C)
-		return q->op == OP_SMBUS_BLOCK_READ;
-	return q->op >= OP_MI && q->op <= OP_MI + IOWORK_MI_SMART &&
-	       q->len > 0 && q->len <= REPLY_MAX;
+		return q->op == OP_SMBUS_BLOCK_READ && n == sizeof(*q);
+	if (q->op == OP_ADMIN)
+		return n == sizeof(*q) + q->dout_len &&
+		       q->dout_len <= REPLY_MAX && q->len <= REPLY_MAX &&
+		       !(q->dout_len && q->len);
+	return n == sizeof(*q) && q->op >= OP_MI &&
+	       q->op <= OP_MI + IOWORK_MI_SMART && q->len > 0 &&
+	       q->len <= REPLY_MAX;
 }
 
 /*
@@ -295,6 +328,7 @@ static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 	struct cached_fd cache[FD_CACHE];
 	struct mi_ep *eps[MAX_EID] = { 0 };
 	static struct wire_resp p;
+	static uint8_t in[sizeof(struct wire_req) + REPLY_MAX];
 	size_t n_cache = 0;
 	char name[16];
 	sigset_t all;
@@ -316,17 +350,23 @@ static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 		size_t len;
 		ssize_t n;
 
-		n = recv(sock, &q, sizeof(q), 0);
+		n = recv(sock, in, sizeof(in), 0);
 		if (n == 0)
 			_exit(0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != (ssize_t)sizeof(q) || !request_valid(kind, &q))
+		if (n < (ssize_t)sizeof(q))
+			_exit(1);
+		memcpy(&q, in, sizeof(q));
+		if (!request_valid(kind, &q, (size_t)n))
 			_exit(1);
 		p.id = q.id;
 		p.r = 0;
 		if (kind == WORKER_I2C)
 			len = smbus_transfer(cache, &n_cache, &q, &p);
+		else if (q.op == OP_ADMIN)
+			len = admin_transaction(mi, eps, &q, in + sizeof(q),
+						&p);
 		else
 			len = mi_transaction(mi, eps, &q, &p);
 		p.len = (uint32_t)len;
@@ -360,6 +400,7 @@ static void req_finish(struct iowork_req *q, int r, const uint8_t *data,
 	iowork_done_t done = q->done;
 	void *userdata = q->userdata;
 
+	free(q->dout);
 	free(q);
 	if (done)
 		done(r, data, len, userdata);
@@ -506,6 +547,18 @@ static int worker_spawn(struct worker *w)
 	return 0;
 }
 
+static int send_request(int fd, const struct iowork_req *q)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)&q->wire, .iov_len = sizeof(q->wire) },
+		{ .iov_base = q->dout, .iov_len = q->wire.dout_len },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = q->dout ? 2 : 1 };
+	ssize_t want = (ssize_t)(sizeof(q->wire) + q->wire.dout_len);
+
+	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == want ? 0 : -1;
+}
+
 /* Hand the next waiting transfer to the worker, starting it if needed. */
 static void worker_kick(struct worker *w)
 {
@@ -540,8 +593,7 @@ static void worker_kick(struct worker *w)
 	if (!w->queue)
 		w->tail = &w->queue;
 	q->next = NULL;
-	if (send(w->fd, &q->wire, sizeof(q->wire),
-		 MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(q->wire)) {
+	if (send_request(w->fd, q) < 0) {
 		r = -errno;
 		(void)kill(w->pid, SIGKILL);
 		req_finish(q, r < 0 ? r : -EIO, NULL, 0);
@@ -589,16 +641,20 @@ static struct worker *worker_get(struct iowork_set *s, enum worker_kind kind,
 	return w;
 }
 
-static int submit(struct worker *w, const struct wire_req *wire,
+/* dout: the request's data to the drive, taken over (freed on failure). */
+static int submit(struct worker *w, const struct wire_req *wire, uint8_t *dout,
 		  unsigned timeout_ms, iowork_done_t done, void *userdata,
 		  struct iowork_req **ret)
 {
 	struct iowork_req *q;
 
 	q = calloc(1, sizeof(*q));
-	if (!q)
+	if (!q) {
+		free(dout);
 		return -ENOMEM;
+	}
 	q->w = w;
+	q->dout = dout;
 	q->wire = *wire;
 	q->wire.id = ++w->next_id;
 	q->timeout_ms = timeout_ms;
@@ -626,7 +682,7 @@ int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
 
 	if (!w)
 		return -ENOMEM;
-	return submit(w, &wire, timeout_ms, done, userdata, ret);
+	return submit(w, &wire, NULL, timeout_ms, done, userdata, ret);
 }
 
 int iowork_mi(struct iowork_set *s, uint32_t net, uint8_t eid,
@@ -645,7 +701,40 @@ int iowork_mi(struct iowork_set *s, uint32_t net, uint8_t eid,
 	w = worker_get(s, WORKER_MCTP, net);
 	if (!w)
 		return -ENOMEM;
-	return submit(w, &wire, timeout_ms, done, userdata, ret);
+	return submit(w, &wire, NULL, timeout_ms, done, userdata, ret);
+}
+
+int iowork_admin(struct iowork_set *s, uint32_t net, uint8_t eid,
+		 const struct mi_admin_cmd *cmd, const void *dout,
+		 size_t dout_len, size_t din_len, iowork_done_t done,
+		 void *userdata, struct iowork_req **ret)
+{
+	struct wire_req wire = { .op = OP_ADMIN,
+				 .bus = net,
+				 .eid = eid,
+				 .len = (uint16_t)din_len,
+				 .dout_len = (uint16_t)dout_len,
+				 .admin = *cmd };
+	_cleanup_free_ uint8_t *copy = NULL;
+	struct worker *w;
+	unsigned limit;
+
+	if (din_len > REPLY_MAX || dout_len > REPLY_MAX ||
+	    (din_len && dout_len))
+		return -EINVAL;
+	if (dout_len) {
+		copy = malloc(dout_len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, dout, dout_len);
+	}
+	w = worker_get(s, WORKER_MCTP, net);
+	if (!w)
+		return -ENOMEM;
+	limit = mi_transaction_limit_ms(s->mi);
+	if (cmd->timeout_ms)
+		limit += 2 * cmd->timeout_ms;
+	return submit(w, &wire, TAKE_PTR(copy), limit, done, userdata, ret);
 }
 
 void iowork_cancel(struct iowork_req *q)
@@ -658,6 +747,7 @@ void iowork_cancel(struct iowork_req *q)
 	if (w->inflight == q) {
 		/* the worker finishes it; its answer is ignored */
 		w->inflight = NULL;
+		free(q->dout);
 		free(q);
 		return;
 	}
@@ -666,6 +756,7 @@ void iowork_cancel(struct iowork_req *q)
 			*p = q->next;
 			if (!*p)
 				w->tail = p;
+			free(q->dout);
 			free(q);
 			return;
 		}
@@ -704,8 +795,11 @@ struct iowork_set *iowork_set_free(struct iowork_set *s)
 			struct iowork_req *q = w->queue;
 
 			w->queue = q->next;
+			free(q->dout);
 			free(q);
 		}
+		if (w->inflight)
+			free(w->inflight->dout);
 		free(w->inflight);
 		sd_event_source_disable_unref(w->io);
 		sd_event_source_disable_unref(w->child);

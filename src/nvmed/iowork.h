@@ -68,6 +68,20 @@ int iowork_mi(struct iowork_set *s, uint32_t net, uint8_t eid,
 	      enum iowork_mi_op op, size_t len, bool fresh, unsigned timeout_ms,
 	      iowork_done_t done, void *userdata, struct iowork_req **ret);
 
+struct mi_admin_cmd;
+/*
+ * One NVMe Admin command (mi.h's mi_admin) with (net, eid), queued behind
+ * the network's other transactions: dout (dout_len bytes, at most 4096)
+ * goes to the drive for a host-to-controller opcode, din_len bytes (at
+ * most 4096) come back for a controller-to-host one. done gets the
+ * drive's status as a positive r. The worker is given the command's own
+ * timeout on top of the endpoint's MPR cap.
+ */
+int iowork_admin(struct iowork_set *s, uint32_t net, uint8_t eid,
+		 const struct mi_admin_cmd *cmd, const void *dout,
+		 size_t dout_len, size_t din_len, iowork_done_t done,
+		 void *userdata, struct iowork_req **ret);
+
 /* Withdraw a request: done is not called. NULL is a no-op. */
 void iowork_cancel(struct iowork_req *q);
 

@@ -9,6 +9,9 @@
 #include "log.h"
 #include "mi.h"
 
+_Static_assert(MI_STATUS_MI == (NVME_STATUS_TYPE_MI << NVME_STATUS_TYPE_SHIFT),
+	       "libnvme's MI status type");
+
 struct mi_root {
 	nvme_root_t root;
 	unsigned timeout_ms;
@@ -207,5 +210,34 @@ int mi_smart_log(struct mi_ep *e, uint8_t *buf, size_t len)
 						   false, &log));
 	if (rc == 0)
 		memcpy(buf, &log, sizeof(log));
+	return rc;
+}
+
+/*
+ * nvme_mi_admin_admin_passthru() (libnvme 1.3 and later) carries any
+ * Admin command of up to 4 KiB. Before 1.6 it raises the endpoint's
+ * timeout for good when asked for a longer one, so the longer timeout is
+ * set here and the endpoint's own put back after the command.
+ */
+int mi_admin(struct mi_ep *e, const struct mi_admin_cmd *c, uint8_t *data,
+	     size_t len)
+{
+	unsigned saved;
+	int rc;
+
+	assert(e && c && len <= 4096 && (len == 0 || data));
+	rc = ensure_ctrl(e);
+	if (rc < 0)
+		return rc;
+	saved = nvme_mi_ep_get_timeout(e->ep);
+	if (c->timeout_ms > saved)
+		(void)nvme_mi_ep_set_timeout(e->ep, c->timeout_ms);
+	errno = 0;
+	rc = normalise(nvme_mi_admin_admin_passthru(
+		e->ctrl, c->opcode, 0, 0, c->nsid, 0, 0, c->cdw[0], c->cdw[1],
+		c->cdw[2], c->cdw[3], c->cdw[4], c->cdw[5], (uint32_t)len,
+		len ? data : NULL, 0, NULL, 0, NULL));
+	if (c->timeout_ms > saved)
+		(void)nvme_mi_ep_set_timeout(e->ep, saved);
 	return rc;
 }
