@@ -35,7 +35,7 @@
  * the serial link and the control socket's "mctp_control" request all
  * call: silent and ctrl_silent drives ignore the request (the EID stays),
  * miss drops the reply of a request that took effect, delay_ms + late
- * (one-shot) + link_bps give the reply's delay. The UUID, unless the
+ * (one-shot) + link_bps (request and reply bytes) give the reply's delay. The UUID, unless the
  * scenario gives one, is derived from network, bus, address and serial
  * number, so it is the same every run and changes with a "swap".
  */
@@ -159,11 +159,13 @@ int emu_ctrl_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
 	return 0;
 }
 
-unsigned int emu_link_delay_ms(const struct emu_drive *d, size_t len)
+unsigned int emu_link_delay_ms(const struct emu_drive *d, size_t req_len,
+			       size_t resp_len)
 {
 	if (!d->link_bps)
 		return 0;
-	return (unsigned int)((uint64_t)len * 10 * 1000 / d->link_bps);
+	return (unsigned int)((uint64_t)(req_len + resp_len) * 10 * 1000 /
+			      d->link_bps);
 }
 
 int emu_ctrl_respond(struct emu_drive *d, const uint8_t *msg, size_t len,
@@ -178,7 +180,7 @@ int emu_ctrl_respond(struct emu_drive *d, const uint8_t *msg, size_t len,
 		return 0;
 	}
 	*ret_delay_ms =
-		d->delay_ms + d->late_ms + emu_link_delay_ms(d, *ret_len);
+		d->delay_ms + d->late_ms + emu_link_delay_ms(d, len, *ret_len);
 	d->late_ms = 0; /* "late" is one-shot */
 	return 1;
 }

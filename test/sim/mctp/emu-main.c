@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/mctp.h>
@@ -105,6 +106,15 @@ struct emu {
 	struct serial_link *link;
 	struct emu_smbus *smbus;
 };
+
+/* CLOCK_MONOTONIC in ms: the time emu_mi_handle() runs sanitize on */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void pending_free(struct emu *e, struct pending *p)
 {
@@ -255,7 +265,7 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 				  len >= 3 ? "not answered" : "too short");
 		return;
 	}
-	r = emu_mi_handle(d, msg, len, resp, &rlen);
+	r = emu_mi_handle(d, msg, len, now_ms(), resp, &rlen);
 	if (r < 0) {
 		log_debug_errno(r, "Network %u EID %u: request dropped",
 				d->network, d->eid);
@@ -281,8 +291,9 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 	}
 	rlen = emu_mi_apply_faults(d, resp, rlen);
 	/* a slow link: about 10 bits per byte on the wire (SMBus: 8 data
-	 * bits + ACK, plus packet headers) */
-	delay += emu_link_delay_ms(d, rlen);
+	 * bits + ACK, plus packet headers), the request's bytes (a 4 KiB
+	 * firmware chunk) on the way in and the reply's on the way out */
+	delay += emu_link_delay_ms(d, len, rlen);
 	(void)reply(e, t, resp, rlen, delay);
 }
 
@@ -545,6 +556,7 @@ static int control_line(struct conn *c, const char *line)
 	char *text = NULL;
 	int r;
 
+	emu_state_tick(&c->emu->state, now_ms()); /* "get" is current */
 	r = emu_control(&c->emu->state, line, &text);
 	if (r < 0)
 		return log_oom();

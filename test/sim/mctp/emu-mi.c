@@ -27,13 +27,34 @@
 #define ADMIN_FLAG_DOV 0x02
 
 /* NVMe status: Status Code Type / Status Code */
-#define SCT_GENERIC	    0
-#define SCT_CMD_SPECIFIC    1
-#define SC_SUCCESS	    0x00
-#define SC_INVALID_OPCODE   0x01
-#define SC_INVALID_FIELD    0x02
-#define SC_INVALID_NS	    0x0b
-#define SC_INVALID_LOG_PAGE 0x09 /* command specific */
+#define SCT_GENERIC	   0
+#define SCT_CMD_SPECIFIC   1
+#define SC_SUCCESS	   0x00
+#define SC_INVALID_OPCODE  0x01
+#define SC_INVALID_FIELD   0x02
+#define SC_INVALID_NS	   0x0b
+#define SC_SANITIZE_ACTIVE 0x1d /* generic: Sanitize In Progress */
+/* command specific (SCT 1), NVMe Base 2.0 5.12 (Firmware Commit), 5.13
+ * (Firmware Image Download), 5.16 (Get Log Page) */
+#define SC_INVALID_FW_SLOT   0x06
+#define SC_INVALID_FW_IMAGE  0x07
+#define SC_INVALID_LOG_PAGE  0x09
+#define SC_FW_NEEDS_CONV     0x0b
+#define SC_FW_NEEDS_SUBSYS   0x10
+#define SC_FW_NEEDS_CTRL     0x11
+#define SC_OVERLAPPING_RANGE 0x14
+
+/* Admin opcodes */
+#define OPC_GET_LOG	 0x02
+#define OPC_IDENTIFY	 0x06
+#define OPC_GET_FEATURES 0x0a
+#define OPC_FW_COMMIT	 0x10
+#define OPC_FW_DOWNLOAD	 0x11
+#define OPC_SANITIZE	 0x84
+
+/* firmware image format (the emulator's, mgmt contract section 2) */
+#define FW_MAGIC    "EMFW"
+#define FW_HEAD_LEN 12
 
 #define KELVIN_OFFSET 273
 
@@ -360,8 +381,30 @@ static void set_status(struct admin_result *r, uint8_t sct, uint8_t sc)
 	r->xfer = 0;
 }
 
+unsigned int emu_drive_namespaces(const struct emu_drive *d,
+				  struct emu_ns ns[EMU_NS_MAX])
+{
+	if (d->ns_set) {
+		memcpy(ns, d->ns, d->n_ns * sizeof(*ns));
+		return d->n_ns;
+	}
+	ns[0] = (struct emu_ns){
+		.nsid = 1,
+		.size = d->capacity,
+		.lbads = 9,
+	};
+	return 1;
+}
+
+/* Identify Controller, NVMe Base 2.0 5.17.2.1 (Identify Controller data
+ * structure); the bytes touched here: FRMW 260, FWUG 319, SANICAP
+ * 328..331, NN 516. */
 static void identify_ctrl(const struct emu_drive *d, uint8_t *b)
 {
+	struct emu_ns ns[EMU_NS_MAX];
+	unsigned int n = emu_drive_namespaces(d, ns);
+	uint32_t nn = n ? ns[n - 1].nsid : 1;
+
 	put_le16(b + 0, d->vid);
 	put_le16(b + 2, d->ssvid);
 	put_string(b + 4, 20, d->serial);
@@ -375,56 +418,76 @@ static void identify_ctrl(const struct emu_drive *d, uint8_t *b)
 	put_le16(b + 256, 0x0004); /* OACS: firmware download/commit */
 	b[258] = 3; /* ACL */
 	b[259] = 3; /* AERL */
-	b[260] = 0x02; /* FRMW: one slot */
+	/* FRMW: bit 4 activation without reset, bits 3:1 slots, bit 0 slot
+	 * 1 read-only */
+	b[260] = (uint8_t)((d->fw_no_reset ? 0x10 : 0) |
+			   (d->fw_slots & 0x7) << 1 | (d->fw_slot1_ro ? 1 : 0));
 	b[261] = 0x02; /* LPA: command effects log */
 	b[262] = 0; /* ELPE: one error log entry */
 	b[263] = 0; /* NPSS */
 	put_le16(b + 266, kelvin(d->warning_temp)); /* WCTEMP */
 	put_le16(b + 268, kelvin(d->critical_temp)); /* CCTEMP */
 	put_le64(b + 280, d->capacity); /* TNVMCAP, low 8 of 16 bytes */
+	b[319] = d->fw_ug; /* FWUG */
+	put_le32(b + 328, d->sanicap); /* SANICAP: CES b0, BES b1, OWS b2 */
 	b[512] = 0x66; /* SQES */
 	b[513] = 0x44; /* CQES */
-	put_le32(b + 516, 1); /* NN */
+	put_le32(b + 516, nn); /* NN: the highest NSID */
 	/* SUBNQN is NUL padded */
 	strcpy((char *)b + 768, "nqn.2014-08.org.example:nvme-mi-emu");
 	put_le16(b + 2048, 2500); /* PSD0 MP: 25 W */
 }
 
-static void identify_ns(const struct emu_drive *d, uint8_t *b)
+/* Identify Namespace (CNS 00h, NVMe Base 2.0 5.17.2; the NVM command
+ * set's layout): NSZE, NCAP, NUSE in blocks, NLBAF 0's based, FLBAS
+ * index 0, LBA Format 0 at byte 128 (MS bytes 1:0, LBADS byte 2). */
+static void identify_ns(const struct emu_ns *ns, uint8_t *b)
 {
-	uint64_t blocks = d->capacity / 512;
+	uint64_t blocks = ns->size >> ns->lbads;
 
 	put_le64(b + 0, blocks); /* NSZE */
 	put_le64(b + 8, blocks); /* NCAP */
 	put_le64(b + 16, blocks); /* NUSE */
 	b[25] = 0; /* NLBAF: one format */
-	b[26] = 0; /* FLBAS */
-	b[128 + 2] = 9; /* LBAF0: 512-byte blocks */
+	b[26] = 0; /* FLBAS: format 0, metadata in a separate buffer */
+	put_le16(b + 128, ns->ms); /* LBAF0 MS */
+	b[128 + 2] = ns->lbads; /* LBAF0 LBADS */
 }
 
 static void admin_identify(const struct emu_drive *d, uint32_t nsid,
 			   uint32_t cdw10, uint8_t *b, struct admin_result *r)
 {
 	uint16_t cntid = cdw10 >> 16;
+	struct emu_ns ns[EMU_NS_MAX];
+	unsigned int n = emu_drive_namespaces(d, ns), k = 0;
 
 	r->xfer = XFER_MAX;
 	switch (cdw10 & 0xff) {
 	case 0x00: /* Identify Namespace */
-		if (nsid == 1)
-			identify_ns(d, b);
-		else if (nsid != 0xffffffffu)
-			set_status(r, SCT_GENERIC, SC_INVALID_NS);
-		else
+		if (nsid == 0xffffffffu) {
 			b[128 + 2] = 9; /* common format of all namespaces */
+			break;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			if (ns[i].nsid == nsid) {
+				identify_ns(&ns[i], b);
+				k++;
+			}
+		}
+		if (!k) /* no such (active) namespace */
+			set_status(r, SCT_GENERIC, SC_INVALID_NS);
 		break;
 	case 0x01: /* Identify Controller */
 		identify_ctrl(d, b);
 		break;
 	case 0x02: /* Active Namespace ID list: IDs > nsid */
-		if (nsid >= 0xfffffffeu)
+		if (nsid >= 0xfffffffeu) {
 			set_status(r, SCT_GENERIC, SC_INVALID_NS);
-		else if (nsid < 1)
-			put_le32(b, 1);
+			break;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			if (ns[i].nsid > nsid)
+				put_le32(b + 4 * k++, ns[i].nsid);
 		break;
 	case 0x13: /* Controller List: IDs >= CNTID */
 		if (cntid == 0) {
@@ -451,10 +514,287 @@ static void smart_log(const struct emu_drive *d, uint8_t *b)
 		put_le16(b + 200, kelvin(d->temperature)); /* sensor 1 */
 }
 
+/* ---- sanitize: NVMe Base 2.0 5.24 (Sanitize command) and 8.21
+ * (Sanitize operations); progress is a function of the time passed in ---- */
+
+#define SANACT_EXIT_FAILURE 1
+#define SANACT_BLOCK	    2
+#define SANACT_OVERWRITE    3
+#define SANACT_CRYPTO	    4
+
+static unsigned int owpass(uint32_t cdw10)
+{
+	unsigned int n = (cdw10 >> 4) & 0xf;
+
+	return n ? n : 16; /* OWPASS 0h means 16 passes */
+}
+
+uint16_t emu_drive_sanitize_progress(const struct emu_drive *d)
+{
+	uint64_t done;
+
+	if (d->san_state != EMU_SAN_IN_PROGRESS)
+		return 0xffff;
+	if (d->sanitize_ms == 0)
+		return 0xffff;
+	done = (d->san_now_ms - d->san_start_ms) * 65536 / d->sanitize_ms;
+	return done > 0xfffe ? 0xfffe : (uint16_t)done;
+}
+
+void emu_drive_tick(struct emu_drive *d, uint64_t now_ms)
+{
+	if (now_ms > d->san_now_ms)
+		d->san_now_ms = now_ms;
+	if (d->san_state != EMU_SAN_IN_PROGRESS ||
+	    d->san_now_ms - d->san_start_ms < d->sanitize_ms)
+		return;
+	if (d->sanitize_fail) {
+		d->san_state = EMU_SAN_FAILED;
+		return;
+	}
+	/* NDAS (bit 9) asked for no deallocation: SSTAT 4h */
+	d->san_state = (d->san_cdw10 >> 9) & 1 ? EMU_SAN_COMPLETED_NO_DEALLOC :
+						 EMU_SAN_COMPLETED;
+	if ((d->san_cdw10 & 0x7) == SANACT_OVERWRITE)
+		d->san_passes = (uint8_t)owpass(d->san_cdw10);
+	d->san_global_erased = true;
+}
+
+void emu_state_tick(struct emu_state *s, uint64_t now_ms)
+{
+	for (size_t i = 0; i < s->n_drives; i++)
+		emu_drive_tick(s->drives[i], now_ms);
+}
+
+static void admin_sanitize(struct emu_drive *d, uint32_t cdw10,
+			   struct admin_result *r)
+{
+	uint8_t sanact = cdw10 & 0x7, cap;
+
+	switch (sanact) {
+	case SANACT_EXIT_FAILURE:
+		/* leaves the failure mode; the log keeps "failed" until the
+		 * next sanitize */
+		return;
+	case SANACT_BLOCK:
+		cap = 0x02;
+		break;
+	case SANACT_OVERWRITE:
+		cap = 0x04;
+		break;
+	case SANACT_CRYPTO:
+		cap = 0x01;
+		break;
+	default:
+		set_status(r, SCT_GENERIC, SC_INVALID_FIELD);
+		return;
+	}
+	if (!(d->sanicap & cap)) {
+		set_status(r, SCT_GENERIC, SC_INVALID_FIELD);
+		return;
+	}
+	d->san_state = EMU_SAN_IN_PROGRESS;
+	d->san_start_ms = d->san_now_ms;
+	d->san_cdw10 = cdw10;
+	d->san_passes = 0;
+	d->san_global_erased = false;
+	emu_drive_tick(d, d->san_now_ms); /* sanitize_ms 0: done at once */
+}
+
+/* Sanitize Status log page (81h), NVMe Base 2.0 5.16.1 */
+static void sanitize_log(const struct emu_drive *d, uint8_t *b)
+{
+	uint32_t secs = (d->sanitize_ms + 999) / 1000;
+	uint16_t sstat = (uint16_t)d->san_state;
+	unsigned int passes = d->san_passes;
+
+	if (d->san_state == EMU_SAN_IN_PROGRESS &&
+	    (d->san_cdw10 & 0x7) == SANACT_OVERWRITE)
+		passes = (unsigned int)((uint64_t)emu_drive_sanitize_progress(
+						d) *
+					owpass(d->san_cdw10) / 65536);
+	sstat |= (uint16_t)((passes & 0x1f) << 3);
+	if (d->san_global_erased)
+		sstat |= 1u << 8;
+	put_le16(b + 0, emu_drive_sanitize_progress(d)); /* SPROG */
+	put_le16(b + 2, sstat); /* SSTAT */
+	put_le32(b + 4, d->san_cdw10); /* SCDW10 */
+	/* estimated times in seconds, FFFFFFFFh: none reported */
+	put_le32(b + 8, d->sanicap & 0x04 ? secs : 0xffffffffu); /* overwrite */
+	put_le32(b + 12, d->sanicap & 0x02 ? secs : 0xffffffffu); /* block */
+	put_le32(b + 16, d->sanicap & 0x01 ? secs : 0xffffffffu); /* crypto */
+}
+
+/* Admin commands a controller runs while a sanitize is in progress (NVMe
+ * Base 2.0 8.21: Identify, Get Features, Sanitize - which then fails -,
+ * Get Log Page of the Error, SMART, Firmware Slot and Sanitize Status
+ * logs); the others answer Sanitize In Progress. */
+static bool allowed_in_sanitize(uint8_t opcode, uint32_t cdw10)
+{
+	switch (opcode) {
+	case OPC_IDENTIFY:
+	case OPC_GET_FEATURES:
+		return true;
+	case OPC_GET_LOG:
+		switch (cdw10 & 0xff) {
+		case 0x01:
+		case 0x02:
+		case 0x03:
+		case 0x81:
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* ---- firmware: NVMe Base 2.0 5.12 (Firmware Commit), 5.13 (Firmware
+ * Image Download), 5.16.1 (Firmware Slot Information log page) ---- */
+
+/* FWUG in bytes: 4 KiB units; 0h (no information) and FFh (no
+ * restriction) leave dword granularity. */
+static uint64_t fw_granularity(const struct emu_drive *d)
+{
+	return d->fw_ug == 0 || d->fw_ug == 0xff ? 4 :
+						   (uint64_t)d->fw_ug * 4096;
+}
+
+static void admin_fw_download(struct emu_drive *d, uint32_t cdw10,
+			      uint32_t cdw11, const uint8_t *data,
+			      size_t data_len, struct admin_result *r)
+{
+	uint64_t numd = (uint64_t)cdw10 + 1, ofst = (uint64_t)cdw11 * 4;
+	uint64_t len = numd * 4, gran = fw_granularity(d);
+
+	if (len != data_len || ofst % gran) {
+		set_status(r, SCT_GENERIC, SC_INVALID_FIELD);
+		return;
+	}
+	if (ofst == 0) { /* a new image */
+		d->dl_bytes = 0;
+		d->dl_ended = false;
+		memset(d->dl_head, 0, sizeof(d->dl_head));
+	}
+	if (ofst < d->dl_bytes) {
+		set_status(r, SCT_CMD_SPECIFIC, SC_OVERLAPPING_RANGE);
+		return;
+	}
+	if (ofst > d->dl_bytes || d->dl_ended) { /* a gap */
+		set_status(r, SCT_GENERIC, SC_INVALID_FIELD);
+		return;
+	}
+	if (ofst < FW_HEAD_LEN)
+		memcpy(d->dl_head + ofst, data,
+		       len < FW_HEAD_LEN - ofst ? len : FW_HEAD_LEN - ofst);
+	d->dl_bytes += len;
+	if (len % gran) /* only the final piece may be shorter */
+		d->dl_ended = true;
+}
+
+static void fw_activate(struct emu_drive *d, uint8_t slot)
+{
+	d->fw_active = slot;
+	d->fw_next = 0;
+	memcpy(d->firmware, d->fw_rev[slot - 1], sizeof(d->firmware));
+}
+
+/* Slot FS 0 leaves to the controller: a writable slot other than the
+ * active one, else the active one if it is writable (0: none). */
+static uint8_t fw_pick_slot(const struct emu_drive *d)
+{
+	for (uint8_t s = 1; s <= d->fw_slots; s++)
+		if (s != d->fw_active && !(s == 1 && d->fw_slot1_ro))
+			return s;
+	if (!(d->fw_active == 1 && d->fw_slot1_ro))
+		return d->fw_active;
+	return 0;
+}
+
+static void admin_fw_commit(struct emu_drive *d, uint32_t cdw10,
+			    struct admin_result *r)
+{
+	uint8_t fs = cdw10 & 0x7, ca = (cdw10 >> 3) & 0x7;
+	bool replace = ca == 0 || ca == 1 || ca == 3;
+	char rev[9];
+
+	if (ca > 3) { /* boot partitions, reserved: not supported */
+		set_status(r, SCT_GENERIC, SC_INVALID_FIELD);
+		return;
+	}
+	if (fs == 0)
+		fs = replace ? fw_pick_slot(d) : d->fw_active;
+	if (fs == 0 || fs > d->fw_slots ||
+	    (replace && fs == 1 && d->fw_slot1_ro)) {
+		set_status(r, SCT_CMD_SPECIFIC, SC_INVALID_FW_SLOT);
+		return;
+	}
+	if (replace) {
+		if (d->dl_bytes < FW_HEAD_LEN ||
+		    memcmp(d->dl_head, FW_MAGIC, 4) != 0) {
+			set_status(r, SCT_CMD_SPECIFIC, SC_INVALID_FW_IMAGE);
+			return;
+		}
+		/* bytes 4..11: the revision, space padded */
+		memcpy(rev, d->dl_head + 4, 8);
+		rev[8] = '\0';
+		for (int i = 7; i >= 0 && rev[i] == ' '; i--)
+			rev[i] = '\0';
+		memcpy(d->fw_rev[fs - 1], rev, sizeof(rev));
+		/* the image is consumed */
+		d->dl_bytes = 0;
+		d->dl_ended = false;
+		memset(d->dl_head, 0, sizeof(d->dl_head));
+	} else if (d->fw_rev[fs - 1][0] == '\0') {
+		set_status(r, SCT_CMD_SPECIFIC, SC_INVALID_FW_IMAGE);
+		return;
+	}
+	switch (ca) {
+	case 0: /* replace only */
+		return;
+	case 1: /* replace, activate at the next reset (the active slot
+		 * too: its new image then runs) */
+		d->fw_next = fs;
+		return;
+	case 2: /* activate at the next reset */
+		d->fw_next = fs == d->fw_active ? 0 : fs;
+		return;
+	}
+	/* CA 3: activate now, unless this drive needs a reset for it */
+	if (d->fw_no_reset && d->fw_reset_required == EMU_FW_RESET_NONE) {
+		fw_activate(d, fs);
+		return;
+	}
+	d->fw_next = fs;
+	r->dnr = false;
+	r->sct = SCT_CMD_SPECIFIC;
+	switch (d->fw_reset_required) {
+	case EMU_FW_RESET_SUBSYSTEM:
+		r->sc = SC_FW_NEEDS_SUBSYS;
+		break;
+	case EMU_FW_RESET_CONTROLLER:
+		r->sc = SC_FW_NEEDS_CTRL;
+		break;
+	default:
+		r->sc = SC_FW_NEEDS_CONV;
+	}
+}
+
+/* Firmware Slot Information log page (03h): AFI bits 2:0 active slot,
+ * bits 6:4 the slot activated at the next reset; FRS1..7 at 8 + 8 (n-1). */
+static void fw_slot_log(const struct emu_drive *d, uint8_t *b)
+{
+	b[0] = (uint8_t)((d->fw_active & 0x7) | (d->fw_next & 0x7) << 4);
+	for (unsigned int s = 0; s < d->fw_slots; s++)
+		if (d->fw_rev[s][0])
+			put_string(b + 8 + 8 * s, 8, d->fw_rev[s]);
+}
+
 static void admin_get_log(const struct emu_drive *d, uint32_t cdw10,
 			  uint32_t cdw11, uint32_t cdw12, uint32_t cdw13,
 			  uint8_t *b, struct admin_result *r)
 {
+	static const char vendor[] = "nvme-mi-emu vendor log";
 	uint8_t page[512] = { 0 };
 	uint64_t numd = ((uint64_t)(cdw11 & 0xffff) << 16 | cdw10 >> 16) + 1;
 	uint64_t lpo = (uint64_t)cdw13 << 32 | cdw12;
@@ -468,8 +808,14 @@ static void admin_get_log(const struct emu_drive *d, uint32_t cdw10,
 		smart_log(d, page);
 		break;
 	case 0x03: /* Firmware Slot Information */
-		page[0] = 0x01; /* AFI: slot 1 active */
-		put_string(page + 8, 8, d->firmware); /* FRS1 */
+		fw_slot_log(d, page);
+		break;
+	case 0x81: /* Sanitize Status */
+		sanitize_log(d, page);
+		break;
+	case 0xc0: /* vendor specific: a recognisable text and the serial */
+		memcpy(page, vendor, sizeof(vendor) - 1);
+		put_string(page + 32, 20, d->serial);
 		break;
 	default:
 		set_status(r, SCT_CMD_SPECIFIC, SC_INVALID_LOG_PAGE);
@@ -503,16 +849,32 @@ static void admin_get_features(const struct emu_drive *d, uint32_t cdw10,
 	}
 }
 
+static void fault_status(struct admin_result *r, uint16_t status)
+{
+	r->sc = status & 0xff;
+	r->sct = (status >> 8) & 0x7;
+	r->dnr = (status >> 14) & 1;
+}
+
+/*
+ * Data from the host (Firmware Image Download) comes after the 68-byte
+ * request header, its length in DLEN (flags DLV), as libnvme's
+ * nvme_mi_admin_fw_download() and nvme_mi_admin_admin_passthru() send it
+ * (NVMe-MI 1.2 6, the Admin command request). For such commands DLEN is
+ * the request's data; the response carries none.
+ */
 static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 			   uint8_t *resp)
 {
 	uint8_t *buf = resp + ADMIN_RESP_LEN; /* the transfer, then windowed */
 	struct admin_result r = { 0 };
 	uint32_t nsid, doff = 0, dlen = 0, cdw10, cdw11, cdw12, cdw13, dw3;
-	uint8_t flags;
+	uint8_t flags, opcode;
+	bool host_data;
 
 	if (len < ADMIN_REQ_LEN)
 		return error_reply(msg, EMU_MI_INVALID_CMD_SIZE, resp);
+	opcode = msg[4];
 	flags = msg[5];
 	if (msg[6] | msg[7]) /* only controller 0 exists */
 		return error_reply(msg, EMU_MI_INVALID_PARAM, resp);
@@ -525,22 +887,44 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 	cdw11 = get_le32(msg + 48);
 	cdw12 = get_le32(msg + 52);
 	cdw13 = get_le32(msg + 56);
+	/* opcode bits 1:0 = 01b: data from host to controller */
+	host_data = (opcode & 0x3) == 0x1;
+	if (host_data && (doff || dlen != len - ADMIN_REQ_LEN))
+		return error_reply(msg, EMU_MI_INVALID_INPUT_SIZE, resp);
 
 	memset(buf, 0, XFER_MAX);
 	if (d->admin_status) {
-		r.sc = d->admin_status & 0xff;
-		r.sct = (d->admin_status >> 8) & 0x7;
-		r.dnr = (d->admin_status >> 14) & 1;
+		fault_status(&r, d->admin_status);
+	} else if (d->san_state == EMU_SAN_IN_PROGRESS &&
+		   !allowed_in_sanitize(opcode, cdw10)) {
+		set_status(&r, SCT_GENERIC, SC_SANITIZE_ACTIVE);
 	} else {
-		switch (msg[4]) {
-		case 0x06:
+		switch (opcode) {
+		case OPC_IDENTIFY:
 			admin_identify(d, nsid, cdw10, buf, &r);
 			break;
-		case 0x02:
+		case OPC_GET_LOG:
 			admin_get_log(d, cdw10, cdw11, cdw12, cdw13, buf, &r);
 			break;
-		case 0x0a:
+		case OPC_GET_FEATURES:
 			admin_get_features(d, cdw10, cdw11, &r);
+			break;
+		case OPC_FW_COMMIT:
+			if (d->fw_commit_status)
+				fault_status(&r, d->fw_commit_status);
+			else
+				admin_fw_commit(d, cdw10, &r);
+			break;
+		case OPC_FW_DOWNLOAD:
+			if (d->fw_download_status)
+				fault_status(&r, d->fw_download_status);
+			else
+				admin_fw_download(d, cdw10, cdw11,
+						  msg + ADMIN_REQ_LEN,
+						  len - ADMIN_REQ_LEN, &r);
+			break;
+		case OPC_SANITIZE:
+			admin_sanitize(d, cdw10, &r);
 			break;
 		default:
 			set_status(&r, SCT_GENERIC, SC_INVALID_OPCODE);
@@ -549,7 +933,9 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 
 	/* DOFF/DLEN select the part of the transfer that is returned; a
 	 * window outside the transfer is an invalid parameter. */
-	if (r.sc == SC_SUCCESS && r.sct == SCT_GENERIC) {
+	if (host_data) {
+		dlen = 0;
+	} else if (r.sc == SC_SUCCESS && r.sct == SCT_GENERIC) {
 		if (dlen > XFER_MAX || doff > r.xfer || dlen > r.xfer - doff)
 			return error_reply(msg, EMU_MI_INVALID_PARAM, resp);
 	} else {
@@ -569,7 +955,7 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 }
 
 int emu_mi_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
-		  uint8_t *resp, size_t *ret_len)
+		  uint64_t now_ms, uint8_t *resp, size_t *ret_len)
 {
 	size_t body;
 
@@ -585,6 +971,7 @@ int emu_mi_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
 	if (msg[1] & 0x80) /* a response, not a request */
 		return -EPROTO;
 	d->requests++;
+	emu_drive_tick(d, now_ms);
 
 	if (d->status)
 		*ret_len = error_reply(msg, d->status, resp);

@@ -37,6 +37,27 @@ enum field_kind {
 	F_IGNORE, /* read by someone else (the mctpd stand-in): any value */
 	F_UUID, /* RFC 4122 string, or null: derived (emu_drive_uuid()) */
 	F_ACTION, /* control requests only: true runs an operation */
+	F_FW_RESET, /* "", "conventional", "subsystem", "controller" */
+	F_SANICAP, /* list of "crypto", "block", "overwrite" */
+	F_NAMESPACES, /* [{"nsid", "size", "lbads", "ms"}, ...] */
+};
+
+static const char *const fw_reset_names[] = {
+	[EMU_FW_RESET_NONE] = "",
+	[EMU_FW_RESET_CONVENTIONAL] = "conventional",
+	[EMU_FW_RESET_SUBSYSTEM] = "subsystem",
+	[EMU_FW_RESET_CONTROLLER] = "controller",
+};
+
+/* SANICAP bit i is sanicap_names[i] */
+static const char *const sanicap_names[] = { "crypto", "block", "overwrite" };
+
+static const char *const sanitize_state_names[] = {
+	[EMU_SAN_NEVER] = "never",
+	[EMU_SAN_COMPLETED] = "completed",
+	[EMU_SAN_IN_PROGRESS] = "in_progress",
+	[EMU_SAN_FAILED] = "failed",
+	[EMU_SAN_COMPLETED_NO_DEALLOC] = "completed_no_dealloc",
 };
 
 struct field {
@@ -123,6 +144,17 @@ static const struct field fields[] = {
 	INT_FIELD("smbus_hz", smbus_hz, 0, 10000000, 0),
 	BOOL_FIELD("hold_bus", hold_bus, 0),
 	INT_FIELD("hold_ms", hold_ms, 0, DELAY_MAX_MS, 0),
+	INT_FIELD("fw_slots", fw_slots, 1, EMU_FW_SLOTS_MAX, 0),
+	BOOL_FIELD("fw_slot1_ro", fw_slot1_ro, 0),
+	BOOL_FIELD("fw_no_reset", fw_no_reset, 0),
+	INT_FIELD("fw_ug", fw_ug, 0, 255, 0),
+	{ "fw_reset_required", F_FW_RESET, 0, 0, 0, 0, 0, false },
+	INT_FIELD("fw_commit_status", fw_commit_status, 0, 0x7fff, 0),
+	INT_FIELD("fw_download_status", fw_download_status, 0, 0x7fff, 0),
+	{ "sanicap", F_SANICAP, 0, 0, 0, 0, 0, false },
+	INT_FIELD("sanitize_ms", sanitize_ms, 0, 86400000, 0),
+	BOOL_FIELD("sanitize_fail", sanitize_fail, 0),
+	{ "namespaces", F_NAMESPACES, 0, 0, 0, 0, 0, false },
 	{ "config", F_IGNORE, 0, 0, 0, 0, 0, false },
 	{ "power_cycle", F_ACTION, 0, 0, 0, 0, 0, false },
 	{ "swap", F_ACTION, 0, 0, 0, 0, 0, false },
@@ -197,11 +229,18 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
 		.garbage_temp = -1,
 		.smbus_hz = 100000,
 		.hold_ms = 1000, /* adap->timeout = HZ, i2c-core-base.c */
+		.fw_slots = 2,
+		.fw_no_reset = true,
+		.fw_ug = 1,
+		.fw_active = 1,
+		.sanicap = 0x07,
+		.sanitize_ms = 2000,
 	};
 	snprintf(d->serial, sizeof(d->serial), "EMU%05" PRIu32 "%03u",
 		 network % 100000, eid);
 	snprintf(d->model, sizeof(d->model), "nvme-mi-emu drive");
 	snprintf(d->firmware, sizeof(d->firmware), "EMU1.0");
+	memcpy(d->fw_rev[0], d->firmware, sizeof(d->firmware));
 }
 
 static char *errorf(const char *fmt, ...) _printf_(1, 2);
@@ -217,6 +256,148 @@ static char *errorf(const char *fmt, ...)
 	return s;
 }
 
+static int parse_sanicap(struct emu_drive *d, json_object *v, char **ret_error)
+{
+	uint8_t cap = 0;
+
+	if (!json_object_is_type(v, json_type_array))
+		goto bad;
+	for (size_t i = 0; i < json_object_array_length(v); i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		size_t k;
+
+		if (!json_object_is_type(e, json_type_string))
+			goto bad;
+		for (k = 0; k < ARRAY_SIZE(sanicap_names); k++)
+			if (strcmp(json_object_get_string(e),
+				   sanicap_names[k]) == 0)
+				break;
+		if (k == ARRAY_SIZE(sanicap_names))
+			goto bad;
+		cap |= (uint8_t)(1u << k);
+	}
+	d->sanicap = cap;
+	return 0;
+bad:
+	*ret_error = errorf("field 'sanicap' must be a list of \"crypto\", "
+			    "\"block\" and \"overwrite\"");
+	return -EINVAL;
+}
+
+static int ns_cmp(const void *a, const void *b)
+{
+	const struct emu_ns *x = a, *y = b;
+
+	return x->nsid < y->nsid ? -1 : x->nsid > y->nsid;
+}
+
+/* One namespace object; on failure *ret_error says why. */
+static int parse_ns(json_object *o, struct emu_ns *ns, char **ret_error)
+{
+	static const struct {
+		const char *name;
+		int64_t min, max;
+	} keys[] = { { "nsid", 1, 0xfffffffe },
+		     { "size", 1, INT64_MAX },
+		     { "lbads", 9, 12 },
+		     { "ms", 0, 65535 } };
+	int64_t n[4] = { 0, 0, 9, 0 };
+	json_object *v;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		*ret_error = errorf("a namespace is an object");
+		return -EINVAL;
+	}
+	json_object_object_foreach (o, key, val) {
+		size_t k;
+
+		(void)val;
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
+			if (strcmp(key, keys[k].name) == 0)
+				break;
+		if (k == ARRAY_SIZE(keys)) {
+			*ret_error = errorf("unknown key '%s'", key);
+			return -EINVAL;
+		}
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+		if (!json_object_object_get_ex(o, keys[k].name, &v)) {
+			if (k < 2) {
+				*ret_error = errorf("'%s' is required",
+						    keys[k].name);
+				return -EINVAL;
+			}
+			continue;
+		}
+		errno = 0;
+		if (!json_object_is_type(v, json_type_int) ||
+		    (n[k] = json_object_get_int64(v), errno != 0) ||
+		    n[k] < keys[k].min || n[k] > keys[k].max) {
+			*ret_error = errorf("'%s' must be an integer between "
+					    "%" PRId64 " and %" PRId64,
+					    keys[k].name, keys[k].min,
+					    keys[k].max);
+			return -EINVAL;
+		}
+	}
+	if (n[2] != 9 && n[2] != 12) {
+		*ret_error = errorf("'lbads' must be 9 or 12");
+		return -EINVAL;
+	}
+	if (n[1] % ((int64_t)1 << n[2])) {
+		*ret_error = errorf("'size' must be a multiple of the block "
+				    "size (%d bytes)",
+				    1 << (int)n[2]);
+		return -EINVAL;
+	}
+	*ns = (struct emu_ns){
+		.nsid = (uint32_t)n[0],
+		.size = (uint64_t)n[1],
+		.lbads = (uint8_t)n[2],
+		.ms = (uint16_t)n[3],
+	};
+	return 0;
+}
+
+static int parse_namespaces(struct emu_drive *d, json_object *v,
+			    char **ret_error)
+{
+	struct emu_ns ns[EMU_NS_MAX];
+	size_t n;
+	char *err = NULL;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    json_object_array_length(v) > EMU_NS_MAX) {
+		*ret_error = errorf("field 'namespaces' must be a list of at "
+				    "most %d namespaces",
+				    EMU_NS_MAX);
+		return -EINVAL;
+	}
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		if (parse_ns(json_object_array_get_idx(v, i), &ns[i], &err) <
+		    0) {
+			*ret_error = errorf("field 'namespaces'[%zu]: %s", i,
+					    err ? err : "out of memory");
+			free(err);
+			return -EINVAL;
+		}
+	}
+	qsort(ns, n, sizeof(ns[0]), ns_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (ns[i].nsid == ns[i - 1].nsid) {
+			*ret_error = errorf("field 'namespaces': NSID %" PRIu32
+					    " appears twice",
+					    ns[i].nsid);
+			return -EINVAL;
+		}
+	}
+	memcpy(d->ns, ns, n * sizeof(ns[0]));
+	d->n_ns = (unsigned int)n;
+	d->ns_set = true;
+	return 0;
+}
+
 /* Set one field of d from v; on failure *ret_error says why. */
 static int field_apply(struct emu_drive *d, const struct field *f,
 		       json_object *v, char **ret_error)
@@ -228,6 +409,27 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 	switch (f->kind) {
 	case F_IGNORE:
 		return 0;
+	case F_SANICAP:
+		return parse_sanicap(d, v, ret_error);
+	case F_NAMESPACES:
+		return parse_namespaces(d, v, ret_error);
+	case F_FW_RESET:
+		if (json_object_is_type(v, json_type_string)) {
+			s = json_object_get_string(v);
+			for (size_t i = 0; i < ARRAY_SIZE(fw_reset_names);
+			     i++) {
+				if (strcmp(s, fw_reset_names[i]) == 0) {
+					d->fw_reset_required =
+						(enum emu_fw_reset)i;
+					return 0;
+				}
+			}
+		}
+		*ret_error = errorf("field '%s' must be \"\", "
+				    "\"conventional\", \"subsystem\" or "
+				    "\"controller\"",
+				    f->name);
+		return -EINVAL;
 	case F_ACTION:
 		if (!json_object_is_type(v, json_type_boolean)) {
 			*ret_error = errorf("operation '%s' must be true or "
@@ -290,6 +492,10 @@ static int field_apply(struct emu_drive *d, const struct field *f,
 			}
 		}
 		strcpy((char *)p, s);
+		/* the running firmware is the active slot's */
+		if (p == (uint8_t *)d->firmware)
+			memcpy(d->fw_rev[d->fw_active - 1], d->firmware,
+			       sizeof(d->firmware));
 		return 0;
 	case F_TEMP:
 		old = d->temp_state == EMU_TEMP_VALID ?
@@ -384,13 +590,30 @@ static int drive_apply(struct emu_drive *d, json_object *o, bool control,
 				return -EINVAL;
 		}
 	}
+	if (d->fw_active > d->fw_slots || d->fw_next > d->fw_slots) {
+		*ret_error = errorf("field 'fw_slots': %u is below the active "
+				    "or next slot",
+				    d->fw_slots);
+		return -EINVAL;
+	}
 	return 0;
 }
 
+/* A reset: the slot committed for the next reset runs (NVMe Base 2.0
+ * 5.12), a partial image download is gone. */
 void emu_drive_power_cycle(struct emu_drive *d)
 {
 	d->eid = 0;
 	d->power_cycles++;
+	if (d->fw_next) {
+		d->fw_active = d->fw_next;
+		d->fw_next = 0;
+		memcpy(d->firmware, d->fw_rev[d->fw_active - 1],
+		       sizeof(d->firmware));
+	}
+	d->dl_bytes = 0;
+	d->dl_ended = false;
+	memset(d->dl_head, 0, sizeof(d->dl_head));
 }
 
 void emu_drive_swap(struct emu_drive *d)
@@ -569,6 +792,57 @@ out:
 	return r;
 }
 
+static json_object *namespaces_to_json(const struct emu_drive *d)
+{
+	struct emu_ns ns[EMU_NS_MAX];
+	unsigned int n = emu_drive_namespaces(d, ns);
+	json_object *a = json_object_new_array();
+
+	for (unsigned int i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "nsid",
+				       json_object_new_int64(ns[i].nsid));
+		json_object_object_add(
+			o, "size", json_object_new_int64((int64_t)ns[i].size));
+		json_object_object_add(o, "lbads",
+				       json_object_new_int(ns[i].lbads));
+		json_object_object_add(o, "ms", json_object_new_int(ns[i].ms));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* The state "get" reports besides the fields: firmware slots, the image
+ * download, sanitize, namespaces. */
+static void state_to_json(const struct emu_drive *d, json_object *o)
+{
+	struct emu_ns ns[EMU_NS_MAX];
+	json_object *revs = json_object_new_array();
+
+	for (unsigned int s = 0; s < d->fw_slots; s++)
+		json_object_array_add(revs,
+				      json_object_new_string(d->fw_rev[s]));
+	json_object_object_add(o, "fw_slot_revisions", revs);
+	json_object_object_add(o, "fw_active_slot",
+			       json_object_new_int(d->fw_active));
+	json_object_object_add(o, "fw_next_slot",
+			       json_object_new_int(d->fw_next));
+	json_object_object_add(o, "fw_downloaded",
+			       json_object_new_int64((int64_t)d->dl_bytes));
+	json_object_object_add(
+		o, "sanitize_state",
+		json_object_new_string(sanitize_state_names[d->san_state]));
+	json_object_object_add(
+		o, "sanitize_progress",
+		json_object_new_int(emu_drive_sanitize_progress(d)));
+	json_object_object_add(o, "sanitize_cdw10",
+			       json_object_new_int64(d->san_cdw10));
+	json_object_object_add(
+		o, "namespace_count",
+		json_object_new_int((int)emu_drive_namespaces(d, ns)));
+}
+
 static json_object *drive_to_json(const struct emu_drive *d)
 {
 	json_object *o = json_object_new_object();
@@ -587,6 +861,21 @@ static json_object *drive_to_json(const struct emu_drive *d)
 		case F_IGNORE:
 		case F_ACTION:
 			continue;
+		case F_FW_RESET:
+			v = json_object_new_string(
+				fw_reset_names[d->fw_reset_required]);
+			break;
+		case F_SANICAP:
+			v = json_object_new_array();
+			for (size_t k = 0; k < ARRAY_SIZE(sanicap_names); k++)
+				if (d->sanicap & (1u << k))
+					json_object_array_add(
+						v, json_object_new_string(
+							   sanicap_names[k]));
+			break;
+		case F_NAMESPACES:
+			v = namespaces_to_json(d);
+			break;
 		case F_UUID:
 			emu_drive_uuid(d, uuid);
 			emu_uuid_format(uuid, buf);
@@ -629,6 +918,7 @@ static json_object *drive_to_json(const struct emu_drive *d)
 	json_object_object_add(o, "initial_eid",
 			       json_object_new_int(d->initial_eid));
 	json_object_object_add(o, "swaps", json_object_new_int64(d->swaps));
+	state_to_json(d, o);
 	return o;
 }
 

@@ -55,6 +55,37 @@
 #define EMU_MI_INVALID_CMD_SIZE	  0x05
 #define EMU_MI_INVALID_INPUT_SIZE 0x06
 
+/* Firmware slots (NVMe Base 2.0, 5.12 Firmware Commit) */
+#define EMU_FW_SLOTS_MAX 7
+/* Namespaces a scenario may give */
+#define EMU_NS_MAX 16
+
+/* What a Firmware Commit with CA 3 (activate now) answers (NVMe Base 2.0,
+ * 5.12, Firmware Commit command specific status values) */
+enum emu_fw_reset {
+	EMU_FW_RESET_NONE, /* success: activated at once */
+	EMU_FW_RESET_CONVENTIONAL, /* 10Bh Requires Conventional Reset */
+	EMU_FW_RESET_SUBSYSTEM, /* 110h Requires NVM Subsystem Reset */
+	EMU_FW_RESET_CONTROLLER, /* 111h Requires Controller Level Reset */
+};
+
+/* SSTAT bits 2:0 of the Sanitize Status log (NVMe Base 2.0, 5.16.1,
+ * Sanitize Status log page) */
+enum emu_sanitize_state {
+	EMU_SAN_NEVER = 0,
+	EMU_SAN_COMPLETED = 1,
+	EMU_SAN_IN_PROGRESS = 2,
+	EMU_SAN_FAILED = 3,
+	EMU_SAN_COMPLETED_NO_DEALLOC = 4,
+};
+
+struct emu_ns {
+	uint32_t nsid;
+	uint64_t size; /* bytes */
+	uint8_t lbads; /* log2 of the block size: 9 or 12 */
+	uint16_t ms; /* metadata bytes per block */
+};
+
 enum emu_temp_state {
 	EMU_TEMP_VALID,
 	EMU_TEMP_NO_DATA, /* CTEMP 0x80 */
@@ -83,7 +114,39 @@ struct emu_drive {
 	uint16_t ssvid;
 	uint16_t did;
 	uint16_t ssid;
-	uint64_t capacity; /* bytes, TNVMCAP and namespace 1 */
+	uint64_t capacity; /* bytes, TNVMCAP and the default namespace 1 */
+
+	/* namespaces: the scenario's when ns_set, else one namespace 1 of
+	 * the whole capacity in 512-byte blocks (emu_drive_namespaces()) */
+	bool ns_set;
+	unsigned int n_ns;
+	struct emu_ns ns[EMU_NS_MAX]; /* ascending NSID */
+
+	/* firmware */
+	uint8_t fw_slots; /* 1..7 */
+	bool fw_slot1_ro;
+	bool fw_no_reset; /* FRMW bit 4: activation without reset */
+	uint8_t fw_ug; /* FWUG, 4 KiB units; 0 and 0xFF: no restriction */
+	enum emu_fw_reset fw_reset_required;
+	uint16_t fw_commit_status; /* fault: Firmware Commit status, 0 off */
+	uint16_t fw_download_status; /* fault: Image Download status */
+	char fw_rev[EMU_FW_SLOTS_MAX][9]; /* per slot, "" empty */
+	uint8_t fw_active; /* slot 1..7 running */
+	uint8_t fw_next; /* slot activated at the next reset, 0 none */
+	uint64_t dl_bytes; /* contiguous image bytes received from offset 0 */
+	uint8_t dl_head[12]; /* the image's first bytes: "EMFW" + revision */
+	bool dl_ended; /* a piece not a multiple of the granularity came */
+
+	/* sanitize */
+	uint8_t sanicap; /* SANICAP bits: 0 crypto, 1 block, 2 overwrite */
+	unsigned int sanitize_ms; /* how long one takes */
+	bool sanitize_fail; /* it ends in Failed */
+	enum emu_sanitize_state san_state;
+	uint64_t san_start_ms; /* when the running one started */
+	uint64_t san_now_ms; /* the last time the drive was told */
+	uint32_t san_cdw10; /* SCDW10 of the last one */
+	uint8_t san_passes; /* overwrite passes completed */
+	bool san_global_erased;
 
 	/* health */
 	int temperature; /* degrees C */
@@ -120,7 +183,7 @@ struct emu_drive {
 	unsigned int truncate; /* replies are cut to this many bytes */
 	uint8_t status; /* every command fails with this MI status */
 	unsigned int mpr_ms; /* More Processing Required, then the reply */
-	unsigned int link_bps; /* > 0: replies take 10 bits/byte at this rate */
+	unsigned int link_bps; /* > 0: request + reply take 10 bits/byte */
 	uint16_t admin_status; /* Admin commands complete with this NVMe
 				* status: DNR b14, SCT b10..8, SC b7..0 */
 	/* SMBus faults (emu-smbus.c) */
@@ -163,7 +226,21 @@ uint32_t emu_mic(const void *msg, size_t len);
  * by an NVMe-MI endpoint).
  */
 int emu_mi_handle(struct emu_drive *d, const uint8_t *msg, size_t len,
-		  uint8_t *resp, size_t *ret_len);
+		  uint64_t now_ms, uint8_t *resp, size_t *ret_len);
+
+/* Let time pass to now_ms (CLOCK_MONOTONIC ms, or any clock that does
+ * not go back): a running sanitize may end. emu_mi_handle() does this
+ * itself; emu-main.c does it before control requests, so "get" is
+ * current. */
+void emu_drive_tick(struct emu_drive *d, uint64_t now_ms);
+void emu_state_tick(struct emu_state *s, uint64_t now_ms);
+/* SPROG of the Sanitize Status log: the fraction done of /65536, 0xFFFF
+ * when none is in progress. */
+uint16_t emu_drive_sanitize_progress(const struct emu_drive *d);
+/* The namespaces the drive has (the default one unless ns_set); returns
+ * how many, at most EMU_NS_MAX, in ns. */
+unsigned int emu_drive_namespaces(const struct emu_drive *d,
+				  struct emu_ns ns[EMU_NS_MAX]);
 
 /* A More Processing Required reply (8 bytes + MIC) to request msg, with
  * MPRT in units of 100 ms. Returns its length. */
@@ -205,8 +282,10 @@ int emu_ctrl_respond(struct emu_drive *d, const uint8_t *msg, size_t len,
 		     uint8_t *resp, size_t *ret_len,
 		     unsigned int *ret_delay_ms);
 
-/* Time a reply of len bytes spends on a link_bps link (10 bits a byte). */
-unsigned int emu_link_delay_ms(const struct emu_drive *d, size_t len);
+/* Time a request of req_len bytes and its reply of resp_len bytes spend
+ * on a link_bps link (10 bits a byte). */
+unsigned int emu_link_delay_ms(const struct emu_drive *d, size_t req_len,
+			       size_t resp_len);
 
 /* The drive's UUID: d->uuid when set, else derived from network, bus,
  * address and serial number (stable across runs). */
@@ -227,7 +306,9 @@ void emu_state_clear(struct emu_state *s);
 struct emu_drive *emu_state_find(const struct emu_state *s, uint32_t network,
 				 uint8_t eid);
 
-/* Hot-plug: the drive comes back with EID 0, power_cycles + 1. */
+/* Hot-plug: the drive comes back with EID 0, power_cycles + 1; a
+ * firmware slot waiting for the next reset is activated, a partial image
+ * download is forgotten. */
 void emu_drive_power_cycle(struct emu_drive *d);
 /* Another drive in the same slot: new serial number and UUID, EID 0. */
 void emu_drive_swap(struct emu_drive *d);

@@ -339,16 +339,17 @@ static void test_faults(void **state)
 	assert_int_equal(emu_ctrl_respond(d, get, 3, resp, &rlen, &delay), 1);
 	assert_int_equal(resp[4], 20);
 
-	/* delay_ms + the one-shot late + link_bps (7 bytes, 10 bits each) */
+	/* delay_ms + the one-shot late + link_bps (3 request and 7 reply
+	 * bytes, 10 bits each) */
 	d->delay_ms = 30;
 	d->late_ms = 100;
 	d->link_bps = 700;
 	assert_int_equal(emu_ctrl_respond(d, get, 3, resp, &rlen, &delay), 1);
 	assert_int_equal(rlen, 7);
-	assert_int_equal(delay, 30 + 100 + 100);
+	assert_int_equal(delay, 30 + 100 + 142);
 	assert_int_equal(d->late_ms, 0);
 	assert_int_equal(emu_ctrl_respond(d, get, 3, resp, &rlen, &delay), 1);
-	assert_int_equal(delay, 30 + 100);
+	assert_int_equal(delay, 30 + 142);
 
 	/* bad_mic, truncate, status and mpr_ms are NVMe-MI only */
 	d->delay_ms = 0;

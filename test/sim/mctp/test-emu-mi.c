@@ -83,7 +83,7 @@ static size_t handle(struct emu_drive *d, const uint8_t *m, size_t len)
 {
 	size_t rlen = 0;
 
-	assert_int_equal(emu_mi_handle(d, m, len, resp, &rlen), 0);
+	assert_int_equal(emu_mi_handle(d, m, len, 0, resp, &rlen), 0);
 	check_mic(resp, rlen);
 	return rlen;
 }
@@ -272,18 +272,18 @@ static void test_bad_mic_dropped(void **state)
 	emu_drive_init(&d, 1, 9);
 	len = mi_req(m, 0x01, 0, 0);
 	m[len - 1] ^= 1;
-	assert_int_equal(emu_mi_handle(&d, m, len, resp, &rlen), -EBADMSG);
+	assert_int_equal(emu_mi_handle(&d, m, len, 0, resp, &rlen), -EBADMSG);
 	assert_int_equal(d.bad_mic_requests, 1);
 	assert_int_equal(d.requests, 0);
 	/* not NVMe-MI, or a response: dropped */
 	len = mi_req(m, 0x01, 0, 0);
 	m[0] = 0x04;
-	assert_int_equal(emu_mi_handle(&d, m, len, resp, &rlen), -EPROTO);
+	assert_int_equal(emu_mi_handle(&d, m, len, 0, resp, &rlen), -EPROTO);
 	m[0] = 0x84;
 	m[1] |= 0x80;
 	len = seal(m, 16);
-	assert_int_equal(emu_mi_handle(&d, m, len, resp, &rlen), -EPROTO);
-	assert_int_equal(emu_mi_handle(&d, m, 6, resp, &rlen), -EPROTO);
+	assert_int_equal(emu_mi_handle(&d, m, len, 0, resp, &rlen), -EPROTO);
+	assert_int_equal(emu_mi_handle(&d, m, 6, 0, resp, &rlen), -EPROTO);
 }
 
 static void test_identify(void **state)
