@@ -396,8 +396,8 @@ unsigned int emu_drive_namespaces(const struct emu_drive *d,
 	return 1;
 }
 
-/* Identify Controller, NVMe Base 2.0 5.17.2.1 (Identify Controller data
- * structure); the bytes touched here: FRMW 260, FWUG 319, SANICAP
+/* Identify Controller, NVMe Base 2.0 5.17 (Identify command, the
+ * Identify Controller data structure); the bytes touched here: FRMW 260, FWUG 319, SANICAP
  * 328..331, NN 516. */
 static void identify_ctrl(const struct emu_drive *d, uint8_t *b)
 {
@@ -438,7 +438,7 @@ static void identify_ctrl(const struct emu_drive *d, uint8_t *b)
 	put_le16(b + 2048, 2500); /* PSD0 MP: 25 W */
 }
 
-/* Identify Namespace (CNS 00h, NVMe Base 2.0 5.17.2; the NVM command
+/* Identify Namespace (CNS 00h, NVMe Base 2.0 5.17; the NVM command
  * set's layout): NSZE, NCAP, NUSE in blocks, NLBAF 0's based, FLBAS
  * index 0, LBA Format 0 at byte 128 (MS bytes 1:0, LBADS byte 2). */
 static void identify_ns(const struct emu_ns *ns, uint8_t *b)
@@ -514,8 +514,9 @@ static void smart_log(const struct emu_drive *d, uint8_t *b)
 		put_le16(b + 200, kelvin(d->temperature)); /* sensor 1 */
 }
 
-/* ---- sanitize: NVMe Base 2.0 5.24 (Sanitize command) and 8.21
- * (Sanitize operations); progress is a function of the time passed in ---- */
+/* ---- sanitize: NVMe Base 2.0 5.24 (Sanitize command) and the Sanitize
+ * Operations section of chapter 8; progress is a function of the time
+ * passed in ---- */
 
 #define SANACT_EXIT_FAILURE 1
 #define SANACT_BLOCK	    2
@@ -626,9 +627,10 @@ static void sanitize_log(const struct emu_drive *d, uint8_t *b)
 }
 
 /* Admin commands a controller runs while a sanitize is in progress (NVMe
- * Base 2.0 8.21: Identify, Get Features, Sanitize - which then fails -,
- * Get Log Page of the Error, SMART, Firmware Slot and Sanitize Status
- * logs); the others answer Sanitize In Progress. */
+ * Base 2.0, Sanitize Operations: the commands permitted meanwhile, of
+ * those this drive has): Identify, Get Features and Get Log Page of the
+ * Error, SMART, Firmware Slot and Sanitize Status logs. The others,
+ * Sanitize included, answer Sanitize In Progress. */
 static bool allowed_in_sanitize(uint8_t opcode, uint32_t cdw10)
 {
 	switch (opcode) {
