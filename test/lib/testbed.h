@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -18,9 +19,17 @@
 struct testbed;
 
 /* Start a private dbus-daemon (system bus type, allow-all policy) in a new
- * temporary directory, export DBUS_SYSTEM_BUS_ADDRESS for children and
- * connect to it. Aborts the test on failure. */
+ * temporary directory (mode 0711: other users reach the bus socket but
+ * cannot list it), export DBUS_SYSTEM_BUS_ADDRESS for children and
+ * connect to it. With $TB_BUS_POLICY set, that policy file is included
+ * after the allow-all policy, as tb_new_with_policy() does. Aborts the
+ * test on failure. */
 struct testbed *tb_new(void);
+/* tb_new() with the bus policy file policy (NULL: none) included after
+ * the allow-all policy, whose rules it thus overrides: e.g.
+ * tb_new_with_policy(tb_prog("nvme-policy")), the built
+ * service_files/xyz.openbmc_project.NVMe.conf ($TB_NVME_POLICY). */
+struct testbed *tb_new_with_policy(const char *policy);
 /* Kill every child still running (SIGTERM, then SIGKILL after 2 s), stop
  * the bus, remove the directory unless TB_KEEP is set, print the tail of
  * each child's log when the test failed (tb_fail was called). */
@@ -119,6 +128,41 @@ int tb_count_log_entries(struct testbed *tb, const char *message,
 int tb_wait_log_entries(struct testbed *tb, const char *message,
 			const char *key, const char *value, int resolved,
 			int want, int timeout_ms);
+
+/* ---- calls as another user ----
+ *
+ * Call method in a child process that has become uid, gid (real,
+ * effective and saved) with the supplementary groups gid and groups, and
+ * that connects to the bus on its own ($DBUS_SYSTEM_BUS_ADDRESS). types
+ * and the arguments after it are sd_bus_message_append()'s ("s", "yuyqu",
+ * "hs" with an fd; NULL or "" for none); iface may be NULL (a call
+ * without an interface). The test bed's own connection is processed
+ * meanwhile, so objects the test serves on it answer. The D-Bus error
+ * name goes to err_name ("" on success; err_name may be NULL). Returns 0
+ * when the call succeeded, -1 when it got an error; aborts the test when
+ * the child cannot become the user, connect or build the call, or gets
+ * no answer in 10 s.
+ */
+#define TB_CALLER_MAX_GROUPS 16
+
+struct tb_caller {
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups; /* more supplementary groups, may be NULL */
+	size_t n_groups;
+};
+
+int tb_call_as(struct testbed *tb, uid_t uid, gid_t gid, const char *service,
+	       const char *path, const char *iface, const char *method,
+	       char *err_name, size_t err_size, const char *types, ...);
+int tb_call_as_caller(struct testbed *tb, const struct tb_caller *who,
+		      const char *service, const char *path, const char *iface,
+		      const char *method, char *err_name, size_t err_size,
+		      const char *types, ...);
+int tb_call_asv(struct testbed *tb, const struct tb_caller *who,
+		const char *service, const char *path, const char *iface,
+		const char *method, char *err_name, size_t err_size,
+		const char *types, va_list ap);
 
 /* Process the bus until timeout_ms elapses (for signal-collecting tests). */
 void tb_pump(struct testbed *tb, int timeout_ms);
