@@ -364,6 +364,47 @@ static void test_bad_mic_and_late(void **state)
 	close(sd);
 }
 
+/* A 4 KiB Firmware Image Download chunk on a 100 kb/s link: the request's
+ * 4168 bytes cross the wire too, so its short reply takes 0.42 s (it
+ * would be 2 ms if only the reply counted). */
+static void test_download_slow_link(void **state)
+{
+	static uint8_t m[68 + 4096 + 4];
+	struct sockaddr_mctp a = addr(1, 9, MCTP_TAG_OWNER);
+	uint32_t mic, dlen = 4096;
+	uint8_t body[64];
+	char *reply = NULL;
+	int sd = mctp_socket();
+
+	memset(m, 0, sizeof(m));
+	m[0] = 0x84;
+	m[1] = EMU_NMIMT_ADMIN << 3;
+	m[4] = 0x11; /* Firmware Image Download */
+	m[5] = 0x01; /* DLEN valid */
+	memcpy(m + 32, &dlen, 4);
+	m[44] = 0xff; /* NUMD 1023: 4 KiB */
+	m[45] = 0x03;
+	memcpy(m + 68, "EMFW2.0     ", 12);
+	mic = emu_mic(m, 68 + 4096);
+	memcpy(m + 68 + 4096, &mic, 4);
+
+	emu_ctl_ok(&emu, "{\"eid\":9,\"network\":1,\"link_bps\":100000}");
+	assert_int_equal(send_to(sd, &a, m + 1, sizeof(m) - 1),
+			 (ssize_t)sizeof(m) - 1);
+	assert_int_equal(wait_readable(sd, 300), 0);
+	assert_int_equal(wait_readable(sd, WAIT_MS), 1);
+	assert_int_equal(recv(sd, body, sizeof(body), 0), 23);
+	assert_int_equal(body[3], 0); /* MI success */
+	assert_int_equal(body[15] | body[16] | body[17] | body[18], 0);
+	emu_ctl_ok(&emu, "{\"eid\":9,\"network\":1,\"link_bps\":0}");
+	assert_int_equal(emu_ctl(&emu, "{\"get\":{\"eid\":9,\"network\":1}}",
+				 &reply),
+			 0);
+	assert_non_null(strstr(reply, "\"fw_downloaded\":4096"));
+	free(reply);
+	close(sd);
+}
+
 static void test_routes_follow_control(void **state)
 {
 	struct sockaddr_mctp a = addr(1, 30, MCTP_TAG_OWNER);
@@ -441,6 +482,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test(test_tags),
 		cmocka_unit_test(test_bind_connect),
 		cmocka_unit_test(test_bad_mic_and_late),
+		cmocka_unit_test(test_download_slow_link),
 		cmocka_unit_test(test_routes_follow_control),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_fork),
