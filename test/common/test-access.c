@@ -256,6 +256,11 @@ static void test_policy_refuses_others(void **state)
 	assert_allowed(tb, &s, &root);
 	get_present(tb, &root, err, sizeof(err));
 	assert_string_equal(err, "");
+	/* Without an interface not even root's (see the policy). */
+	calls = s.calls;
+	call_log_page(tb, &root, NULL, err, sizeof(err));
+	assert_string_equal(err, DENIED);
+	assert_int_equal(s.calls, calls);
 	tb_free(tb);
 }
 
