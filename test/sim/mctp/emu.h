@@ -220,7 +220,10 @@ uint32_t emu_mic(const void *msg, size_t len);
  * bytes are the MIC). On success the complete reply message (type byte
  * and valid MIC included, faults not applied) is written to resp (at
  * least EMU_MSG_MAX bytes) and its length to *ret_len; the drive's state
- * may change (CCS clear, configuration set).
+ * may change (CCS clear, configuration set, firmware download and commit,
+ * sanitize). now_ms is the time in ms on a clock that does not go back
+ * (nvme-mi-emu: CLOCK_MONOTONIC; tests: fixed values); a sanitize's
+ * progress and end follow it (emu_drive_tick() first).
  * Returns 0, -EBADMSG when the MIC is wrong, -EPROTO when the message is
  * not an NVMe-MI request this endpoint answers (both are dropped silently
  * by an NVMe-MI endpoint).
