@@ -493,6 +493,10 @@ _Noreturn static void call_as_child(int fd, const struct tb_caller *who,
 			&reply);
 	if (r >= 0)
 		call_as_report(fd, 'E', "");
+	fprintf(stderr, "# %s.%s as %u:%u: %s: %s\n", iface ? iface : "",
+		method, (unsigned)who->uid, (unsigned)who->gid,
+		error.name ? error.name : "?",
+		error.message ? error.message : strerror(-r));
 	call_as_report(fd, 'E', error.name ? error.name : "?");
 }
 
