@@ -837,6 +837,15 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 	return 0;
 }
 
+void drive_reidentify(struct drive *d)
+{
+	if (!d->have_endpoint || d->basic)
+		return;
+	mi_cancel(d);
+	poll_restart(&d->poll, STEP_IDENTIFY, false);
+	schedule(d, now_usec(d->m));
+}
+
 void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec)
 {
 	d->basic = true;

@@ -175,6 +175,9 @@ void drive_clear_endpoint(struct drive *d);
  * with the drive's back-off. */
 void drive_link_hold(struct drive *d);
 void drive_link_release(struct drive *d, bool now);
+/* Read Identify Controller again at once (a firmware activation changes
+ * the revision); NVMe-MI drives with an endpoint only. */
+void drive_reidentify(struct drive *d);
 /* Start polling the basic management command at (bus, addr). */
 void drive_start_basic(struct drive *d, unsigned bus, uint8_t addr, bool pec);
 /* The power state changed: start or stop polling as PowerState says. */

@@ -27,6 +27,7 @@
 #include "iowork.h"
 #include "log.h"
 #include "manager.h"
+#include "mgmt.h"
 #include "mctpd.h"
 #include "mi.h"
 #include "power.h"
@@ -137,8 +138,31 @@ static struct manager *the_manager(struct drive *d)
 	return d->m;
 }
 
+/* The management objects first: the drive's announcement carries their
+ * interfaces on the drive and controller objects. */
+static int hook_added(struct drive *d, void **ret_surface)
+{
+	struct manager *m = the_manager(d);
+	int r;
+
+	r = mgmt_drive_add(m->mgmt, d);
+	if (r < 0)
+		return r;
+	r = bus_drive_add(d, ret_surface);
+	if (r < 0)
+		mgmt_drive_remove(m->mgmt, d);
+	return r;
+}
+
+static void hook_changed(struct drive *d, uint64_t mask)
+{
+	bus_drive_changed(d, mask);
+	mgmt_drive_changed(the_manager(d)->mgmt, d, mask);
+}
+
 static void hook_removed(struct drive *d)
 {
+	mgmt_drive_remove(the_manager(d)->mgmt, d);
 	bus_drive_remove(d);
 	mctpd_drive_removed(the_manager(d)->mctpd, d);
 }
@@ -154,9 +178,9 @@ static void hook_powered(struct drive *d)
 }
 
 static const struct drive_hooks hooks = {
-	.added = bus_drive_add,
+	.added = hook_added,
 	.removed = hook_removed,
-	.changed = bus_drive_changed,
+	.changed = hook_changed,
 	.failing = hook_failing,
 	.powered = hook_powered,
 	.threshold_set = records_write_threshold,
@@ -171,6 +195,7 @@ static void manager_done(struct manager *m)
 		drive_free(m->drives);
 	m->iowork = iowork_set_free(m->iowork);
 	m->mctpd = mctpd_free(m->mctpd);
+	m->mgmt = mgmt_free(m->mgmt);
 	m->power = power_free(m->power);
 	m->evlog = evlog_free(m->evlog);
 	m->surface = bus_surface_free(m->surface);
@@ -231,6 +256,9 @@ static int open_services(struct manager *m, const struct options *o)
 	if (r < 0)
 		return log_error_errno(r, "Cannot create libnvme-mi root");
 	r = bus_surface_new(m, &m->surface);
+	if (r < 0)
+		return r;
+	r = mgmt_new(m, NVMED_MANAGEMENT_GROUP, &m->mgmt);
 	if (r < 0)
 		return r;
 	r = evlog_new(m->bus, &m->evlog);

@@ -35,6 +35,7 @@ struct emc_source;
 struct evlog;
 struct iowork_set;
 struct mctpd;
+struct mgmt;
 struct mi_root;
 struct power;
 struct surface;
@@ -69,6 +70,7 @@ struct manager {
 	struct evlog *evlog; /* drive faults to phosphor-logging */
 	struct iowork_set *iowork; /* transfers, off this loop */
 	struct surface *surface; /* the D-Bus objects */
+	struct mgmt *mgmt; /* drive management (mgmt.h) */
 	const char *sysfs_root; /* "/sys"; root buses of muxed I2C buses */
 	uint64_t poll_ms;
 	unsigned window; /* default availability window (avail.h) */

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Drive management over NVMe-MI: firmware update through OpenBMC's
+ * code-update interface (fwupdate.c), sanitize with progress
+ * (sanitize.c), log pages and namespaces as volumes (mgmt.c). NVMe-MI
+ * drives only: a drive read with the SMBus basic management command has
+ * no management channel, and gets none of these objects.
+ *
+ * Each command is one I/O worker request (iowork_admin), queued behind
+ * the network's polls, so the other drives keep being polled and the
+ * loop keeps serving D-Bus. The D-Bus names of these objects are here
+ * and in the three files; the policy (service_files/
+ * xyz.openbmc_project.NVMe.conf) and mgmt_allowed() keep the methods to
+ * root and the management group.
+ *
+ * Objects (leaf: the drive's inventory leaf):
+ *   /xyz/openbmc_project/software/nvme_<leaf>   the running firmware:
+ *       Software.Version, Activation, Update, Association.Definitions
+ *   /xyz/openbmc_project/software/nvme_<leaf>_update   the last update:
+ *       Software.Activation, ActivationProgress, Version, associations
+ *   <drive>: Nvme.Sanitize;  <drive>/sanitize: Common.Progress
+ *   <controller>: Nvme.Admin (GetLogPage)
+ *   NVMED_STORAGE_PATH/volume/<leaf>_<nsid>: Item.Volume, Nvme.Volume
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <systemd/sd-bus.h>
+
+#include "admin.h"
+
+#define MGMT_SOFTWARE_ROOT "/xyz/openbmc_project/software"
+#define MGMT_NS_MAX	   64 /* namespaces published per drive */
+
+#define ERR_UNAVAILABLE	 "xyz.openbmc_project.Common.Error.Unavailable"
+#define ERR_INVALID_ARG	 "xyz.openbmc_project.Common.Error.InvalidArgument"
+#define ERR_UNSUPPORTED	 "xyz.openbmc_project.Common.Error.UnsupportedRequest"
+#define ERR_TIMEOUT	 "xyz.openbmc_project.Common.Error.Timeout"
+#define ERR_ACCESS	 "org.freedesktop.DBus.Error.AccessDenied"
+#define ASSOC_IFACE_NAME "xyz.openbmc_project.Association.Definitions"
+
+struct drive;
+struct manager;
+struct fwupdate;
+struct sanitize;
+struct logread;
+struct iowork_req;
+
+struct volume {
+	struct mgmt_drive *md;
+	uint32_t nsid;
+	struct admin_namespace ns;
+	char *path;
+	sd_bus_slot *slots[3];
+};
+
+/* A drive's management state. */
+struct mgmt_drive {
+	struct mgmt *g;
+	struct drive *d;
+	struct mgmt_drive *next;
+	char *sw_path; /* the running firmware's object */
+	sd_bus_slot *slots[6];
+
+	/* Identify Controller and the firmware slots, read after each
+	 * (re)identification of the drive; then the namespaces */
+	bool have_caps;
+	struct admin_ctrl_caps caps;
+	struct admin_fw_slots fw;
+	struct iowork_req *refresh_req;
+	int refresh_step;
+	bool refresh_again;
+	uint32_t ns_ids[MGMT_NS_MAX];
+	size_t n_ns_ids, ns_next;
+	struct admin_namespace ns_new[MGMT_NS_MAX];
+	struct volume *volumes;
+	size_t n_volumes;
+
+	struct fwupdate *update;
+	struct sanitize *sanitize;
+	struct logread *logs;
+};
+
+struct mgmt {
+	struct manager *m;
+	struct mgmt_drive *drives;
+	sd_bus_slot *om_software;
+	bool have_group;
+	unsigned group; /* gid_t */
+	const char *group_name;
+};
+
+int mgmt_new(struct manager *m, const char *group, struct mgmt **ret);
+struct mgmt *mgmt_free(struct mgmt *g);
+
+/* The drive hooks: an NVMe-MI drive gets its objects before the drive's
+ * own are announced; the mask is drive.h's. */
+int mgmt_drive_add(struct mgmt *g, struct drive *d);
+void mgmt_drive_remove(struct mgmt *g, struct drive *d);
+void mgmt_drive_changed(struct mgmt *g, struct drive *d, uint64_t mask);
+
+/* For the three files. */
+/* 1 when the caller may manage drives; else the error is set (0). */
+int mgmt_allowed(struct mgmt *g, sd_bus_message *m, sd_bus_error *error);
+/* The drive answers and has an endpoint; else error set, false. */
+bool mgmt_reachable(struct mgmt_drive *md, sd_bus_error *error);
+/* One Admin command to the drive (iowork_admin). -ENOTCONN without an
+ * endpoint. */
+int mgmt_admin(struct mgmt_drive *md, const struct mi_admin_cmd *c,
+	       const void *dout, size_t dout_len, size_t din_len,
+	       void (*done)(int r, const uint8_t *data, size_t len,
+			    void *userdata),
+	       void *userdata, struct iowork_req **ret);
+/* Read Identify, the firmware slots and the namespaces again. */
+void mgmt_refresh(struct mgmt_drive *md);
+uint64_t mgmt_now_realtime_usec(void);
+/* An NVMe status or -errno as a D-Bus error: name for statuses. */
+int mgmt_status_error(sd_bus_error *error, int r, const char *status_name,
+		      const char *what);
+
+/* fwupdate.c */
+extern const sd_bus_vtable fwupdate_version_vtable[];
+extern const sd_bus_vtable fwupdate_activation_vtable[];
+extern const sd_bus_vtable fwupdate_update_vtable[];
+extern const sd_bus_vtable fwupdate_assoc_vtable[];
+void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask);
+void fwupdate_free(struct mgmt_drive *md);
+
+/* sanitize.c */
+extern const sd_bus_vtable sanitize_vtable[];
+void sanitize_free(struct mgmt_drive *md);
+bool sanitize_running(const struct mgmt_drive *md);
+bool fwupdate_running(const struct mgmt_drive *md);
+
+/* mgmt.c: log pages */
+extern const sd_bus_vtable admin_vtable[];
