@@ -10,7 +10,7 @@
  * the network's polls, so the other drives keep being polled and the
  * loop keeps serving D-Bus. The D-Bus names of these objects are here
  * and in the three files; the policy (service_files/
- * xyz.openbmc_project.NVMe.conf) and mgmt_allowed() keep the methods to
+ * xyz.openbmc_project.NVMe.conf.in) and mgmt_allowed() keep the methods to
  * root and the management group.
  *
  * Objects (leaf: the drive's inventory leaf):

@@ -20,6 +20,12 @@
  *    then fails with ETIMEDOUT), over twice the window, and how many of
  *    the 16 turned NaN or unavailable, after how long.
  * The emulator models the bus time of every transfer (100 kHz).
+ * And a firmware update (BENCH_ONLY=update, also part of the MCTP half):
+ * a 16 MiB image (BENCH_IMAGE_MIB) through Software.Update StartUpdate
+ * to drive 0 of 64, whose link carries BENCH_LINK_BPS (default 1 Mbit/s,
+ * 10 bits a byte, both ways); how long it takes, the D-Bus Get latency
+ * of another drive's Value meanwhile, and the health polls that drive
+ * and drive 0 got.
  * Env: BENCH_WINDOW_S (default 10) sets the measurement windows;
  * BENCH_ONLY=mctp or smbus runs one half, BENCH_ONLY=smbus-hold only the
  * hold cases.
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -168,15 +175,15 @@ static void memory(struct run *r, unsigned n)
 }
 
 /* Requests drive 0 (network 1) has had from the emulator. */
-static long long drive0_requests(struct run *r)
+static long long requests_of(struct run *r, unsigned i)
 {
 	_cleanup_free_ char *reply = NULL;
 	char line[96];
 	const char *p;
 
 	snprintf(line, sizeof(line),
-		 "{\"get\": {\"network\": %u, \"eid\": %u}}", BENCH_NET(0),
-		 BENCH_EID(0));
+		 "{\"get\": {\"network\": %u, \"eid\": %u}}", BENCH_NET(i),
+		 BENCH_EID(i));
 	if (emu_ctl(&r->emu, line, &reply) < 0 || !reply)
 		return -1;
 	p = strstr(reply, "\"requests\":");
@@ -195,11 +202,11 @@ static void cpu_per_poll(unsigned n)
 	start(&r, n);
 	tb_pump(r.tb, 2000); /* past the start-up transactions */
 	t0 = bench_family_cpu_ticks(r.pid);
-	q0 = drive0_requests(&r);
+	q0 = requests_of(&r, 0);
 	s0 = bench_now_s();
 	tb_pump(r.tb, window_s() * 1000);
 	t1 = bench_family_cpu_ticks(r.pid);
-	q1 = drive0_requests(&r);
+	q1 = requests_of(&r, 0);
 	s1 = bench_now_s();
 	polls = n * (s1 - s0) * 1000.0 / POLL_MS;
 	/* the poll period actually kept: one drive's requests at the
@@ -259,6 +266,122 @@ static void get_latency(unsigned n)
 	       smbus ? "SMBus" : "MCTP", n, FAULTY,
 	       smbus ? "NACKing" : "silent (300 ms timeout)", count,
 	       lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
+	stop(&r);
+}
+
+static unsigned env_uint(const char *name, unsigned def)
+{
+	const char *v = getenv(name);
+
+	return v && atoi(v) > 0 ? (unsigned)atoi(v) : def;
+}
+
+/* The emulator's image format: "EMFW", the revision, anything. */
+static int update_image(size_t size)
+{
+	int fd = memfd_create("image", MFD_CLOEXEC);
+	uint8_t *buf = malloc(size);
+
+	if (fd < 0 || !buf)
+		abort();
+	for (size_t i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 131);
+	memcpy(buf, "EMFW9.9.9   ", 12);
+	if (write(fd, buf, size) != (ssize_t)size)
+		abort();
+	free(buf);
+	return fd;
+}
+
+#define UPDATE_SW  "/xyz/openbmc_project/software/nvme_NVMe_0"
+#define ACT_PREFIX "xyz.openbmc_project.Software.Activation.Activations."
+
+static char *activation(struct run *r)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	char *act = NULL;
+
+	if (sd_bus_get_property_string(tb_bus(r->tb), NVME, UPDATE_SW "_update",
+				       "xyz.openbmc_project.Software."
+				       "Activation",
+				       "Activation", &err, &act) < 0)
+		sd_bus_error_free(&err);
+	return act;
+}
+
+static void start_update(struct run *r, size_t size)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int fd = update_image(size);
+
+	if (sd_bus_call_method(tb_bus(r->tb), NVME, UPDATE_SW,
+			       "xyz.openbmc_project.Software.Update",
+			       "StartUpdate", &err, NULL, "hs", fd,
+			       "xyz.openbmc_project.Software.ApplyTime."
+			       "RequestedApplyTimes.Immediate") < 0) {
+		fprintf(stderr, "StartUpdate: %s\n", err.message);
+		abort();
+	}
+	close(fd);
+}
+
+/* A 16 MiB update to drive 0 of n while drive 9's Value is read. */
+static void update_time(unsigned n)
+{
+	struct run r = { 0 };
+	size_t cap = 1000000, count = 0;
+	_cleanup_free_ double *lat = malloc(cap * sizeof(double));
+	unsigned mib = env_uint("BENCH_IMAGE_MIB", 16);
+	unsigned bps = env_uint("BENCH_LINK_BPS", 1000000);
+	_cleanup_free_ char *act = NULL;
+	long long q0, u0;
+	char line[128];
+	double t0, t;
+
+	if (!lat)
+		abort();
+	start(&r, n);
+	snprintf(line, sizeof(line),
+		 "{\"network\": %u, \"eid\": %u, \"link_bps\": %u}",
+		 BENCH_NET(0), BENCH_EID(0), bps);
+	emu_ctl_ok(&r.emu, line);
+	tb_pump(r.tb, 2000); /* the management reads after start-up */
+	q0 = requests_of(&r, 9);
+	u0 = requests_of(&r, 0);
+	t0 = bench_now_s();
+	start_update(&r, (size_t)mib << 20);
+	for (;;) {
+		double v = 0;
+
+		t = bench_now_s();
+		if (sd_bus_get_property_trivial(tb_bus(r.tb), NVME, SENSOR "9",
+						VALUE_IF, "Value", NULL, 'd',
+						&v) >= 0 &&
+		    count < cap)
+			lat[count++] = (bench_now_s() - t) * 1000.0;
+		free(act);
+		act = activation(&r);
+		if (act && strcmp(act, ACT_PREFIX "Activating") != 0)
+			break;
+		usleep(5000);
+	}
+	t = bench_now_s() - t0;
+	qsort(lat, count, sizeof(double), bench_cmp_double);
+	printf("MCTP firmware update: %u MiB at %u bit/s to drive 0 of %u: "
+	       "%s after %.1f s (%.0f kB/s; the wire alone: %.1f s)\n",
+	       mib, bps, n, act ? act + strlen(ACT_PREFIX) : "?", t,
+	       (double)((size_t)mib << 20) / t / 1000.0,
+	       (double)((size_t)mib << 20) * 10.0 / bps);
+	printf("MCTP Get latency during the update, %u drives: %zu calls, "
+	       "p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	       n, count, lat[count / 2], lat[count * 99 / 100], lat[count - 1]);
+	printf("MCTP polls during the update: drive 9 sent %lld requests in "
+	       "%.1f s (%.3f per second), drive 0 %lld besides its %u "
+	       "pieces\n",
+	       requests_of(&r, 9) - q0, t,
+	       (double)(requests_of(&r, 9) - q0) / t,
+	       requests_of(&r, 0) - u0 - (long long)((mib << 20) / 4096) - 1,
+	       (mib << 20) / 4096);
 	stop(&r);
 }
 
@@ -377,6 +500,10 @@ static void bench(void **state)
 {
 	const char *only = getenv("BENCH_ONLY");
 
+	if (only && strcmp(only, "update") == 0) {
+		update_time(64);
+		return;
+	}
 	if (only && strcmp(only, "smbus-hold") == 0) {
 		smbus = true;
 		hold_latency(64);
@@ -392,6 +519,8 @@ static void bench(void **state)
 		cpu_per_poll(256);
 		get_latency(64);
 		get_latency(256);
+		if (!smbus)
+			update_time(64);
 		if (smbus) {
 			hold_latency(64);
 			hold_latency(256);

@@ -261,4 +261,37 @@ printf 'Value: '; value NVMe_1_Temp
 show busctl --system get-property xyz.openbmc_project.NVMe "$sensor/NVMe_1_Temp" \
 	xyz.openbmc_project.State.Decorator.Availability Available
 
+say "Drive management (NVMe-MI drives only): NVMe 0's firmware, namespaces, log pages, sanitize"
+sw=/xyz/openbmc_project/software/nvme_NVMe_0
+show busctl --system introspect xyz.openbmc_project.NVMe "$sw"
+{ printf 'EMFW2.1.0   '; head -c 1048564 /dev/urandom; } >"$work/fw.bin"
+say "StartUpdate with the image file $work/fw.bin (1 MiB; fd 3), applied at once"
+show busctl --system call xyz.openbmc_project.NVMe "$sw" \
+	xyz.openbmc_project.Software.Update StartUpdate hs 3 \
+	xyz.openbmc_project.Software.ApplyTime.RequestedApplyTimes.Immediate \
+	3<"$work/fw.bin"
+wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe ${sw}_update xyz.openbmc_project.Software.Activation Activation | grep -q Active"
+show busctl --system get-property xyz.openbmc_project.NVMe "${sw}_update" \
+	xyz.openbmc_project.Software.ActivationProgress Progress
+show busctl --system get-property xyz.openbmc_project.NVMe "$sw" \
+	xyz.openbmc_project.Software.Version Version
+show "${shim[@]}" nvme fw-log mctp:1,9
+say "Its namespace as a volume, and the SMART log page read through nvmed"
+show busctl --system introspect xyz.openbmc_project.NVMe \
+	/xyz/openbmc_project/inventory/storage/1/volume/NVMe_0_1
+show busctl --system call xyz.openbmc_project.NVMe \
+	/xyz/openbmc_project/inventory/storage/1/controller/NVMe_0 \
+	xyz.openbmc_project.Nvme.Admin GetLogPage yuyqu 2 4294967295 0 0 16
+say "Sanitize (block erase) with progress; the temperature keeps updating"
+show busctl --system call xyz.openbmc_project.NVMe "$drive/NVMe_0" \
+	xyz.openbmc_project.Nvme.Sanitize Sanitize s \
+	xyz.openbmc_project.Nvme.Sanitize.SanitizeAction.BlockErase
+sleep 1
+show busctl --system get-property xyz.openbmc_project.NVMe "$drive/NVMe_0" \
+	xyz.openbmc_project.Nvme.Sanitize Progress
+wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe $drive/NVMe_0/sanitize xyz.openbmc_project.Common.Progress Status | grep -q Completed"
+show busctl --system get-property xyz.openbmc_project.NVMe "$drive/NVMe_0/sanitize" \
+	xyz.openbmc_project.Common.Progress Status
+printf 'Value: '; value NVMe_0_Temp
+
 say "Done. Run it again with KEEP=1 to explore the bus yourself."
