@@ -120,6 +120,18 @@ static void wait_activation(struct nt_env *e, const char *state, int ms)
 			 0);
 }
 
+static uint32_t get_u32(struct nt_env *e, const char *path, const char *iface,
+			const char *prop)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	uint32_t v = 0;
+
+	assert_true(sd_bus_get_property_trivial(tb_bus(e->tb), NVME, path,
+						iface, prop, &err, 'u',
+						&v) >= 0);
+	return v;
+}
+
 static json_object *nvme_cli(struct nt_env *e, const char *const *args)
 {
 	const char *env[] = { e->preload, e->mctp_sock, "LD_LIBRARY_PATH",
@@ -192,9 +204,27 @@ static void test_namespaces(void **state)
 			 3);
 	assert_true(nt_get_u64(e, VOLUME "2", VOLUME_IF, "Size") == 4194304);
 	assert_true(nt_get_u64(e, VOLUME "2", VOLUME_IF, "BlockSize") == 4096);
+	/* nvme-cli lists the namespaces nvmed publishes */
 	j = nvme_cli(e, args);
-	fprintf(stderr, "# list-ns: %s\n", json_object_to_json_string(j));
-	assert_non_null(strstr(json_object_to_json_string(j), "5"));
+	{
+		static const uint32_t want[] = { 1, 2, 5 };
+		json_object *list, *id;
+
+		assert_true(json_object_object_get_ex(j, "nsid_list", &list));
+		assert_int_equal(json_object_array_length(list), 3);
+		for (size_t i = 0; i < 3; i++) {
+			char path[128];
+
+			assert_true(json_object_object_get_ex(
+				json_object_array_get_idx(list, i), "nsid",
+				&id));
+			assert_int_equal(json_object_get_int(id), want[i]);
+			snprintf(path, sizeof(path), VOLUME "%u", want[i]);
+			assert_int_equal(get_u32(e, path, NVOLUME_IF,
+						 "NamespaceId"),
+					 want[i]);
+		}
+	}
 	json_object_put(j);
 	nt_stop(e);
 }
@@ -228,8 +258,17 @@ static void test_update_immediate(void **state)
 				 nt_drive("NVMe_9")));
 	/* nvme-cli reads the slot the image went to */
 	j = nvme_cli(e, args);
-	fprintf(stderr, "# fw-log: %s\n", json_object_to_json_string(j));
-	assert_non_null(strstr(json_object_to_json_string(j), "2.0.0"));
+	{
+		json_object *dev, *v;
+
+		assert_true(json_object_object_get_ex(j, "mctp:1,9", &dev));
+		assert_true(json_object_object_get_ex(
+			dev, "Active Firmware Slot (afi)", &v));
+		assert_int_equal(json_object_get_int(v), 2);
+		assert_true(json_object_object_get_ex(
+			dev, "Firmware Rev Slot 2", &v));
+		assert_non_null(strstr(json_object_get_string(v), "(2.0.0"));
+	}
 	json_object_put(j);
 	/* the sensor went on */
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"temperature\": 41}");
@@ -428,8 +467,20 @@ static void test_sanitize(void **state)
 		nt_get_u8(e, nt_drive("NVMe_9"), SANITIZE_IF, "Progress"), 100);
 	assert_true(nt_get_u64(e, path, CPROGRESS_IF, "CompletedTime") >
 		    nt_get_u64(e, path, CPROGRESS_IF, "StartTime"));
+	/* nvme-cli reads the same outcome: completed, no sanitize running */
 	j = nvme_cli(e, args);
-	fprintf(stderr, "# sanitize-log: %s\n", json_object_to_json_string(j));
+	{
+		json_object *dev, *sstat, *v;
+
+		assert_true(json_object_object_get_ex(j, "mctp:1,9", &dev));
+		assert_true(json_object_object_get_ex(dev, "sprog", &v));
+		assert_int_equal(json_object_get_int(v), 65535);
+		assert_true(json_object_object_get_ex(dev, "sstat", &sstat));
+		assert_true(json_object_object_get_ex(sstat, "status", &v));
+		assert_non_null(strstr(json_object_get_string(v), "(1)"));
+		assert_true(json_object_object_get_ex(dev, "cdw10_info", &v));
+		assert_int_equal(json_object_get_int(v), 2); /* block erase */
+	}
 	json_object_put(j);
 	nt_stop(e);
 }
