@@ -27,8 +27,11 @@
 #define ITEM_VOLUME_IFACE   "xyz.openbmc_project.Inventory.Item.Volume"
 #define NVME_VOLUME_IFACE   "xyz.openbmc_project.Nvme.Volume"
 
-#define LOG_TIMEOUT_MS	  5000
-#define LOG_PAGE_MAX	  65536
+#define LOG_TIMEOUT_MS 5000
+#define LOG_PAGE_MAX   65536
+/* GetLogPage calls waiting for one drive at a time: beyond, the caller
+ * is told to come back rather than queueing without bound. */
+#define LOG_READS_MAX	  8
 #define IDENTIFY_CTRL_LEN 512 /* the management fields end at 331 */
 #define IDENTIFY_NS_LEN	  384 /* LBA formats 0..63 end at 383 */
 
@@ -469,6 +472,15 @@ static void logread_send(struct logread *l)
 		logread_done(r, NULL, 0, l);
 }
 
+static unsigned logreads(const struct mgmt_drive *md)
+{
+	unsigned n = 0;
+
+	for (const struct logread *l = md->logs; l; l = l->next)
+		n++;
+	return n;
+}
+
 static int method_get_log_page(sd_bus_message *m, void *userdata,
 			       sd_bus_error *error)
 {
@@ -494,6 +506,11 @@ static int method_get_log_page(sd_bus_message *m, void *userdata,
 					 "LogSpecificField 0x%x: 7 bits", lsp);
 	if (!mgmt_reachable(md, error))
 		return -EHOSTUNREACH;
+	if (logreads(md) >= LOG_READS_MAX)
+		return sd_bus_error_setf(error, ERR_UNAVAILABLE,
+					 "Drive '%s': %u log page reads are "
+					 "waiting already",
+					 md->d->name, LOG_READS_MAX);
 	l = calloc(1, sizeof(*l));
 	if (!l || !(l->buf = malloc(len))) {
 		free(l);
