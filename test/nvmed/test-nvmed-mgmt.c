@@ -566,6 +566,53 @@ static void test_log_pages(void **state)
 	nt_stop(e);
 }
 
+static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	int *left = userdata;
+
+	if (sd_bus_message_is_method_error(m, NULL))
+		fprintf(stderr, "# queued GetLogPage: %s\n",
+			sd_bus_message_get_error(m)->message);
+	(*left)--;
+	return 0;
+}
+
+/* Log page reads wait in line, up to 8 a drive; the 9th is refused. */
+static void test_log_pages_queue(void **state)
+{
+	struct nt_env *e = *state;
+	sd_bus_slot *slots[8] = { 0 };
+	const uint8_t *data;
+	sd_bus_message *reply = NULL;
+	char err[256];
+	int left = 8;
+	size_t n;
+
+	start_one(e, NULL);
+	/* each 4 KiB read spends about 0.4 s on the wire */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"link_bps\": 100000}");
+	for (int i = 0; i < 8; i++)
+		assert_true(sd_bus_call_method_async(
+				    tb_bus(e->tb), &slots[i], NVME, CONTROLLER,
+				    ADMIN_IF, "GetLogPage", on_reply, &left,
+				    "yuyqu", 0xc0, 0xffffffffu, 0, 0,
+				    4096) >= 0);
+	/* sent after the 8, on the same connection: they wait already */
+	assert_true(get_log(e, 0x02, 512, &data, &n, &reply, err, sizeof(err)) <
+		    0);
+	assert_string_equal(err, ERR_COMMON "Unavailable");
+	for (int i = 0; i < 200 && left > 0; i++)
+		tb_pump(e->tb, 100);
+	assert_int_equal(left, 0);
+	for (int i = 0; i < 8; i++)
+		sd_bus_slot_unref(slots[i]);
+	/* and once they are done, reads go through again */
+	assert_int_equal(
+		get_log(e, 0x02, 512, &data, &n, &reply, err, sizeof(err)), 0);
+	sd_bus_message_unref(reply);
+	nt_stop(e);
+}
+
 /* ---- a drive without management ---------------------------------------- */
 
 static void test_basic_drive_has_none(void **state)
@@ -619,6 +666,7 @@ int main(void)
 		NT_TEST(test_sanitize),
 		NT_TEST(test_sanitize_refused_and_failed),
 		NT_TEST(test_log_pages),
+		NT_TEST(test_log_pages_queue),
 		NT_TEST(test_basic_drive_has_none),
 	};
 
