@@ -539,21 +539,25 @@ void fwupdate_free(struct mgmt_drive *md)
 	md->update = update_free(md->update);
 }
 
-/* The drive was identified again (or its caps read): an activating
+/* Identify's caps were read for the first time: AllowedApplyTimes. */
+void fwupdate_caps_known(struct mgmt_drive *md)
+{
+	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
+					       "xyz.openbmc_project.Software."
+					       "Update",
+					       "AllowedApplyTimes", NULL);
+
+	if (r < 0)
+		log_debug_errno(r, "Cannot emit AllowedApplyTimes");
+}
+
+/* The drive was identified again: an activating
  * commit ends when the new revision shows, a staged one after the reset
  * that activates it. */
 void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask)
 {
 	struct fwupdate *u = md->update;
-	int r;
 
-	if (mask == UINT64_MAX) {
-		r = sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
-						   "xyz.openbmc_project."
-						   "Software.Update",
-						   "AllowedApplyTimes", NULL);
-		(void)r;
-	}
 	if (!(mask & DRIVE_BIT(DRIVE_FIRMWARE)))
 		return;
 	(void)sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,

@@ -299,7 +299,8 @@ static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 			bool had = md->have_caps;
 
 			md->have_caps = true;
-			fwupdate_drive_changed(md, had ? 0 : UINT64_MAX);
+			if (!had)
+				fwupdate_caps_known(md);
 		}
 		md->refresh_step = REFRESH_NS_LIST;
 		break;

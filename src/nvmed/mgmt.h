@@ -126,6 +126,7 @@ extern const sd_bus_vtable fwupdate_activation_vtable[];
 extern const sd_bus_vtable fwupdate_update_vtable[];
 extern const sd_bus_vtable fwupdate_assoc_vtable[];
 void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask);
+void fwupdate_caps_known(struct mgmt_drive *md);
 void fwupdate_free(struct mgmt_drive *md);
 
 /* sanitize.c */

@@ -265,12 +265,8 @@ say "Drive management (NVMe-MI drives only): NVMe 0's firmware, namespaces, log 
 sw=/xyz/openbmc_project/software/nvme_NVMe_0
 show busctl --system introspect xyz.openbmc_project.NVMe "$sw"
 { printf 'EMFW2.1.0   '; head -c 1048564 /dev/urandom; } >"$work/fw.bin"
-say "StartUpdate with the image file $work/fw.bin (1 MiB; fd 3), applied at once"
-show busctl --system call xyz.openbmc_project.NVMe "$sw" \
-	xyz.openbmc_project.Software.Update StartUpdate hs 3 \
-	xyz.openbmc_project.Software.ApplyTime.RequestedApplyTimes.Immediate \
-	3<"$work/fw.bin"
-wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe ${sw}_update xyz.openbmc_project.Software.Activation Activation | grep -q Active"
+say "StartUpdate with the image file $work/fw.bin (1 MiB), applied at once, through nvmed-update (busctl cannot pass a file descriptor)"
+show "$build/src/nvmed/nvmed-update" --apply-time Immediate NVMe_0 "$work/fw.bin"
 show busctl --system get-property xyz.openbmc_project.NVMe "${sw}_update" \
 	xyz.openbmc_project.Software.ActivationProgress Progress
 show busctl --system get-property xyz.openbmc_project.NVMe "$sw" \
@@ -286,7 +282,7 @@ say "Sanitize (block erase) with progress; the temperature keeps updating"
 show busctl --system call xyz.openbmc_project.NVMe "$drive/NVMe_0" \
 	xyz.openbmc_project.Nvme.Sanitize Sanitize s \
 	xyz.openbmc_project.Nvme.Sanitize.SanitizeAction.BlockErase
-sleep 1
+sleep 1.5
 show busctl --system get-property xyz.openbmc_project.NVMe "$drive/NVMe_0" \
 	xyz.openbmc_project.Nvme.Sanitize Progress
 wait_for sh -c "busctl --system get-property xyz.openbmc_project.NVMe $drive/NVMe_0/sanitize xyz.openbmc_project.Common.Progress Status | grep -q Completed"

@@ -276,6 +276,49 @@ static void test_update_immediate(void **state)
 	nt_stop(e);
 }
 
+/* nvmed-update, the command line way to StartUpdate with a file. */
+static void test_update_tool(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *out = NULL, *bad = NULL;
+	static char buf[65536];
+	const char *path;
+	FILE *f;
+	int fd;
+
+	start_one(e, NULL);
+	path = tb_path(e->tb, "fw.bin");
+	fd = image("EMFW", "7.7.7", sizeof(buf));
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	close(fd);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, sizeof(buf), f), sizeof(buf));
+	fclose(f);
+	{
+		const char *argv[] = { tb_prog("nvmed-update"),
+				       "--apply-time",
+				       "Immediate",
+				       "NVMe_9",
+				       path,
+				       NULL };
+
+		assert_int_equal(tb_run(e->tb, argv, NULL, 30000, &out), 0);
+	}
+	assert_non_null(strstr(out, SW_UPDATE "\n"));
+	assert_non_null(strstr(out, "Progress 100 %\nActivation Active\n"));
+	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
+					"7.7.7", WAIT),
+			 0);
+	{
+		const char *argv[] = { tb_prog("nvmed-update"), "NVMe_9",
+				       tb_path(e->tb, "none.bin"), NULL };
+
+		assert_int_not_equal(tb_run(e->tb, argv, NULL, 30000, &bad), 0);
+	}
+	nt_stop(e);
+}
+
 /* OnReset: Staged until the drive is reset, then Active. */
 static void test_update_on_reset(void **state)
 {
@@ -656,6 +699,7 @@ int main(void)
 		NT_TEST(test_objects),
 		NT_TEST(test_namespaces),
 		NT_TEST(test_update_immediate),
+		NT_TEST(test_update_tool),
 		NT_TEST(test_update_on_reset),
 		NT_TEST(test_update_needs_reset),
 		NT_TEST(test_update_refused),
