@@ -430,6 +430,19 @@ static void test_update_rejected(void **state)
 	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
 					"FW9", WAIT),
 			 0);
+	/* the drive refuses a piece of the image: Invalid Field, DNR */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"fw_commit_status\": 0, "
+			    "\"fw_download_status\": 16386}");
+	assert_int_equal(start_update(e, image("EMFW", "5.1", 16384),
+				      APPLY "Immediate", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Failed", WAIT);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "Firmware Image Download at byte 0 of "
+				     "16384 failed: NVMe status 0x002",
+				     WAIT),
+			 0);
+	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress"), 0);
 	nt_stop(e);
 }
 
