@@ -25,6 +25,20 @@
 int bus_sender_allowed(sd_bus_message *m, gid_t group, bool have_group);
 
 /*
+ * bus_sender_allowed() without waiting on the bus: the bus daemon is
+ * asked for the sender's credentials (GetConnectionCredentials,
+ * asynchronously; its uid is the effective one at connect, SO_PEERCRED)
+ * and the groups of its pid read from /proc, as sd-bus augments them.
+ * done(m, allowed, userdata) is called once from the event loop with 1,
+ * 0 or -errno, holding a reference to m. Returns 0, or -errno (done is
+ * not called).
+ */
+typedef void (*bus_sender_checked_t)(sd_bus_message *m, int allowed,
+				     void *userdata);
+int bus_sender_check_async(sd_bus_message *m, gid_t group, bool have_group,
+			   bus_sender_checked_t done, void *userdata);
+
+/*
  * The gid of group name (getgrnam_r(3)). Returns 0, -ENOENT when there is
  * no such group, or another -errno when the group database cannot be
  * read.

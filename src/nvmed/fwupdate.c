@@ -679,10 +679,9 @@ static int update_publish(struct fwupdate *u)
 	return r;
 }
 
-static int method_start_update(sd_bus_message *m, void *userdata,
-			       sd_bus_error *error)
+static int start_update(sd_bus_message *m, struct mgmt_drive *md,
+			sd_bus_error *error)
 {
-	struct mgmt_drive *md = userdata;
 	enum admin_commit_action action = ADMIN_CA_REPLACE_ACTIVATE_RESET;
 	const char *apply;
 	struct fwupdate *u;
@@ -693,8 +692,6 @@ static int method_start_update(sd_bus_message *m, void *userdata,
 	r = sd_bus_message_read(m, "hs", &fd, &apply);
 	if (r < 0)
 		return r;
-	if (!mgmt_allowed(md->g, m, error))
-		return -EACCES;
 	r = check_drive(md, &slot, error);
 	if (r >= 0)
 		r = parse_apply_time(md, apply, &action, error);
@@ -725,4 +722,10 @@ static int method_start_update(sd_bus_message *m, void *userdata,
 							   "at the next reset");
 	download_next(u);
 	return sd_bus_reply_method_return(m, "o", u->path);
+}
+
+static int method_start_update(sd_bus_message *m, void *userdata,
+			       sd_bus_error *error)
+{
+	return mgmt_authorize(userdata, m, start_update);
 }

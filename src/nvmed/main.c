@@ -75,13 +75,17 @@ static void help(void)
 	       "      --sysfs-root DIR      where sysfs is mounted (/sys): "
 	       "MCTP interfaces\n"
 	       "                            and muxes of I2C buses\n"
+	       "      --management-group G  the group that may update, "
+	       "sanitize and read\n"
+	       "                            log pages besides root (%s)\n"
 	       "  -v, --verbose             debug logging (twice: "
 	       "libnvme's too)\n"
 	       "  -h, --help                show this help\n"
 	       "  -V, --version             show the version\n",
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
 	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS,
-	       mi_mprt_max_supported() ? "also can" : "cannot");
+	       mi_mprt_max_supported() ? "also can" : "cannot",
+	       NVMED_MANAGEMENT_GROUP);
 }
 
 /* An unsigned option value in min..max, else -EINVAL (logged naming it). */
@@ -102,7 +106,7 @@ static int parse_uint(const char *arg, const char *option, unsigned min,
 }
 
 struct options {
-	const char *config_path, *pnvme_path, *sysfs_root;
+	const char *config_path, *pnvme_path, *sysfs_root, *mgmt_group;
 	unsigned power_delay_ms, timeout_ms, mprt_ms, poll_ms, window;
 	int verbose;
 	bool mprt_given;
@@ -258,7 +262,7 @@ static int open_services(struct manager *m, const struct options *o)
 	r = bus_surface_new(m, &m->surface);
 	if (r < 0)
 		return r;
-	r = mgmt_new(m, NVMED_MANAGEMENT_GROUP, &m->mgmt);
+	r = mgmt_new(m, o->mgmt_group, &m->mgmt);
 	if (r < 0)
 		return r;
 	r = evlog_new(m->bus, &m->evlog);
@@ -338,6 +342,7 @@ enum {
 	OPT_SYSFS,
 	OPT_UNAVAILABLE_AFTER,
 	OPT_CHECK,
+	OPT_MGMT_GROUP,
 };
 
 static const struct option long_options[] = {
@@ -345,6 +350,7 @@ static const struct option long_options[] = {
 	{ "check-config", required_argument, NULL, OPT_CHECK },
 	{ "poll-interval-ms", required_argument, NULL, 'i' },
 	{ "timeout-ms", required_argument, NULL, 't' },
+	{ "management-group", required_argument, NULL, OPT_MGMT_GROUP },
 	{ "mprt-max-ms", required_argument, NULL, OPT_MPRT },
 	{ "phosphor-nvme-config", required_argument, NULL, OPT_PNVME },
 	{ "power-on-delay-ms", required_argument, NULL, OPT_POWER_DELAY },
@@ -374,6 +380,9 @@ static int parse_option(int c, const char *arg, struct options *o)
 	case OPT_SYSFS:
 		o->sysfs_root = arg;
 		return 0;
+	case OPT_MGMT_GROUP:
+		o->mgmt_group = arg;
+		return 0;
 	case OPT_UNAVAILABLE_AFTER:
 		return parse_uint(arg, "unavailable-after", AVAIL_MIN_WINDOW,
 				  AVAIL_MAX_WINDOW, &o->window);
@@ -397,6 +406,7 @@ int main(int argc, char *argv[])
 		.sysfs_root = "/sys",
 		.power_delay_ms = DEFAULT_POWER_ON_DELAY_MS,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
+		.mgmt_group = NVMED_MANAGEMENT_GROUP,
 		.mprt_ms = DEFAULT_MPRT_MAX_MS,
 		.poll_ms = NVME_POLL_INTERVAL_MS,
 		.window = AVAIL_DEFAULT_WINDOW,

@@ -58,12 +58,23 @@ uint64_t mgmt_now_realtime_usec(void)
 
 /* ---- access and reachability ------------------------------------------ */
 
-int mgmt_allowed(struct mgmt *g, sd_bus_message *m, sd_bus_error *error)
+static struct mgmt_drive *find_by_path(struct mgmt *g, const char *path)
 {
-	int r = bus_sender_allowed(m, (gid_t)g->group, g->have_group);
+	for (struct mgmt_drive *md = g->drives; path && md; md = md->next)
+		if (strcmp(path, md->sw_path) == 0 ||
+		    strcmp(path, md->d->drive_path) == 0 ||
+		    strcmp(path, md->d->controller_path) == 0)
+			return md;
+	return NULL;
+}
 
-	if (r > 0)
-		return 1;
+struct authorization {
+	struct mgmt *g;
+	mgmt_method_t method;
+};
+
+static void refuse(struct mgmt *g, sd_bus_error *error)
+{
 	if (g->have_group)
 		sd_bus_error_setf(error, ERR_ACCESS,
 				  "Drive management is for root and group "
@@ -72,7 +83,52 @@ int mgmt_allowed(struct mgmt *g, sd_bus_message *m, sd_bus_error *error)
 	else
 		sd_bus_error_set(error, ERR_ACCESS,
 				 "Drive management is for root only");
-	return 0;
+}
+
+/* The caller's credentials came: the method, or the refusal. The drive
+ * is looked up again by the call's path: it may have gone meanwhile. */
+static void on_checked(sd_bus_message *m, int allowed, void *userdata)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+	struct authorization *a = userdata;
+	struct mgmt_drive *md = find_by_path(a->g, sd_bus_message_get_path(m));
+	int r = -EACCES;
+
+	if (allowed < 0)
+		log_warning_errno(allowed, "Cannot tell who called %s.%s",
+				  sd_bus_message_get_interface(m),
+				  sd_bus_message_get_member(m));
+	if (allowed <= 0)
+		refuse(a->g, &error);
+	else if (!md)
+		r = sd_bus_error_set(&error, ERR_UNAVAILABLE,
+				     "The drive was removed");
+	else
+		r = a->method(m, md, &error);
+	if (r < 0 && sd_bus_error_is_set(&error))
+		(void)sd_bus_reply_method_error(m, &error);
+	else if (r < 0)
+		(void)sd_bus_reply_method_errno(m, r, NULL);
+	free(a);
+}
+
+int mgmt_authorize(struct mgmt_drive *md, sd_bus_message *m,
+		   mgmt_method_t method)
+{
+	struct authorization *a = malloc(sizeof(*a));
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	*a = (struct authorization){ .g = md->g, .method = method };
+	r = bus_sender_check_async(m, (gid_t)md->g->group, md->g->have_group,
+				   on_checked, a);
+	if (r < 0) {
+		free(a);
+		return log_error_errno(r, "Cannot ask who called %s",
+				       sd_bus_message_get_member(m));
+	}
+	return 1;
 }
 
 bool mgmt_reachable(struct mgmt_drive *md, sd_bus_error *error)
@@ -482,10 +538,9 @@ static unsigned logreads(const struct mgmt_drive *md)
 	return n;
 }
 
-static int method_get_log_page(sd_bus_message *m, void *userdata,
-			       sd_bus_error *error)
+static int get_log_page(sd_bus_message *m, struct mgmt_drive *md,
+			sd_bus_error *error)
 {
-	struct mgmt_drive *md = userdata;
 	struct logread *l;
 	uint32_t nsid, len;
 	uint16_t lsi;
@@ -495,8 +550,6 @@ static int method_get_log_page(sd_bus_message *m, void *userdata,
 	r = sd_bus_message_read(m, "yuyqu", &lid, &nsid, &lsp, &lsi, &len);
 	if (r < 0)
 		return r;
-	if (!mgmt_allowed(md->g, m, error))
-		return -EACCES;
 	if (len < 4 || len > LOG_PAGE_MAX || len % 4)
 		return sd_bus_error_setf(error, ERR_INVALID_ARG,
 					 "Length %u: expected 4..%u, a "
@@ -529,6 +582,12 @@ static int method_get_log_page(sd_bus_message *m, void *userdata,
 	md->logs = l;
 	logread_send(l);
 	return 1;
+}
+
+static int method_get_log_page(sd_bus_message *m, void *userdata,
+			       sd_bus_error *error)
+{
+	return mgmt_authorize(userdata, m, get_log_page);
 }
 
 /* clang-format off */

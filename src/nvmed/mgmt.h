@@ -10,7 +10,7 @@
  * the network's polls, so the other drives keep being polled and the
  * loop keeps serving D-Bus. The D-Bus names of these objects are here
  * and in the three files; the policy (service_files/
- * xyz.openbmc_project.NVMe.conf.in) and mgmt_allowed() keep the methods to
+ * xyz.openbmc_project.NVMe.conf.in) and mgmt_authorize() keep the methods to
  * root and the management group.
  *
  * Objects (leaf: the drive's inventory leaf):
@@ -102,8 +102,16 @@ void mgmt_drive_remove(struct mgmt *g, struct drive *d);
 void mgmt_drive_changed(struct mgmt *g, struct drive *d, uint64_t mask);
 
 /* For the three files. */
-/* 1 when the caller may manage drives; else the error is set (0). */
-int mgmt_allowed(struct mgmt *g, sd_bus_message *m, sd_bus_error *error);
+/* A management method's body, run once the caller is known to be
+ * allowed (root or the management group); it returns like a method
+ * handler: -errno with error set, or >= 0 when it has replied or will. */
+typedef int (*mgmt_method_t)(sd_bus_message *m, struct mgmt_drive *md,
+			     sd_bus_error *error);
+/* Ask the bus who called m, without waiting, then run method or
+ * refuse the call (AccessDenied). Returns 1 (the reply comes later) or
+ * -errno. */
+int mgmt_authorize(struct mgmt_drive *md, sd_bus_message *m,
+		   mgmt_method_t method);
 /* The drive answers and has an endpoint; else error set, false. */
 bool mgmt_reachable(struct mgmt_drive *md, sd_bus_error *error);
 /* One Admin command to the drive (iowork_admin). -ENOTCONN without an

@@ -359,10 +359,9 @@ static int check(struct mgmt_drive *md, const char *arg, size_t *ret,
 	return 0;
 }
 
-static int method_sanitize(sd_bus_message *m, void *userdata,
-			   sd_bus_error *error)
+static int start_sanitize(sd_bus_message *m, struct mgmt_drive *md,
+			  sd_bus_error *error)
 {
-	struct mgmt_drive *md = userdata;
 	struct mi_admin_cmd c;
 	struct sanitize *s;
 	const char *arg;
@@ -372,8 +371,6 @@ static int method_sanitize(sd_bus_message *m, void *userdata,
 	r = sd_bus_message_read(m, "s", &arg);
 	if (r < 0)
 		return r;
-	if (!mgmt_allowed(md->g, m, error))
-		return -EACCES;
 	r = check(md, arg, &i, error);
 	if (r < 0)
 		return r;
@@ -392,4 +389,10 @@ static int method_sanitize(sd_bus_message *m, void *userdata,
 	if (r < 0)
 		command_done(r, NULL, 0, s);
 	return 1;
+}
+
+static int method_sanitize(sd_bus_message *m, void *userdata,
+			   sd_bus_error *error)
+{
+	return mgmt_authorize(userdata, m, start_sanitize);
 }

@@ -10,6 +10,7 @@
  * and namespaces.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -669,6 +670,57 @@ static void test_log_pages_queue(void **state)
 	nt_stop(e);
 }
 
+/* --management-group: its members may manage drives, as egid or as a
+ * supplementary group; others may not (nvmed's own check: the test bed's
+ * bus has no policy). */
+static void test_management_group(void **state)
+{
+	struct nt_env *e = *state;
+	const char *args[] = { "--management-group", "nogroup", NULL };
+	struct group *g = getgrnam("nogroup");
+	gid_t member;
+	char one[900], sc[1000], err[256];
+
+	if (!g) {
+		fprintf(stderr, "# no group nogroup here: nothing to check\n");
+		return;
+	}
+	member = g->gr_gid;
+	nt_mi_drive_json(one, sizeof(one), 9, 3, 35, NULL);
+	snprintf(sc, sizeof(sc), "{\"drives\": [%s]}", one);
+	nt_start(e, NT_MCTP, sc);
+	nt_start_nvmed(e, nt_mi_config(e, 1, NULL), args);
+	assert_int_equal(
+		tb_wait_object(e->tb, NVME, VOLUME "1", VOLUME_IF, WAIT), 0);
+	/* egid the group */
+	assert_int_equal(tb_call_as(e->tb, 65534, member, NVME, CONTROLLER,
+				    ADMIN_IF, "GetLogPage", err, sizeof(err),
+				    "yuyqu", 0x02, 0xffffffffu, 0, 0, 512),
+			 0);
+	assert_string_equal(err, "");
+	/* a supplementary group */
+	{
+		const gid_t groups[] = { member };
+		const struct tb_caller who = {
+			.uid = 65534, .gid = 1, .groups = groups, .n_groups = 1
+		};
+
+		assert_int_equal(tb_call_as_caller(e->tb, &who, NVME,
+						   CONTROLLER, ADMIN_IF,
+						   "GetLogPage", err,
+						   sizeof(err), "yuyqu", 0x02,
+						   0xffffffffu, 0, 0, 512),
+				 0);
+		assert_string_equal(err, "");
+	}
+	/* not in it */
+	assert_true(tb_call_as(e->tb, 65534, 1, NVME, CONTROLLER, ADMIN_IF,
+			       "GetLogPage", err, sizeof(err), "yuyqu", 0x02,
+			       0xffffffffu, 0, 0, 512) < 0);
+	assert_string_equal(err, "org.freedesktop.DBus.Error.AccessDenied");
+	nt_stop(e);
+}
+
 /* ---- a drive without management ---------------------------------------- */
 
 static void test_basic_drive_has_none(void **state)
@@ -724,6 +776,7 @@ int main(void)
 		NT_TEST(test_sanitize_refused_and_failed),
 		NT_TEST(test_log_pages),
 		NT_TEST(test_log_pages_queue),
+		NT_TEST(test_management_group),
 		NT_TEST(test_basic_drive_has_none),
 	};
 
