@@ -53,7 +53,7 @@ static pid_t worker_pid(struct nt_env *e, unsigned bus)
 }
 
 /* A field of /proc/PID/status ("Seccomp", "NoNewPrivs"), -1 if absent. */
-static int status_field(pid_t pid, const char *name)
+_unused_ static int status_field(pid_t pid, const char *name)
 {
 	char path[64], line[256];
 	size_t len = strlen(name);
