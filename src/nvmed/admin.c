@@ -231,7 +231,9 @@ int admin_decode_namespace(const uint8_t *id, size_t len,
 		return -EBADMSG;
 	lbaf = id + 128 + 4 * fmt;
 	lbads = lbaf[2];
-	if (lbads < 9 || lbads > 32)
+	/* 2^LBADS bytes, 512 at least (NVM Command Set Specification, LBA
+	 * Format Data Structure); block_size is 32-bit: 2^31 at most */
+	if (lbads < 9 || lbads > 31)
 		return -EBADMSG;
 	bs = UINT64_C(1) << lbads;
 	*ret = (struct admin_namespace){

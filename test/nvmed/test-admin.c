@@ -192,6 +192,12 @@ static void test_namespace(void **state)
 	id[26] = 0;
 	id[128 + 2] = 8;
 	assert_int_equal(admin_decode_namespace(id, 384, &ns), -EBADMSG);
+	/* the largest block a 32-bit size holds, and one past it */
+	id[128 + 2] = 31;
+	assert_int_equal(admin_decode_namespace(id, 384, &ns), 0);
+	assert_int_equal(ns.block_size, 1u << 31);
+	id[128 + 2] = 32;
+	assert_int_equal(admin_decode_namespace(id, 384, &ns), -EBADMSG);
 	/* saturating sizes */
 	id[128 + 2] = 12;
 	memset(id, 0xff, 8);
