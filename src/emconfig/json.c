@@ -304,6 +304,16 @@ static int fields_from_json(struct emc_record *r, json_object *o,
 	return 0;
 }
 
+/* A string that can name an object: not empty, and no NUL inside (json-c
+ * keeps "\u0000" in the string, which would cut the path short). */
+static bool is_name_string(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) &&
+	       json_object_get_string_len(o) > 0 &&
+	       strlen(json_object_get_string(o)) ==
+		       (size_t)json_object_get_string_len(o);
+}
+
 /* One Exposes entry (or bare record) at position index under base. */
 static int record_from_json(const char *base, const char *board, size_t index,
 			    json_object *o, struct record_list *out)
@@ -319,8 +329,7 @@ static int record_from_json(const char *base, const char *board, size_t index,
 		    json_object_is_type(type, json_type_string))
 			type_s = json_object_get_string(type);
 		if (json_object_object_get_ex(o, "Name", &name) &&
-		    json_object_is_type(name, json_type_string) &&
-		    json_object_get_string_len(name) > 0) {
+		    is_name_string(name)) {
 			escaped = emc_escape(json_object_get_string(name));
 			if (!escaped)
 				return -ENOMEM;
@@ -360,16 +369,16 @@ static int board_from_json(json_object *o, size_t index, const char *hint,
 	int q;
 
 	if (!json_object_object_get_ex(o, "Name", &name) ||
-	    !json_object_is_type(name, json_type_string) ||
-	    json_object_get_string_len(name) == 0)
+	    !is_name_string(name))
 		return set_error(ret_error, hint,
-				 "board %zu: 'Name' missing or not a string",
+				 "board %zu: 'Name' missing or not a string "
+				 "(or empty, or holding a NUL byte)",
 				 index);
 	if (json_object_object_get_ex(o, "Type", &type)) {
-		if (!json_object_is_type(type, json_type_string) ||
-		    json_object_get_string_len(type) == 0)
+		if (!is_name_string(type))
 			return set_error(ret_error, hint,
-					 "board %zu: 'Type' is not a string",
+					 "board %zu: 'Type' is not a string "
+					 "(or empty, or holding a NUL byte)",
 					 index);
 		type_s = json_object_get_string(type);
 	}

@@ -466,12 +466,23 @@ static void test_bad_boards(void **state)
 	EXPECT_FILE_ERROR("[{\"Name\": \"a\", \"Exposes\": []},"
 			  " {\"Name\": \"b\", \"Exposes\": null}]",
 			  "board 1: 'Exposes' is not an array (got null)");
-	EXPECT_FILE_ERROR("{\"Exposes\": []}",
-			  "board 0: 'Name' missing or not a string");
-	EXPECT_FILE_ERROR("{\"Name\": 5, \"Exposes\": []}",
-			  "board 0: 'Name' missing or not a string");
+#define NAME_ERROR \
+	"board 0: 'Name' missing or not a string (or empty, or holding a NUL byte)"
+#define TYPE_ERROR \
+	"board 0: 'Type' is not a string (or empty, or holding a NUL byte)"
+	EXPECT_FILE_ERROR("{\"Exposes\": []}", NAME_ERROR);
+	EXPECT_FILE_ERROR("{\"Name\": 5, \"Exposes\": []}", NAME_ERROR);
+	EXPECT_FILE_ERROR("{\"Name\": \"\", \"Exposes\": []}", NAME_ERROR);
+	/* json-c keeps the NUL: the path would end at it */
+	EXPECT_FILE_ERROR("{\"Name\": \"\\u0000b\", \"Exposes\": []}",
+			  NAME_ERROR);
 	EXPECT_FILE_ERROR("{\"Name\": \"b\", \"Type\": 5, \"Exposes\": []}",
-			  "board 0: 'Type' is not a string");
+			  TYPE_ERROR);
+	EXPECT_FILE_ERROR(
+		"{\"Name\": \"b\", \"Type\": \"a\\u0000\", \"Exposes\": []}",
+		TYPE_ERROR);
+#undef NAME_ERROR
+#undef TYPE_ERROR
 }
 
 static void test_deep_nesting(void **state)
@@ -649,7 +660,8 @@ static void test_bad_records(void **state)
 		CABLE("\"c11\"", "\"L11\"",
 		      "\"up\"") ","
 				/* 12 */ "{\"Type\": \"GPIOCableSensing\", \"Name\": \"c12\", \"GpioLine\": \"L12\", \"Polarity\": \"active_high\", \"Length\": 2.5, \"Tags\": [1, -2, 1.5, \"x\", true], \"Extra\": {\"a\": {\"b\": 1}}, \"Big\": 18446744073709551615, \"Neg\": -5, \"Nul\": \"a\\u0000b\"},"
-				/* 13 */ "{\"Type\": \"GPIOCableSensing\", \"Name\": \"c13\", \"GpioLine\": \"L\", \"Polarity\": \"active_low\", \"Length\": [1, {\"a\": 1}]}"
+				/* 13 */ "{\"Type\": \"GPIOCableSensing\", \"Name\": \"c13\", \"GpioLine\": \"L\", \"Polarity\": \"active_low\", \"Length\": [1, {\"a\": 1}]},"
+				/* 14 */ "{\"Type\": \"GPIOCableSensing\", \"Name\": \"\\u0000c14\", \"GpioLine\": \"L14\", \"Polarity\": \"active_low\"}"
 				"]},"
 				"{\"Name\": \"Other\", \"Exposes\": [" CABLE(
 					"\"c0\"", "\"L99\"",
@@ -663,7 +675,7 @@ static void test_bad_records(void **state)
 	assert_int_equal(collector_count(c, EMC_ADDED), 5);
 	assert_int_equal(collector_count(c, EMC_REMOVED), 0);
 	assert_int_equal(collector_count(c, EMC_CHANGED), 0);
-	assert_int_equal(collector_count(c, EMC_INVALID), 10);
+	assert_int_equal(collector_count(c, EMC_INVALID), 11);
 	assert_non_null(collector_find(c, EMC_ADDED, BOARD_PATH "/c0"));
 
 	good = collector_find(c, EMC_ADDED, BOARD_PATH "/c12")->rec;
@@ -750,6 +762,14 @@ static void test_bad_records(void **state)
 	assert_null(emc_record_get(x->rec, "Length"));
 	assert_null(collector_find(c, EMC_INVALID, "/u"));
 	assert_null(collector_find(c, EMC_ADDED, "/u"));
+	/* A Name json-c cuts at a NUL names no path: the record is placed by
+	 * its index, and refused for its Name. */
+	x = collector_find(c, EMC_INVALID, "/Exposes[14]");
+	assert_non_null(x);
+	assert_string_equal(
+		x->error,
+		"record '" BOARD_PATH
+		"/Exposes[14]' (GPIOCableSensing): key 'Name': string contains a NUL byte");
 
 	collector_clear(c);
 	/* Types nobody asked for: nothing at all (but typeless records are
