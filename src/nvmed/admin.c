@@ -72,8 +72,16 @@ const char *admin_status_str(int r, char *buf, size_t size)
 	const char *name = NULL;
 	int code;
 
-	if (r <= 0) {
-		snprintf(buf, size, "%s", r ? strerror(-r) : "success");
+	if (r == 0) {
+		snprintf(buf, size, "success");
+		return buf;
+	}
+	if (r < 0) {
+		/* -INT_MIN does not exist; errno values are small */
+		if (r >= -4095)
+			snprintf(buf, size, "%s", strerror(-r));
+		else
+			snprintf(buf, size, "error %d", r);
 		return buf;
 	}
 	code = admin_status_code(r);

@@ -2,6 +2,7 @@
 /* Unit tests of src/nvmed/admin.c: the management commands' dwords and
  * the decoding of their replies (NVMe Base 2.0 figures cited there). */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +76,9 @@ static void test_status(void **state)
 			    "NVMe status 0x7ff (unknown)");
 	assert_string_equal(admin_status_str(-ETIMEDOUT, buf, sizeof(buf)),
 			    strerror(ETIMEDOUT));
+	/* no errno: named by its number (and INT_MIN has no negation) */
+	assert_string_equal(admin_status_str(INT_MIN, buf, sizeof(buf)),
+			    "error -2147483648");
 }
 
 static void test_caps(void **state)
