@@ -134,6 +134,83 @@ else
 	kt_log "nvme-cli not installed: cross-check skipped"
 fi
 
+# Drive management over the same kernel path: the tunnelled Admin
+# commands' data (4 KiB image pieces, log pages) crosses the link as
+# 64-byte packets, each way.
+CTRL=/xyz/openbmc_project/inventory/storage/1/controller
+VOL=/xyz/openbmc_project/inventory/storage/1/volume
+SW=/xyz/openbmc_project/software/nvme_NVMe_1
+I_ADMIN=xyz.openbmc_project.Nvme.Admin
+I_SANITIZE=xyz.openbmc_project.Nvme.Sanitize
+I_PROGRESS=xyz.openbmc_project.Common.Progress
+I_VERSION=xyz.openbmc_project.Software.Version
+
+# bytes LSB MSB of busctl's "ay N b0 b1 ..." as one number
+ay_u16() { echo $(($(cut -d' ' -f$(($1 + 3)) <<<"$2") + \
+	256 * $(cut -d' ' -f$(($1 + 4)) <<<"$2"))); }
+# bytes as text
+ay_text() {
+	local b
+	for b in $(cut -d' ' -f$(($1 + 3))-$(($1 + 2 + $2)) <<<"$3"); do
+		printf "\\$(printf %03o "$b")"
+	done
+}
+
+wait_for 10 "NVMe_1 namespace 1 is a volume (Identify Namespace)" \
+	prop_is "u 1" $NVME_SVC $VOL/NVMe_1_1 \
+	xyz.openbmc_project.Nvme.Volume NamespaceId
+check "volume NVMe_1_1 Size = the drive's namespace (960197124096 bytes)" \
+	prop_is "t 960197124096" $NVME_SVC $VOL/NVMe_1_1 \
+	xyz.openbmc_project.Inventory.Item.Volume Size
+
+smart=$(busctl --system call $NVME_SVC $CTRL/NVMe_1 $I_ADMIN GetLogPage \
+	yuyqu 2 4294967295 0 0 512 2>"$KT_LOGS/getlog.log")
+check "GetLogPage SMART (02h) gives 512 bytes" \
+	test "$(cut -d' ' -f1-2 <<<"$smart")" = "ay 512"
+check "its Composite Temperature is nvmed's Value (60 C = 333 K)" \
+	test "$(ay_u16 1 "$smart")" -eq 333
+
+# An update with an image in the emulator's format ("EMFW", 8 bytes of
+# revision): 64 KiB, 16 Firmware Image Downloads of 4 KiB.
+{
+	printf 'EMFWKT1.1   '
+	head -c $((65536 - 12)) /dev/zero
+} >/run/kt/fw.bin
+tx0=$(<"/sys/class/net/$KT_MCTP_IF/statistics/tx_packets")
+"$TB_NVMED_UPDATE" --apply-time Immediate NVMe_1 /run/kt/fw.bin \
+	>"$KT_LOGS/update.log" 2>&1
+check "nvmed-update NVMe_1 fw.bin: Active" \
+	grep -qx "Activation Active" "$KT_LOGS/update.log"
+tx=$(($(<"/sys/class/net/$KT_MCTP_IF/statistics/tx_packets") - tx0))
+kt_log "$KT_MCTP_IF: $tx packets sent for the 64 KiB update"
+check "at least 16 x 65 packets out (16 pieces of 4 KiB)" test "$tx" -ge 1040
+check "the drive reports KT1.1: Version" \
+	prop_is 's "KT1.1"' $NVME_SVC $SW $I_VERSION Version
+check "the drive reports KT1.1: Revision" \
+	prop_is 's "KT1.1"' $NVME_SVC $DRIVE/NVMe_1 $I_REV Version
+check "NVMe_2 still polled during the update" available_is NVMe_2 true
+slots=$(busctl --system call $NVME_SVC $CTRL/NVMe_1 $I_ADMIN GetLogPage \
+	yuyqu 3 4294967295 0 0 512 2>>"$KT_LOGS/getlog.log")
+afi=$(cut -d' ' -f3 <<<"$slots")
+frs=$(ay_text $((8 * (afi & 7))) 8 "$slots")
+kt_log "firmware slot log: AFI $afi, active slot's revision '$frs'"
+check "GetLogPage firmware slot (03h): the active slot holds KT1.1" \
+	test "$frs" = "KT1.1   "
+if command -v nvme >/dev/null; then
+	nvme_cli fw-log mctp:1,9 -o json >/run/kt/fw-log.json \
+		2>"$KT_LOGS/nvme-fw-log.log"
+	check "nvme_cli fw-log mctp:1,9 lists KT1.1" grep -q KT1.1 /run/kt/fw-log.json
+fi
+
+busctl --system call $NVME_SVC $DRIVE/NVMe_1 $I_SANITIZE Sanitize s \
+	$I_SANITIZE.SanitizeAction.BlockErase >"$KT_LOGS/sanitize.log" 2>&1
+check "Sanitize BlockErase accepted" \
+	grep -q "$DRIVE/NVMe_1/sanitize" "$KT_LOGS/sanitize.log"
+wait_for 30 "the sanitize completes (Sanitize Status log 81h)" \
+	prop_is "s \"$I_PROGRESS.OperationStatus.Completed\"" $NVME_SVC \
+	$DRIVE/NVMe_1/sanitize $I_PROGRESS Status
+check "NVMe_1 temperature still read (60)" temp_is NVMe_1 60
+
 stop "$KT_PID_nvmed"
 check "nvmed exits cleanly on SIGTERM" test $? -eq 0
 kt_finish
