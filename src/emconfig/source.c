@@ -332,7 +332,9 @@ static int judge_each(struct reconcile *rc)
 	return 0;
 }
 
-/* 2. Unchanged delivered records stay, and keep their Names. */
+/* 2. Unchanged delivered records stay, and keep their Names, also when
+ * another record at the same path and Type comes before them (Names that
+ * escape alike): that one is then the duplicate. */
 static void keep_unchanged(struct reconcile *rc)
 {
 	const struct emc_source *s = rc->s;
@@ -340,14 +342,12 @@ static void keep_unchanged(struct reconcile *rc)
 	for (size_t d = 0; d < s->n_delivered; d++) {
 		for (size_t i = 0; i < rc->n; i++) {
 			if (rc->verdict[i] != V_ACCEPT ||
-			    !same_key(s->delivered[d], rc->current[i]))
+			    !same_key(s->delivered[d], rc->current[i]) ||
+			    !emc_record_equal(s->delivered[d], rc->current[i]))
 				continue;
-			if (emc_record_equal(s->delivered[d], rc->current[i])) {
-				rc->verdict[i] = V_KEEP;
-				rc->kept[d] = true;
-				rc->accepted[rc->n_accepted++] =
-					s->delivered[d];
-			}
+			rc->verdict[i] = V_KEEP;
+			rc->kept[d] = true;
+			rc->accepted[rc->n_accepted++] = s->delivered[d];
 			break;
 		}
 	}

@@ -272,6 +272,32 @@ static void test_changed_record_keeps_its_name(void **state)
 	assert_int_equal(collector_count(&f->c, EMC_ADDED), 0);
 }
 
+/* A delivered record seen again unchanged stays delivered, also behind
+ * another record at its path and Type (its Name escapes alike), which is
+ * the duplicate: nothing is CHANGED. */
+static void test_unchanged_behind_same_path(void **state)
+{
+	struct fixture *f = *state;
+	struct emc_record *x = cable_rec("c0", "L0", "active_low");
+
+	feed(f, emc_record_ref(x), NULL);
+	assert_int_equal(f->c.n, 1);
+	EXPECT(f, 0, EMC_ADDED, "c0");
+	for (int round = 0; round < 2; round++) {
+		feed(f, cable_rec("c0", "L9", "active_low"), emc_record_ref(x),
+		     NULL);
+		/* reported once, as its content does not change */
+		assert_int_equal(f->c.n, round == 0 ? 1 : 0);
+		if (round == 0) {
+			EXPECT(f, 0, EMC_INVALID, "c0");
+			assert_non_null(strstr(f->c.items[0].error,
+					       "duplicate Name 'c0'"));
+			assert_ptr_not_equal(f->c.items[0].rec, x);
+		}
+	}
+	emc_record_unref(x);
+}
+
 /* Names that escape alike would publish at the same object path. */
 static void test_duplicate_escaped_names(void **state)
 {
@@ -416,6 +442,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(
 			test_changed_record_keeps_its_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unchanged_behind_same_path,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_escaped_names,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
