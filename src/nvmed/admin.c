@@ -114,7 +114,12 @@ void admin_get_log(struct mi_admin_cmd *c, uint8_t lid, uint32_t nsid,
 	uint32_t numd = (uint32_t)(len / 4) - 1; /* 0's based */
 
 	init(c, ADMIN_GET_LOG_PAGE, nsid);
-	c->cdw[0] = lid | (uint32_t)(lsp & 0x7f) << 8 | (numd & 0xffff) << 16;
+	/* RAE (bit 15) set: reading out of band leaves the asynchronous
+	 * events a log clears (Sanitize Operation Completed, ...) to the
+	 * host, and a log read in pieces cannot change between them (NVMe
+	 * 2.0 Get Log Page, Command Dword 10) */
+	c->cdw[0] = lid | (uint32_t)(lsp & 0x7f) << 8 | UINT32_C(1) << 15 |
+		    (numd & 0xffff) << 16;
 	c->cdw[1] = numd >> 16 | (uint32_t)lsi << 16;
 	c->cdw[2] = (uint32_t)offset;
 	c->cdw[3] = (uint32_t)(offset >> 32);

@@ -77,7 +77,8 @@ int admin_status_code(int status);
  * (Invalid Parameter)", or an errno's text for r < 0; in buf. */
 const char *admin_status_str(int r, char *buf, size_t size);
 
-/* Get Log Page of len bytes (a multiple of 4) at byte offset. */
+/* Get Log Page of len bytes (a multiple of 4) at byte offset, retaining
+ * asynchronous events (RAE). */
 void admin_get_log(struct mi_admin_cmd *c, uint8_t lid, uint32_t nsid,
 		   uint8_t lsp, uint16_t lsi, uint64_t offset, size_t len);
 /* Identify with CNS cns for nsid (controller: 01h, namespace: 00h,

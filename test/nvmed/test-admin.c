@@ -23,12 +23,12 @@ static void test_commands(void **state)
 {
 	struct mi_admin_cmd c;
 
-	/* 8 KiB of log 81h at offset 4096: NUMD 2047, LPO split */
+	/* 8 KiB of log 81h at offset 4096: NUMD 2047, LPO split, RAE */
 	admin_get_log(&c, 0x81, 0xffffffffu, 0x05, 0x1234,
 		      (UINT64_C(1) << 32) + 4096, 8192);
 	assert_int_equal(c.opcode, 0x02);
 	assert_int_equal(c.nsid, 0xffffffffu);
-	assert_int_equal(c.cdw[0], 0x81 | 0x05 << 8 | 2047u << 16);
+	assert_int_equal(c.cdw[0], 0x81 | 0x05 << 8 | 1u << 15 | 2047u << 16);
 	assert_int_equal(c.cdw[1], 0x1234u << 16);
 	assert_int_equal(c.cdw[2], 4096);
 	assert_int_equal(c.cdw[3], 1);

@@ -524,8 +524,24 @@ static void test_sanitize(void **state)
 		nt_get_u8(e, nt_drive("NVMe_9"), SANITIZE_IF, "Progress"), 100);
 	assert_true(nt_get_u64(e, path, CPROGRESS_IF, "CompletedTime") >
 		    nt_get_u64(e, path, CPROGRESS_IF, "StartTime"));
-	/* nvme-cli reads the same outcome: completed, no sanitize running */
+	/* nvmed read log 81h retaining the Sanitize Operation Completed
+	 * event (RAE) for the host; nvme-cli's read (RAE clear) takes it */
+	{
+		_cleanup_free_ char *r = NULL;
+
+		assert_int_equal(
+			emu_ctl(&e->emu, "{\"get\": {\"eid\": 9}}", &r), 0);
+		assert_non_null(strstr(r, "\"sanitize_event\":true"));
+	}
 	j = nvme_cli(e, args);
+	{
+		_cleanup_free_ char *r = NULL;
+
+		assert_int_equal(
+			emu_ctl(&e->emu, "{\"get\": {\"eid\": 9}}", &r), 0);
+		assert_non_null(strstr(r, "\"sanitize_event\":false"));
+	}
+	/* nvme-cli reads the same outcome: completed, no sanitize running */
 	{
 		json_object *dev, *sstat, *v;
 

@@ -549,6 +549,7 @@ void emu_drive_tick(struct emu_drive *d, uint64_t now_ms)
 	if (d->san_state != EMU_SAN_IN_PROGRESS ||
 	    d->san_now_ms - d->san_start_ms < d->sanitize_ms)
 		return;
+	d->san_event = true;
 	if (d->sanitize_fail) {
 		d->san_state = EMU_SAN_FAILED;
 		return;
@@ -907,6 +908,9 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 			break;
 		case OPC_GET_LOG:
 			admin_get_log(d, cdw10, cdw11, cdw12, cdw13, buf, &r);
+			if (r.sct == 0 && r.sc == 0 && (cdw10 & 0xff) == 0x81 &&
+			    !(cdw10 & 1u << 15))
+				d->san_event = false;
 			break;
 		case OPC_GET_FEATURES:
 			admin_get_features(d, cdw10, cdw11, &r);

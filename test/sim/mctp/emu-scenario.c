@@ -838,6 +838,8 @@ static void state_to_json(const struct emu_drive *d, json_object *o)
 		json_object_new_int(emu_drive_sanitize_progress(d)));
 	json_object_object_add(o, "sanitize_cdw10",
 			       json_object_new_int64(d->san_cdw10));
+	json_object_object_add(o, "sanitize_event",
+			       json_object_new_boolean(d->san_event));
 	json_object_object_add(
 		o, "namespace_count",
 		json_object_new_int((int)emu_drive_namespaces(d, ns)));

@@ -147,6 +147,10 @@ struct emu_drive {
 	uint32_t san_cdw10; /* SCDW10 of the last one */
 	uint8_t san_passes; /* overwrite passes completed */
 	bool san_global_erased;
+	/* the Sanitize Operation Completed asynchronous event is pending:
+	 * set when one ends, cleared by reading log 81h with RAE clear
+	 * (NVMe 2.0 Get Log Page, Retain Asynchronous Event) */
+	bool san_event;
 
 	/* health */
 	int temperature; /* degrees C */
