@@ -417,10 +417,18 @@ static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
 		set_progress(u, 95);
 		drive_reidentify(d);
 		mgmt_refresh(u->md);
-		(void)sd_event_add_time_relative(d->m->event, &u->timer,
-						 CLOCK_MONOTONIC,
-						 REIDENTIFY_USEC, 0,
-						 reidentify_timeout, u);
+		/* the timer also marks the wait (fwupdate_drive_changed):
+		 * without one the update ends now, not never */
+		r = sd_event_add_time_relative(d->m->event, &u->timer,
+					       CLOCK_MONOTONIC, REIDENTIFY_USEC,
+					       0, reidentify_timeout, u);
+		if (r < 0) {
+			log_warning_errno(r,
+					  "Drive '%s': cannot wait for the "
+					  "new revision",
+					  d->name);
+			finish(u, ACT_ACTIVE);
+		}
 		return;
 	}
 	if (r == 0) {
@@ -474,6 +482,17 @@ static void download_done(int r, const uint8_t *data, size_t len, void *ud)
 			    admin_status_str(r, buf, sizeof(buf)));
 		download_next(u);
 		return;
+	}
+	if (r > 0 && u->retries > 0 &&
+	    admin_status_code(r) == ADMIN_SC_OVERLAPPING_RANGE) {
+		/* the piece sent again overlaps what the drive has: the
+		 * first copy arrived, only its reply was lost */
+		log_info("Drive '%s': firmware piece at %llu was taken before "
+			 "(%s)",
+			 d->name, (unsigned long long)u->sent,
+			 admin_status_str(r, buf, sizeof(buf)));
+		r = 0;
+		len = 0;
 	}
 	if (r != 0) {
 		log_error("Drive '%s': Firmware Image Download at byte %llu "

@@ -447,6 +447,29 @@ static void test_update_rejected(void **state)
 	nt_stop(e);
 }
 
+/* The reply to a piece is lost after the drive took it: the piece sent
+ * again overlaps (Overlapping Range), and the update goes on. */
+static void test_update_lost_reply(void **state)
+{
+	struct nt_env *e = *state;
+	char path[256];
+
+	start_one(e, "\"fw_miss_at\": 4096");
+	assert_int_equal(start_update(e, image("EMFW", "8.0", 16384),
+				      APPLY "Immediate", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Active", SLOW_WAIT);
+	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
+					"8.0", WAIT),
+			 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "firmware piece at 4096 was taken before "
+				     "(NVMe status 0x114 (Overlapping Range))",
+				     WAIT),
+			 0);
+	nt_stop(e);
+}
+
 /* A second update while one runs; the drive falls silent mid-download. */
 static void test_update_busy_and_silent(void **state)
 {
@@ -787,6 +810,7 @@ int main(void)
 		NT_TEST(test_update_no_slot),
 		NT_TEST(test_update_granularity),
 		NT_TEST(test_update_rejected),
+		NT_TEST(test_update_lost_reply),
 		NT_TEST(test_update_busy_and_silent),
 		NT_TEST(test_sanitize),
 		NT_TEST(test_sanitize_refused_and_failed),

@@ -928,6 +928,11 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 				admin_fw_download(d, cdw10, cdw11,
 						  msg + ADMIN_REQ_LEN,
 						  len - ADMIN_REQ_LEN, &r);
+			if (d->fw_miss_at && d->fw_miss_at == cdw11 * 4ULL &&
+			    !r.sc && !r.sct) {
+				d->fw_miss_at = 0;
+				d->miss++; /* this reply is lost */
+			}
 			break;
 		case OPC_SANITIZE:
 			admin_sanitize(d, cdw10, &r);

@@ -130,6 +130,9 @@ struct emu_drive {
 	enum emu_fw_reset fw_reset_required;
 	uint16_t fw_commit_status; /* fault: Firmware Commit status, 0 off */
 	uint16_t fw_download_status; /* fault: Image Download status */
+	uint32_t fw_miss_at; /* fault: the Image Download at this byte
+			      * offset (> 0) takes effect, its reply is lost;
+			      * once, then 0 */
 	char fw_rev[EMU_FW_SLOTS_MAX][9]; /* per slot, "" empty */
 	uint8_t fw_active; /* slot 1..7 running */
 	uint8_t fw_next; /* slot activated at the next reset, 0 none */

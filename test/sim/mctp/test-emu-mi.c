@@ -629,6 +629,17 @@ static void test_fw_download_errors(void **state)
 		d.fw_download_status = 0x4006;
 		assert_int_equal(fw_download(&d, image, 4096, 4096, 0), 0x4006);
 		assert_int_equal(d.dl_bytes, 4096);
+		/* a lost reply: taken, the reply marked lost, once; the piece
+		 * sent again overlaps */
+		d.fw_download_status = 0;
+		d.fw_miss_at = 4096;
+		assert_int_equal(fw_download(&d, image, 4096, 4096, 0), 0);
+		assert_int_equal(d.miss, 1);
+		assert_int_equal(d.fw_miss_at, 0);
+		d.miss = 0;
+		assert_int_equal(fw_download(&d, image, 4096, 4096, 0), 0x4114);
+		assert_int_equal(d.miss, 0);
+		assert_int_equal(d.dl_bytes, 8192);
 		/* a power cycle forgets a partial image */
 		emu_drive_power_cycle(&d);
 		assert_int_equal(d.dl_bytes, 0);
