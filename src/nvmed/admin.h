@@ -137,7 +137,7 @@ struct admin_namespace {
 	uint8_t format; /* FLBAS index */
 };
 /* -EBADMSG for a short reply, a format index past NLBAF or an LBADS
- * below 9 (the specification's minimum, 512 bytes) or above 32. */
+ * below 9 (the specification's minimum, 512 bytes) or above 31. */
 int admin_decode_namespace(const uint8_t *id, size_t len,
 			   struct admin_namespace *ret);
 /* The IDs of an active namespace list (CNS 02h), ascending, up to max;

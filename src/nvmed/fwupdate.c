@@ -558,7 +558,7 @@ void fwupdate_free(struct mgmt_drive *md)
 	md->update = update_free(md->update);
 }
 
-/* Identify's caps were read for the first time: AllowedApplyTimes. */
+/* Identify's caps were read, the first time or changed: AllowedApplyTimes. */
 void fwupdate_caps_known(struct mgmt_drive *md)
 {
 	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,

@@ -281,14 +281,22 @@ static int volume_add(struct mgmt_drive *md, struct volume *v)
 	return r;
 }
 
+/* Field by field: the struct's padding holds nothing to compare. */
+static bool namespace_same(const struct admin_namespace *a,
+			   const struct admin_namespace *b)
+{
+	return a->size == b->size && a->capacity == b->capacity &&
+	       a->used == b->used && a->block_size == b->block_size &&
+	       a->metadata == b->metadata && a->format == b->format;
+}
+
 static bool volumes_same(const struct mgmt_drive *md)
 {
 	if (md->n_volumes != md->n_ns_ids)
 		return false;
 	for (size_t i = 0; i < md->n_volumes; i++)
 		if (md->volumes[i].nsid != md->ns_ids[i] ||
-		    memcmp(&md->volumes[i].ns, &md->ns_new[i],
-			   sizeof(md->ns_new[i])) != 0)
+		    !namespace_same(&md->volumes[i].ns, &md->ns_new[i]))
 			return false;
 	return true;
 }
@@ -330,6 +338,8 @@ static void volumes_publish(struct mgmt_drive *md)
 
 static void refresh_send(struct mgmt_drive *md);
 
+/* The refresh stops (what is published stays); one asked for meanwhile
+ * starts over. */
 static void refresh_failed(struct mgmt_drive *md, int r, const char *what)
 {
 	char buf[96];
@@ -337,6 +347,10 @@ static void refresh_failed(struct mgmt_drive *md, int r, const char *what)
 	log_warning("Drive '%s': %s for drive management: %s", md->d->name,
 		    what, admin_status_str(r, buf, sizeof(buf)));
 	md->refresh_step = REFRESH_IDLE;
+	if (md->refresh_again) {
+		md->refresh_again = false;
+		mgmt_refresh(md);
+	}
 }
 
 static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
@@ -345,18 +359,30 @@ static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 	int r = 0;
 
 	switch (md->refresh_step) {
-	case REFRESH_CTRL:
+	case REFRESH_CTRL: {
+		struct admin_ctrl_caps old = md->caps;
+
 		r = admin_decode_caps(data, len, &md->caps);
+		/* a firmware change may change them (FRMW, SANICAP) */
+		if (r >= 0 && md->have_caps &&
+		    (old.sanicap != md->caps.sanicap ||
+		     old.activate_no_reset != md->caps.activate_no_reset)) {
+			fwupdate_caps_known(md);
+			sanitize_caps_known(md);
+		}
 		md->refresh_step = REFRESH_FW_SLOTS;
 		break;
+	}
 	case REFRESH_FW_SLOTS:
 		r = admin_decode_fw_slots(data, len, &md->fw);
 		if (r >= 0) {
 			bool had = md->have_caps;
 
 			md->have_caps = true;
-			if (!had)
+			if (!had) {
 				fwupdate_caps_known(md);
+				sanitize_caps_known(md);
+			}
 		}
 		md->refresh_step = REFRESH_NS_LIST;
 		break;
@@ -368,8 +394,19 @@ static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 		break;
 	case REFRESH_NS:
 		r = admin_decode_namespace(data, len, &md->ns_new[md->ns_next]);
-		if (r >= 0)
+		if (r >= 0) {
 			md->ns_next++;
+			break;
+		}
+		/* a namespace the drive describes wrongly is left out; the
+		 * others are published */
+		log_warning("Drive '%s': Identify Namespace %u: impossible "
+			    "LBA format or short reply; not published",
+			    md->d->name, md->ns_ids[md->ns_next]);
+		memmove(md->ns_ids + md->ns_next, md->ns_ids + md->ns_next + 1,
+			(md->n_ns_ids - md->ns_next - 1) * sizeof(*md->ns_ids));
+		md->n_ns_ids--;
+		r = 0;
 		break;
 	}
 	return r;
@@ -385,12 +422,13 @@ static const char *const refresh_what[] = {
 static void refresh_done(int r, const uint8_t *data, size_t len, void *ud)
 {
 	struct mgmt_drive *md = ud;
+	enum refresh_step step = md->refresh_step; /* decoding moves it on */
 
 	md->refresh_req = NULL;
 	if (r == 0)
 		r = refresh_decode(md, data, len);
 	if (r != 0) {
-		refresh_failed(md, r, refresh_what[md->refresh_step]);
+		refresh_failed(md, r, refresh_what[step]);
 		return;
 	}
 	if (md->refresh_step == REFRESH_NS && md->ns_next == md->n_ns_ids) {

@@ -134,12 +134,15 @@ extern const sd_bus_vtable fwupdate_activation_vtable[];
 extern const sd_bus_vtable fwupdate_update_vtable[];
 extern const sd_bus_vtable fwupdate_assoc_vtable[];
 void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask);
+/* The caps (FRMW, SANICAP) are known or changed: AllowedApplyTimes. */
 void fwupdate_caps_known(struct mgmt_drive *md);
 void fwupdate_free(struct mgmt_drive *md);
 
 /* sanitize.c */
 extern const sd_bus_vtable sanitize_vtable[];
 void sanitize_free(struct mgmt_drive *md);
+/* The caps are known or changed: SupportedActions. */
+void sanitize_caps_known(struct mgmt_drive *md);
 bool sanitize_running(const struct mgmt_drive *md);
 bool fwupdate_running(const struct mgmt_drive *md);
 

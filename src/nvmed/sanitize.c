@@ -175,6 +175,16 @@ void sanitize_free(struct mgmt_drive *md)
 	md->sanitize = sanitize_unref(md->sanitize);
 }
 
+void sanitize_caps_known(struct mgmt_drive *md)
+{
+	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->d->drive_path,
+					       SANITIZE_IFACE,
+					       "SupportedActions", NULL);
+
+	if (r < 0)
+		log_debug_errno(r, "Cannot emit SupportedActions");
+}
+
 static void emit_progress(struct sanitize *s, uint8_t p)
 {
 	if (s->progress == p)

@@ -186,6 +186,52 @@ static void test_objects(void **state)
 	nt_stop(e);
 }
 
+static int on_sanitize_changed(sd_bus_message *m, void *userdata,
+			       sd_bus_error *ret_error)
+{
+	unsigned *n = userdata;
+	const char *iface, *key;
+
+	if (sd_bus_message_read(m, "s", &iface) < 0 ||
+	    strcmp(iface, SANITIZE_IF) != 0 ||
+	    sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+		return 0;
+	while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+		if (sd_bus_message_read(m, "s", &key) < 0)
+			return 0;
+		if (strcmp(key, "SupportedActions") == 0)
+			(*n)++;
+		if (sd_bus_message_skip(m, "v") < 0 ||
+		    sd_bus_message_exit_container(m) < 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* SupportedActions is announced once Identify has told SANICAP: a client
+ * that read it before (empty) learns the actions. */
+static void test_caps_signalled(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	char one[900], sc[1000];
+	unsigned n = 0;
+
+	nt_mi_drive_json(one, sizeof(one), 9, 3, 35, NULL);
+	snprintf(sc, sizeof(sc), "{\"drives\": [%s]}", one);
+	nt_start(e, NT_MCTP, sc);
+	assert_true(sd_bus_match_signal(
+			    tb_bus(e->tb), &slot, NULL, nt_drive("NVMe_9"),
+			    "org.freedesktop.DBus.Properties",
+			    "PropertiesChanged", on_sanitize_changed, &n) >= 0);
+	nt_start_nvmed(e, nt_mi_config(e, 1, NULL), NULL);
+	nt_mi_check_drive(e, "NVMe_9", 9, 35);
+	for (int i = 0; i < 100 && n == 0; i++)
+		tb_pump(e->tb, 100);
+	assert_int_equal(n, 1);
+	nt_stop(e);
+}
+
 /* Three namespaces of two formats; nvme-cli lists the same. */
 static void test_namespaces(void **state)
 {
@@ -227,6 +273,29 @@ static void test_namespaces(void **state)
 		}
 	}
 	json_object_put(j);
+	nt_stop(e);
+}
+
+/* A namespace the drive describes wrongly (LBADS 8: 256-byte blocks) is
+ * left out, the journal naming it; the others are published. */
+static void test_namespace_impossible(void **state)
+{
+	struct nt_env *e = *state;
+
+	start_one(e, "\"namespaces\": [{\"nsid\": 1, \"size\": 1048576}, "
+		     "{\"nsid\": 3, \"size\": 1048576, \"fault_lbads\": 8}, "
+		     "{\"nsid\": 4, \"size\": 1048576}]");
+	assert_int_equal(
+		tb_wait_object(e->tb, NVME, VOLUME "4", VOLUME_IF, WAIT), 0);
+	assert_int_equal(tb_count_objects(e->tb, NVME,
+					  "/xyz/openbmc_project/inventory",
+					  VOLUME_IF),
+			 2);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "Identify Namespace 3: impossible LBA "
+				     "format or short reply; not published",
+				     WAIT),
+			 0);
 	nt_stop(e);
 }
 
@@ -801,7 +870,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		NT_TEST(test_objects),
+		NT_TEST(test_caps_signalled),
 		NT_TEST(test_namespaces),
+		NT_TEST(test_namespace_impossible),
 		NT_TEST(test_update_immediate),
 		NT_TEST(test_update_tool),
 		NT_TEST(test_update_on_reset),

@@ -451,7 +451,7 @@ static void identify_ns(const struct emu_ns *ns, uint8_t *b)
 	b[25] = 0; /* NLBAF: one format */
 	b[26] = 0; /* FLBAS: format 0, metadata in a separate buffer */
 	put_le16(b + 128, ns->ms); /* LBAF0 MS */
-	b[128 + 2] = ns->lbads; /* LBAF0 LBADS */
+	b[128 + 2] = ns->fault_lbads ? ns->fault_lbads : ns->lbads; /* LBADS */
 }
 
 static void admin_identify(const struct emu_drive *d, uint32_t nsid,

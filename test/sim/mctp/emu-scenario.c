@@ -301,8 +301,9 @@ static int parse_ns(json_object *o, struct emu_ns *ns, char **ret_error)
 	} keys[] = { { "nsid", 1, 0xfffffffe },
 		     { "size", 1, INT64_MAX },
 		     { "lbads", 9, 12 },
-		     { "ms", 0, 65535 } };
-	int64_t n[4] = { 0, 0, 9, 0 };
+		     { "ms", 0, 65535 },
+		     { "fault_lbads", 0, 255 } };
+	int64_t n[5] = { 0, 0, 9, 0, 0 };
 	json_object *v;
 
 	if (!json_object_is_type(o, json_type_object)) {
@@ -356,6 +357,7 @@ static int parse_ns(json_object *o, struct emu_ns *ns, char **ret_error)
 		.size = (uint64_t)n[1],
 		.lbads = (uint8_t)n[2],
 		.ms = (uint16_t)n[3],
+		.fault_lbads = (uint8_t)n[4],
 	};
 	return 0;
 }

@@ -84,6 +84,7 @@ struct emu_ns {
 	uint64_t size; /* bytes */
 	uint8_t lbads; /* log2 of the block size: 9 or 12 */
 	uint16_t ms; /* metadata bytes per block */
+	uint8_t fault_lbads; /* fault: Identify reports this LBADS, 0 off */
 };
 
 enum emu_temp_state {
