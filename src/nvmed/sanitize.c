@@ -66,6 +66,8 @@ struct sanitize {
 	uint8_t progress;
 	unsigned failures;
 	uint64_t start_time, completed_time; /* us since the epoch */
+	int command_r; /* the Sanitize's outcome while the log confirms it */
+	bool confirming;
 };
 
 bool sanitize_running(const struct mgmt_drive *md)
@@ -297,16 +299,52 @@ static int publish(struct sanitize *s)
 	return r;
 }
 
+static void command_done(int r, const uint8_t *data, size_t len, void *ud);
+
+/* The Sanitize got no answer (its reply lost, or late): whether the drive
+ * took it shows in the Sanitize Status log. */
+static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
+{
+	struct sanitize *s = ud;
+	struct admin_sanitize_status st;
+
+	s->req = NULL;
+	if (r == 0 && admin_decode_sanitize(data, len, &st) == 0 &&
+	    st.state == ADMIN_SANITIZE_RUNNING) {
+		log_warning("Drive '%s': the Sanitize (%s) got no answer, "
+			    "but the drive is sanitizing",
+			    s->md->d->name, s->action);
+		command_done(0, NULL, 0, s);
+		return;
+	}
+	command_done(s->command_r, NULL, 0, s);
+}
+
+static int confirm(struct sanitize *s, int command_r)
+{
+	struct mi_admin_cmd c;
+
+	s->confirming = true;
+	s->command_r = command_r;
+	admin_get_log(&c, ADMIN_LOG_SANITIZE, 0xffffffffu, 0, 0, 0,
+		      ADMIN_LOG_SANITIZE_LEN);
+	c.timeout_ms = STATUS_TIMEOUT_MS;
+	return mgmt_admin(s->md, &c, NULL, 0, ADMIN_LOG_SANITIZE_LEN,
+			  confirm_done, s, &s->req);
+}
+
 static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 {
 	struct sanitize *s = ud;
 	struct mgmt_drive *md = s->md;
 	_cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-	_cleanup_(sd_bus_message_unrefp)
-		sd_bus_message *call = TAKE_PTR(s->call);
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
 	char what[80];
 
 	s->req = NULL;
+	if (r < 0 && r != -ENOMEM && !s->confirming && confirm(s, r) >= 0)
+		return;
+	call = TAKE_PTR(s->call);
 	if (r == 0)
 		r = publish(s);
 	if (r != 0) {

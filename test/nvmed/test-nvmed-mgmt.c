@@ -570,13 +570,18 @@ static void test_update_busy_and_silent(void **state)
 static int sanitize(struct nt_env *e, const char *action, char *out, size_t len)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
+	sd_bus_message *reply = NULL, *m = NULL;
 	const char *p;
 	int r;
 
-	r = sd_bus_call_method(tb_bus(e->tb), NVME, nt_drive("NVMe_9"),
-			       SANITIZE_IF, "Sanitize", &err, &reply, "s",
-			       action);
+	/* longer than nvmed's 20 s wait for the command's answer */
+	r = sd_bus_message_new_method_call(tb_bus(e->tb), &m, NVME,
+					   nt_drive("NVMe_9"), SANITIZE_IF,
+					   "Sanitize");
+	assert_true(r >= 0);
+	assert_true(sd_bus_message_append(m, "s", action) >= 0);
+	r = sd_bus_call(tb_bus(e->tb), m, 60 * 1000000ULL, &err, &reply);
+	sd_bus_message_unref(m);
 	if (r < 0) {
 		snprintf(out, len, "%s", err.name);
 		fprintf(stderr, "# Sanitize: %s: %s\n", err.name, err.message);
@@ -647,6 +652,28 @@ static void test_sanitize(void **state)
 		assert_int_equal(json_object_get_int(v), 2); /* block erase */
 	}
 	json_object_put(j);
+	nt_stop(e);
+}
+
+/* The drive takes the Sanitize but its answer is lost: the Sanitize
+ * Status log shows one running, and the call is answered with it. */
+static void test_sanitize_lost_reply(void **state)
+{
+	struct nt_env *e = *state;
+	char path[256];
+
+	start_one(e, "\"miss_admin\": 132, \"sanitize_ms\": 60000");
+	assert_int_equal(sanitize(e, ACTION "BlockErase", path, sizeof(path)),
+			 0);
+	assert_string_equal(path, DRIVE "NVMe_9/sanitize");
+	assert_int_equal(tb_wait_string(e->tb, NVME, path, CPROGRESS_IF,
+					"Status", OPSTATUS "InProgress", WAIT),
+			 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "the Sanitize (BlockErase) got no answer, "
+				     "but the drive is sanitizing",
+				     WAIT),
+			 0);
 	nt_stop(e);
 }
 
@@ -884,6 +911,7 @@ int main(void)
 		NT_TEST(test_update_lost_reply),
 		NT_TEST(test_update_busy_and_silent),
 		NT_TEST(test_sanitize),
+		NT_TEST(test_sanitize_lost_reply),
 		NT_TEST(test_sanitize_refused_and_failed),
 		NT_TEST(test_log_pages),
 		NT_TEST(test_log_pages_queue),

@@ -942,6 +942,11 @@ static size_t handle_admin(struct emu_drive *d, const uint8_t *msg, size_t len,
 		}
 	}
 
+	if (d->miss_admin && d->miss_admin == opcode) {
+		d->miss_admin = 0;
+		d->miss++; /* this reply is lost */
+	}
+
 	/* DOFF/DLEN select the part of the transfer that is returned; a
 	 * window outside the transfer is an invalid parameter. */
 	if (host_data) {

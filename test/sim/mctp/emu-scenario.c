@@ -152,6 +152,7 @@ static const struct field fields[] = {
 	INT_FIELD("fw_commit_status", fw_commit_status, 0, 0x7fff, 0),
 	INT_FIELD("fw_download_status", fw_download_status, 0, 0x7fff, 0),
 	INT_FIELD("fw_miss_at", fw_miss_at, 0, UINT32_MAX, 0),
+	INT_FIELD("miss_admin", miss_admin, 0, 255, 0),
 	{ "sanicap", F_SANICAP, 0, 0, 0, 0, 0, false },
 	INT_FIELD("sanitize_ms", sanitize_ms, 0, 86400000, 0),
 	BOOL_FIELD("sanitize_fail", sanitize_fail, 0),

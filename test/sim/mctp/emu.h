@@ -131,6 +131,8 @@ struct emu_drive {
 	enum emu_fw_reset fw_reset_required;
 	uint16_t fw_commit_status; /* fault: Firmware Commit status, 0 off */
 	uint16_t fw_download_status; /* fault: Image Download status */
+	uint8_t miss_admin; /* fault: the next Admin command of this opcode
+			     * (0: off) takes effect, its reply is lost */
 	uint32_t fw_miss_at; /* fault: the Image Download at this byte
 			      * offset (> 0) takes effect, its reply is lost;
 			      * once, then 0 */
