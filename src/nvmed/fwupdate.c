@@ -84,6 +84,9 @@ struct fwupdate {
 	int fd;
 	uint64_t size, sent;
 	unsigned slot, retries;
+	unsigned active_before; /* the slot running when the commit went */
+	int commit_r; /* the commit's outcome while the slot log confirms it */
+	bool confirming;
 	enum admin_commit_action action;
 	enum activation activation;
 	uint8_t progress;
@@ -403,14 +406,54 @@ static void staged_schedule(struct fwupdate *u)
 			    d->name);
 }
 
+static void commit_done(int r, const uint8_t *data, size_t len, void *ud);
+
+/* The Firmware Commit got no answer (its reply lost, or late): whether the
+ * drive took it shows in the firmware slot log, as the slot that runs now
+ * (activate now; another slot ran before) or the one that will run after
+ * the next reset. */
+static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
+{
+	struct fwupdate *u = ud;
+	struct admin_fw_slots slots;
+	bool took = false;
+
+	u->req = NULL;
+	if (r == 0 && admin_decode_fw_slots(data, len, &slots) == 0)
+		took = u->action == ADMIN_CA_REPLACE_ACTIVATE_NOW ?
+			       slots.active == u->slot &&
+				       u->active_before != u->slot :
+			       slots.next == u->slot;
+	if (took)
+		log_warning("Drive '%s': the Firmware Commit to slot %u got no "
+			    "answer, but the slot log shows it taken",
+			    u->md->d->name, u->slot);
+	commit_done(took ? 0 : u->commit_r, NULL, 0, u);
+}
+
+static int confirm(struct fwupdate *u, int commit_r)
+{
+	struct mi_admin_cmd c;
+
+	u->confirming = true;
+	u->commit_r = commit_r;
+	admin_get_log(&c, ADMIN_LOG_FW_SLOT, 0xffffffffu, 0, 0, 0,
+		      ADMIN_LOG_FW_SLOT_LEN);
+	return mgmt_admin(u->md, &c, NULL, 0, ADMIN_LOG_FW_SLOT_LEN,
+			  confirm_done, u, &u->req);
+}
+
 static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
 {
 	struct fwupdate *u = ud;
 	struct drive *d = u->md->d;
 	char buf[96];
-	int code = r > 0 ? admin_status_code(r) : r;
+	int code;
 
 	u->req = NULL;
+	if (r < 0 && r != -ENOMEM && !u->confirming && confirm(u, r) >= 0)
+		return;
+	code = r > 0 ? admin_status_code(r) : r;
 	admin_status_str(r, buf, sizeof(buf));
 	if (r == 0 && u->action == ADMIN_CA_REPLACE_ACTIVATE_NOW) {
 		/* the new revision shows in Identify: read it again */
@@ -458,6 +501,7 @@ static void commit(struct fwupdate *u)
 	int r;
 
 	set_progress(u, 90);
+	u->active_before = u->md->fw.active;
 	admin_fw_commit(&c, u->slot, u->action);
 	c.timeout_ms =
 		scaled_timeout(u, COMMIT_TIMEOUT_X, COMMIT_TIMEOUT_MAX_MS);

@@ -539,6 +539,41 @@ static void test_update_lost_reply(void **state)
 	nt_stop(e);
 }
 
+/* The drive takes the Firmware Commit but its answer is lost: the slot
+ * log shows the new slot running (Active), or the slot to run after the
+ * next reset (Staged). */
+static void test_update_lost_commit_reply(void **state)
+{
+	struct nt_env *e = *state;
+	char path[256];
+
+	start_one(e, "\"miss_admin\": 16");
+	assert_int_equal(start_update(e, image("EMFW", "8.1", 8192),
+				      APPLY "Immediate", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Active", 60000);
+	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
+					"8.1", WAIT),
+			 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "the Firmware Commit to slot 2 got no "
+				     "answer, but the slot log shows it taken",
+				     WAIT),
+			 0);
+	/* at the next reset: the slot log names the slot to come */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"miss_admin\": 16}");
+	assert_int_equal(start_update(e, image("EMFW", "8.2", 8192),
+				      APPLY "OnReset", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Staged", 60000);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "the Firmware Commit to slot 1 got no "
+				     "answer, but the slot log shows it taken",
+				     WAIT),
+			 0);
+	nt_stop(e);
+}
+
 /* A second update while one runs; the drive falls silent mid-download. */
 static void test_update_busy_and_silent(void **state)
 {
@@ -909,6 +944,7 @@ int main(void)
 		NT_TEST(test_update_granularity),
 		NT_TEST(test_update_rejected),
 		NT_TEST(test_update_lost_reply),
+		NT_TEST(test_update_lost_commit_reply),
 		NT_TEST(test_update_busy_and_silent),
 		NT_TEST(test_sanitize),
 		NT_TEST(test_sanitize_lost_reply),
