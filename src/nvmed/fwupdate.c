@@ -380,14 +380,11 @@ static void staged_log_done(int r, const uint8_t *data, size_t len, void *ud)
 static int staged_check(sd_event_source *es, uint64_t usec, void *ud)
 {
 	struct fwupdate *u = ud;
-	struct mi_admin_cmd c;
 	int r;
 
 	u->timer = sd_event_source_disable_unref(u->timer);
-	admin_get_log(&c, ADMIN_LOG_FW_SLOT, 0xffffffffu, 0, 0, 0,
-		      ADMIN_LOG_FW_SLOT_LEN);
-	r = mgmt_admin(u->md, &c, NULL, 0, ADMIN_LOG_FW_SLOT_LEN,
-		       staged_log_done, u, &u->req);
+	r = mgmt_read_log(u->md, ADMIN_LOG_FW_SLOT, ADMIN_LOG_FW_SLOT_LEN, 0,
+			  staged_log_done, u, &u->req);
 	if (r < 0)
 		staged_schedule(u);
 	return 0;
@@ -433,14 +430,10 @@ static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
 
 static int confirm(struct fwupdate *u, int commit_r)
 {
-	struct mi_admin_cmd c;
-
 	u->confirming = true;
 	u->commit_r = commit_r;
-	admin_get_log(&c, ADMIN_LOG_FW_SLOT, 0xffffffffu, 0, 0, 0,
-		      ADMIN_LOG_FW_SLOT_LEN);
-	return mgmt_admin(u->md, &c, NULL, 0, ADMIN_LOG_FW_SLOT_LEN,
-			  confirm_done, u, &u->req);
+	return mgmt_read_log(u->md, ADMIN_LOG_FW_SLOT, ADMIN_LOG_FW_SLOT_LEN, 0,
+			     confirm_done, u, &u->req);
 }
 
 static void commit_done(int r, const uint8_t *data, size_t len, void *ud)

@@ -159,6 +159,19 @@ int mgmt_admin(struct mgmt_drive *md, const struct mi_admin_cmd *c,
 			    din_len, done, userdata, ret);
 }
 
+int mgmt_read_log(struct mgmt_drive *md, uint8_t lid, size_t len,
+		  unsigned timeout_ms,
+		  void (*done)(int r, const uint8_t *data, size_t len,
+			       void *userdata),
+		  void *userdata, struct iowork_req **ret)
+{
+	struct mi_admin_cmd c;
+
+	admin_get_log(&c, lid, 0xffffffffu, 0, 0, 0, len);
+	c.timeout_ms = timeout_ms;
+	return mgmt_admin(md, &c, NULL, 0, len, done, userdata, ret);
+}
+
 int mgmt_status_error(sd_bus_error *error, int r, const char *status_name,
 		      const char *what)
 {

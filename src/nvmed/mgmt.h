@@ -121,6 +121,14 @@ int mgmt_admin(struct mgmt_drive *md, const struct mi_admin_cmd *c,
 	       void (*done)(int r, const uint8_t *data, size_t len,
 			    void *userdata),
 	       void *userdata, struct iowork_req **ret);
+/* Read the first len bytes (one transfer) of the controller's log page
+ * lid (the firmware slot or sanitize status log) with mgmt_admin;
+ * timeout_ms 0: the network's. */
+int mgmt_read_log(struct mgmt_drive *md, uint8_t lid, size_t len,
+		  unsigned timeout_ms,
+		  void (*done)(int r, const uint8_t *data, size_t len,
+			       void *userdata),
+		  void *userdata, struct iowork_req **ret);
 /* Read Identify, the firmware slots and the namespaces again. */
 void mgmt_refresh(struct mgmt_drive *md);
 uint64_t mgmt_now_realtime_usec(void);

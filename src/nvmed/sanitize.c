@@ -256,14 +256,10 @@ static void status_done(int r, const uint8_t *data, size_t len, void *ud)
 static int status_read(sd_event_source *es, uint64_t usec, void *ud)
 {
 	struct sanitize *s = ud;
-	struct mi_admin_cmd c;
 	int r;
 
-	admin_get_log(&c, ADMIN_LOG_SANITIZE, 0xffffffffu, 0, 0, 0,
-		      ADMIN_LOG_SANITIZE_LEN);
-	c.timeout_ms = STATUS_TIMEOUT_MS;
-	r = mgmt_admin(s->md, &c, NULL, 0, ADMIN_LOG_SANITIZE_LEN, status_done,
-		       s, &s->req);
+	r = mgmt_read_log(s->md, ADMIN_LOG_SANITIZE, ADMIN_LOG_SANITIZE_LEN,
+			  STATUS_TIMEOUT_MS, status_done, s, &s->req);
 	if (r < 0)
 		status_done(r, NULL, 0, s);
 	return 0;
@@ -322,15 +318,10 @@ static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
 
 static int confirm(struct sanitize *s, int command_r)
 {
-	struct mi_admin_cmd c;
-
 	s->confirming = true;
 	s->command_r = command_r;
-	admin_get_log(&c, ADMIN_LOG_SANITIZE, 0xffffffffu, 0, 0, 0,
-		      ADMIN_LOG_SANITIZE_LEN);
-	c.timeout_ms = STATUS_TIMEOUT_MS;
-	return mgmt_admin(s->md, &c, NULL, 0, ADMIN_LOG_SANITIZE_LEN,
-			  confirm_done, s, &s->req);
+	return mgmt_read_log(s->md, ADMIN_LOG_SANITIZE, ADMIN_LOG_SANITIZE_LEN,
+			     STATUS_TIMEOUT_MS, confirm_done, s, &s->req);
 }
 
 static void command_done(int r, const uint8_t *data, size_t len, void *ud)
