@@ -121,6 +121,30 @@ static void wait_activation(struct nt_env *e, const char *state, int ms)
 			 0);
 }
 
+/* StartUpdate with the image fd, then the update reaches state. */
+static void update_ends(struct nt_env *e, int fd, const char *apply,
+			const char *state, int ms)
+{
+	char path[256];
+
+	assert_int_equal(start_update(e, fd, apply, path, sizeof(path)), 0);
+	wait_activation(e, state, ms);
+}
+
+/* The running firmware's Version becomes v. */
+static void wait_version(struct nt_env *e, const char *v)
+{
+	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
+					v, WAIT),
+			 0);
+}
+
+/* nvmed's journal says text. */
+static void wait_log(struct nt_env *e, const char *text)
+{
+	assert_int_equal(tb_wait_log(e->tb, "nvmed", text, WAIT), 0);
+}
+
 static uint32_t get_u32(struct nt_env *e, const char *path, const char *iface,
 			const char *prop)
 {
@@ -291,11 +315,8 @@ static void test_namespace_impossible(void **state)
 					  "/xyz/openbmc_project/inventory",
 					  VOLUME_IF),
 			 2);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "Identify Namespace 3: impossible LBA "
-				     "format or short reply; not published",
-				     WAIT),
-			 0);
+	wait_log(e, "Identify Namespace 3: impossible LBA "
+		    "format or short reply; not published");
 	nt_stop(e);
 }
 
@@ -318,9 +339,7 @@ static void test_update_immediate(void **state)
 	assert_int_equal(tb_wait_string(e->tb, NVME, SW_UPDATE, VERSION_IF,
 					"Version", "2.0.0", WAIT),
 			 0);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"2.0.0", WAIT),
-			 0);
+	wait_version(e, "2.0.0");
 	assert_int_equal(tb_wait_string(e->tb, NVME, nt_drive("NVMe_9"), REV_IF,
 					"Version", "2.0.0", WAIT),
 			 0);
@@ -377,9 +396,7 @@ static void test_update_tool(void **state)
 	}
 	assert_non_null(strstr(out, SW_UPDATE "\n"));
 	assert_non_null(strstr(out, "Progress 100 %\nActivation Active\n"));
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"7.7.7", WAIT),
-			 0);
+	wait_version(e, "7.7.7");
 	{
 		const char *argv[] = { tb_prog("nvmed-update"), "NVMe_9",
 				       tb_path(e->tb, "none.bin"), NULL };
@@ -393,26 +410,19 @@ static void test_update_tool(void **state)
 static void test_update_on_reset(void **state)
 {
 	struct nt_env *e = *state;
-	char path[256];
 
 	start_one(e, NULL);
-	assert_int_equal(start_update(e, image("EMFW", "3.1", 8192),
-				      APPLY "OnReset", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Staged", WAIT);
+	update_ends(e, image("EMFW", "3.1", 8192), APPLY "OnReset",
+		    ACT "Staged", WAIT);
 	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress"), 100);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"FW9", WAIT),
-			 0);
+	wait_version(e, "FW9");
 	/* power cycle; the EID comes back as mctpd would give it */
 	emu_ctl_ok(&e->emu,
 		   "{\"bus\": 3, \"address\": 29, \"power_cycle\": true}");
 	emu_ctl_ok(&e->emu, "{\"mctp_control\": {\"bus\": 3, \"address\": "
 			    "29, \"request\": \"0080010009\"}}");
 	wait_activation(e, ACT "Active", SLOW_WAIT);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"3.1", WAIT),
-			 0);
+	wait_version(e, "3.1");
 	nt_stop(e);
 }
 
@@ -420,16 +430,11 @@ static void test_update_on_reset(void **state)
 static void test_update_needs_reset(void **state)
 {
 	struct nt_env *e = *state;
-	char path[256];
 
 	start_one(e, "\"fw_reset_required\": \"conventional\"");
-	assert_int_equal(start_update(e, image("EMFW", "4.0", 4096),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Staged", WAIT);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "Requires Conventional Reset", WAIT),
-			 0);
+	update_ends(e, image("EMFW", "4.0", 4096), APPLY "Immediate",
+		    ACT "Staged", WAIT);
+	wait_log(e, "Requires Conventional Reset");
 	nt_stop(e);
 }
 
@@ -482,36 +487,23 @@ static void test_update_granularity(void **state)
 static void test_update_rejected(void **state)
 {
 	struct nt_env *e = *state;
-	char path[256];
 
 	start_one(e, NULL);
-	assert_int_equal(start_update(e, image("XXXX", "bad", 8192),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Invalid", WAIT);
-	assert_int_equal(
-		tb_wait_log(e->tb, "nvmed", "Invalid Firmware Image", WAIT), 0);
+	update_ends(e, image("XXXX", "bad", 8192), APPLY "Immediate",
+		    ACT "Invalid", WAIT);
+	wait_log(e, "Invalid Firmware Image");
 	/* a new update replaces the finished one */
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"fw_commit_status\": 16390}");
-	assert_int_equal(start_update(e, image("EMFW", "5.0", 8192),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Failed", WAIT);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"FW9", WAIT),
-			 0);
+	update_ends(e, image("EMFW", "5.0", 8192), APPLY "Immediate",
+		    ACT "Failed", WAIT);
+	wait_version(e, "FW9");
 	/* the drive refuses a piece of the image: Invalid Field, DNR */
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"fw_commit_status\": 0, "
 			    "\"fw_download_status\": 16386}");
-	assert_int_equal(start_update(e, image("EMFW", "5.1", 16384),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Failed", WAIT);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "Firmware Image Download at byte 0 of "
-				     "16384 failed: NVMe status 0x002",
-				     WAIT),
-			 0);
+	update_ends(e, image("EMFW", "5.1", 16384), APPLY "Immediate",
+		    ACT "Failed", WAIT);
+	wait_log(e, "Firmware Image Download at byte 0 of "
+		    "16384 failed: NVMe status 0x002");
 	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress"), 0);
 	nt_stop(e);
 }
@@ -521,21 +513,13 @@ static void test_update_rejected(void **state)
 static void test_update_lost_reply(void **state)
 {
 	struct nt_env *e = *state;
-	char path[256];
 
 	start_one(e, "\"fw_miss_at\": 4096");
-	assert_int_equal(start_update(e, image("EMFW", "8.0", 16384),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Active", SLOW_WAIT);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"8.0", WAIT),
-			 0);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "firmware piece at 4096 was taken before "
-				     "(NVMe status 0x114 (Overlapping Range))",
-				     WAIT),
-			 0);
+	update_ends(e, image("EMFW", "8.0", 16384), APPLY "Immediate",
+		    ACT "Active", SLOW_WAIT);
+	wait_version(e, "8.0");
+	wait_log(e, "firmware piece at 4096 was taken before "
+		    "(NVMe status 0x114 (Overlapping Range))");
 	nt_stop(e);
 }
 
@@ -545,32 +529,19 @@ static void test_update_lost_reply(void **state)
 static void test_update_lost_commit_reply(void **state)
 {
 	struct nt_env *e = *state;
-	char path[256];
 
 	start_one(e, "\"miss_admin\": 16");
-	assert_int_equal(start_update(e, image("EMFW", "8.1", 8192),
-				      APPLY "Immediate", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Active", 60000);
-	assert_int_equal(tb_wait_string(e->tb, NVME, SW, VERSION_IF, "Version",
-					"8.1", WAIT),
-			 0);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "the Firmware Commit to slot 2 got no "
-				     "answer, but the slot log shows it taken",
-				     WAIT),
-			 0);
+	update_ends(e, image("EMFW", "8.1", 8192), APPLY "Immediate",
+		    ACT "Active", 60000);
+	wait_version(e, "8.1");
+	wait_log(e, "the Firmware Commit to slot 2 got no "
+		    "answer, but the slot log shows it taken");
 	/* at the next reset: the slot log names the slot to come */
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"miss_admin\": 16}");
-	assert_int_equal(start_update(e, image("EMFW", "8.2", 8192),
-				      APPLY "OnReset", path, sizeof(path)),
-			 0);
-	wait_activation(e, ACT "Staged", 60000);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "the Firmware Commit to slot 1 got no "
-				     "answer, but the slot log shows it taken",
-				     WAIT),
-			 0);
+	update_ends(e, image("EMFW", "8.2", 8192), APPLY "OnReset",
+		    ACT "Staged", 60000);
+	wait_log(e, "the Firmware Commit to slot 1 got no "
+		    "answer, but the slot log shows it taken");
 	nt_stop(e);
 }
 
@@ -594,9 +565,7 @@ static void test_update_busy_and_silent(void **state)
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"silent\": true}");
 	wait_activation(e, ACT "Failed", SLOW_WAIT);
 	assert_true(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress") < 90);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "Firmware Image Download at byte", WAIT),
-			 0);
+	wait_log(e, "Firmware Image Download at byte");
 	nt_stop(e);
 }
 
@@ -704,11 +673,8 @@ static void test_sanitize_lost_reply(void **state)
 	assert_int_equal(tb_wait_string(e->tb, NVME, path, CPROGRESS_IF,
 					"Status", OPSTATUS "InProgress", WAIT),
 			 0);
-	assert_int_equal(tb_wait_log(e->tb, "nvmed",
-				     "the Sanitize (BlockErase) got no answer, "
-				     "but the drive is sanitizing",
-				     WAIT),
-			 0);
+	wait_log(e, "the Sanitize (BlockErase) got no answer, "
+		    "but the drive is sanitizing");
 	nt_stop(e);
 }
 
