@@ -85,8 +85,7 @@ struct fwupdate {
 	uint64_t size, sent;
 	unsigned slot, retries;
 	unsigned active_before; /* the slot running when the commit went */
-	int commit_r; /* the commit's outcome while the slot log confirms it */
-	bool confirming;
+	int commit_r; /* < 0: the commit got no answer, the slot log tells */
 	enum admin_commit_action action;
 	enum activation activation;
 	uint8_t progress;
@@ -430,7 +429,6 @@ static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
 
 static int confirm(struct fwupdate *u, int commit_r)
 {
-	u->confirming = true;
 	u->commit_r = commit_r;
 	return mgmt_read_log(u->md, ADMIN_LOG_FW_SLOT, ADMIN_LOG_FW_SLOT_LEN, 0,
 			     confirm_done, u, &u->req);
@@ -444,7 +442,7 @@ static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
 	int code;
 
 	u->req = NULL;
-	if (r < 0 && r != -ENOMEM && !u->confirming && confirm(u, r) >= 0)
+	if (r < 0 && r != -ENOMEM && u->commit_r == 0 && confirm(u, r) >= 0)
 		return;
 	code = r > 0 ? admin_status_code(r) : r;
 	admin_status_str(r, buf, sizeof(buf));

@@ -366,6 +366,14 @@ static void refresh_failed(struct mgmt_drive *md, int r, const char *what)
 	}
 }
 
+/* What the caps decide (AllowedApplyTimes, SupportedActions) is known
+ * now, or changed. */
+static void caps_announce(struct mgmt_drive *md)
+{
+	fwupdate_caps_known(md);
+	sanitize_caps_known(md);
+}
+
 static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 			  size_t len)
 {
@@ -379,10 +387,8 @@ static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 		/* a firmware change may change them (FRMW, SANICAP) */
 		if (r >= 0 && md->have_caps &&
 		    (old.sanicap != md->caps.sanicap ||
-		     old.activate_no_reset != md->caps.activate_no_reset)) {
-			fwupdate_caps_known(md);
-			sanitize_caps_known(md);
-		}
+		     old.activate_no_reset != md->caps.activate_no_reset))
+			caps_announce(md);
 		md->refresh_step = REFRESH_FW_SLOTS;
 		break;
 	}
@@ -392,10 +398,8 @@ static int refresh_decode(struct mgmt_drive *md, const uint8_t *data,
 			bool had = md->have_caps;
 
 			md->have_caps = true;
-			if (!had) {
-				fwupdate_caps_known(md);
-				sanitize_caps_known(md);
-			}
+			if (!had)
+				caps_announce(md);
 		}
 		md->refresh_step = REFRESH_NS_LIST;
 		break;

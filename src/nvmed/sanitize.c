@@ -66,8 +66,7 @@ struct sanitize {
 	uint8_t progress;
 	unsigned failures;
 	uint64_t start_time, completed_time; /* us since the epoch */
-	int command_r; /* the Sanitize's outcome while the log confirms it */
-	bool confirming;
+	int command_r; /* < 0: the Sanitize got no answer, the log tells */
 };
 
 bool sanitize_running(const struct mgmt_drive *md)
@@ -318,7 +317,6 @@ static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
 
 static int confirm(struct sanitize *s, int command_r)
 {
-	s->confirming = true;
 	s->command_r = command_r;
 	return mgmt_read_log(s->md, ADMIN_LOG_SANITIZE, ADMIN_LOG_SANITIZE_LEN,
 			     STATUS_TIMEOUT_MS, confirm_done, s, &s->req);
@@ -333,7 +331,7 @@ static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 	char what[80];
 
 	s->req = NULL;
-	if (r < 0 && r != -ENOMEM && !s->confirming && confirm(s, r) >= 0)
+	if (r < 0 && r != -ENOMEM && s->command_r == 0 && confirm(s, r) >= 0)
 		return;
 	call = TAKE_PTR(s->call);
 	if (r == 0)
