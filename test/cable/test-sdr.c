@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of the IPMI SDR grouping (src/cable-presenced/sdr.c). */
+/* Unit tests of the IPMI SDR grouping (src/cable-ipmi/sdr.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,10 +60,10 @@ static void test_split(void **state)
 static void test_cdfp(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "cdfp2", true },
-		{ "cdfp0", true },
-		{ "cdfp3", false },
-		{ "cdfp1", false },
+		{ "cdfp2", true, NULL },
+		{ "cdfp0", true, NULL },
+		{ "cdfp3", false, NULL },
+		{ "cdfp1", false, NULL },
 	};
 	struct result r = group(c, 4);
 
@@ -98,7 +98,7 @@ static void test_twenty(void **state)
 
 static void test_unindexed(void **state)
 {
-	const struct sdr_cable c[] = { { "osfp", true } };
+	const struct sdr_cable c[] = { { "osfp", true, NULL } };
 	struct result r = group(c, 1);
 
 	assert_int_equal(r.n, 1);
@@ -106,7 +106,7 @@ static void test_unindexed(void **state)
 	assert_false(r.g[0].indexed);
 	sdr_groups_free(r.g, (size_t)r.n);
 
-	const struct sdr_cable absent[] = { { "osfp", false } };
+	const struct sdr_cable absent[] = { { "osfp", false, NULL } };
 	r = group(absent, 1);
 	check(&r.g[0], "osfp", 1, 0x0);
 	sdr_groups_free(r.g, (size_t)r.n);
@@ -116,9 +116,9 @@ static void test_unindexed(void **state)
 static void test_start_above_zero(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "port3", true },
-		{ "port4", false },
-		{ "port5", true },
+		{ "port3", true, NULL },
+		{ "port4", false, NULL },
+		{ "port5", true, NULL },
 	};
 	struct result r = group(c, 3);
 
@@ -133,9 +133,9 @@ static void test_start_above_zero(void **state)
 static void test_gap(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "cable5", true },
-		{ "cable0", false },
-		{ "cable1", true },
+		{ "cable5", true, NULL },
+		{ "cable0", false, NULL },
+		{ "cable1", true, NULL },
 	};
 	struct result r = group(c, 3);
 
@@ -150,10 +150,10 @@ static void test_gap(void **state)
 static void test_long_names(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "backplane_cable0", true },
-		{ "backplane_cable1", true },
-		{ "a_very_long_cable_name", true },
-		{ "exactly16chars_x", false },
+		{ "backplane_cable0", true, NULL },
+		{ "backplane_cable1", true, NULL },
+		{ "a_very_long_cable_name", true, NULL },
+		{ "exactly16chars_x", false, NULL },
 	};
 	struct result r = group(c, 4);
 
@@ -172,9 +172,9 @@ static void test_long_names(void **state)
 static void test_mixed(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "osfp", true },   { "cdfp1", true },	{ "cdfp0", false },
-		{ "qsfp07", true }, { "cdfp1", false }, /* duplicate */
-		{ "x", false },	    { "cdfp", false },	{ "12", true },
+		{ "osfp", true, NULL },   { "cdfp1", true, NULL },	{ "cdfp0", false, NULL },
+		{ "qsfp07", true, NULL }, { "cdfp1", false, NULL }, /* duplicate */
+		{ "x", false, NULL },	    { "cdfp", false, NULL },	{ "12", true, NULL },
 	};
 	struct result r = group(c, 8);
 
@@ -193,16 +193,16 @@ static void test_mixed(void **state)
 static void test_unique_names(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "frontpanelcableA0", true },
-		{ "frontpanelcableA1", false },
-		{ "frontpanelcableB0", false },
-		{ "frontpanelcableB1", true },
-		{ "c36", true },
-		{ "c37", true },
-		{ "c[36-37]", false },
-		{ "rear_cable_number_one", true },
-		{ "rear_cable_number_two", false },
-		{ "rear_cable_numbe", true }, /* 16: the cut of the two above */
+		{ "frontpanelcableA0", true, NULL },
+		{ "frontpanelcableA1", false, NULL },
+		{ "frontpanelcableB0", false, NULL },
+		{ "frontpanelcableB1", true, NULL },
+		{ "c36", true, NULL },
+		{ "c37", true, NULL },
+		{ "c[36-37]", false, NULL },
+		{ "rear_cable_number_one", true, NULL },
+		{ "rear_cable_number_two", false, NULL },
+		{ "rear_cable_numbe", true, NULL }, /* 16: the cut of the two above */
 	};
 	struct result r = group(c, ARRAY_SIZE(c));
 
@@ -231,8 +231,8 @@ static void test_unique_names(void **state)
 	/* a cut name that meets nothing is left as it was */
 	{
 		const struct sdr_cable d[] = {
-			{ "frontpanelcableA0", true },
-			{ "frontpanelcableA1", false },
+			{ "frontpanelcableA0", true, NULL },
+			{ "frontpanelcableA1", false, NULL },
 		};
 		struct result q = group(d, 2);
 
@@ -253,7 +253,7 @@ static void test_unique_names_many(void **state)
 	for (int i = 0; i < 24; i++) {
 		snprintf(names[i], sizeof(names[i]),
 			 "very_long_cable_prefix_%c0", 'a' + i);
-		c[i] = (struct sdr_cable){ names[i], true };
+		c[i] = (struct sdr_cable){ names[i], true, NULL };
 	}
 	r = group(c, 24);
 	assert_int_equal(r.n, 24);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The IPMI SDR grouping of cables (src/cable-presenced/sdr.h),
+ * The IPMI SDR grouping of cables (src/cable-ipmi/sdr.h),
  * sdr_group_cables() on cable names and presences from the input.
  *
  * Input: cables, each a flags byte (bit 0 present, bits 1..2 how the name
@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "src/cable-presenced/sdr.h"
+#include "src/cable-ipmi/sdr.h"
 
 #define MAX_CABLES 64
 

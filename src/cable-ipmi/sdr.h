@@ -19,7 +19,11 @@
  * the "[a-b]" of a range: "frontpane~1[0-1]", "frontpane~2[0-1]",
  * "c[36-37]~1".
  *
- * Pure: no I/O, no D-Bus. An ipmid implementer can reuse it as is.
+ * Cables are grouped only with cables under the same parent object
+ * (the design groups "<base><index> under the same parent path"): a
+ * cdfp0 under one board and a cdfp1 under another are two SDRs.
+ *
+ * Pure: no I/O, no D-Bus. libcable-ipmi (cable-ipmi.h) builds on it.
  */
 #pragma once
 
@@ -35,6 +39,9 @@
 struct sdr_cable {
 	const char *name; /* object path file name, e.g. "cdfp0" */
 	bool present;
+	/* The parent object's path, or NULL: cables group only with cables
+	 * of the same parent (NULL and "" are the same parent). */
+	const char *parent;
 };
 
 struct sdr_group {
@@ -50,6 +57,9 @@ struct sdr_group {
 	uint64_t start; /* first index (0 when not indexed) */
 	unsigned count; /* members, 1..SDR_MAX_STATES */
 	uint16_t mask; /* bit i: presence of prefix<start + i> */
+	/* member[i]: the index in the cables array of prefix<start + i>
+	 * (of the first cable of that name, if there are duplicates). */
+	size_t member[SDR_MAX_STATES];
 };
 
 /*
@@ -63,7 +73,7 @@ bool sdr_split_name(const char *name, size_t *ret_prefix_len,
 		    uint64_t *ret_index);
 
 /*
- * Group n cables into SDRs, sorted by prefix then index. Duplicate names
+ * Group n cables into SDRs, sorted by parent, prefix then index. Duplicate names
  * are counted once (the first one's presence wins). Returns the number of
  * groups and a malloc'ed array in *ret (free with sdr_groups_free), or
  * -ENOMEM.

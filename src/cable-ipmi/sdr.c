@@ -12,6 +12,7 @@
 
 struct entry {
 	const char *name;
+	const char *parent;
 	size_t prefix_len;
 	uint64_t index;
 	bool indexed;
@@ -53,8 +54,11 @@ static int prefix_cmp(const struct entry *a, const struct entry *b)
 {
 	size_t n = a->prefix_len < b->prefix_len ? a->prefix_len :
 						   b->prefix_len;
-	int r = memcmp(a->name, b->name, n);
+	int r = strcmp(a->parent, b->parent);
 
+	if (r)
+		return r;
+	r = memcmp(a->name, b->name, n);
 	if (r)
 		return r;
 	if (a->prefix_len != b->prefix_len)
@@ -253,6 +257,7 @@ static struct entry *entries_new(const struct sdr_cable *cables, size_t n)
 		return NULL;
 	for (size_t k = 0; k < n; k++) {
 		e[k].name = cables[k].name ? cables[k].name : "";
+		e[k].parent = cables[k].parent ? cables[k].parent : "";
 		e[k].present = cables[k].present;
 		e[k].order = k;
 		e[k].indexed = sdr_split_name(e[k].name, &e[k].prefix_len,
@@ -278,6 +283,7 @@ static size_t take_group(const struct entry *e, size_t n, size_t i,
 
 	cur->count = 1;
 	cur->mask = e[i].present ? 1 : 0;
+	cur->member[0] = e[i].order;
 	if (e[i].indexed) {
 		while (j < n && !prefix_cmp(&e[i], &e[j]) && e[j].indexed) {
 			if (e[j].index == e[last].index) {
@@ -289,6 +295,7 @@ static size_t take_group(const struct entry *e, size_t n, size_t i,
 				break;
 			if (e[j].present)
 				cur->mask |= (uint16_t)(1u << cur->count);
+			cur->member[cur->count] = e[j].order;
 			cur->count++;
 			last = j++;
 		}
