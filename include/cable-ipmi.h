@@ -63,12 +63,12 @@ extern "C" {
 #define CABLE_IPMI_RECORD_MAX (5 + 12 + CABLE_IPMI_ID_MAX)
 /* Response data after the completion code. */
 #define CABLE_IPMI_EVENT_STATUS_SIZE 5
-#define CABLE_IPMI_READING_SIZE 4
+#define CABLE_IPMI_READING_SIZE	     4
 
 /* Byte 1 of both responses (IPMI 2.0 sections 35.13, 35.14). */
-#define CABLE_IPMI_EVENTS_ENABLED 0x80 /* not set: we send no events */
+#define CABLE_IPMI_EVENTS_ENABLED   0x80 /* not set: we send no events */
 #define CABLE_IPMI_SCANNING_ENABLED 0x40
-#define CABLE_IPMI_UNAVAILABLE 0x20
+#define CABLE_IPMI_UNAVAILABLE	    0x20
 
 struct cable_ipmi;
 

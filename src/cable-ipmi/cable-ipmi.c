@@ -15,12 +15,12 @@
 #include "cable-ipmi.h"
 #include "sdr.h"
 
-#define MAPPER_SERVICE "xyz.openbmc_project.ObjectMapper"
-#define MAPPER_PATH "/xyz/openbmc_project/object_mapper"
-#define MAPPER_IFACE "xyz.openbmc_project.ObjectMapper"
-#define INVENTORY_ROOT "/xyz/openbmc_project/inventory"
-#define IFACE_CABLE "xyz.openbmc_project.Inventory.Item.Cable"
-#define IFACE_ITEM "xyz.openbmc_project.Inventory.Item"
+#define MAPPER_SERVICE	     "xyz.openbmc_project.ObjectMapper"
+#define MAPPER_PATH	     "/xyz/openbmc_project/object_mapper"
+#define MAPPER_IFACE	     "xyz.openbmc_project.ObjectMapper"
+#define INVENTORY_ROOT	     "/xyz/openbmc_project/inventory"
+#define IFACE_CABLE	     "xyz.openbmc_project.Inventory.Item.Cable"
+#define IFACE_ITEM	     "xyz.openbmc_project.Inventory.Item"
 #define DEFAULT_TIMEOUT_USEC 1000000ULL
 
 struct cable {
@@ -260,9 +260,9 @@ int cable_ipmi_refresh(struct cable_ipmi *c)
 	if (r < 0) {
 		/* The mapper answers ResourceNotFound when nothing under
 		 * the path has the interface: no cables. */
-		if (sd_bus_error_has_name(
-			    &error, "xyz.openbmc_project.Common.Error."
-				    "ResourceNotFound"))
+		if (sd_bus_error_has_name(&error,
+					  "xyz.openbmc_project.Common.Error."
+					  "ResourceNotFound"))
 			r = 0;
 		sd_bus_error_free(&error);
 		if (r < 0)

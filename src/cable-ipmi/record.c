@@ -11,9 +11,9 @@
 
 #include "cable-ipmi.h"
 
-#define SDR_VERSION 0x51 /* IPMI 2.0 (table 43-3, byte 3) */
+#define SDR_VERSION	    0x51 /* IPMI 2.0 (table 43-3, byte 3) */
 #define SDR_TYPE_EVENT_ONLY 0x03
-#define SDR_HEADER_SIZE 5
+#define SDR_HEADER_SIZE	    5
 /* Key and body before the ID string: bytes 6..17 of table 43-3. */
 #define SDR_FIXED_SIZE 12
 /* ID string type/length code: 11b = 8-bit ASCII + Latin 1 (43.15). */

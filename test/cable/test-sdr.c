@@ -172,9 +172,11 @@ static void test_long_names(void **state)
 static void test_mixed(void **state)
 {
 	const struct sdr_cable c[] = {
-		{ "osfp", true, NULL },   { "cdfp1", true, NULL },	{ "cdfp0", false, NULL },
-		{ "qsfp07", true, NULL }, { "cdfp1", false, NULL }, /* duplicate */
-		{ "x", false, NULL },	    { "cdfp", false, NULL },	{ "12", true, NULL },
+		{ "osfp", true, NULL },	  { "cdfp1", true, NULL },
+		{ "cdfp0", false, NULL }, { "qsfp07", true, NULL },
+		{ "cdfp1", false, NULL }, /* duplicate */
+		{ "x", false, NULL },	  { "cdfp", false, NULL },
+		{ "12", true, NULL },
 	};
 	struct result r = group(c, 8);
 
@@ -202,7 +204,8 @@ static void test_unique_names(void **state)
 		{ "c[36-37]", false, NULL },
 		{ "rear_cable_number_one", true, NULL },
 		{ "rear_cable_number_two", false, NULL },
-		{ "rear_cable_numbe", true, NULL }, /* 16: the cut of the two above */
+		{ "rear_cable_numbe", true,
+		  NULL }, /* 16: the cut of the two above */
 	};
 	struct result r = group(c, ARRAY_SIZE(c));
 
