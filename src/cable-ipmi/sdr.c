@@ -195,6 +195,12 @@ static void disambiguated_name(const struct sdr_group *g, unsigned n,
 	ret[keep + tlen + slen] = '\0';
 }
 
+/* Is g's name exactly what it says (see make_names_unique)? */
+static bool is_exact(const struct sdr_group *g)
+{
+	return !g->truncated && (g->indexed || !looks_like_range(g->name));
+}
+
 /*
  * Make the SDR names unique (sdr.h): a name that is exactly what it
  * says (the whole name of a cable, or the whole "prefix[a-b]" of a
@@ -210,12 +216,13 @@ static int make_names_unique(struct sdr_group *g, size_t n)
 	rename = calloc(n, sizeof(*rename));
 	if (!rename)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		bool exact = !g[i].truncated &&
-			     (g[i].indexed || !looks_like_range(g[i].name));
-
-		rename[i] = !exact && name_taken(g, n, i, g[i].name);
-	}
+	for (size_t i = 0; i < n; i++)
+		rename[i] = !is_exact(&g[i]) && name_taken(g, n, i, g[i].name);
+	/* Exact names meet only across parents: the first keeps it. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = 0; k < i && !rename[i]; k++)
+			rename[i] = is_exact(&g[i]) && is_exact(&g[k]) &&
+				    strcmp(g[i].name, g[k].name) == 0;
 	for (size_t i = 0; i < n; i++) {
 		char name[SDR_NAME_MAX + 1];
 

@@ -21,7 +21,9 @@
  *
  * Cables are grouped only with cables under the same parent object
  * (the design groups "<base><index> under the same parent path"): a
- * cdfp0 under one board and a cdfp1 under another are two SDRs.
+ * cdfp0 under one board and a cdfp1 under another are two SDRs. When
+ * two parents give the same exact name, the group of the first parent
+ * keeps it and the other is renamed as above.
  *
  * Pure: no I/O, no D-Bus. libcable-ipmi (cable-ipmi.h) builds on it.
  */

@@ -79,7 +79,7 @@ static void test_cdfp(void **state)
 /* 20 cables: at most 14 states per SDR. */
 static void test_twenty(void **state)
 {
-	struct sdr_cable c[20];
+	struct sdr_cable c[20] = { 0 };
 	char names[20][16];
 	struct result r;
 
@@ -249,7 +249,7 @@ static void test_unique_names(void **state)
 /* Many that meet: each gets the lowest free number, unique to the end. */
 static void test_unique_names_many(void **state)
 {
-	struct sdr_cable c[24];
+	struct sdr_cable c[24] = { 0 };
 	char names[24][40];
 	struct result r;
 
@@ -267,6 +267,71 @@ static void test_unique_names_many(void **state)
 		for (int k = i + 1; k < r.n; k++)
 			assert_string_not_equal(r.g[i].name, r.g[k].name);
 	}
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* Cables group only within their parent object; members are told. */
+static void test_parents(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "cdfp1", true, "/inv/board_b" },
+		{ "cdfp0", false, "/inv/board_a" },
+		{ "cdfp1", true, "/inv/board_a" },
+		{ "cdfp0", true, "/inv/board_b" },
+		{ "cdfp2", true, "/inv/board_a" },
+	};
+	struct result r = group(c, ARRAY_SIZE(c));
+
+	assert_int_equal(r.n, 2);
+	/* board_a first: cdfp0 (index 1), cdfp1 (2), cdfp2 (4) */
+	check(&r.g[0], "cdfp[0-2]", 3, 0x6);
+	assert_int_equal(r.g[0].member[0], 1);
+	assert_int_equal(r.g[0].member[1], 2);
+	assert_int_equal(r.g[0].member[2], 4);
+	/* board_b: a group of its own */
+	check(&r.g[1], "cdfp[0-1]", 2, 0x3);
+	assert_false(r.g[1].renamed);
+	assert_int_equal(r.g[1].member[0], 3);
+	assert_int_equal(r.g[1].member[1], 0);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* The same exact names under two parents: the second is renamed. */
+static void test_parents_same_names(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "osfp", true, "/inv/b" },   { "osfp", false, "/inv/a" },
+		{ "cdfp0", true, "/inv/b" },  { "cdfp1", true, "/inv/b" },
+		{ "cdfp0", false, "/inv/a" }, { "cdfp1", false, "/inv/a" },
+	};
+	struct result r = group(c, ARRAY_SIZE(c));
+
+	assert_int_equal(r.n, 4);
+	check(&r.g[0], "cdfp[0-1]", 2, 0x0);
+	check(&r.g[1], "osfp", 1, 0x0);
+	check(&r.g[2], "cdfp~1[0-1]", 2, 0x3);
+	assert_true(r.g[2].renamed);
+	check(&r.g[3], "osfp~1", 1, 0x1);
+	assert_true(r.g[3].renamed);
+	sdr_groups_free(r.g, (size_t)r.n);
+}
+
+/* A duplicate name's member is its first cable. */
+static void test_members_duplicates(void **state)
+{
+	const struct sdr_cable c[] = {
+		{ "c1", false, NULL },	 { "c0", true, NULL },
+		{ "c1", true, NULL },	 { "solo", true, "" },
+		{ "solo", false, NULL },
+	};
+	struct result r = group(c, ARRAY_SIZE(c));
+
+	assert_int_equal(r.n, 2);
+	check(&r.g[0], "c[0-1]", 2, 0x1);
+	assert_int_equal(r.g[0].member[0], 1);
+	assert_int_equal(r.g[0].member[1], 0);
+	check(&r.g[1], "solo", 1, 0x1);
+	assert_int_equal(r.g[1].member[0], 3);
 	sdr_groups_free(r.g, (size_t)r.n);
 }
 
@@ -290,6 +355,9 @@ int main(void)
 		cmocka_unit_test(test_long_names),
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_parents),
+		cmocka_unit_test(test_parents_same_names),
+		cmocka_unit_test(test_members_duplicates),
 		cmocka_unit_test(test_unique_names),
 		cmocka_unit_test(test_unique_names_many),
 	};
