@@ -9,6 +9,21 @@ I_ITEM=xyz.openbmc_project.Inventory.Item
 I_OPS=xyz.openbmc_project.State.Decorator.OperationalStatus
 
 present_is() { prop_is "b $2" $SVC "$ITEM/$1" $I_ITEM Present; }
+# The kernel's own view of a line: gpio-sim's sim_gpioN/value
+# (Documentation/admin-guide/gpio/gpio-sim.rst), which gpioget cannot
+# give while cable-presenced holds the line (EBUSY).
+kernel_value() { cat "$(gpiosim_sysfs "$1")/sim_gpio$2/value"; }
+# kernel_agrees CABLE CHIP OFFSET active_high|active_low: Present is the
+# line's level as the kernel has it, through the polarity.
+kernel_agrees() {
+	local v want
+	v=$(kernel_value "$2" "$3") || return 1
+	if [[ $4 == active_low ]]; then want=$((1 - v)); else want=$v; fi
+	present_is "$1" "$( ((want)) && echo true || echo false)"
+}
+both_agree() {
+	kernel_agrees cab0 bmc 0 active_low && kernel_agrees cab1 bmc 1 active_high
+}
 functional_is() { prop_is "b $2" $SVC "$ITEM/$1" $I_OPS Functional; }
 
 kt_log "cable-presenced $KT_CABLE_PRESENCED, libgpiod $KT_GPIOD_VERSION"
@@ -58,6 +73,7 @@ need 10 "cable-presenced on the bus" has_name $SVC
 # Presence for both polarities (all lines pulled down: level 0).
 wait_for 10 "active_low line at 0: cab0 present" present_is cab0 true
 wait_for 10 "active_high line at 0: cab1 absent" present_is cab1 false
+check "kernel's value agrees with Present, both polarities, line at 0" both_agree
 check "cab0 functional" functional_is cab0 true
 check "cab0 Length from the record" \
 	prop_is "d 0.5" $SVC $ITEM/cab0 xyz.openbmc_project.Inventory.Item.Cable Length
@@ -65,12 +81,19 @@ check "cab0 Length from the record" \
 # Edges from pull changes reach D-Bus without the (hour-long) poll.
 gpiosim_pull bmc 1 up
 wait_for 5 "edge: CAB1_PRSNT pulled up -> cab1 present" present_is cab1 true
+check "kernel's value agrees after the active_high edge" both_agree
 gpiosim_pull bmc 0 up
 wait_for 5 "edge: CAB0_PRSNT_N pulled up -> cab0 absent" present_is cab0 false
+check "kernel's value agrees after the active_low edge (both at 1)" both_agree
 gpiosim_pull bmc 0 down
 gpiosim_pull bmc 1 down
 both_back() { present_is cab0 true && present_is cab1 false; }
 wait_for 5 "edge: both pulled down again" both_back
+check "kernel's value agrees after both edges back" both_agree
+check "gpioget cannot read a line cable-presenced holds (EBUSY)" \
+	bash -c "! gpioget $bmc 0 2>/dev/null"
+check "gpioinfo names cable-presenced as the consumer" \
+	bash -c "gpioinfo $bmc | grep -q 'CAB0_PRSNT_N.*\"cable-presenced\"'"
 
 # A line held by another process: EBUSY, reported, retried.
 wait_for 10 "BUSY0 held by gpiomon: busy not functional" functional_is busy false
