@@ -54,23 +54,29 @@ int cable_ipmi_build_record(const char *id, uint8_t instance,
 	return (int)total;
 }
 
+/* The members of s that exist, 14 at most, as a mask. */
+static uint16_t state_valid(const struct cable_ipmi_state *s)
+{
+	unsigned n = s->count < CABLE_IPMI_MAX_STATES ? s->count :
+							CABLE_IPMI_MAX_STATES;
+
+	return (uint16_t)((1u << n) - 1);
+}
+
 /* Byte 1 of both responses: scanning on, events off (this sensor sends
  * none), reading unavailable when a member could not be read. */
 static uint8_t state_flags(const struct cable_ipmi_state *s)
 {
 	return (uint8_t)(CABLE_IPMI_SCANNING_ENABLED |
-			 (s->unreadable ? CABLE_IPMI_UNAVAILABLE : 0));
+			 (s->unreadable & state_valid(s) ?
+				  CABLE_IPMI_UNAVAILABLE :
+				  0));
 }
 
-/* The asserted states of s: bits of the members that exist and read
- * Present true, 14 at most. */
+/* The asserted states of s: bits of the members that read Present. */
 static uint16_t state_bits(const struct cable_ipmi_state *s)
 {
-	unsigned n = s->count < CABLE_IPMI_MAX_STATES ? s->count :
-							CABLE_IPMI_MAX_STATES;
-	uint16_t valid = (uint16_t)((1u << n) - 1);
-
-	return (uint16_t)(s->mask & ~s->unreadable & valid);
+	return (uint16_t)(s->mask & ~s->unreadable & state_valid(s));
 }
 
 int cable_ipmi_build_event_status(const struct cable_ipmi_state *s,

@@ -305,6 +305,28 @@ for name, cables in SDR.items():
                                    for i, c in enumerate(cables)))
 
 
+# ---- fuzz-cable-ipmi: cables of the IPMI tests under parents --------------
+
+def ipmi_cable(name, present=True, parent=0):  # flags bit 4: raw bytes
+    b = name.encode()
+    return bytes([int(present) | parent << 1 | 16, len(b)]) + b
+
+
+IPMI = {
+    "cdfp-two-boards": [ipmi_cable(f"cdfp{i}", i != 2, 1) for i in range(4)]
+    + [ipmi_cable(f"cdfp{i}", True, 2) for i in range(2)]
+    + [ipmi_cable("osfp", True, 1), ipmi_cable("osfp", False, 2)],
+    "split": [ipmi_cable(f"cable{i}", i in (3, 16, 17, 22), 3)
+              for i in range(3, 23)],
+    "truncated": [ipmi_cable(n, True, p) for p in (0, 1)
+                  for n in ("frontpanelcableA0", "frontpanelcableA1")],
+}
+for name, cables in IPMI.items():
+    # then two bytes of unreadable members for each group
+    put("fuzz-cable-ipmi", name,
+        b"".join(cables) + b"\xff" + bytes([2, 0] * 8))
+
+
 # ---- fuzz-gpio-index: chips and lines as the GPIO sim has them -------------
 
 def chip(name=None):
