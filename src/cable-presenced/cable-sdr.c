@@ -27,42 +27,47 @@
 
 struct cable_list {
 	struct sdr_cable *v;
-	char **names;
+	char **paths; /* the object paths, cut into parent and name */
 	size_t n, cap;
 };
 
 static void cable_list_clear(struct cable_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
+		free(l->paths[i]);
+	free(l->paths);
 	free(l->v);
 }
 
 static int cable_list_add(struct cable_list *l, const char *path, bool present)
 {
-	const char *base = strrchr(path, '/');
-	char *name;
+	char *copy, *slash;
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct sdr_cable *v = realloc(l->v, cap * sizeof(*v));
-		char **names;
+		char **paths;
 
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
-		names = realloc(l->names, cap * sizeof(*names));
-		if (!names)
+		paths = realloc(l->paths, cap * sizeof(*paths));
+		if (!paths)
 			return -ENOMEM;
-		l->names = names;
+		l->paths = paths;
 		l->cap = cap;
 	}
-	name = strdup(base ? base + 1 : path);
-	if (!name)
+	copy = strdup(path);
+	if (!copy)
 		return -ENOMEM;
-	l->names[l->n] = name;
-	l->v[l->n] = (struct sdr_cable){ .name = name, .present = present };
+	/* Grouped per parent object, as libcable-ipmi groups them. */
+	slash = strrchr(copy, '/');
+	if (slash)
+		*slash = '\0';
+	l->paths[l->n] = copy;
+	l->v[l->n] = (struct sdr_cable){ .name = slash ? slash + 1 : copy,
+					 .present = present,
+					 .parent = slash ? copy : NULL };
 	l->n++;
 	return 0;
 }
