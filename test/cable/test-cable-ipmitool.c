@@ -19,7 +19,9 @@
  * "| Event-Only        | ns"; "raw 0x04 0x2b N" and "raw 0x04 0x2d N"
  * give bit i = Present of member i for every group, a 14-state split
  * and a single cable included; flipping one line flips exactly that bit;
- * removing a board removes its SDRs.
+ * removing a board removes its SDRs; a member whose Present cannot be
+ * read (sensor-standin's extra1) marks its SDR unavailable and leaves
+ * the other member's bit.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -231,19 +233,25 @@ static void raw_bytes(struct ctx *c, const char *cmd, unsigned num, unsigned *b,
 	}
 }
 
-/* The state bits of sensor num, read both ways (they must agree). */
-static unsigned ipmi_mask(struct ctx *c, unsigned num)
+/* The state bits of sensor num, read both ways (they must agree), its
+ * flags byte flags (40h readable, 60h a member unreadable). */
+static unsigned ipmi_mask_flags(struct ctx *c, unsigned num, unsigned flags)
 {
 	unsigned ev[5], rd[4];
 
 	raw_bytes(c, "0x2b", num, ev, 5);
 	raw_bytes(c, "0x2d", num, rd, 4);
-	assert_int_equal(ev[0], 0x40); /* scanning on, readable */
-	assert_int_equal(rd[1], 0x40);
+	assert_int_equal(ev[0], flags);
+	assert_int_equal(rd[1], flags);
 	assert_int_equal(ev[1], rd[2]);
 	assert_int_equal(ev[2], rd[3] & 0x7f);
 	assert_int_equal(ev[3] | ev[4], 0);
 	return ev[1] | ev[2] << 8;
+}
+
+static unsigned ipmi_mask(struct ctx *c, unsigned num)
+{
+	return ipmi_mask_flags(c, num, 0x40);
 }
 
 /* Present of the members of g from cable-presenced, as a mask. */
@@ -315,12 +323,19 @@ static void start_all(struct ctx *c)
 				      "Present", true, T),
 			 0);
 
-	if (run) {
-		const char *argv[] = { run, c->tty, NULL };
+	{
 		const char *sargv[] = { tb_prog("sensor-standin"), NULL };
 
-		c->real_ipmid = true;
 		c->sensor = tb_spawn(c->tb, "sensor-standin", sargv, NULL);
+		assert_int_equal(tb_wait_name(c->tb,
+					      "xyz.openbmc_project.TestSensor",
+					      T),
+				 0);
+	}
+	if (run) {
+		const char *argv[] = { run, c->tty, NULL };
+
+		c->real_ipmid = true;
 		c->server = tb_spawn(c->tb, "ipmid-run", argv, NULL);
 		assert_int_equal(
 			tb_wait_log(c->tb, "ipmid-run", "ready", 60000), 0);
@@ -367,20 +382,27 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Every SDR of cable-sdr, in order; each one's bits are the members'. */
+/* Every SDR of cable-sdr, in order, then sensor-standin's extra[0-1]
+ * (its parent sorts after cable-presenced's); each one's bits are the
+ * members'. The extra SDR's second member has no Present: "unavailable",
+ * and its first member still reads. */
 static int check_all(struct ctx *c, struct group *g, unsigned *nums)
 {
 	char names[MAX_GROUPS][32];
 	int n = read_groups(c, g);
 	int m = read_sdr_list(c, names);
+	unsigned extra;
 
-	assert_int_equal(m, n);
+	assert_int_equal(m, n + 1);
 	for (int i = 0; i < n; i++) {
 		assert_string_equal(names[i], g[i].name);
 		nums[i] = sensor_number(c, g[i].name);
 		assert_int_equal(ipmi_mask(c, nums[i]), g[i].mask);
 		assert_int_equal(dbus_mask(c, &g[i]), g[i].mask);
 	}
+	assert_string_equal(names[n], "extra[0-1]");
+	extra = sensor_number(c, "extra[0-1]");
+	assert_int_equal(ipmi_mask_flags(c, extra, 0x60), 0x1);
 	return n;
 }
 
