@@ -6,13 +6,13 @@
  * libcable-ipmi:
  *   - by default test/sim/ipmi/ipmi-responder with test/sim/mapper's
  *     mapper-standin;
- *   - with TB_IPMID_RUN set, the real phosphor-host-ipmid built with the
- *     dbus-sdr change of src/cable-ipmi/ipmid/: TB_IPMID_RUN names an
- *     executable that starts the real mapper, ipmid and serialbridged on
- *     $DBUS_SYSTEM_BUS_ADDRESS, links the serial port at its first
- *     argument, prints "ready" and runs until SIGTERM. A threshold sensor
- *     (test/sim/ipmi/sensor-standin) is then published too, and must
- *     still read right in "sdr elist".
+ *   - with the argument "ipmid" (test-cable-ipmid), the real
+ *     phosphor-host-ipmid built with the dbus-sdr change of
+ *     src/cable-ipmi/ipmid/, its serialbridged on a socat pty pair and the
+ *     real phosphor-objmgr mapper, installed under $TB_IPMID_PREFIX and
+ *     run by test/sim/ipmi/run-ipmid.sh; the threshold sensor of
+ *     test/sim/ipmi/sensor-standin must then still read right in
+ *     "sdr elist". Skipped (77) without TB_IPMID_PREFIX or root.
  * Skipped (77) without ipmitool.
  *
  * Checks: "sdr list event" lists cable-sdr's groups in its order, each
@@ -56,6 +56,9 @@ struct ctx {
 	pid_t daemon, em, mapper, server, sensor;
 	bool real_ipmid;
 };
+
+/* test-cable-ipmid: the real phosphor-host-ipmid. */
+static bool want_ipmid;
 
 /* One SDR as cable-sdr prints it. */
 struct group {
@@ -282,7 +285,7 @@ static void start_all(struct ctx *c)
 	const char *denv[] = { preload, simdir, NULL };
 	const char *dargv[] = { tb_prog("cable-presenced"), "-v",
 				"--poll-interval-ms", HOUR, NULL };
-	const char *run = getenv("TB_IPMID_RUN");
+	char run[600];
 	_cleanup_free_ char *json = boards_json();
 	int levels[] = { 1, 1, 0, 1 };
 
@@ -332,13 +335,15 @@ static void start_all(struct ctx *c)
 					      T),
 				 0);
 	}
-	if (run) {
+	if (want_ipmid) {
 		const char *argv[] = { run, c->tty, NULL };
 
+		snprintf(run, sizeof(run), "%s/test/sim/ipmi/run-ipmid.sh",
+			 getenv("TB_SOURCE_ROOT"));
 		c->real_ipmid = true;
-		c->server = tb_spawn(c->tb, "ipmid-run", argv, NULL);
+		c->server = tb_spawn(c->tb, "run-ipmid", argv, NULL);
 		assert_int_equal(
-			tb_wait_log(c->tb, "ipmid-run", "ready", 60000), 0);
+			tb_wait_log(c->tb, "run-ipmid", "ready", 60000), 0);
 	} else {
 		const char *margv[] = { tb_prog("mapper-standin"), NULL };
 		const char *argv[] = { tb_prog("ipmi-responder"), c->tty,
@@ -361,6 +366,11 @@ static int setup(void **state)
 
 	if (!ipmitool()) {
 		fprintf(stderr, "# ipmitool is not installed\n");
+		exit(77);
+	}
+	if (want_ipmid && (!getenv("TB_IPMID_PREFIX") || geteuid() != 0)) {
+		fprintf(stderr, "# TB_IPMID_PREFIX (a phosphor-host-ipmid "
+				"build) and root are needed\n");
 		exit(77);
 	}
 	assert_non_null(c);
@@ -473,8 +483,9 @@ static void test_ipmitool(void **state)
 	}
 }
 
-int main(void)
+int main(int argc, char *argv[])
 {
+	want_ipmid = argc > 1 && strcmp(argv[1], "ipmid") == 0;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ipmitool, setup, teardown),
 	};
