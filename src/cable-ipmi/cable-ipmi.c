@@ -513,7 +513,9 @@ int cable_ipmi_set_changed_callback(struct cable_ipmi *c,
 				     "interface='org.freedesktop.DBus',"
 				     "member='NameOwnerChanged'",
 				     on_owner, c);
-	if (r < 0)
+	if (r < 0) {
 		matches_drop(c);
-	return r;
+		return r;
+	}
+	return 0;
 }
