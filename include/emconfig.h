@@ -146,7 +146,11 @@ int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
 
 /* ---- object path escaping ---------------------------------------------- */
 
-/* entity-manager's escaping: every byte outside [A-Za-z0-9_] becomes '_'.
+/* The object path segment entity-manager makes of a Name: every byte that
+ * is not an ASCII letter or digit becomes '_' (its sanitising), and a
+ * result that starts with '_' is then escaped as sdbusplus's object_path
+ * appends it, each '_' as "_5f" ("-rear cable" -> "_5frear_5fcable"; "Cable
+ * 1" -> "Cable_1"). "" stays "" (entity-manager refuses an empty segment).
  * Returns a malloc'ed string, or NULL on allocation failure. */
 char *emc_escape(const char *s);
 

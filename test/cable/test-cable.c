@@ -23,6 +23,7 @@
 
 #include "bus-util.h"
 #include "macros.h"
+#include "sdbusplus-name.h"
 #include "testbed.h"
 
 #define SVC	      "xyz.openbmc_project.GPIOCableSensing"
@@ -1254,6 +1255,75 @@ static void test_escaped_name_collision(void **state)
 	wait_count(c, 1);
 }
 
+/* Names that start with no letter or digit: entity-manager sanitises
+ * them ("-rear cable" -> "_rear_cable") and sdbusplus escapes the segment
+ * ("_5frear_5fcable"), which object_path::filename() reads back; a
+ * plain "_rear_cable" would read as an empty name, and bmcweb would drop
+ * the cable. */
+static const char board_leading[] =
+	"{\"Name\": \"-Rear Board\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"-rear cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABR\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \" front cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABF\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"_mid cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABM\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"_5fmid\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB5\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"mid\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABP\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+static void scenario_leading_names(struct ctx *c, enum mode mode)
+{
+	_cleanup_free_ char *file =
+		write_tb_file(c, "board-leading.json", board_leading);
+	_cleanup_free_ char *names = NULL, *board = NULL, *bname = NULL;
+	_cleanup_free_ char *pretty = NULL;
+
+	line_set(c, "gpiochip0", "CABR", 1);
+	line_set(c, "gpiochip0", "CABF", 0);
+	line_set(c, "gpiochip0", "CABM", 1);
+	line_set(c, "gpiochip0", "CAB5", 1);
+	line_set(c, "gpiochip0", "CABP", 1);
+	if (mode == MODE_EM)
+		start_em(c, file);
+	start_daemon(c, mode == MODE_JSON ? file : NULL, HOUR);
+
+	wait_present(c, "_5frear_5fcable", true);
+	wait_present(c, "_5ffront_5fcable", false);
+	wait_present(c, "_5fmid_5fcable", true);
+	wait_present(c, "_5f5fmid", true);
+	wait_present(c, "mid", true);
+	/* Names that differ only in escaped bytes stay apart, and each
+	 * reads back, by sdbusplus's rule, as entity-manager names it. */
+	names = tb_object_names(c->tb, SVC, OM, I_CABLE);
+	assert_non_null(names);
+	assert_string_equal(names, "_5fmid\n_front_cable\n_mid_cable\n"
+				   "_rear_cable\nmid\n");
+	pretty = tb_get_string(c->tb, SVC, ITEM "_5frear_5fcable", I_ITEM,
+			       "PrettyName");
+	assert_string_equal(pretty, "-rear cable");
+	board = get_assoc_board(c, "_5frear_5fcable");
+	assert_non_null(board);
+	assert_string_equal(board, OM "/system/board/_5fRear_5fBoard");
+	bname = sdbusplus_filename(board);
+	assert_string_equal(bname, "_Rear_Board");
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "Invalid"), 0);
+}
+
+static void test_leading_names_em(void **state)
+{
+	scenario_leading_names(*state, MODE_EM);
+}
+
+static void test_leading_names_json(void **state)
+{
+	scenario_leading_names(*state, MODE_JSON);
+}
+
 static const char board_same_line[] =
 	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -1503,6 +1573,10 @@ int main(int argc, char *argv[])
 						teardown),
 		cmocka_unit_test_setup_teardown(test_escaped_name_collision,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leading_names_em, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_leading_names_json, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_same_line_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_after_objects, setup,

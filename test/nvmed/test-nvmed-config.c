@@ -73,6 +73,74 @@ static void test_entity_manager_records(void **state)
 	nt_stop(e);
 }
 
+/* Names that start with no letter or digit: the sensor, the drive and
+ * its controller are at the segments entity-manager and sdbusplus make
+ * ("_5frear_5fNVMe_5fTemp"), which object_path::filename() reads back
+ * as entity-manager names the record ("_rear_NVMe_Temp"). */
+static void test_leading_names(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *sc = nt_mi_scenario(2, NULL);
+	_cleanup_free_ char *sensors = NULL, *drives = NULL, *ctrls = NULL;
+	_cleanup_free_ char *pretty = NULL;
+	const char *board;
+	char sensor[128];
+
+	nt_start(e, NT_MCTP, sc);
+	board = tb_path(e->tb, "board.json");
+	tb_write_file(board,
+		      "{\"Name\": \" NVMe Board\", \"Type\": \"Board\", "
+		      "\"Probe\": \"TRUE\", \"Exposes\": ["
+		      "{\"Type\": \"NVME1000\", \"Name\": \"-rear NVMe Temp\", "
+		      "\"Bus\": 3, \"Address\": \"0x1d\", "
+		      "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\"},"
+		      "{\"Type\": \"NVME1000\", \"Name\": \" front NVMe\", "
+		      "\"Bus\": 4, \"Protocol\": \"mi_i2c\", "
+		      "\"PowerState\": \"Always\"},"
+		      "{\"Type\": \"NVME1000\", \"Name\": \"_mid nvme\", "
+		      "\"Bus\": 5, \"Address\": \"0x6a\"}]}");
+	{
+		const char *eargs[] = { board, NULL };
+
+		nt_start_state(e, "Running");
+		nt_start_mctpd(e, "mctpd", sc, NULL);
+		nt_start_em(e, eargs);
+	}
+	nt_start_nvmed(e, NULL, NULL);
+	nt_mi_check_drive(e, "_5ffront_5fNVMe", 10, 35);
+	nt_wait_value(e, "_5frear_5fNVMe_5fTemp", 35, WAIT);
+	assert_int_equal(tb_wait_string(e->tb, NVME, nt_drive("_5frear_5fNVMe"),
+					ASSET_IF, "SerialNumber", "SN9", WAIT),
+			 0);
+	nt_path(sensor, sizeof(sensor), SENSOR, "_5fmid_5fnvme");
+	assert_int_equal(tb_wait_object(e->tb, NVME, sensor, VALUE_IF, WAIT),
+			 0);
+
+	sensors = tb_object_names(e->tb, NVME, "/xyz/openbmc_project/sensors",
+				  VALUE_IF);
+	assert_non_null(sensors);
+	assert_string_equal(sensors,
+			    "_front_NVMe\n_mid_nvme\n_rear_NVMe_Temp\n");
+	drives = tb_object_names(e->tb, NVME, "/xyz/openbmc_project/inventory",
+				 DRIVE_IF);
+	assert_non_null(drives);
+	assert_string_equal(drives, "_front_NVMe\n_mid_nvme\n_rear_NVMe\n");
+	ctrls = tb_object_names(e->tb, NVME, "/xyz/openbmc_project/inventory",
+				"xyz.openbmc_project.Inventory.Item."
+				"StorageController");
+	assert_non_null(ctrls);
+	assert_string_equal(ctrls, "_front_NVMe\n_mid_nvme\n_rear_NVMe\n");
+	pretty = tb_get_string(e->tb, NVME, nt_drive("_5frear_5fNVMe"), ITEM_IF,
+			       "PrettyName");
+	assert_string_equal(pretty, "-rear NVMe");
+	/* the board's path as entity-manager makes it */
+	assert_true(nt_has_assoc(e, nt_drive("_5frear_5fNVMe"), "chassis",
+				 "drive",
+				 "/xyz/openbmc_project/inventory/system/board/"
+				 "_5fNVMe_5fBoard"));
+	nt_stop(e);
+}
+
 static void set_severity(struct nt_env *e, const char *record, uint64_t sev)
 {
 	sd_bus_error err = SD_BUS_ERROR_NULL;
@@ -224,6 +292,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		NT_TEST(test_entity_manager_records),
+		NT_TEST(test_leading_names),
 		NT_TEST(test_record_thresholds_change),
 		NT_TEST(test_sysfs_interface),
 	};
