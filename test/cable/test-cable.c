@@ -284,6 +284,23 @@ static char *log_lines_with(struct ctx *c, const char *needle)
 	return log_lines_with_in(c, "cable-presenced", needle);
 }
 
+/* Is prop on the object? false when the object answers UnknownProperty. */
+static bool has_property(struct ctx *c, const char *path, const char *iface,
+			 const char *prop)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r;
+
+	r = sd_bus_get_property(tb_bus(c->tb), SVC, path, iface, prop, &err,
+				&reply, "s");
+	if (r >= 0)
+		return true;
+	if (!sd_bus_error_has_name(&err, SD_BUS_ERROR_UNKNOWN_PROPERTY))
+		fail_msg("%s %s: %s", path, prop, err.message);
+	return false;
+}
+
 static const char board_a[] =
 	"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -320,10 +337,8 @@ static void scenario_basic(struct ctx *c, enum mode mode)
 	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_CABLE,
 			     "CableTypeDescription");
 	assert_string_equal(desc, "CDFP");
-	free(desc);
-	desc = tb_get_string(c->tb, SVC, ITEM "cab1", I_CABLE,
-			     "CableTypeDescription");
-	assert_string_equal(desc, "");
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
 	assert_true(
 		fabs(tb_get_double(c->tb, SVC, ITEM "cab0", I_CABLE, "Length") -
 		     0.5) < 1e-9);
@@ -867,6 +882,146 @@ static void test_removed_lists_all_interfaces(void **state)
 		iface_list_clear(&before[i]);
 		iface_list_clear(&removed[i]);
 	}
+}
+
+/* ---- CableTypeDescription only when the record gives one ---- */
+
+/* InterfacesAdded/Removed of Item.Cable at one path. */
+struct cable_iface_events {
+	const char *path;
+	int added, removed;
+	bool added_desc; /* the last InterfacesAdded carried the property */
+};
+
+static int on_cable_iface(sd_bus_message *m, void *userdata,
+			  sd_bus_error *ret_error)
+{
+	struct cable_iface_events *ev = userdata;
+	bool added = strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ==
+		     0;
+	const char *path, *name;
+
+	if (sd_bus_message_read(m, "o", &path) < 0 ||
+	    strcmp(path, ev->path) != 0)
+		return 0;
+	if (!added) {
+		assert_true(sd_bus_message_enter_container(m, 'a', "s") >= 0);
+		while (sd_bus_message_read(m, "s", &name) > 0)
+			ev->removed += strcmp(name, I_CABLE) == 0;
+		return 0;
+	}
+	assert_true(sd_bus_message_enter_container(m, 'a', "{sa{sv}}") >= 0);
+	while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
+		bool cable;
+
+		assert_true(sd_bus_message_read(m, "s", &name) >= 0);
+		cable = strcmp(name, I_CABLE) == 0;
+		if (cable) {
+			ev->added++;
+			ev->added_desc = false;
+		}
+		assert_true(sd_bus_message_enter_container(m, 'a', "{sv}") >=
+			    0);
+		while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+			assert_true(sd_bus_message_read(m, "s", &name) >= 0);
+			if (cable && strcmp(name, "CableTypeDescription") == 0)
+				ev->added_desc = true;
+			assert_true(sd_bus_message_skip(m, "v") >= 0);
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+		}
+		assert_true(sd_bus_message_exit_container(m) >= 0);
+		assert_true(sd_bus_message_exit_container(m) >= 0);
+	}
+	return 0;
+}
+
+static void wait_cable_iface(struct ctx *c, struct cable_iface_events *ev,
+			     int added, int removed)
+{
+	for (int k = 0; k < 100 && (ev->added < added || ev->removed < removed);
+	     k++)
+		tb_pump(c->tb, 100);
+	if (ev->added != added || ev->removed != removed)
+		fail_msg("%s: %d InterfacesAdded, %d InterfacesRemoved of "
+			 "Item.Cable; expected %d and %d",
+			 ev->path, ev->added, ev->removed, added, removed);
+}
+
+/*
+ * bmcweb copies CableTypeDescription into CableType whenever it exists:
+ * a record without one has no such property (Length stays, NaN, which
+ * bmcweb leaves out). One that gains or loses it at run time takes
+ * Item.Cable again, announced: InterfacesRemoved, then InterfacesAdded.
+ */
+static void test_type_description_optional(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *a2 = NULL, *desc = NULL, *text = strdup(board_a);
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *s_add = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *s_rm = NULL;
+	struct cable_iface_events ev = { .path = ITEM "cab1" };
+	const char *cab1 = "\"Polarity\": \"active_high\"}";
+	char *at;
+
+	/* board_a, cab1 with a description */
+	assert_non_null(text);
+	at = strstr(text, cab1);
+	assert_non_null(at);
+	*at = '\0';
+	assert_true(asprintf(&a2,
+			     "%s\"Polarity\": \"active_high\", "
+			     "\"CableTypeDescription\": \"DAC\"}%s",
+			     text, at + strlen(cab1)) > 0);
+	free(text);
+	text = a2;
+	a2 = write_tb_file(c, "board-a2.json", text);
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab1", true);
+	assert_true(
+		has_property(c, ITEM "cab0", I_CABLE, "CableTypeDescription"));
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
+	assert_true(isnan(
+		tb_get_double(c->tb, SVC, ITEM "cab1", I_CABLE, "Length")));
+
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &s_add, SVC, NULL,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesAdded", on_cable_iface,
+					&ev) >= 0);
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &s_rm, SVC, NULL,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesRemoved", on_cable_iface,
+					&ev) >= 0);
+	/* entity-manager comes back with a file that gives cab1 a
+	 * description (a record cannot gain a property otherwise) */
+	tb_stop(c->tb, c->em, SIGKILL);
+	assert_int_equal(tb_wait_name_gone(c->tb, EM_SVC, T), 0);
+	start_em(c, a2);
+	assert_int_equal(tb_wait_string(c->tb, SVC, ITEM "cab1", I_CABLE,
+					"CableTypeDescription", "DAC", T),
+			 0);
+	wait_cable_iface(c, &ev, 1, 1);
+	assert_true(ev.added_desc);
+
+	/* and again with the first file: the description is gone from the
+	 * record, and from the object */
+	tb_stop(c->tb, c->em, SIGKILL);
+	assert_int_equal(tb_wait_name_gone(c->tb, EM_SVC, T), 0);
+	start_em(c, a);
+	wait_cable_iface(c, &ev, 2, 2);
+	assert_false(ev.added_desc);
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
+	wait_present(c, "cab1", true);
+	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_CABLE,
+			     "CableTypeDescription");
+	assert_string_equal(desc, "CDFP");
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
 }
 
 static const char board_dup[] =
@@ -1575,6 +1730,8 @@ int main(int argc, char *argv[])
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leading_names_em, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_type_description_optional,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leading_names_json, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_same_line_twice, setup,
