@@ -284,21 +284,11 @@ static char *log_lines_with(struct ctx *c, const char *needle)
 	return log_lines_with_in(c, "cable-presenced", needle);
 }
 
-/* Is prop on the object? false when the object answers UnknownProperty. */
+/* Is prop on the cable's object? */
 static bool has_property(struct ctx *c, const char *path, const char *iface,
 			 const char *prop)
 {
-	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-	int r;
-
-	r = sd_bus_get_property(tb_bus(c->tb), SVC, path, iface, prop, &err,
-				&reply, "s");
-	if (r >= 0)
-		return true;
-	if (!sd_bus_error_has_name(&err, SD_BUS_ERROR_UNKNOWN_PROPERTY))
-		fail_msg("%s %s: %s", path, prop, err.message);
-	return false;
+	return tb_has_property(c->tb, SVC, path, iface, prop);
 }
 
 static const char board_a[] =

@@ -1045,6 +1045,25 @@ static int for_objects(struct testbed *tb, const char *service,
 	return r < 0 ? r : count;
 }
 
+bool tb_has_property(struct testbed *tb, const char *service, const char *path,
+		     const char *iface, const char *prop)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(tb->bus, service, path,
+			       "org.freedesktop.DBus.Properties", "Get", &err,
+			       NULL, "ss", iface, prop);
+	if (r >= 0)
+		return true;
+	if (sd_bus_error_has_names(&err, SD_BUS_ERROR_UNKNOWN_PROPERTY,
+				   SD_BUS_ERROR_UNKNOWN_INTERFACE,
+				   SD_BUS_ERROR_UNKNOWN_OBJECT))
+		return false;
+	tb_die("Get %s %s.%s: %s", path, iface, prop,
+	       err.message ? err.message : strerror(-r));
+}
+
 int tb_count_objects(struct testbed *tb, const char *service,
 		     const char *om_path, const char *iface)
 {
