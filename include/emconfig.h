@@ -146,7 +146,11 @@ int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
 
 /* ---- object path escaping ---------------------------------------------- */
 
-/* entity-manager's escaping: every byte outside [A-Za-z0-9_] becomes '_'.
+/* The object path segment entity-manager makes of a Name: every byte that
+ * is not an ASCII letter or digit becomes '_' (its sanitising), and a
+ * result that starts with '_' is then escaped as sdbusplus's object_path
+ * appends it, each '_' as "_5f" ("-rear cable" -> "_5frear_5fcable"; "Cable
+ * 1" -> "Cable_1"). "" stays "" (entity-manager refuses an empty segment).
  * Returns a malloc'ed string, or NULL on allocation failure. */
 char *emc_escape(const char *s);
 
@@ -224,13 +228,19 @@ int emc_parse_json(const char *text, size_t len, const char *path_hint,
 void emc_records_free(struct emc_record **records, size_t n);
 
 /*
- * Check a JSON file as emc_source_new_json would deliver it (schemas,
+ * Check a JSON file as entity-manager would publish its records (schemas,
  * validation, duplicate Names), without a daemon: handler sees every
  * record, EMC_ADDED or EMC_INVALID, before this returns (NULL: each
- * refused record's message is printed on stderr). Returns the
- * number of records refused, or -errno when the file cannot be read or
- * parsed (with a message in ret_error if non-NULL). For a daemon's
- * --check-config, e.g. in an image build.
+ * refused record's message is printed on stderr). What entity-manager
+ * settles only when it detects a board is not held against the file:
+ * each board of the file is judged on its own (alternative boards of one
+ * Name do not clash; bare records are judged together), and a template
+ * ("$bus", "$BUS % 100 * 8 + 48") in place of a number, bool or enum
+ * passes; such a record comes as EMC_ADDED with error set to a note
+ * naming those keys, "checked at run time" (printed on stdout without a
+ * handler). Returns the number of records refused, or -errno when the
+ * file cannot be read or parsed (with a message in ret_error if
+ * non-NULL). For a daemon's --check-config, e.g. in an image build.
  */
 int emc_check_json(const char *path, const struct emc_schema *const *schemas,
 		   emc_handler_t handler, void *userdata, char **ret_error);

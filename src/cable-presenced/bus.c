@@ -2,7 +2,8 @@
 /*
  * D-Bus surface: per cable object, Inventory.Item, Inventory.Item.Cable,
  * State.Decorator.OperationalStatus and, when the record has a board,
- * Association.Definitions. One vtable per interface, one slot per
+ * Association.Definitions. One vtable per interface (two for Item.Cable:
+ * CableTypeDescription only when the record gives one), one slot per
  * (object, interface); state properties emit PropertiesChanged. String
  * getters never fail on their string's content (bus_append_string): a
  * failing getter would fail GetManagedObjects for every cable.
@@ -90,11 +91,25 @@ static const sd_bus_vtable item_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
+/*
+ * bmcweb (redfish-core/lib/cable.hpp, 7debb89) copies CableTypeDescription
+ * into CableType whenever the property exists, "" included, and leaves
+ * LengthMeters out when Length is NaN: a record without a description
+ * gets no such property; Length stays, NaN when not given (the
+ * phosphor-dbus-interfaces default).
+ */
 static const sd_bus_vtable cable_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Length", "d", get_length, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("CableTypeDescription", "s", get_type_desc, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable cable_vtable_no_desc[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Length", "d", get_length, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_VTABLE_END,
 };
@@ -114,6 +129,11 @@ static const sd_bus_vtable assoc_vtable[] = {
 };
 /* clang-format on */
 
+static const sd_bus_vtable *cable_vtable_of(const struct cable *c)
+{
+	return c->cfg.type_desc ? cable_vtable : cable_vtable_no_desc;
+}
+
 int bus_cable_publish(sd_bus *bus, struct cable *c)
 {
 	const char *path = c->cfg.path;
@@ -126,7 +146,8 @@ int bus_cable_publish(sd_bus *bus, struct cable *c)
 				     item_vtable, c);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, &c->slot_cable, path,
-					     IFACE_CABLE, cable_vtable, c);
+					     IFACE_CABLE, cable_vtable_of(c),
+					     c);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, &c->slot_status, path,
 					     IFACE_STATUS, status_vtable, c);
@@ -186,5 +207,31 @@ int bus_cable_changed(sd_bus *bus, struct cable *c, const char *iface,
 		return log_warning_errno(
 			r, "Cannot emit PropertiesChanged for '%s'",
 			c->cfg.path);
+	return 0;
+}
+
+int bus_cable_reshape(sd_bus *bus, struct cable *c)
+{
+	const char *path = c->cfg.path;
+	int r;
+
+	if (!c->published)
+		return 0;
+	/* Interfaces do not change their properties on D-Bus: the old
+	 * interface goes, and the new one comes with every property. */
+	r = sd_bus_emit_interfaces_removed(bus, path, IFACE_CABLE, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Cannot emit InterfacesRemoved for '%s'",
+				  path);
+	c->slot_cable = sd_bus_slot_unref(c->slot_cable);
+	r = sd_bus_add_object_vtable(bus, &c->slot_cable, path, IFACE_CABLE,
+				     cable_vtable_of(c), c);
+	if (r < 0)
+		return log_error_errno(r, "Cannot add %s to '%s'", IFACE_CABLE,
+				       path);
+	r = sd_bus_emit_interfaces_added(bus, path, IFACE_CABLE, NULL);
+	if (r < 0)
+		log_warning_errno(r, "Cannot emit InterfacesAdded for '%s'",
+				  path);
 	return 0;
 }

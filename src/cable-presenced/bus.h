@@ -25,6 +25,11 @@ struct cable;
 int bus_cable_publish(sd_bus *bus, struct cable *c);
 /* Emit InterfacesRemoved (if emit) and drop the object's slots. */
 void bus_cable_unpublish(sd_bus *bus, struct cable *c, bool emit);
+/* Item.Cable again after the record gained or lost a property that is
+ * published only when given (CableTypeDescription): InterfacesRemoved,
+ * then InterfacesAdded with the new property set. A no-op before
+ * publication. */
+int bus_cable_reshape(sd_bus *bus, struct cable *c);
 /* Emit PropertiesChanged for the named properties of iface (NULL-terminated
  * list). A no-op before publication. */
 int bus_cable_changed(sd_bus *bus, struct cable *c, const char *iface,

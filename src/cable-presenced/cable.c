@@ -148,7 +148,7 @@ int cable_config_from_record(const struct emc_record *rec,
 {
 	_cleanup_free_ char *escaped = NULL;
 	struct cable_config c = { .length = NAN };
-	const char *name, *line, *polarity, *desc = "", *board;
+	const char *name, *line, *polarity, *desc = NULL, *board;
 	int r;
 
 	r = emc_record_get_string(rec, "Name", &name);
@@ -169,8 +169,6 @@ int cable_config_from_record(const struct emc_record *rec,
 	r = emc_record_get_string(rec, "CableTypeDescription", &desc);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (r == -ENOENT)
-		desc = "";
 
 	escaped = emc_escape(name);
 	if (!escaped)
@@ -178,11 +176,11 @@ int cable_config_from_record(const struct emc_record *rec,
 	board = emc_record_board(rec);
 	c.name = strdup(name);
 	c.line_name = strdup(line);
-	c.type_desc = strdup(desc);
+	c.type_desc = desc ? strdup(desc) : NULL;
 	c.board = board ? strdup(board) : NULL;
 	if (asprintf(&c.path, "%s/%s", CABLE_PATH_PREFIX, escaped) < 0)
 		c.path = NULL;
-	if (!c.name || !c.line_name || !c.type_desc || !c.path ||
+	if (!c.name || !c.line_name || (desc && !c.type_desc) || !c.path ||
 	    (board && !c.board)) {
 		cable_config_clear(&c);
 		return -ENOMEM;
@@ -756,9 +754,11 @@ static int update_poll(struct cable *c, uint64_t poll_ms)
 	return 0;
 }
 
-/* Length and CableTypeDescription, with one PropertiesChanged. */
+/* Length and CableTypeDescription, with one PropertiesChanged; a
+ * description that comes or goes takes the interface again. */
 static void update_cable_props(struct cable *c, struct cable_config *cfg)
 {
+	bool reshape = !c->cfg.type_desc != !cfg->type_desc;
 	char *props[3] = { NULL };
 	size_t n = 0;
 
@@ -766,12 +766,14 @@ static void update_cable_props(struct cable *c, struct cable_config *cfg)
 		c->cfg.length = cfg->length;
 		props[n++] = "Length";
 	}
-	if (strcmp(c->cfg.type_desc, cfg->type_desc)) {
+	if (!str_eq(c->cfg.type_desc, cfg->type_desc)) {
 		free(c->cfg.type_desc);
 		c->cfg.type_desc = TAKE_PTR(cfg->type_desc);
 		props[n++] = "CableTypeDescription";
 	}
-	if (n > 0)
+	if (reshape)
+		bus_cable_reshape(c->m->bus, c);
+	else if (n > 0)
 		bus_cable_changed(c->m->bus, c, IFACE_CABLE, props);
 }
 

@@ -27,7 +27,7 @@ struct cable_config {
 	bool active_low; /* Polarity */
 	uint64_t poll_ms; /* PollIntervalMs, or the daemon default */
 	uint64_t debounce_ms; /* DebounceMs, 0: none */
-	char *type_desc; /* CableTypeDescription, "" if absent */
+	char *type_desc; /* CableTypeDescription, NULL if absent */
 	double length; /* Length in metres, NaN if absent */
 	char *board; /* board path, NULL if none */
 	bool expected; /* Expected: log when it is not connected */

@@ -52,6 +52,8 @@ struct emc_child_list {
 	size_t n;
 };
 
+#define EMC_NO_FILE_BOARD SIZE_MAX
+
 struct emc_record {
 	unsigned n_ref;
 	char *path;
@@ -63,6 +65,10 @@ struct emc_record {
 	long order;
 	/* Set by a parser when the record itself is malformed. */
 	char *error;
+	/* JSON: the board of the file it is in (its index in an array of
+	 * boards, 0 for a lone board), EMC_NO_FILE_BOARD for bare records
+	 * and records from D-Bus. Not part of the content. */
+	size_t file_board;
 	struct emc_prop *props; /* sorted by key after emc_record_seal() */
 	size_t n_props;
 	struct emc_bad_key *bad;
@@ -105,6 +111,25 @@ int emc_value_get_double(const struct emc_value *v, double *ret);
 
 /* Do a and b escape to the same object path segment (pure)? */
 bool emc_escaped_equal(const char *a, const char *b);
+
+/* ---- templates (validate.c) --------------------------------------------- */
+
+/* Is v a string holding an entity-manager template ("$bus", "$index",
+ * "$BUS % 100 * 8 + 48")? */
+bool emc_is_template(const struct emc_value *v);
+
+/* emc_validate, and with EMC_VALIDATE_TEMPLATES a key whose value is a
+ * template in place of a number, bool or enum passes unchecked (what
+ * --check-config does: only entity-manager can fill it in). */
+#define EMC_VALIDATE_TEMPLATES 1u
+int emc_validate_flags(const struct emc_schema *schema,
+		       const struct emc_record *r, unsigned flags,
+		       char **ret_error);
+/* The keys of r that EMC_VALIDATE_TEMPLATES leaves unchecked, as
+ * "'Bus', 'Thresholds[0].Value'" in *ret (NULL when none). Returns their
+ * number, or -ENOMEM. */
+int emc_template_keys(const struct emc_schema *schema,
+		      const struct emc_record *r, char **ret);
 
 /* ---- messages (validate.c) ---------------------------------------------- */
 
@@ -164,6 +189,9 @@ struct emc_source {
 	/* Delivery re-entrancy: freed from a handler -> freed afterwards. */
 	unsigned busy;
 	bool dead;
+
+	/* emc_check_json: templates pass unchecked (EMC_VALIDATE_TEMPLATES) */
+	bool defer_templates;
 };
 
 /* A zeroed object of ops->size bytes whose struct emc_source is set up. */

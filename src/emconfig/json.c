@@ -315,8 +315,9 @@ static bool is_name_string(json_object *o)
 }
 
 /* One Exposes entry (or bare record) at position index under base. */
-static int record_from_json(const char *base, const char *board, size_t index,
-			    json_object *o, struct record_list *out)
+static int record_from_json(const char *base, const char *board,
+			    size_t file_board, size_t index, json_object *o,
+			    struct record_list *out)
 {
 	_cleanup_record_ struct emc_record *r = NULL;
 	_cleanup_free_ char *path = NULL, *escaped = NULL;
@@ -345,6 +346,7 @@ static int record_from_json(const char *base, const char *board, size_t index,
 	q = emc_record_new(path, board, type_s, &r);
 	if (q < 0)
 		return q;
+	r->file_board = file_board;
 	if (!json_object_is_type(o, json_type_object))
 		q = emc_record_set_error(r, "not an object (got %s)",
 					 json_kind(o));
@@ -401,7 +403,7 @@ static int board_from_json(json_object *o, size_t index, const char *hint,
 		return -ENOMEM;
 
 	for (size_t i = 0, n = json_object_array_length(exposes); i < n; i++) {
-		q = record_from_json(board, board, i,
+		q = record_from_json(board, board, index, i,
 				     json_object_array_get_idx(exposes, i),
 				     out);
 		if (q < 0)
@@ -440,8 +442,8 @@ static int records_from_json(json_object *root, const char *hint,
 		if (is_board(e))
 			q = board_from_json(e, i, hint, out, ret_error);
 		else
-			q = record_from_json(EMC_BARE_RECORD_ROOT, NULL, i, e,
-					     out);
+			q = record_from_json(EMC_BARE_RECORD_ROOT, NULL,
+					     EMC_NO_FILE_BOARD, i, e, out);
 		if (q < 0)
 			return q;
 	}
@@ -605,39 +607,25 @@ static int on_defer(sd_event_source *es, void *userdata)
 	return 0;
 }
 
-int emc_source_new_json(const char *path, sd_event *event,
-			const struct emc_schema *const *schemas,
-			emc_handler_t handler, void *userdata,
-			struct emc_source **ret, char **ret_error)
+/* A JSON source delivering records[n] (taken over, also on failure). */
+static int json_source_new(struct emc_record **records, size_t n,
+			   const char *path, sd_event *event,
+			   const struct emc_schema *const *schemas,
+			   emc_handler_t handler, void *userdata,
+			   struct emc_source **ret, char **ret_error)
 {
-	_cleanup_free_ char *text = NULL;
-	struct emc_record **records = NULL;
 	struct emc_source *s = NULL;
 	struct json_source *j;
-	size_t len = 0;
-	int n, q;
-
-	assert(path);
-	assert(event);
-	assert(schemas);
-	assert(handler);
-	assert(ret);
-
-	q = read_json_file(path, &text, &len, ret_error);
-	if (q < 0)
-		return q;
-	n = emc_parse_json(text, len, path, &records, ret_error);
-	if (n < 0)
-		return n;
+	int q;
 
 	q = emc_source_alloc(&json_ops, event, schemas, handler, userdata, &s);
 	if (q < 0) {
-		emc_records_free(records, (size_t)n);
+		emc_records_free(records, n);
 		return q;
 	}
 	j = (struct json_source *)s;
 	j->pending = records;
-	j->n_pending = (size_t)n;
+	j->n_pending = n;
 	q = sd_event_add_defer(event, &j->defer, on_defer, j);
 	if (q >= 0)
 		q = sd_event_source_set_enabled(j->defer, SD_EVENT_ONESHOT);
@@ -656,24 +644,72 @@ int emc_source_new_json(const char *path, sd_event *event,
 	return 0;
 }
 
+int emc_source_new_json(const char *path, sd_event *event,
+			const struct emc_schema *const *schemas,
+			emc_handler_t handler, void *userdata,
+			struct emc_source **ret, char **ret_error)
+{
+	_cleanup_free_ char *text = NULL;
+	struct emc_record **records = NULL;
+	size_t len = 0;
+	int n, q;
+
+	assert(path);
+	assert(event);
+	assert(schemas);
+	assert(handler);
+	assert(ret);
+
+	q = read_json_file(path, &text, &len, ret_error);
+	if (q < 0)
+		return q;
+	n = emc_parse_json(text, len, path, &records, ret_error);
+	if (n < 0)
+		return n;
+	return json_source_new(records, (size_t)n, path, event, schemas,
+			       handler, userdata, ret, ret_error);
+}
+
 struct check {
 	emc_handler_t handler;
 	void *userdata;
+	struct emc_source *s;
 	int n_invalid;
 };
 
+/* Refused records are counted (and printed on stderr without a handler);
+ * a delivered one whose checks wait for entity-manager's templates comes
+ * with a note saying so (printed on stdout without a handler). */
 static void check_handler(enum emc_event event, const struct emc_record *rec,
 			  const char *error, void *userdata)
 {
 	struct check *c = userdata;
+	_cleanup_free_ char *keys = NULL, *note = NULL, *path = NULL;
+	const struct emc_schema *schema;
+	int n = 0;
 
 	if (event == EMC_INVALID) {
 		c->n_invalid++;
 		if (!c->handler)
 			fprintf(stderr, "%s\n", error ? error : "?");
 	}
+	schema = event == EMC_ADDED ? emc_source_schema(c->s, rec->type) : NULL;
+	if (schema)
+		n = emc_template_keys(schema, rec, &keys);
+	if (n > 0)
+		path = emc_msg_truncate(rec->path, EMC_MSG_PATH_MAX);
+	if (n > 0 && path)
+		note = fmt_alloc(
+			"record '%s' (%s): %s %s a template that "
+			"entity-manager fills in when it detects the board: "
+			"checked at run time",
+			path, rec->type, keys, n == 1 ? "holds" : "hold");
+	if (n > 0 && !note)
+		log_debug("emconfig: out of memory describing templates");
+	if (note && !c->handler)
+		printf("%s\n", note);
 	if (c->handler)
-		c->handler(event, rec, error, c->userdata);
+		c->handler(event, rec, note ? note : error, c->userdata);
 }
 
 static void check_ready(struct emc_source *s, void *userdata)
@@ -682,25 +718,84 @@ static void check_ready(struct emc_source *s, void *userdata)
 	(void)s;
 }
 
+/* Check records[n] (taken over) as one JSON source delivers them. */
+static int check_records(struct check *c, struct emc_record **records, size_t n,
+			 const char *path,
+			 const struct emc_schema *const *schemas,
+			 char **ret_error)
+{
+	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	int q;
+
+	q = sd_event_new(&event);
+	if (q < 0) {
+		emc_records_free(records, n);
+		return q;
+	}
+	q = json_source_new(records, n, path, event, schemas, check_handler, c,
+			    &c->s, ret_error);
+	if (q < 0)
+		return q;
+	c->s->defer_templates = true;
+	emc_source_set_ready_callback(c->s, check_ready, event);
+	q = sd_event_loop(event);
+	c->s = emc_source_free(c->s);
+	return q;
+}
+
+/*
+ * entity-manager probes each board of a file on its own, and of
+ * alternative boards (one Name, probes that exclude each other, e.g.
+ * meta/yv5/yosemite5_mb_ssd.json) publishes the one detected: records are
+ * judged with the others of their board, not across boards (bare records
+ * together). Templates are left for entity-manager to fill in.
+ */
 int emc_check_json(const char *path, const struct emc_schema *const *schemas,
 		   emc_handler_t handler, void *userdata, char **ret_error)
 {
-	_cleanup_(sd_event_unrefp) sd_event *event = NULL;
+	_cleanup_free_ char *text = NULL;
 	struct check c = { .handler = handler, .userdata = userdata };
-	struct emc_source *s = NULL;
+	struct emc_record **records = NULL;
+	size_t len = 0, done = 0, n;
+	bool *taken = NULL;
 	int q;
 
 	assert(path);
 	assert(schemas);
-	q = sd_event_new(&event);
+	q = read_json_file(path, &text, &len, ret_error);
 	if (q < 0)
 		return q;
-	q = emc_source_new_json(path, event, schemas, check_handler, &c, &s,
-				ret_error);
+	q = emc_parse_json(text, len, path, &records, ret_error);
 	if (q < 0)
 		return q;
-	emc_source_set_ready_callback(s, check_ready, event);
-	q = sd_event_loop(event);
-	emc_source_free(s);
+	n = (size_t)q;
+	taken = calloc(n + 1, sizeof(*taken));
+	if (!taken) {
+		emc_records_free(records, n);
+		return -ENOMEM;
+	}
+	/* one group per board, in the file's order */
+	for (size_t first = 0; first < n && q >= 0; first++) {
+		struct emc_record **group;
+		size_t k = 0;
+
+		if (taken[first])
+			continue;
+		group = calloc(n - done + 1, sizeof(*group));
+		if (!group) {
+			q = -ENOMEM;
+			break;
+		}
+		for (size_t i = first; i < n; i++)
+			if (!taken[i] && records[i]->file_board ==
+						 records[first]->file_board) {
+				taken[i] = true;
+				group[k++] = emc_record_ref(records[i]);
+			}
+		done += k;
+		q = check_records(&c, group, k, path, schemas, ret_error);
+	}
+	free(taken);
+	emc_records_free(records, n);
 	return q < 0 ? q : c.n_invalid;
 }

@@ -93,6 +93,7 @@ int emc_record_new(const char *path, const char *board, const char *type,
 	if (!r)
 		return -ENOMEM;
 	r->n_ref = 1;
+	r->file_board = EMC_NO_FILE_BOARD;
 	r->path = strdup(path);
 	r->board = board ? strdup(board) : NULL;
 	r->type = type ? strdup(type) : NULL;

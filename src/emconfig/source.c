@@ -142,7 +142,9 @@ static int check_record(const struct emc_source *s, const struct emc_record *r,
 		*ret_error = msg;
 		return 0;
 	}
-	q = emc_validate(schema, r, &msg);
+	q = emc_validate_flags(schema, r,
+			       s->defer_templates ? EMC_VALIDATE_TEMPLATES : 0,
+			       &msg);
 	if (q == -ENOMEM)
 		return q;
 	if (q == 0 && !emc_record_name(r)) {

@@ -182,10 +182,11 @@ static int check_enum(const struct emc_key *k, const struct emc_value *v,
 }
 
 static int validate_record(const struct emc_schema *schema,
-			   const struct emc_record *r, char **ret_msg);
+			   const struct emc_record *r, unsigned flags,
+			   char **ret_msg);
 
 static int check_children(const struct emc_key *k, const struct emc_record *r,
-			  char **ret_msg)
+			  unsigned flags, char **ret_msg)
 {
 	size_t n = emc_record_n_children(r, k->name);
 
@@ -196,7 +197,8 @@ static int check_children(const struct emc_key *k, const struct emc_record *r,
 		int q;
 
 		q = validate_record(k->children,
-				    emc_record_child(r, k->name, i), &inner);
+				    emc_record_child(r, k->name, i), flags,
+				    &inner);
 		if (q == -EINVAL)
 			return fail(ret_msg, "key '%s[%zu]': %s", k->name, i,
 				    inner);
@@ -260,10 +262,10 @@ static int check_number(const struct emc_key *k, const struct emc_value *v,
 /* A key of kind EMC_CHILDREN that is present: its sub-records, or a
  * value (only an empty JSON array passes, as an empty list). */
 static int check_list(const struct emc_key *k, const struct emc_record *r,
-		      const struct emc_value *v, char **ret_msg)
+		      const struct emc_value *v, unsigned flags, char **ret_msg)
 {
 	if (!v)
-		return check_children(k, r, ret_msg);
+		return check_children(k, r, flags, ret_msg);
 	if (v->type == EMC_VALUE_ARRAY && v->a.n == 0) {
 		if (k->required)
 			return fail(ret_msg, "key '%s': empty list", k->name);
@@ -295,8 +297,37 @@ static int check_value(const struct emc_key *k, const struct emc_value *v,
 	return 0;
 }
 
+/*
+ * A template: entity-manager replaces "$<name>" in a string value with
+ * the property <name> (any case) of the interface whose probe matched,
+ * "$index" with the board's index, and then evaluates arithmetic after it
+ * ("$bus % 100 * 8 + 48"); a result that is a number becomes a number
+ * (openbmc/entity-manager 3b745d22, src/entity_manager/utils.cpp
+ * templateCharReplace). Only it can fill one in, when it detects the
+ * board.
+ */
+bool emc_is_template(const struct emc_value *v)
+{
+	if (!v || v->type != EMC_VALUE_STRING)
+		return false;
+	for (const char *p = strchr(v->s, '$'); p; p = strchr(p + 1, '$'))
+		if ((p[1] >= 'A' && p[1] <= 'Z') ||
+		    (p[1] >= 'a' && p[1] <= 'z') || p[1] == '_')
+			return true;
+	return false;
+}
+
+/* A template in place of a value that is not a string cannot be checked
+ * before entity-manager fills it in (EMC_VALIDATE_TEMPLATES). */
+static bool deferred(const struct emc_key *k, const struct emc_value *v,
+		     unsigned flags)
+{
+	return (flags & EMC_VALIDATE_TEMPLATES) && k->kind != EMC_STRING &&
+	       k->kind != EMC_CHILDREN && emc_is_template(v);
+}
+
 static int check_key(const struct emc_key *k, const struct emc_record *r,
-		     char **ret_msg)
+		     unsigned flags, char **ret_msg)
 {
 	const struct emc_value *v = emc_record_get(r, k->name);
 	size_t n_children = emc_record_n_children(r, k->name);
@@ -310,12 +341,14 @@ static int check_key(const struct emc_key *k, const struct emc_record *r,
 		return 0;
 	}
 	if (k->kind == EMC_CHILDREN)
-		return check_list(k, r, v, ret_msg);
+		return check_list(k, r, v, flags, ret_msg);
 	if (!v)
 		return fail(ret_msg,
 			    "key '%s': expected %s, got a list of %zu %s",
 			    k->name, kind_name(k->kind), n_children,
 			    n_children == 1 ? "object" : "objects");
+	if (deferred(k, v, flags))
+		return 0;
 	return check_value(k, v, ret_msg);
 }
 
@@ -355,12 +388,13 @@ static int check_unknown_keys(const struct emc_schema *schema,
 }
 
 static int validate_record(const struct emc_schema *schema,
-			   const struct emc_record *r, char **ret_msg)
+			   const struct emc_record *r, unsigned flags,
+			   char **ret_msg)
 {
 	if (r->error)
 		return fail(ret_msg, "%s", r->error);
 	for (const struct emc_key *k = schema->keys; k && k->name; k++) {
-		int q = check_key(k, r, ret_msg);
+		int q = check_key(k, r, flags, ret_msg);
 
 		if (q < 0)
 			return q;
@@ -368,8 +402,9 @@ static int validate_record(const struct emc_schema *schema,
 	return schema->closed ? check_unknown_keys(schema, r, ret_msg) : 0;
 }
 
-int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
-		 char **ret_error)
+int emc_validate_flags(const struct emc_schema *schema,
+		       const struct emc_record *r, unsigned flags,
+		       char **ret_error)
 {
 	char *msg = NULL;
 	int q;
@@ -377,10 +412,72 @@ int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
 	assert(schema);
 	assert(r);
 
-	q = validate_record(schema, r, &msg);
+	q = validate_record(schema, r, flags, &msg);
 	if (q == -EINVAL && ret_error)
 		*ret_error = msg;
 	else
 		free(msg);
 	return q;
+}
+
+int emc_validate(const struct emc_schema *schema, const struct emc_record *r,
+		 char **ret_error)
+{
+	return emc_validate_flags(schema, r, 0, ret_error);
+}
+
+/* Append to f the keys of r (named after prefix) that hold a template in
+ * place of a value that is not a string. */
+static void template_keys(FILE *f, const struct emc_schema *schema,
+			  const struct emc_record *r, const char *prefix,
+			  size_t *n)
+{
+	for (const struct emc_key *k = schema->keys; k && k->name; k++) {
+		const struct emc_value *v = emc_record_get(r, k->name);
+
+		if (k->kind == EMC_CHILDREN && k->children) {
+			size_t nc = emc_record_n_children(r, k->name);
+
+			for (size_t i = 0; i < nc; i++) {
+				_cleanup_free_ char *p = fmt_alloc(
+					"%s%s[%zu].", prefix, k->name, i);
+
+				if (p)
+					template_keys(
+						f, k->children,
+						emc_record_child(r, k->name, i),
+						p, n);
+			}
+			continue;
+		}
+		if (!deferred(k, v, EMC_VALIDATE_TEMPLATES))
+			continue;
+		fprintf(f, "%s'%s%s'", (*n)++ ? ", " : "", prefix, k->name);
+	}
+}
+
+int emc_template_keys(const struct emc_schema *schema,
+		      const struct emc_record *r, char **ret)
+{
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	FILE *f;
+
+	assert(schema);
+	assert(r);
+	assert(ret);
+	f = open_memstream(&text, &len);
+	if (!f)
+		return -ENOMEM;
+	template_keys(f, schema, r, "", &n);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	if (n == 0) {
+		free(text);
+		text = NULL;
+	}
+	*ret = text;
+	return (int)n;
 }

@@ -359,47 +359,77 @@ static const sd_bus_vtable value_vtable[] = {
 	SD_BUS_VTABLE_END,
 };
 
+/*
+ * The threshold interfaces carry only the thresholds the drive has
+ * (drive.h th_present), as dbus-sensors registers only the levels its
+ * record configures (src/sensor.hpp): a level without any has no
+ * interface, and a threshold that does not exist cannot be set. So each
+ * level has three vtables: high, low, both.
+ */
+#define THRESHOLD_SIGNAL                                                  \
+	SD_BUS_SIGNAL_WITH_NAMES("ThresholdAsserted", "sssbd",          \
+				 SD_BUS_PARAM(SensorName)                \
+				 SD_BUS_PARAM(Interface)                 \
+				 SD_BUS_PARAM(Event)                     \
+				 SD_BUS_PARAM(Asserted)                  \
+				 SD_BUS_PARAM(Value),                    \
+				 0)
+#define THRESHOLD_VALUE(name)                                             \
+	SD_BUS_WRITABLE_PROPERTY(name, "d", get_threshold, set_threshold, 0, \
+				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define THRESHOLD_ALARM(name)                      \
+	SD_BUS_PROPERTY(name, "b", get_alarm, 0, \
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+
 static const sd_bus_vtable warning_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_WRITABLE_PROPERTY("WarningHigh", "d", get_threshold,
-				 set_threshold, 0,
-				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_WRITABLE_PROPERTY("WarningLow", "d", get_threshold,
-				 set_threshold, 0,
-				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("WarningAlarmHigh", "b", get_alarm, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("WarningAlarmLow", "b", get_alarm, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_SIGNAL_WITH_NAMES("ThresholdAsserted", "sssbd",
-				 SD_BUS_PARAM(SensorName)
-				 SD_BUS_PARAM(Interface)
-				 SD_BUS_PARAM(Event)
-				 SD_BUS_PARAM(Asserted)
-				 SD_BUS_PARAM(Value),
-				 0),
+	THRESHOLD_VALUE("WarningHigh"),
+	THRESHOLD_VALUE("WarningLow"),
+	THRESHOLD_ALARM("WarningAlarmHigh"),
+	THRESHOLD_ALARM("WarningAlarmLow"),
+	THRESHOLD_SIGNAL,
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable warning_high_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	THRESHOLD_VALUE("WarningHigh"),
+	THRESHOLD_ALARM("WarningAlarmHigh"),
+	THRESHOLD_SIGNAL,
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable warning_low_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	THRESHOLD_VALUE("WarningLow"),
+	THRESHOLD_ALARM("WarningAlarmLow"),
+	THRESHOLD_SIGNAL,
 	SD_BUS_VTABLE_END,
 };
 
 static const sd_bus_vtable critical_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_WRITABLE_PROPERTY("CriticalHigh", "d", get_threshold,
-				 set_threshold, 0,
-				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_WRITABLE_PROPERTY("CriticalLow", "d", get_threshold,
-				 set_threshold, 0,
-				 SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("CriticalAlarmHigh", "b", get_alarm, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("CriticalAlarmLow", "b", get_alarm, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_SIGNAL_WITH_NAMES("ThresholdAsserted", "sssbd",
-				 SD_BUS_PARAM(SensorName)
-				 SD_BUS_PARAM(Interface)
-				 SD_BUS_PARAM(Event)
-				 SD_BUS_PARAM(Asserted)
-				 SD_BUS_PARAM(Value),
-				 0),
+	THRESHOLD_VALUE("CriticalHigh"),
+	THRESHOLD_VALUE("CriticalLow"),
+	THRESHOLD_ALARM("CriticalAlarmHigh"),
+	THRESHOLD_ALARM("CriticalAlarmLow"),
+	THRESHOLD_SIGNAL,
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable critical_high_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	THRESHOLD_VALUE("CriticalHigh"),
+	THRESHOLD_ALARM("CriticalAlarmHigh"),
+	THRESHOLD_SIGNAL,
+	SD_BUS_VTABLE_END,
+};
+
+static const sd_bus_vtable critical_low_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	THRESHOLD_VALUE("CriticalLow"),
+	THRESHOLD_ALARM("CriticalAlarmLow"),
+	THRESHOLD_SIGNAL,
 	SD_BUS_VTABLE_END,
 };
 
@@ -533,29 +563,43 @@ enum object_kind { OBJ_SENSOR, OBJ_DRIVE, OBJ_CONTROLLER, _OBJ_MAX };
 
 #define ON(k) (1u << (k))
 
+#define IFACE(k, n, v)                                  \
+	{                                               \
+		.kind = (k), .name = (n), .vtable = (v) \
+	}
+#define THRESHOLD_IFACE(n, v, mask)                                    \
+	{                                                              \
+		.kind = OBJ_SENSOR, .name = (n), .vtable = v##_vtable, \
+		.level = (mask), .high_vtable = v##_high_vtable,       \
+		.low_vtable = v##_low_vtable                           \
+	}
+
 static const struct object_iface {
 	enum object_kind kind;
 	const char *name;
-	const sd_bus_vtable *vtable;
+	const sd_bus_vtable *vtable; /* a threshold level's: with both */
+	/* a threshold level: its kinds, and its vtables with one of them */
+	unsigned level;
+	const sd_bus_vtable *high_vtable, *low_vtable;
 } ifaces[] = {
-	{ OBJ_SENSOR, VALUE_IFACE, value_vtable },
-	{ OBJ_SENSOR, WARNING_IFACE, warning_vtable },
-	{ OBJ_SENSOR, CRITICAL_IFACE, critical_vtable },
-	{ OBJ_SENSOR, AVAIL_IFACE, availability_vtable },
-	{ OBJ_SENSOR, OPSTATUS_IFACE, sensor_opstatus_vtable },
-	{ OBJ_SENSOR, ASSOC_IFACE, sensor_assoc_vtable },
-	{ OBJ_DRIVE, ITEM_IFACE, item_vtable },
-	{ OBJ_DRIVE, DRIVE_IFACE, drive_vtable },
-	{ OBJ_DRIVE, ASSET_IFACE, asset_vtable },
-	{ OBJ_DRIVE, REVISION_IFACE, revision_vtable },
-	{ OBJ_DRIVE, OPSTATUS_IFACE, drive_opstatus_vtable },
-	{ OBJ_DRIVE, STATUS_IFACE, nvme_status_vtable },
-	{ OBJ_DRIVE, ASSOC_IFACE, drive_assoc_vtable },
-	{ OBJ_CONTROLLER, ITEM_IFACE, item_vtable },
-	{ OBJ_CONTROLLER, CONTROLLER_IFACE, empty_vtable },
-	{ OBJ_CONTROLLER, ASSET_IFACE, asset_vtable },
-	{ OBJ_CONTROLLER, REVISION_IFACE, revision_vtable },
-	{ OBJ_CONTROLLER, ASSOC_IFACE, controller_assoc_vtable },
+	IFACE(OBJ_SENSOR, VALUE_IFACE, value_vtable),
+	THRESHOLD_IFACE(WARNING_IFACE, warning, THRESHOLD_WARNING_MASK),
+	THRESHOLD_IFACE(CRITICAL_IFACE, critical, THRESHOLD_CRITICAL_MASK),
+	IFACE(OBJ_SENSOR, AVAIL_IFACE, availability_vtable),
+	IFACE(OBJ_SENSOR, OPSTATUS_IFACE, sensor_opstatus_vtable),
+	IFACE(OBJ_SENSOR, ASSOC_IFACE, sensor_assoc_vtable),
+	IFACE(OBJ_DRIVE, ITEM_IFACE, item_vtable),
+	IFACE(OBJ_DRIVE, DRIVE_IFACE, drive_vtable),
+	IFACE(OBJ_DRIVE, ASSET_IFACE, asset_vtable),
+	IFACE(OBJ_DRIVE, REVISION_IFACE, revision_vtable),
+	IFACE(OBJ_DRIVE, OPSTATUS_IFACE, drive_opstatus_vtable),
+	IFACE(OBJ_DRIVE, STATUS_IFACE, nvme_status_vtable),
+	IFACE(OBJ_DRIVE, ASSOC_IFACE, drive_assoc_vtable),
+	IFACE(OBJ_CONTROLLER, ITEM_IFACE, item_vtable),
+	IFACE(OBJ_CONTROLLER, CONTROLLER_IFACE, empty_vtable),
+	IFACE(OBJ_CONTROLLER, ASSET_IFACE, asset_vtable),
+	IFACE(OBJ_CONTROLLER, REVISION_IFACE, revision_vtable),
+	IFACE(OBJ_CONTROLLER, ASSOC_IFACE, controller_assoc_vtable),
 };
 
 /* Where each of a drive's published properties is: the objects, the
@@ -637,10 +681,28 @@ _Static_assert(ARRAY_SIZE(storage_ifaces) <=
 		       ARRAY_SIZE(((struct surface *)0)->storage_slots),
 	       "too many storage interfaces");
 
-/* A drive's objects on the bus: one slot per interface. */
+/* A drive's objects on the bus: one slot per interface (none for a
+ * threshold level without thresholds). */
 struct drive_objects {
 	sd_bus_slot *slots[ARRAY_SIZE(ifaces)];
+	unsigned th_published; /* th_present the slots were made for */
 };
+
+/* The vtable of oi for a drive with the thresholds present; NULL: the
+ * interface is not published. */
+static const sd_bus_vtable *iface_vtable(const struct object_iface *oi,
+					 unsigned present)
+{
+	unsigned have = present & oi->level;
+
+	if (!oi->level)
+		return oi->vtable;
+	if (have == oi->level)
+		return oi->vtable;
+	if (!have)
+		return NULL;
+	return have & THRESHOLD_HIGH_MASK ? oi->high_vtable : oi->low_vtable;
+}
 
 static const char *object_path(const struct drive *d, enum object_kind k)
 {
@@ -811,12 +873,16 @@ int bus_drive_add(struct drive *d, void **ret_surface)
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
+	o->th_published = d->th_present;
 	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++) {
 		const char *path = object_path(d, ifaces[i].kind);
+		const sd_bus_vtable *vt =
+			iface_vtable(&ifaces[i], o->th_published);
 
+		if (!vt)
+			continue;
 		r = sd_bus_add_object_vtable(d->m->bus, &o->slots[i], path,
-					     ifaces[i].name, ifaces[i].vtable,
-					     d);
+					     ifaces[i].name, vt, d);
 		if (r < 0) {
 			objects_free(o);
 			return log_error_errno(r,
@@ -855,6 +921,10 @@ static void threshold_asserted(struct drive *d, enum threshold_kind k)
 	const char *iface = threshold_iface(k);
 	int r;
 
+	/* a threshold that went away takes its alarm along, silently */
+	if (!(d->th_present & (1u << k)))
+		return;
+
 	r = sd_bus_message_new_signal(d->m->bus, &m, d->sensor_path, iface,
 				      "ThresholdAsserted");
 	if (r >= 0)
@@ -875,17 +945,25 @@ static void threshold_asserted(struct drive *d, enum threshold_kind k)
 static void emit_iface(struct drive *d, const struct object_iface *oi,
 		       uint64_t mask)
 {
+	const struct drive_objects *o = d->surface;
 	const char *props[_DRIVE_PROP_MAX + 1];
 	const char *path = object_path(d, oi->kind);
 	size_t n = 0;
 	int r;
 
+	if (!o->slots[oi - ifaces])
+		return; /* a threshold level without thresholds */
 	for (int p = 0; p < _DRIVE_PROP_MAX; p++) {
 		const char *iface, *name;
+		int kind = -1;
 
 		if (!(mask & DRIVE_BIT(p)) ||
 		    !(places[p].objects & ON(oi->kind)))
 			continue;
+		if (p >= DRIVE_THRESHOLD && p < DRIVE_ALARM + _THRESHOLD_MAX)
+			kind = (p - DRIVE_THRESHOLD) % _THRESHOLD_MAX;
+		if (kind >= 0 && !(o->th_published & (1u << kind)))
+			continue; /* not in this vtable */
 		place_of(p, &iface, &name);
 		if (strcmp(iface, oi->name) == 0)
 			props[n++] = name;
@@ -900,12 +978,70 @@ static void emit_iface(struct drive *d, const struct object_iface *oi,
 				d->name, oi->name, path);
 }
 
+/*
+ * The thresholds present changed (the record's, or the drive's WCTEMP/
+ * CCTEMP arrived): each threshold level whose set changed takes its
+ * interface again, announced as the mapper and bmcweb follow interfaces:
+ * InterfacesRemoved for the old one, InterfacesAdded (with every
+ * property) for the new. Returns the mask of ifaces[] so announced.
+ */
+static unsigned reshape_thresholds(struct drive *d)
+{
+	struct drive_objects *o = d->surface;
+	unsigned done = 0, old = o->th_published;
+	int r;
+
+	if (old == d->th_present)
+		return 0;
+	o->th_published = d->th_present;
+	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++) {
+		const struct object_iface *oi = &ifaces[i];
+		const char *path = object_path(d, oi->kind);
+		const sd_bus_vtable *vt;
+
+		if (!oi->level ||
+		    iface_vtable(oi, old) == iface_vtable(oi, o->th_published))
+			continue;
+		done |= 1u << i;
+		if (o->slots[i]) {
+			r = sd_bus_emit_interfaces_removed(d->m->bus, path,
+							   oi->name, NULL);
+			if (r < 0)
+				log_debug_errno(r,
+						"Drive '%s': cannot announce "
+						"removal of %s",
+						d->name, oi->name);
+			o->slots[i] = sd_bus_slot_unref(o->slots[i]);
+		}
+		vt = iface_vtable(oi, o->th_published);
+		if (!vt)
+			continue;
+		r = sd_bus_add_object_vtable(d->m->bus, &o->slots[i], path,
+					     oi->name, vt, d);
+		if (r < 0) {
+			log_error_errno(r, "Drive '%s': cannot add %s at %s",
+					d->name, oi->name, path);
+			continue;
+		}
+		r = sd_bus_emit_interfaces_added(d->m->bus, path, oi->name,
+						 NULL);
+		if (r < 0)
+			log_debug_errno(r, "Drive '%s': cannot announce %s",
+					d->name, oi->name);
+	}
+	return done;
+}
+
 void bus_drive_changed(struct drive *d, uint64_t mask)
 {
+	unsigned reshaped;
+
 	if (!d->surface)
 		return;
+	reshaped = reshape_thresholds(d);
 	for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++)
-		emit_iface(d, &ifaces[i], mask);
+		if (!(reshaped & (1u << i)))
+			emit_iface(d, &ifaces[i], mask);
 	for (int k = 0; k < _THRESHOLD_MAX; k++)
 		if (mask & DRIVE_BIT(DRIVE_ALARM + k))
 			threshold_asserted(d, k);

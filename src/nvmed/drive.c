@@ -181,10 +181,20 @@ static void set_threshold(struct drive *d, enum threshold_kind k, double value,
 	mark(d, DRIVE_THRESHOLD + k);
 }
 
-/* Without record thresholds: WarningHigh/CriticalHigh from the drive's
- * last Identify (WCTEMP/CCTEMP), unless set over D-Bus. */
+/*
+ * Without record thresholds: WarningHigh/CriticalHigh from the drive's
+ * last Identify (WCTEMP/CCTEMP), unless set over D-Bus; published once
+ * the drive gave one. dbus-sensors publishes a threshold level only when
+ * its record has one (src/sensor.hpp, fc2953c): nothing is published for
+ * a threshold that nobody gave.
+ */
 static void thresholds_from_identify(struct drive *d)
 {
+	static const enum threshold_kind kinds[] = {
+		THRESHOLD_WARNING_HIGH,
+		THRESHOLD_CRITICAL_HIGH,
+	};
+
 	if (d->config_thresholds)
 		return;
 	if (!d->th_user[THRESHOLD_WARNING_HIGH])
@@ -193,10 +203,18 @@ static void thresholds_from_identify(struct drive *d)
 	if (!d->th_user[THRESHOLD_CRITICAL_HIGH])
 		set_threshold(d, THRESHOLD_CRITICAL_HIGH, d->id_critical,
 			      THRESHOLD_DEFAULT_HYSTERESIS);
+	d->th_present = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (d->th_user[kinds[i]] || !isnan(d->th.t[kinds[i]].value))
+			d->th_present |= 1u << kinds[i];
 }
 
 int drive_set_user_threshold(struct drive *d, enum threshold_kind k, double v)
 {
+	/* not published, so not settable (sd-bus answers UnknownProperty
+	 * before this is reached) */
+	if (!(d->th_present & (1u << k)))
+		return -ENOENT;
 	if (!isnan(v) && (!isfinite(v) || v < NVMED_THRESHOLD_VALUE_MIN ||
 			  v > NVMED_THRESHOLD_VALUE_MAX))
 		return -ERANGE;
@@ -224,15 +242,16 @@ void drive_update_thresholds(struct drive *d, struct emc_record *record,
 	d->config_thresholds = found;
 	for (int k = 0; k < _THRESHOLD_MAX; k++) {
 		d->th_index[k] = found ? index[k] : -1;
-		if (d->th_index[k] >= 0)
-			d->th_user[k] = false; /* the record has it now */
-		else if (d->th_user[k])
-			continue;
 		if (!found && (k == THRESHOLD_WARNING_HIGH ||
 			       k == THRESHOLD_CRITICAL_HIGH))
 			continue; /* the drive's, below */
+		/* the record's, or none: a value set over D-Bus for a
+		 * threshold the record does not have goes with it */
+		d->th_user[k] = false;
 		set_threshold(d, k, th->t[k].value, th->t[k].hysteresis);
 	}
+	if (found)
+		d->th_present = threshold_given(th);
 	thresholds_from_identify(d);
 	emc_record_unref(d->record);
 	d->record = emc_record_ref(record);
@@ -1027,8 +1046,10 @@ static void drive_init_state(struct drive *d, const struct drive_config *cfg)
 	if (cfg->thresholds) {
 		d->th = *cfg->thresholds;
 		d->config_thresholds = true;
+		d->th_present = threshold_given(cfg->thresholds);
 	} else {
 		threshold_set_init(&d->th);
+		d->th_present = 0;
 	}
 }
 

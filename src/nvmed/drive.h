@@ -136,6 +136,9 @@ struct drive {
 	struct threshold_set th;
 	int th_index[_THRESHOLD_MAX];
 	bool th_user[_THRESHOLD_MAX]; /* set over D-Bus: keep it */
+	/* the thresholds published (1 << kind): those the record gives, or
+	 * without record thresholds the drive's WCTEMP/CCTEMP once read */
+	unsigned th_present;
 
 	/* published state; D-Bus 'b' properties are ints */
 	double value;

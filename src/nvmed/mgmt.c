@@ -5,6 +5,7 @@
  * and GetLogPage. See mgmt.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "access.h"
 #include "bus-util.h"
 #include "drive.h"
+#include "emconfig.h"
 #include "fmt.h"
 #include "iowork.h"
 #include "log.h"
@@ -43,9 +45,21 @@ enum refresh_step {
 	REFRESH_NS,
 };
 
-static const char *leaf(const struct drive *d)
+/* prefix/<what>: <what> named after the drive (fmt), made a segment as
+ * entity-manager and sdbusplus make one of a name, so that object_path's
+ * filename() reads the name back (emconfig.h emc_escape). */
+_printf_(2, 3) static char *drive_leaf_path(const char *prefix, const char *fmt,
+					    ...)
 {
-	return d->drive_path + strlen(NVMED_DRIVE_PREFIX);
+	_cleanup_free_ char *raw = NULL, *seg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	raw = fmt_allocv(fmt, ap);
+	va_end(ap);
+	if (raw)
+		seg = emc_escape(raw);
+	return seg ? fmt_alloc("%s/%s", prefix, seg) : NULL;
 }
 
 uint64_t mgmt_now_realtime_usec(void)
@@ -275,8 +289,8 @@ static int volume_add(struct mgmt_drive *md, struct volume *v)
 	sd_bus *bus = md->d->m->bus;
 	int r;
 
-	v->path = fmt_alloc("%s/volume/%s_%u", NVMED_STORAGE_PATH, leaf(md->d),
-			    v->nsid);
+	v->path = drive_leaf_path(NVMED_STORAGE_PATH "/volume", "%s_%u",
+				  md->d->drive_name, v->nsid);
 	if (!v->path)
 		return -ENOMEM;
 	r = sd_bus_add_object_vtable(bus, &v->slots[0], v->path,
@@ -745,7 +759,8 @@ int mgmt_drive_add(struct mgmt *g, struct drive *d)
 		return -ENOMEM;
 	md->g = g;
 	md->d = d;
-	md->sw_path = fmt_alloc("%s/nvme_%s", MGMT_SOFTWARE_ROOT, leaf(d));
+	md->sw_path =
+		drive_leaf_path(MGMT_SOFTWARE_ROOT, "nvme_%s", d->drive_name);
 	if (!md->sw_path) {
 		free(md);
 		return -ENOMEM;

@@ -15,6 +15,16 @@ void threshold_set_init(struct threshold_set *s)
 	}
 }
 
+unsigned threshold_given(const struct threshold_set *s)
+{
+	unsigned mask = 0;
+
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		if (!isnan(s->t[k].value))
+			mask |= 1u << k;
+	return mask;
+}
+
 int threshold_kind_from_config(const char *direction, unsigned severity,
 			       enum threshold_kind *ret)
 {

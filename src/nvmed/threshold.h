@@ -31,6 +31,17 @@ struct threshold_set {
 /* All values NaN, no alarms. */
 void threshold_set_init(struct threshold_set *s);
 
+/* The mask (1 << kind) of the thresholds s gives a value (not NaN). */
+unsigned threshold_given(const struct threshold_set *s);
+
+/* Bits of the high and the low threshold of a level. */
+#define THRESHOLD_WARNING_MASK \
+	(1u << THRESHOLD_WARNING_HIGH | 1u << THRESHOLD_WARNING_LOW)
+#define THRESHOLD_CRITICAL_MASK \
+	(1u << THRESHOLD_CRITICAL_HIGH | 1u << THRESHOLD_CRITICAL_LOW)
+#define THRESHOLD_HIGH_MASK \
+	(1u << THRESHOLD_WARNING_HIGH | 1u << THRESHOLD_CRITICAL_HIGH)
+
 /*
  * Map an entity-manager threshold (Direction "greater than"/"less than",
  * Severity 0 warning, 1 critical) to a kind. -EINVAL for an unknown

@@ -23,6 +23,7 @@
 
 #include "bus-util.h"
 #include "macros.h"
+#include "sdbusplus-name.h"
 #include "testbed.h"
 
 #define SVC	      "xyz.openbmc_project.GPIOCableSensing"
@@ -283,6 +284,13 @@ static char *log_lines_with(struct ctx *c, const char *needle)
 	return log_lines_with_in(c, "cable-presenced", needle);
 }
 
+/* Is prop on the cable's object? */
+static bool has_property(struct ctx *c, const char *path, const char *iface,
+			 const char *prop)
+{
+	return tb_has_property(c->tb, SVC, path, iface, prop);
+}
+
 static const char board_a[] =
 	"{\"Name\": \"Cable Board A\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -319,10 +327,8 @@ static void scenario_basic(struct ctx *c, enum mode mode)
 	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_CABLE,
 			     "CableTypeDescription");
 	assert_string_equal(desc, "CDFP");
-	free(desc);
-	desc = tb_get_string(c->tb, SVC, ITEM "cab1", I_CABLE,
-			     "CableTypeDescription");
-	assert_string_equal(desc, "");
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
 	assert_true(
 		fabs(tb_get_double(c->tb, SVC, ITEM "cab0", I_CABLE, "Length") -
 		     0.5) < 1e-9);
@@ -868,6 +874,146 @@ static void test_removed_lists_all_interfaces(void **state)
 	}
 }
 
+/* ---- CableTypeDescription only when the record gives one ---- */
+
+/* InterfacesAdded/Removed of Item.Cable at one path. */
+struct cable_iface_events {
+	const char *path;
+	int added, removed;
+	bool added_desc; /* the last InterfacesAdded carried the property */
+};
+
+static int on_cable_iface(sd_bus_message *m, void *userdata,
+			  sd_bus_error *ret_error)
+{
+	struct cable_iface_events *ev = userdata;
+	bool added = strcmp(sd_bus_message_get_member(m), "InterfacesAdded") ==
+		     0;
+	const char *path, *name;
+
+	if (sd_bus_message_read(m, "o", &path) < 0 ||
+	    strcmp(path, ev->path) != 0)
+		return 0;
+	if (!added) {
+		assert_true(sd_bus_message_enter_container(m, 'a', "s") >= 0);
+		while (sd_bus_message_read(m, "s", &name) > 0)
+			ev->removed += strcmp(name, I_CABLE) == 0;
+		return 0;
+	}
+	assert_true(sd_bus_message_enter_container(m, 'a', "{sa{sv}}") >= 0);
+	while (sd_bus_message_enter_container(m, 'e', "sa{sv}") > 0) {
+		bool cable;
+
+		assert_true(sd_bus_message_read(m, "s", &name) >= 0);
+		cable = strcmp(name, I_CABLE) == 0;
+		if (cable) {
+			ev->added++;
+			ev->added_desc = false;
+		}
+		assert_true(sd_bus_message_enter_container(m, 'a', "{sv}") >=
+			    0);
+		while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
+			assert_true(sd_bus_message_read(m, "s", &name) >= 0);
+			if (cable && strcmp(name, "CableTypeDescription") == 0)
+				ev->added_desc = true;
+			assert_true(sd_bus_message_skip(m, "v") >= 0);
+			assert_true(sd_bus_message_exit_container(m) >= 0);
+		}
+		assert_true(sd_bus_message_exit_container(m) >= 0);
+		assert_true(sd_bus_message_exit_container(m) >= 0);
+	}
+	return 0;
+}
+
+static void wait_cable_iface(struct ctx *c, struct cable_iface_events *ev,
+			     int added, int removed)
+{
+	for (int k = 0; k < 100 && (ev->added < added || ev->removed < removed);
+	     k++)
+		tb_pump(c->tb, 100);
+	if (ev->added != added || ev->removed != removed)
+		fail_msg("%s: %d InterfacesAdded, %d InterfacesRemoved of "
+			 "Item.Cable; expected %d and %d",
+			 ev->path, ev->added, ev->removed, added, removed);
+}
+
+/*
+ * bmcweb copies CableTypeDescription into CableType whenever it exists:
+ * a record without one has no such property (Length stays, NaN, which
+ * bmcweb leaves out). One that gains or loses it at run time takes
+ * Item.Cable again, announced: InterfacesRemoved, then InterfacesAdded.
+ */
+static void test_type_description_optional(void **state)
+{
+	struct ctx *c = *state;
+	_cleanup_free_ char *a = write_tb_file(c, "board-a.json", board_a);
+	_cleanup_free_ char *a2 = NULL, *desc = NULL, *text = strdup(board_a);
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *s_add = NULL;
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *s_rm = NULL;
+	struct cable_iface_events ev = { .path = ITEM "cab1" };
+	const char *cab1 = "\"Polarity\": \"active_high\"}";
+	char *at;
+
+	/* board_a, cab1 with a description */
+	assert_non_null(text);
+	at = strstr(text, cab1);
+	assert_non_null(at);
+	*at = '\0';
+	assert_true(asprintf(&a2,
+			     "%s\"Polarity\": \"active_high\", "
+			     "\"CableTypeDescription\": \"DAC\"}%s",
+			     text, at + strlen(cab1)) > 0);
+	free(text);
+	text = a2;
+	a2 = write_tb_file(c, "board-a2.json", text);
+
+	line_set(c, "gpiochip0", "CAB0_PRSNT_N", 1);
+	line_set(c, "gpiochip0", "CAB1_PRSNT", 1);
+	start_em(c, a);
+	start_daemon(c, NULL, HOUR);
+	wait_present(c, "cab1", true);
+	assert_true(
+		has_property(c, ITEM "cab0", I_CABLE, "CableTypeDescription"));
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
+	assert_true(isnan(
+		tb_get_double(c->tb, SVC, ITEM "cab1", I_CABLE, "Length")));
+
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &s_add, SVC, NULL,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesAdded", on_cable_iface,
+					&ev) >= 0);
+	assert_true(sd_bus_match_signal(tb_bus(c->tb), &s_rm, SVC, NULL,
+					"org.freedesktop.DBus.ObjectManager",
+					"InterfacesRemoved", on_cable_iface,
+					&ev) >= 0);
+	/* entity-manager comes back with a file that gives cab1 a
+	 * description (a record cannot gain a property otherwise) */
+	tb_stop(c->tb, c->em, SIGKILL);
+	assert_int_equal(tb_wait_name_gone(c->tb, EM_SVC, T), 0);
+	start_em(c, a2);
+	assert_int_equal(tb_wait_string(c->tb, SVC, ITEM "cab1", I_CABLE,
+					"CableTypeDescription", "DAC", T),
+			 0);
+	wait_cable_iface(c, &ev, 1, 1);
+	assert_true(ev.added_desc);
+
+	/* and again with the first file: the description is gone from the
+	 * record, and from the object */
+	tb_stop(c->tb, c->em, SIGKILL);
+	assert_int_equal(tb_wait_name_gone(c->tb, EM_SVC, T), 0);
+	start_em(c, a);
+	wait_cable_iface(c, &ev, 2, 2);
+	assert_false(ev.added_desc);
+	assert_false(
+		has_property(c, ITEM "cab1", I_CABLE, "CableTypeDescription"));
+	wait_present(c, "cab1", true);
+	desc = tb_get_string(c->tb, SVC, ITEM "cab0", I_CABLE,
+			     "CableTypeDescription");
+	assert_string_equal(desc, "CDFP");
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
+}
+
 static const char board_dup[] =
 	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -1254,6 +1400,75 @@ static void test_escaped_name_collision(void **state)
 	wait_count(c, 1);
 }
 
+/* Names that start with no letter or digit: entity-manager sanitises
+ * them ("-rear cable" -> "_rear_cable") and sdbusplus escapes the segment
+ * ("_5frear_5fcable"), which object_path::filename() reads back; a
+ * plain "_rear_cable" would read as an empty name, and bmcweb would drop
+ * the cable. */
+static const char board_leading[] =
+	"{\"Name\": \"-Rear Board\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
+	" \"Exposes\": [\n"
+	"  {\"Name\": \"-rear cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABR\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \" front cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABF\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"_mid cable\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABM\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"_5fmid\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CAB5\", \"Polarity\": \"active_high\"},\n"
+	"  {\"Name\": \"mid\", \"Type\": \"GPIOCableSensing\",\n"
+	"   \"GpioLine\": \"CABP\", \"Polarity\": \"active_high\"}\n"
+	" ]}\n";
+
+static void scenario_leading_names(struct ctx *c, enum mode mode)
+{
+	_cleanup_free_ char *file =
+		write_tb_file(c, "board-leading.json", board_leading);
+	_cleanup_free_ char *names = NULL, *board = NULL, *bname = NULL;
+	_cleanup_free_ char *pretty = NULL;
+
+	line_set(c, "gpiochip0", "CABR", 1);
+	line_set(c, "gpiochip0", "CABF", 0);
+	line_set(c, "gpiochip0", "CABM", 1);
+	line_set(c, "gpiochip0", "CAB5", 1);
+	line_set(c, "gpiochip0", "CABP", 1);
+	if (mode == MODE_EM)
+		start_em(c, file);
+	start_daemon(c, mode == MODE_JSON ? file : NULL, HOUR);
+
+	wait_present(c, "_5frear_5fcable", true);
+	wait_present(c, "_5ffront_5fcable", false);
+	wait_present(c, "_5fmid_5fcable", true);
+	wait_present(c, "_5f5fmid", true);
+	wait_present(c, "mid", true);
+	/* Names that differ only in escaped bytes stay apart, and each
+	 * reads back, by sdbusplus's rule, as entity-manager names it. */
+	names = tb_object_names(c->tb, SVC, OM, I_CABLE);
+	assert_non_null(names);
+	assert_string_equal(names, "_5fmid\n_front_cable\n_mid_cable\n"
+				   "_rear_cable\nmid\n");
+	pretty = tb_get_string(c->tb, SVC, ITEM "_5frear_5fcable", I_ITEM,
+			       "PrettyName");
+	assert_string_equal(pretty, "-rear cable");
+	board = get_assoc_board(c, "_5frear_5fcable");
+	assert_non_null(board);
+	assert_string_equal(board, OM "/system/board/_5fRear_5fBoard");
+	bname = sdbusplus_filename(board);
+	assert_string_equal(bname, "_Rear_Board");
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "<3>"), 0);
+	assert_int_equal(tb_log_count(c->tb, "cable-presenced", "Invalid"), 0);
+}
+
+static void test_leading_names_em(void **state)
+{
+	scenario_leading_names(*state, MODE_EM);
+}
+
+static void test_leading_names_json(void **state)
+{
+	scenario_leading_names(*state, MODE_JSON);
+}
+
 static const char board_same_line[] =
 	"{\"Name\": \"Cable Board B\", \"Type\": \"Board\", \"Probe\": \"TRUE\",\n"
 	" \"Exposes\": [\n"
@@ -1503,6 +1718,12 @@ int main(int argc, char *argv[])
 						teardown),
 		cmocka_unit_test_setup_teardown(test_escaped_name_collision,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leading_names_em, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_type_description_optional,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leading_names_json, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_same_line_twice, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_name_after_objects, setup,

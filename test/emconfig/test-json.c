@@ -375,6 +375,31 @@ static void test_source_on_real_files(void **state)
 	/* 36 NVME1000 records: 3 with "$bus", one duplicate in yv5. */
 	assert_int_equal(added, 32);
 	assert_int_equal(invalid, 4);
+
+	/* What --check-config says of the same files: entity-manager fills
+	 * in the templates, and probes yv5's alternative boards one at a
+	 * time, so nothing is refused; the templates are named. */
+	added = 0;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[1024];
+		int q;
+
+		snprintf(path, sizeof(path), "%s/configurations/%s", dir,
+			 files[i]);
+		q = emc_check_json(path, nvme_schemas, collect, c, NULL);
+		assert_int_equal(q, 0);
+		assert_int_equal(collector_count(c, EMC_INVALID), 0);
+		added += collector_count(c, EMC_ADDED);
+		if (strstr(files[i], "intel")) {
+			templ = collector_find(c, EMC_ADDED, "_Temp");
+			assert_non_null(templ);
+			assert_string_equal(
+				templ->error,
+				"record '/xyz/openbmc_project/inventory/system/nvme/NVMe__index/NVMe__index_Temp' (NVME1000): 'Bus' holds a template that entity-manager fills in when it detects the board: checked at run time");
+		}
+		collector_clear(c);
+	}
+	assert_int_equal(added, 36);
 	free(c);
 }
 
@@ -606,6 +631,74 @@ static void test_check_json(void **state)
 			 2);
 	assert_int_equal(emc_check_json(path, nvme_schemas, NULL, NULL, NULL),
 			 0);
+	/* Alternative boards of one file (one Name, probes that exclude
+	 * each other): judged each on its own; within a board a clash is
+	 * refused all the same. */
+	{
+		static const char alt[] =
+			"[{\"Name\": \"MB\", \"Probe\": \"A\", \"Exposes\": ["
+			"{\"Type\": \"NVME1000\", \"Name\": \"ssd\", \"Bus\": 5}]},"
+			" {\"Name\": \"MB\", \"Probe\": \"B\", \"Exposes\": ["
+			"{\"Type\": \"NVME1000\", \"Name\": \"ssd\", \"Bus\": 23},"
+			"{\"Type\": \"NVME1000\", \"Name\": \"ssd 2\", \"Bus\": 24},"
+			"{\"Type\": \"NVME1000\", \"Name\": \"ssd-2\", \"Bus\": 25}"
+			"]}]";
+
+		path = write_tmp("check-alt.json", alt, strlen(alt));
+		assert_int_equal(emc_check_json(path, nvme_schemas, collect, &c,
+						NULL),
+				 1);
+		assert_int_equal(collector_count(&c, EMC_ADDED), 3);
+		assert_non_null(collector_find(&c, EMC_INVALID, "/ssd_2"));
+		collector_clear(&c);
+	}
+	/* Templates: where a number (or an enum) goes, checked at run time
+	 * and said so; a string may hold one; a template does not make a
+	 * bad value good. */
+	{
+		static const char tpl[] =
+			"{\"Name\": \"B $index\", \"Exposes\": ["
+			"{\"Type\": \"NVME1000\", \"Name\": \"t $index\", "
+			"\"Bus\": \"$BUS % 100 * 8 + 48 + 1\", "
+			"\"Address\": \"$address\", \"Thresholds\": [{"
+			"\"Direction\": \"greater than\", \"Severity\": 0, "
+			"\"Value\": \"$warn\"}]},"
+			"{\"Type\": \"NVME1000\", \"Name\": \"plain\", "
+			"\"Bus\": 3},"
+			"{\"Type\": \"NVME1000\", \"Name\": \"dollar\", "
+			"\"Bus\": \"$5\"},"
+			"{\"Type\": \"NVME1000\", \"Name\": \"bad\", "
+			"\"Bus\": \"$bus\", \"Address\": 300}]}";
+		const struct seen *x;
+
+		path = write_tmp("check-tpl.json", tpl, strlen(tpl));
+		assert_int_equal(emc_check_json(path, nvme_schemas, collect, &c,
+						NULL),
+				 2);
+		x = collector_find(&c, EMC_ADDED, "/t__index");
+		assert_non_null(x);
+		assert_non_null(x->error);
+		assert_non_null(strstr(x->error,
+				       "'Bus', 'Address', "
+				       "'Thresholds[0].Value' hold a template "
+				       "that entity-manager fills in when it "
+				       "detects the board: checked at run "
+				       "time"));
+		x = collector_find(&c, EMC_ADDED, "/plain");
+		assert_non_null(x);
+		assert_null(x->error);
+		x = collector_find(&c, EMC_INVALID, "/dollar");
+		assert_non_null(x);
+		assert_non_null(strstr(x->error, "key 'Bus'"));
+		x = collector_find(&c, EMC_INVALID, "/bad");
+		assert_non_null(x);
+		assert_non_null(strstr(x->error, "key 'Address'"));
+		collector_clear(&c);
+		/* a --config file has no entity-manager to fill them in */
+		run_source(path, nvme_schemas, &c);
+		assert_non_null(collector_find(&c, EMC_INVALID, "/t__index"));
+		collector_clear(&c);
+	}
 	path = write_tmp("check-bad.json", "{", 1);
 	assert_int_equal(emc_check_json(path, cable_schemas, NULL, NULL, &err),
 			 -EINVAL);

@@ -72,6 +72,25 @@ JSON = {
         '"GPIOCableSensing", "Name": "Cable-1", "GpioLine": "L4", '
         '"Polarity": "active_low"}, {"Type": "NVME1000", "Name": "n", '
         '"Bus": 1}]}',
+    # names that start with no letter or digit: escaped as "_XX"
+    "name-leading.json":
+        '{"Name": "-rear board", "Type": "Board", "Exposes": [{"Type": '
+        '"GPIOCableSensing", "Name": "-rear cable", "GpioLine": "L0", '
+        '"Polarity": "active_low"}, {"Type": "GPIOCableSensing", "Name": '
+        '"_rear cable", "GpioLine": "L1", "Polarity": "active_low"}, '
+        '{"Type": "GPIOCableSensing", "Name": "_5frear_5fcable", '
+        '"GpioLine": "L2", "Polarity": "active_low"}, {"Type": '
+        '"NVME1000", "Name": " front NVMe", "Bus": 1}, {"Type": '
+        '"NVME1000", "Name": "_", "Bus": 2}]}',
+    # templates entity-manager fills in; alternative boards of one Name
+    "templates.json":
+        '[{"Name": "MB $index", "Probe": "A", "Exposes": [{"Type": '
+        '"NVME1000", "Name": "nvme $index", "Bus": "$bus", "Address": '
+        '"$BUS % 100 * 8 + 48 + 1", "Thresholds": [{"Direction": '
+        '"greater than", "Severity": 0, "Value": "$warn"}]}]}, {"Name": '
+        '"MB $index", "Probe": "B", "Exposes": [{"Type": "NVME1000", '
+        '"Name": "nvme $index", "Bus": 5}, {"Type": "GPIOCableSensing", '
+        '"Name": "c", "GpioLine": "L", "Polarity": "$pol"}]}]',
     "utf8.json": '[{"Name": "nv\\u00e9", "Type": "NVMeMI", "Network": 1, '
                  '"EID": 9, "Label": "caf\u00e9"}]',
     "infinity.json": '[{"Name": "n", "Type": "NVME1000", "Bus": 1, '

@@ -22,6 +22,7 @@
 
 #include "macros.h"
 #include "preload.h"
+#include "sdbusplus-name.h"
 #include "testbed.h"
 
 #define TB_MAX_CHILDREN 64
@@ -984,8 +985,12 @@ char *tb_get_string(struct testbed *tb, const char *service, const char *path,
 	return v;
 }
 
-int tb_count_objects(struct testbed *tb, const char *service,
-		     const char *om_path, const char *iface)
+/* Each object of service under om_path that carries iface, in the order
+ * GetManagedObjects gives them; fn returns <0 to stop. */
+static int for_objects(struct testbed *tb, const char *service,
+		       const char *om_path, const char *iface,
+		       int (*fn)(const char *path, void *userdata),
+		       void *userdata)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	int r, count = 0;
@@ -1015,8 +1020,12 @@ int tb_count_objects(struct testbed *tb, const char *service,
 			r = sd_bus_message_read(reply, "s", &name);
 			if (r < 0)
 				return r;
-			if (strcmp(name, iface) == 0)
+			if (strcmp(name, iface) == 0) {
 				count++;
+				r = fn ? fn(path, userdata) : 0;
+				if (r < 0)
+					return r;
+			}
 			r = sd_bus_message_skip(reply, "a{sv}");
 			if (r < 0)
 				return r;
@@ -1034,6 +1043,82 @@ int tb_count_objects(struct testbed *tb, const char *service,
 			return r;
 	}
 	return r < 0 ? r : count;
+}
+
+bool tb_has_property(struct testbed *tb, const char *service, const char *path,
+		     const char *iface, const char *prop)
+{
+	_cleanup_(sd_bus_error_free) sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(tb->bus, service, path,
+			       "org.freedesktop.DBus.Properties", "Get", &err,
+			       NULL, "ss", iface, prop);
+	if (r >= 0)
+		return true;
+	if (sd_bus_error_has_names(&err, SD_BUS_ERROR_UNKNOWN_PROPERTY,
+				   SD_BUS_ERROR_UNKNOWN_INTERFACE,
+				   SD_BUS_ERROR_UNKNOWN_OBJECT))
+		return false;
+	tb_die("Get %s %s.%s: %s", path, iface, prop,
+	       err.message ? err.message : strerror(-r));
+}
+
+int tb_count_objects(struct testbed *tb, const char *service,
+		     const char *om_path, const char *iface)
+{
+	return for_objects(tb, service, om_path, iface, NULL, NULL);
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int add_name(const char *path, void *userdata)
+{
+	struct names *ns = userdata;
+	char **v = realloc(ns->v, (ns->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	ns->v = v;
+	ns->v[ns->n] = sdbusplus_filename(path);
+	if (!ns->v[ns->n])
+		return -ENOMEM;
+	ns->n++;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *tb_object_names(struct testbed *tb, const char *service,
+		      const char *om_path, const char *iface)
+{
+	struct names ns = { 0 };
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	r = for_objects(tb, service, om_path, iface, add_name, &ns);
+	if (r >= 0 && ns.n)
+		qsort(ns.v, ns.n, sizeof(*ns.v), cmp_str);
+	f = r >= 0 ? open_memstream(&out, &len) : NULL;
+	for (size_t i = 0; i < ns.n; i++) {
+		if (f)
+			fprintf(f, "%s\n", ns.v[i]);
+		free(ns.v[i]);
+	}
+	free(ns.v);
+	if (f && fclose(f) != 0) {
+		free(out);
+		out = NULL;
+	}
+	return f ? out : NULL;
 }
 
 void tb_fail(struct testbed *tb)

@@ -111,6 +111,16 @@ char *tb_get_string(struct testbed *tb, const char *service, const char *path,
  * iface (via ObjectManager GetManagedObjects at root). -errno on failure. */
 int tb_count_objects(struct testbed *tb, const char *service,
 		     const char *om_path, const char *iface);
+/* Has the object at path of service the property iface.prop? false when
+ * it answers UnknownProperty or UnknownInterface (or UnknownObject);
+ * any other error fails the test. */
+bool tb_has_property(struct testbed *tb, const char *service, const char *path,
+		     const char *iface, const char *prop);
+/* The names, as sdbusplus's object_path::filename() reads them (bmcweb's
+ * resource Ids), of the objects tb_count_objects counts: sorted, each
+ * followed by '\n' (malloc'ed; NULL on a bus error). */
+char *tb_object_names(struct testbed *tb, const char *service,
+		      const char *om_path, const char *iface);
 
 /* Count, in *lost, each PropertiesChanged of a sensor at path that a fan
  * controller would take as a failed sensor (phosphor-pid-control's

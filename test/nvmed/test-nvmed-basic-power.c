@@ -34,7 +34,9 @@ static void test_power_states(void **state)
 	nt_start_state(e, "Off");
 	nt_start_mctpd(e, "mctpd", sc, NULL);
 	board = nt_board_file(
-		e, "{\"Type\": \"NVME1000\", \"Name\": \"P On\", \"Bus\": 3}, "
+		e, "{\"Type\": \"NVME1000\", \"Name\": \"P On\", \"Bus\": 3, "
+		   "\"Thresholds\": [{\"Direction\": \"greater than\", "
+		   "\"Severity\": 0, \"Value\": 70}]}, "
 		   "{\"Type\": \"NVME1000\", \"Name\": \"P Post\", \"Bus\": "
 		   "4, \"PowerState\": \"BiosPost\"}, "
 		   "{\"Type\": \"NVME1000\", \"Name\": \"P Chassis\", "

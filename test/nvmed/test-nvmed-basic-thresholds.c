@@ -157,9 +157,12 @@ static void test_threshold_set_digits(void **state)
 	const char *file;
 
 	nt_start(e, NT_SMBUS, sc);
+	/* a threshold the record has: only those exist */
 	file = nt_board_file(e, "{\"Type\": \"NVME1000\", \"Name\": "
 				"\"Digits\", \"Bus\": 3, \"PowerState\": "
-				"\"Always\"}");
+				"\"Always\", \"Thresholds\": [{\"Direction\": "
+				"\"greater than\", \"Severity\": 0, "
+				"\"Value\": 70}]}");
 	{
 		const char *args[] = { file, NULL };
 

@@ -287,8 +287,27 @@ static void test_configured_thresholds(void **state)
 				  "WarningHigh") == 50);
 	assert_true(tb_get_double(e->tb, NVME, sensor, CRIT_IF,
 				  "CriticalLow") == 5);
-	assert_true(isnan(
-		tb_get_double(e->tb, NVME, sensor, CRIT_IF, "CriticalHigh")));
+	/* only the thresholds the record gives, as dbus-sensors: none of
+	 * the drive's, and nothing for those the record does not have */
+	assert_false(
+		tb_has_property(e->tb, NVME, sensor, CRIT_IF, "CriticalHigh"));
+	assert_false(tb_has_property(e->tb, NVME, sensor, CRIT_IF,
+				     "CriticalAlarmHigh"));
+	assert_false(
+		tb_has_property(e->tb, NVME, sensor, WARN_IF, "WarningLow"));
+	assert_false(tb_has_property(e->tb, NVME, sensor, WARN_IF,
+				     "WarningAlarmLow"));
+	{
+		sd_bus_error err = SD_BUS_ERROR_NULL;
+
+		/* which therefore cannot be set */
+		assert_true(sd_bus_set_property(tb_bus(e->tb), NVME, sensor,
+						WARN_IF, "WarningLow", &err,
+						"d", 3.0) < 0);
+		assert_true(sd_bus_error_has_name(
+			&err, SD_BUS_ERROR_UNKNOWN_PROPERTY));
+		sd_bus_error_free(&err);
+	}
 	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"temperature\": 2}");
 	assert_int_equal(tb_wait_bool(e->tb, NVME, sensor, CRIT_IF,
 				      "CriticalAlarmLow", true, WAIT),

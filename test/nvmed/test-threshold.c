@@ -31,6 +31,21 @@ static void test_kind_from_config(void **state)
 	assert_int_equal(threshold_kind_from_config(NULL, 0, &k), -EINVAL);
 }
 
+static void test_given(void **state)
+{
+	struct threshold_set s;
+
+	threshold_set_init(&s);
+	assert_int_equal(threshold_given(&s), 0);
+	s.t[THRESHOLD_WARNING_HIGH].value = 70;
+	s.t[THRESHOLD_CRITICAL_LOW].value = -5;
+	assert_int_equal(threshold_given(&s),
+			 BIT(THRESHOLD_WARNING_HIGH) |
+				 BIT(THRESHOLD_CRITICAL_LOW));
+	s.t[THRESHOLD_WARNING_HIGH].value = NAN;
+	assert_int_equal(threshold_given(&s), BIT(THRESHOLD_CRITICAL_LOW));
+}
+
 static void test_high_hysteresis(void **state)
 {
 	struct threshold_set s;
@@ -128,6 +143,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_from_config),
+		cmocka_unit_test(test_given),
 		cmocka_unit_test(test_high_hysteresis),
 		cmocka_unit_test(test_low),
 		cmocka_unit_test(test_nan),

@@ -13,6 +13,10 @@ without it (empty or missing) the test is skipped (exit 77). It:
    validate-json step uses), every board file the project uses (the
    demo's) and every board file of EM_DIR/configurations, which must still
    validate with our NVME1000 in place of legacy.json's;
+   and runs both daemons' --check-config over every board file of
+   EM_DIR/configurations: none may be refused where the schemas accept it
+   (entity-manager fills in templates such as "$bus", and probes the
+   alternative boards of a file one at a time);
 3. checks that the deliberately broken demo board is refused by the schema
    and by the daemon, naming the same key;
 4. derives, from our schema definitions, a record for every way to break
@@ -23,6 +27,7 @@ without it (empty or missing) the test is skipped (exit 77). It:
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,9 +51,15 @@ def fail(msg):
     print("FAIL:", msg)
 
 
+# A string (kept), or a // or /* */ comment (dropped): entity-manager's
+# board files may hold comments, which its validate-json step removes
+# before parsing (scripts/validate_configs.py), as json-c reads them.
+COMMENT = re.compile(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', re.S)
+
+
 def load(path):
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        return json.loads(COMMENT.sub(lambda m: m.group(1) or "", f.read()))
 
 
 class Schemas:
@@ -295,6 +306,34 @@ def main(argv):
                          f"{e.message[:200]}")
         print(f"ok: {n_boards} board files validate against global.json "
               "with our schemas")
+
+        # 2b. both daemons' --check-config over entity-manager's own
+        # board files: what the schemas accept, they accept too
+        # (templates are entity-manager's to fill in, alternative boards
+        # of a file are probed one at a time)
+        n_em = 0
+        for root, _, names in os.walk(configs):
+            for n in sorted(names):
+                if not n.endswith(".json"):
+                    continue
+                path = os.path.join(root, n)
+                doc = load(path)
+                refused_by_schema = any(
+                    schemas.board_errors(b)
+                    for b in (doc if isinstance(doc, list) else [doc]))
+                n_em += 1
+                for daemon in (nvmed, cable):
+                    p = subprocess.run([daemon, "--check-config", path],
+                                       capture_output=True, text=True,
+                                       timeout=30)
+                    if p.returncode != 0 and not refused_by_schema:
+                        fail(f"{path}: accepted by the schemas, refused "
+                             f"by {os.path.basename(daemon)} "
+                             f"--check-config: "
+                             f"{(p.stderr + p.stdout).strip()[:600]}")
+        print(f"ok: {n_em} board files of {configs}: no refusal by "
+              "nvmed or cable-presenced --check-config that the schemas "
+              "do not make")
 
         # 3. the demo's broken board: both refuse it, naming Polarity
         for path in broken:

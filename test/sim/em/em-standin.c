@@ -763,7 +763,8 @@ static int board_build(struct json_object *raw, const struct em_var *vars,
 	if (!b)
 		goto oom;
 	esc = em_escape(json_object_get_string(jname));
-	lower = strdup(json_object_get_string(jtype));
+	/* entity-manager: basePath / lower-cased sanitised Type / Name */
+	lower = em_escape(json_object_get_string(jtype));
 	if (!esc || !lower)
 		goto oom;
 	for (char *p = lower; *p; p++)

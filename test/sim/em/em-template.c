@@ -238,15 +238,30 @@ bool em_string_to_uint(const char *s, uint64_t *ret)
 	return true;
 }
 
+/* entity-manager's sanitising (src/dbus_util.cpp: every byte that is not
+ * an ASCII letter or digit becomes '_'), then sdbusplus object_path's
+ * operator/= (src/message/native_types.cpp): a segment whose first byte
+ * is not alphanumeric has every non-alphanumeric byte, the first
+ * included, written as '_' and two lower-case hex digits. */
 char *em_escape(const char *s)
 {
-	char *out = strdup(s);
+	size_t len = strlen(s), o = 0;
+	bool hex = len > 0 && !isalnum((unsigned char)s[0]);
+	char *out = malloc(3 * len + 1);
 
 	if (!out)
 		return NULL;
-	for (char *p = out; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '_'))
-			*p = '_';
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c > 0x7f || !isalnum(c))
+			c = '_';
+		if (hex && c == '_') {
+			o += (size_t)sprintf(out + o, "_%02x", c);
+			continue;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
 	return out;
 }

@@ -43,6 +43,8 @@ int em_expand(const char *s, const struct em_var *vars, size_t n_vars,
  */
 bool em_string_to_uint(const char *s, uint64_t *ret);
 
-/* entity-manager's path escaping: bytes outside [A-Za-z0-9_] become '_'.
- * Returns a malloc'ed string or NULL. */
+/* The object path segment entity-manager makes of a name: bytes that are
+ * not ASCII letters or digits become '_', and a segment that then starts
+ * with '_' has each '_' written as "_5f", as sdbusplus's object_path
+ * appends it. Returns a malloc'ed string or NULL. */
 char *em_escape(const char *s);

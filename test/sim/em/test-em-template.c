@@ -73,9 +73,13 @@ static void test_escape(void **state)
 {
 	_cleanup_free_ char *a = em_escape("NVMe 1 Temp");
 	_cleanup_free_ char *b = em_escape("a-b.c/d_E9");
+	_cleanup_free_ char *c = em_escape("-rear cable");
+	_cleanup_free_ char *d = em_escape("_x\xc3\xa9");
 
 	assert_string_equal(a, "NVMe_1_Temp");
 	assert_string_equal(b, "a_b_c_d_E9");
+	assert_string_equal(c, "_5frear_5fcable");
+	assert_string_equal(d, "_5fx_5f_5f");
 }
 
 int main(void)
