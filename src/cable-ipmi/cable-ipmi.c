@@ -192,7 +192,7 @@ static int read_subtree(sd_bus_message *m, struct cable_set *s)
 static int cable_set_group(struct cable_set *s)
 {
 	struct sdr_cable *in = NULL;
-	char **parents = NULL;
+	char **parents = NULL, **names = NULL;
 	struct sdr_group *g = NULL;
 	int n = 0, r = 0;
 
@@ -200,7 +200,8 @@ static int cable_set_group(struct cable_set *s)
 		return 0;
 	in = calloc(s->n_cables, sizeof(*in));
 	parents = calloc(s->n_cables, sizeof(*parents));
-	if (!in || !parents) {
+	names = calloc(s->n_cables, sizeof(*names));
+	if (!in || !parents || !names) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -209,11 +210,12 @@ static int cable_set_group(struct cable_set *s)
 
 		parents[i] = strndup(s->cables[i].path,
 				     (size_t)(slash - s->cables[i].path));
-		if (!parents[i]) {
+		names[i] = sdr_name_from_path(s->cables[i].path);
+		if (!parents[i] || !names[i]) {
 			r = -ENOMEM;
 			goto out;
 		}
-		in[i] = (struct sdr_cable){ .name = slash + 1,
+		in[i] = (struct sdr_cable){ .name = names[i],
 					    .parent = parents[i] };
 	}
 	n = sdr_group_cables(in, s->n_cables, &g);
@@ -237,10 +239,14 @@ static int cable_set_group(struct cable_set *s)
 	s->n_groups = (size_t)n;
 out:
 	sdr_groups_free(g, (size_t)n);
-	if (parents)
-		for (size_t i = 0; i < s->n_cables; i++)
+	for (size_t i = 0; i < s->n_cables; i++) {
+		if (parents)
 			free(parents[i]);
+		if (names)
+			free(names[i]);
+	}
 	free(parents);
+	free(names);
 	free(in);
 	return r;
 }

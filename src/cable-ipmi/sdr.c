@@ -240,6 +240,50 @@ static int make_names_unique(struct sdr_group *g, size_t n)
 	return 0;
 }
 
+static int unhex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *sdr_name_from_path(const char *path)
+{
+	const char *seg = strrchr(path, '/');
+	char *out;
+	size_t o = 0;
+
+	seg = seg ? seg + 1 : path;
+	if (seg[0] != '_')
+		return strdup(seg);
+	out = malloc(strlen(seg) + 1);
+	if (!out)
+		return NULL;
+	for (const char *p = seg; *p; p++) {
+		int hi = *p == '_' ? unhex(p[1]) : -1;
+		int lo = hi >= 0 ? unhex(p[2]) : -1;
+		int c = hi << 4 | lo;
+
+		if (*p != '_') {
+			out[o++] = *p;
+			continue;
+		}
+		if (hi < 0 || lo < 0 || c < 0x20 || c > 0x7e) {
+			/* not sdbusplus's escape: the segment as it is */
+			free(out);
+			return strdup(seg);
+		}
+		out[o++] = (char)c;
+		p += 2;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void sdr_groups_free(struct sdr_group *groups, size_t n)
 {
 	if (!groups)

@@ -84,3 +84,15 @@ int sdr_group_cables(const struct sdr_cable *cables, size_t n,
 		     struct sdr_group **ret);
 
 void sdr_groups_free(struct sdr_group *groups, size_t n);
+
+/*
+ * The cable name of an object path: its last segment, read back as
+ * sdbusplus's object_path::filename() does (openbmc/sdbusplus
+ * src/message/native_types.cpp), since entity-manager writes a segment
+ * that starts with anything but a letter or digit with every such byte as
+ * "_XX" in hex ("-rear cable" is published as "_5frear_5fcable", read
+ * back as "_rear_cable"). A segment that does not decode, or decodes to
+ * bytes that are not printable ASCII, is the name as it stands. Returns a
+ * malloc'ed string, or NULL when out of memory.
+ */
+char *sdr_name_from_path(const char *path);

@@ -27,47 +27,60 @@
 
 struct cable_list {
 	struct sdr_cable *v;
-	char **paths; /* the object paths, cut into parent and name */
+	char **parents; /* the parent paths */
+	char **names; /* the names, as sdbusplus reads them back */
 	size_t n, cap;
 };
 
 static void cable_list_clear(struct cable_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->paths[i]);
-	free(l->paths);
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->parents[i]);
+		free(l->names[i]);
+	}
+	free(l->parents);
+	free(l->names);
 	free(l->v);
 }
 
 static int cable_list_add(struct cable_list *l, const char *path, bool present)
 {
-	char *copy, *slash;
+	char *parent, *name, *slash;
 
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		struct sdr_cable *v = realloc(l->v, cap * sizeof(*v));
-		char **paths;
+		char **p;
 
 		if (!v)
 			return -ENOMEM;
 		l->v = v;
-		paths = realloc(l->paths, cap * sizeof(*paths));
-		if (!paths)
+		p = realloc(l->parents, cap * sizeof(*p));
+		if (!p)
 			return -ENOMEM;
-		l->paths = paths;
+		l->parents = p;
+		p = realloc(l->names, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		l->names = p;
 		l->cap = cap;
 	}
-	copy = strdup(path);
-	if (!copy)
+	/* Grouped per parent object and named as libcable-ipmi does. */
+	parent = strdup(path);
+	name = sdr_name_from_path(path);
+	if (!parent || !name) {
+		free(parent);
+		free(name);
 		return -ENOMEM;
-	/* Grouped per parent object, as libcable-ipmi groups them. */
-	slash = strrchr(copy, '/');
+	}
+	slash = strrchr(parent, '/');
 	if (slash)
 		*slash = '\0';
-	l->paths[l->n] = copy;
-	l->v[l->n] = (struct sdr_cable){ .name = slash ? slash + 1 : copy,
+	l->parents[l->n] = parent;
+	l->names[l->n] = name;
+	l->v[l->n] = (struct sdr_cable){ .name = name,
 					 .present = present,
-					 .parent = slash ? copy : NULL };
+					 .parent = slash ? parent : NULL };
 	l->n++;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -335,6 +336,29 @@ static void test_members_duplicates(void **state)
 	sdr_groups_free(r.g, (size_t)r.n);
 }
 
+/* Names as sdbusplus's object_path::filename() reads them back. */
+static void test_name_from_path(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "/inv/item/cdfp0", "cdfp0" },
+		{ "/inv/item/_5frear_5fcable", "_rear_cable" },
+		{ "/inv/item/_2drear_20cable", "-rear cable" },
+		{ "/inv/item/_41", "A" },
+		{ "/inv/item/_zz", "_zz" }, /* no escape: as it stands */
+		{ "/inv/item/_0a", "_0a" }, /* not printable: as it stands */
+		{ "/inv/item/_5", "_5" },
+		{ "plain", "plain" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *n = sdr_name_from_path(cases[i][0]);
+
+		assert_non_null(n);
+		assert_string_equal(n, cases[i][1]);
+		free(n);
+	}
+}
+
 static void test_empty(void **state)
 {
 	struct sdr_group *g = (void *)1;
@@ -356,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_mixed),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_parents),
+		cmocka_unit_test(test_name_from_path),
 		cmocka_unit_test(test_parents_same_names),
 		cmocka_unit_test(test_members_duplicates),
 		cmocka_unit_test(test_unique_names),
