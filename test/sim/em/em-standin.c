@@ -152,7 +152,6 @@ static struct object *object_free(struct object *o)
 	free(o);
 	return NULL;
 }
-DEFINE_CLEANUP_FUNC(struct object, object_free)
 
 static struct board *board_free(struct board *b)
 {

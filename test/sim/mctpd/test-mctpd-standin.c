@@ -477,7 +477,7 @@ static void emu_env_stop(struct emu_env *e)
 static json_object *emu_drive(struct emu_env *e, unsigned address)
 {
 	char line[96], *reply = NULL;
-	json_object *j, *d;
+	json_object *j, *d = NULL;
 
 	snprintf(line, sizeof(line), "{\"get\": {\"bus\": 3, \"address\": %u}}",
 		 address);
