@@ -188,6 +188,14 @@ static int read_sdr_list(struct ctx *c, char names[][32])
 	char *line, *save = NULL;
 	int n = 0;
 
+	printf("# ipmitool sdr list event:\n");
+	for (char *p = out, *e; *p; p = e + 1) {
+		e = strchrnul(p, '\n');
+		printf("#   %.*s\n", (int)(e - p), p);
+		if (!*e)
+			break;
+	}
+
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char want[64];
@@ -244,6 +252,10 @@ static unsigned ipmi_mask_flags(struct ctx *c, unsigned num, unsigned flags)
 
 	raw_bytes(c, "0x2b", num, ev, 5);
 	raw_bytes(c, "0x2d", num, rd, 4);
+	printf("# sensor 0x%02x: raw 0x04 0x2b -> %02x %02x %02x %02x %02x, "
+	       "0x2d -> %02x %02x %02x %02x\n",
+	       num, ev[0], ev[1], ev[2], ev[3], ev[4], rd[0], rd[1], rd[2],
+	       rd[3]);
 	assert_int_equal(ev[0], flags);
 	assert_int_equal(rd[1], flags);
 	assert_int_equal(ev[1], rd[2]);

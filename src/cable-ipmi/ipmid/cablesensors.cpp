@@ -43,12 +43,13 @@ void changed(struct cable_ipmi*, void*)
     }
 }
 
-/* The library on ipmid's connection, its change callback installed. */
+/* The library on ipmid's connection (the sd_bus of getSdBus(), which
+ * providers are loaded after), its change callback installed. */
 struct cable_ipmi* context()
 {
     static struct cable_ipmi* ctx = [] {
         struct cable_ipmi* c = nullptr;
-        int r = cable_ipmi_new(getSdBus()->get(), &c);
+        int r = cable_ipmi_new(ipmid_get_sd_bus_connection(), &c);
         if (r >= 0)
         {
             r = cable_ipmi_set_changed_callback(c, changed, nullptr);

@@ -13,10 +13,10 @@
 # providers from the path it was built with (-Dhost-ipmi-lib-path).
 #
 # ipmid reads and writes fixed paths (phosphor-host-ipmid
-# user_channel/channel_mgmt.cpp, apphandler.cpp): /usr/share/ipmi-providers,
-# /var/lib/ipmi and /run/ipmi. It runs in a mount namespace of its own
-# with those trees overlaid on directories under TTY's directory, so the
-# host's are never touched (needs root).
+# user_channel/channel_mgmt.cpp, user_mgmt.cpp, apphandler.cpp):
+# /usr/share/ipmi-providers, /var/lib/ipmi, /run/ipmi and /etc. It runs in
+# a mount namespace of its own with those trees overlaid on directories
+# under TTY's directory, so the host's are never touched (needs root).
 set -euo pipefail
 
 tty=${1:?usage: run-ipmid.sh TTY}
@@ -40,8 +40,13 @@ bridge=$(prog serialbridged)
 mapper=$(prog mapperx)
 libs=$(find "$prefix" -name 'lib*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
 export LD_LIBRARY_PATH=${libs}${LD_LIBRARY_PATH:-}
+# serialbridged picks its bus by DBUS_STARTER_BUS_TYPE (sd-bus's
+# sd_bus_default); phosphor-logging writes to stderr, not the journal.
+export DBUS_STARTER_BUS_TYPE=system
+export DBUS_STARTER_BUS_ADDRESS=$DBUS_SYSTEM_BUS_ADDRESS
+export LG2_FORCE_STDERR=1
 
-for d in usr/share var/lib run; do
+for d in usr/share var/lib run etc; do
 	n=${d//\//-}
 	mkdir -p "$work/$n.upper" "$work/$n.work"
 	mount -t overlay overlay -o \
