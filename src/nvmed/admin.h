@@ -14,7 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mi.h"
+/* One NVMe Admin command of the management methods (built here, sent by
+ * the edge, mi.h). The opcode's bits 1:0 give the direction (NVMe Base
+ * 2.0 figure 88): 01b data to the drive, 10b len bytes back, 00b none. */
+struct mi_admin_cmd {
+	uint8_t opcode;
+	uint32_t nsid;
+	uint32_t cdw[6]; /* CDW10..CDW15 */
+	unsigned timeout_ms; /* this command's; 0: the endpoint's */
+};
+
+/* A command's outcome from the drive: the NVMe status field (SC bits
+ * 7:0, SCT 10:8, DNR 14), or an NVMe-MI response status with
+ * MI_STATUS_MI set (NVMe-MI 1.2 4.1.2). */
+#define MI_STATUS_MI (1u << 27)
+
 
 #define ADMIN_XFER_MAX 4096 /* NVMe-MI 1.2 6.1: one Admin command's data */
 

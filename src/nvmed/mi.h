@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "admin.h"
+
 struct mi_root;
 struct mi_ep;
 
@@ -44,18 +46,7 @@ int mi_identify_ctrl(struct mi_ep *ep, uint8_t *buf, size_t len);
 /* Admin Get Log Page SMART / Health, NSID FFFFFFFFh (512 bytes). */
 int mi_smart_log(struct mi_ep *ep, uint8_t *buf, size_t len);
 
-/* One NVMe Admin command of the management methods (admin.h builds
- * them). The opcode's bits 1:0 give the direction (NVMe Base 2.0
- * figure 88): 01b data to the drive, 10b len bytes back, 00b none. */
-struct mi_admin_cmd {
-	uint8_t opcode;
-	uint32_t nsid;
-	uint32_t cdw[6]; /* CDW10..CDW15 */
-	unsigned timeout_ms; /* this command's; 0: the endpoint's */
-};
-/* A positive return is the drive's status: the NVMe status field
- * (SC bits 7:0, SCT 10:8, DNR 14), or an NVMe-MI response status with
- * MI_STATUS_MI set (NVMe-MI 1.2 4.1.2). */
-#define MI_STATUS_MI (1u << 27)
+/* A positive return is the drive's status, as admin.h encodes it
+ * (MI_STATUS_MI for an NVMe-MI response status). */
 int mi_admin(struct mi_ep *ep, const struct mi_admin_cmd *cmd, uint8_t *data,
 	     size_t len);
