@@ -29,7 +29,6 @@ struct mi_admin_cmd {
  * MI_STATUS_MI set (NVMe-MI 1.2 4.1.2). */
 #define MI_STATUS_MI (1u << 27)
 
-
 #define ADMIN_XFER_MAX 4096 /* NVMe-MI 1.2 6.1: one Admin command's data */
 
 enum {
