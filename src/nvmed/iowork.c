@@ -773,12 +773,17 @@ int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 	int r;
 
 	if (!s)
-		return -ENOMEM;
+		return log_oom();
+	/* Fatal: a process that cannot shed them must not go on serving
+	 * D-Bus with them. */
+	r = caps_effective(false);
+	if (r < 0) {
+		free(s);
+		return log_error_errno(r, "Cannot clear the effective "
+					  "capabilities of the D-Bus process");
+	}
 	s->event = sd_event_ref(event);
 	s->mi = mi;
-	r = caps_effective(false);
-	if (r < 0)
-		log_debug_errno(r, "Cannot clear the effective capabilities");
 	*ret = s;
 	return 0;
 }

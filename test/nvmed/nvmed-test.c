@@ -75,15 +75,20 @@ void nt_start(struct nt_env *e, enum nt_bed bed, const char *scenario_json)
 		 bed == NT_SMBUS ? i2c_emu_sock(&e->emu) : "");
 }
 
-void nt_start_nvmed(struct nt_env *e, const char *config,
-		    const char *const *args)
+pid_t nt_spawn_nvmed(struct nt_env *e, const char *wrapper, const char *config,
+		     const char *const *args)
 {
 	const char *env[] = { e->preload, e->mctp_sock,
 			      e->bed == NT_SMBUS ? e->i2c_sock : NULL, NULL };
-	const char *argv[24] = { tb_prog("nvmed"), "-v", "--poll-interval-ms",
-				 "200" };
-	size_t n = 4;
+	const char *argv[25];
+	size_t n = 0;
 
+	if (wrapper)
+		argv[n++] = wrapper;
+	argv[n++] = tb_prog("nvmed");
+	argv[n++] = "-v";
+	argv[n++] = "--poll-interval-ms";
+	argv[n++] = "200";
 	if (e->bed == NT_SMBUS) {
 		argv[n++] = "--power-on-delay-ms";
 		argv[n++] = "300";
@@ -97,7 +102,13 @@ void nt_start_nvmed(struct nt_env *e, const char *config,
 		argv[n++] = *args;
 	}
 	argv[n] = NULL;
-	e->nvmed = tb_spawn(e->tb, "nvmed", argv, env);
+	return tb_spawn(e->tb, "nvmed", argv, env);
+}
+
+void nt_start_nvmed(struct nt_env *e, const char *config,
+		    const char *const *args)
+{
+	e->nvmed = nt_spawn_nvmed(e, NULL, config, args);
 	assert_int_equal(tb_wait_name(e->tb, NVME, WAIT), 0);
 }
 

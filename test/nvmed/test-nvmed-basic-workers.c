@@ -2,13 +2,15 @@
 /*
  * nvmed's SMBus I/O workers (nvmed-test.h, NT_SMBUS): one process per
  * root bus, with the only effective capabilities and, with libseccomp,
- * a seccomp filter of its own; a killed worker is replaced.
+ * a seccomp filter of its own; a killed worker is replaced; nvmed that
+ * cannot clear its own effective capabilities does not start.
  */
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "macros.h"
 #include "nvmed-test.h"
@@ -146,10 +148,36 @@ static void test_basic_io_workers(void **state)
 	nt_stop(e);
 }
 
+/*
+ * nvmed cannot clear its effective capabilities (capset(2) fails, as under
+ * a seccomp filter or an LSM): it does not serve D-Bus with them, it exits
+ * with a failure and says why.
+ */
+static void test_privilege_drop_fatal(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *sc = nt_basic_scenario(1, 3);
+	pid_t pid;
+	int status;
+
+	nt_start(e, NT_SMBUS, sc);
+	pid = nt_spawn_nvmed(e, tb_prog("no-capset"), NULL, NULL);
+	status = tb_wait_exit(e->tb, pid, WAIT);
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), EXIT_FAILURE);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "Cannot clear the effective capabilities",
+				     WAIT),
+			 0);
+	assert_int_equal(tb_wait_name_gone(e->tb, NVME, 0), 0);
+	nt_stop(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		NT_TEST(test_basic_io_workers),
+		NT_TEST(test_privilege_drop_fatal),
 	};
 
 	return nt_run(tests, ARRAY_SIZE(tests));
