@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -110,6 +111,44 @@ void nt_start_nvmed(struct nt_env *e, const char *config,
 {
 	e->nvmed = nt_spawn_nvmed(e, NULL, config, args);
 	assert_int_equal(tb_wait_name(e->tb, NVME, WAIT), 0);
+}
+
+pid_t nt_worker_pid(struct nt_env *e, const char *comm)
+{
+	char want[32], path[64], line[32], stat[256];
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "%s\n", comm);
+	d = opendir("/proc");
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+		int pid = atoi(de->d_name), ppid = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f) || strcmp(line, want) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "re");
+		if (f && fgets(stat, sizeof(stat), f) &&
+		    sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
+		    ppid == e->nvmed)
+			found = pid;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
 }
 
 void nt_stop(struct nt_env *e)

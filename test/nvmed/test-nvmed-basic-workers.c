@@ -5,7 +5,6 @@
  * a seccomp filter of its own; a killed worker is replaced; nvmed that
  * cannot clear its own effective capabilities does not start.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,43 +15,13 @@
 #include "macros.h"
 #include "nvmed-test.h"
 
-/* The pid of nvmed's I/O worker for root bus bus (its comm names it). */
+/* The pid of nvmed's I/O worker for root bus bus. */
 static pid_t worker_pid(struct nt_env *e, unsigned bus)
 {
-	char want[32], path[64], comm[32], stat[256];
-	struct dirent *de;
-	pid_t found = 0;
-	DIR *d;
+	char comm[32];
 
-	snprintf(want, sizeof(want), "nvmed-i2c-%u\n", bus);
-	d = opendir("/proc");
-	assert_non_null(d);
-	while (!found && (de = readdir(d))) {
-		FILE *f;
-		int pid = atoi(de->d_name), ppid = 0;
-
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (!fgets(comm, sizeof(comm), f) || strcmp(comm, want) != 0) {
-			fclose(f);
-			continue;
-		}
-		fclose(f);
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		f = fopen(path, "re");
-		if (f && fgets(stat, sizeof(stat), f) &&
-		    sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
-		    ppid == e->nvmed)
-			found = pid;
-		if (f)
-			fclose(f);
-	}
-	closedir(d);
-	return found;
+	snprintf(comm, sizeof(comm), "nvmed-i2c-%u", bus);
+	return nt_worker_pid(e, comm);
 }
 
 /* A field of /proc/PID/status ("Seccomp", "NoNewPrivs"), -1 if absent. */

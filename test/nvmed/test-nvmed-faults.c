@@ -222,6 +222,33 @@ static void test_mpr_overrun(void **state)
 	nt_stop(e);
 }
 
+/* The MCTP network's I/O worker killed: nvmed says which worker it was,
+ * starts another, and the drive is read again. */
+static void test_mctp_worker_killed(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *sc = nt_mi_scenario(1, NULL);
+	pid_t w, again;
+
+	nt_start(e, NT_MCTP, sc);
+	nt_start_nvmed(e, nt_mi_config(e, 1, NULL), NULL);
+	nt_mi_check_drive(e, "NVMe_9", 9, 35);
+	w = nt_worker_pid(e, "nvmed-mctp-1");
+	assert_true(w > 0);
+	assert_int_equal(kill(w, SIGKILL), 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "I/O worker of MCTP network 1 was killed",
+				     WAIT),
+			 0);
+	assert_int_equal(tb_log_count(e->tb, "nvmed", "I/O worker of I2C"), 0);
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"temperature\": 44}");
+	nt_wait_value(e, "NVMe_9", 44, WAIT);
+	again = nt_worker_pid(e, "nvmed-mctp-1");
+	assert_true(again > 0);
+	assert_int_not_equal(again, w);
+	nt_stop(e);
+}
+
 /* The bus goes away: nvmed exits with a failure status (systemd logs a
  * failure; Restart=always restarts it). The bus is this test's own. */
 static void test_bus_lost(void **state)
@@ -266,6 +293,7 @@ int main(void)
 		NT_TEST(test_admin_refused),
 		NT_TEST(test_faulty_replies),
 		NT_TEST(test_mpr_overrun),
+		NT_TEST(test_mctp_worker_killed),
 		NT_TEST(test_bus_lost),
 	};
 
