@@ -419,7 +419,8 @@ static void worker_lost(struct worker *w, const char *why)
 	w->fd = -1;
 	w->pid = 0;
 	w->busy = false;
-	log_warning("I/O worker of I2C bus %u %s; restarting it", w->root, why);
+	log_warning("I/O worker of %s %u %s; restarting it", worker_desc(w),
+		    w->root, why);
 	w->s->stats.restarts++;
 	if (q)
 		req_finish(q, -ECONNRESET, NULL, 0);
@@ -450,9 +451,15 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata)
 		/* A failure now: the drive does not wait for the kernel. The
 		 * worker stays busy until its transfer returns. */
 		w->s->stats.timeouts++;
-		log_debug("I2C bus %u: transfer to 0x%02x on bus %u "
-			  "abandoned after %u ms",
-			  w->root, q->wire.addr, q->wire.bus, q->timeout_ms);
+		if (w->kind == WORKER_I2C)
+			log_debug("I2C bus %u: transfer to 0x%02x on bus %u "
+				  "abandoned after %u ms",
+				  w->root, q->wire.addr, q->wire.bus,
+				  q->timeout_ms);
+		else
+			log_debug("MCTP network %u: transaction with EID %u "
+				  "abandoned after %u ms",
+				  w->root, q->wire.eid, q->timeout_ms);
 		(void)sd_event_source_set_time(w->deadline,
 					       w->busy_since + HANG_KILL_USEC);
 		(void)sd_event_source_set_enabled(w->deadline,
@@ -461,9 +468,9 @@ static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata)
 		return 0;
 	}
 	if (w->busy && w->pid > 0) {
-		log_error("I/O worker of I2C bus %u stuck in one transfer for "
+		log_error("I/O worker of %s %u stuck in one transfer for "
 			  "%llu s; killing it",
-			  w->root, HANG_KILL_USEC / 1000000ULL);
+			  worker_desc(w), w->root, HANG_KILL_USEC / 1000000ULL);
 		(void)kill(w->pid, SIGKILL);
 	}
 	return 0;
@@ -773,12 +780,17 @@ int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 	int r;
 
 	if (!s)
-		return -ENOMEM;
+		return log_oom();
+	/* Fatal: a process that cannot shed them must not go on serving
+	 * D-Bus with them. */
+	r = caps_effective(false);
+	if (r < 0) {
+		free(s);
+		return log_error_errno(r, "Cannot clear the effective "
+					  "capabilities of the D-Bus process");
+	}
 	s->event = sd_event_ref(event);
 	s->mi = mi;
-	r = caps_effective(false);
-	if (r < 0)
-		log_debug_errno(r, "Cannot clear the effective capabilities");
 	*ret = s;
 	return 0;
 }

@@ -35,7 +35,7 @@ typedef void (*iowork_done_t)(int r, const uint8_t *data, size_t len,
 
 /* mi: the NVMe-MI settings the MCTP workers open endpoints with. From
  * here on the calling process has no effective capabilities: only the
- * workers use them. */
+ * workers use them. Fails (logged) when they cannot be cleared. */
 int iowork_set_new(sd_event *event, struct mi_root *mi,
 		   struct iowork_set **ret);
 struct iowork_set *iowork_set_free(struct iowork_set *s);

@@ -270,7 +270,7 @@ static int open_services(struct manager *m, const struct options *o)
 		return r;
 	r = iowork_set_new(m->event, m->mi, &m->iowork);
 	if (r < 0)
-		return log_oom();
+		return r;
 	r = power_new(m->bus, m->event, o->power_delay_ms, on_power, m,
 		      &m->power);
 	if (r < 0)

@@ -536,6 +536,8 @@ static struct logread *logread_free(struct logread *l)
 {
 	struct logread **p;
 
+	if (!l)
+		return NULL;
 	for (p = &l->md->logs; *p; p = &(*p)->next)
 		if (*p == l) {
 			*p = l->next;

@@ -40,6 +40,8 @@ struct testbed {
 	struct tb_child children[TB_MAX_CHILDREN];
 	size_t n_children;
 	bool failed;
+	/* the D-Bus error message of the last tb_call_as*() */
+	char call_message[512];
 };
 
 _printf_(1, 2) static _Noreturn void tb_die(const char *fmt, ...)
@@ -437,13 +439,22 @@ int tb_run(struct testbed *tb, const char *const *argv, const char *const *env,
 
 #define CALL_AS_TIMEOUT_MS 10000
 
-/* What the caller child reports: 'E' and the D-Bus error name ("" on
- * success), or 'X' and why it could not call. */
-_Noreturn static void call_as_report(int fd, char kind, const char *text)
-{
-	char buf[256];
-	int n = snprintf(buf, sizeof(buf), "%c%s", kind, text ? text : "");
+/* What the caller child reports: 'E', the D-Bus error name ("" on
+ * success), a newline and the error's message; or 'X' and why it could
+ * not call. Cut to what the parent reads. */
+#define CALL_AS_REPORT_MAX 768
 
+_Noreturn static void call_as_report(int fd, char kind, const char *text,
+				     const char *message)
+{
+	char buf[CALL_AS_REPORT_MAX];
+	int n = snprintf(buf, sizeof(buf), "%c%s\n%s", kind, text ? text : "",
+			 message ? message : "");
+
+	if (n < 0)
+		_exit(2);
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
 	if (write(fd, buf, (size_t)n) < 0)
 		_exit(2);
 	_exit(0);
@@ -472,14 +483,14 @@ _Noreturn static void call_as_child(int fd, const struct tb_caller *who,
 		snprintf(why, sizeof(why), "cannot become %u:%u: %s",
 			 (unsigned)who->uid, (unsigned)who->gid,
 			 strerror(errno));
-		call_as_report(fd, 'X', why);
+		call_as_report(fd, 'X', why, NULL);
 	}
 	/* DBUS_SYSTEM_BUS_ADDRESS is the test bed's private bus. */
 	r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot connect as %u: %s",
 			 (unsigned)who->uid, strerror(-r));
-		call_as_report(fd, 'X', why);
+		call_as_report(fd, 'X', why, NULL);
 	}
 	r = sd_bus_message_new_method_call(bus, &m, service, path, iface,
 					   method);
@@ -488,17 +499,17 @@ _Noreturn static void call_as_child(int fd, const struct tb_caller *who,
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot build %s(%s): %s", method,
 			 types ? types : "", strerror(-r));
-		call_as_report(fd, 'X', why);
+		call_as_report(fd, 'X', why, NULL);
 	}
 	r = sd_bus_call(bus, m, (uint64_t)CALL_AS_TIMEOUT_MS * 1000, &error,
 			&reply);
 	if (r >= 0)
-		call_as_report(fd, 'E', "");
+		call_as_report(fd, 'E', "", NULL);
 	fprintf(stderr, "# %s.%s as %u:%u: %s: %s\n", iface ? iface : "",
 		method, (unsigned)who->uid, (unsigned)who->gid,
 		error.name ? error.name : "?",
 		error.message ? error.message : strerror(-r));
-	call_as_report(fd, 'E', error.name ? error.name : "?");
+	call_as_report(fd, 'E', error.name ? error.name : "?", error.message);
 }
 
 int tb_call_asv(struct testbed *tb, const struct tb_caller *who,
@@ -507,7 +518,7 @@ int tb_call_asv(struct testbed *tb, const struct tb_caller *who,
 		const char *types, va_list ap)
 {
 	uint64_t end = now_ms() + CALL_AS_TIMEOUT_MS + 5000;
-	char buf[256];
+	char buf[CALL_AS_REPORT_MAX], *message;
 	size_t got = 0;
 	int pfd[2];
 	pid_t pid;
@@ -557,12 +568,22 @@ int tb_call_asv(struct testbed *tb, const struct tb_caller *who,
 	close(pfd[0]);
 	buf[got] = '\0';
 	reap(pid, 5000);
+	message = strchr(buf, '\n');
+	if (message)
+		*message++ = '\0';
 	if (got == 0 || buf[0] != 'E')
 		tb_die("%s.%s as uid %u: %s", iface, method, (unsigned)who->uid,
 		       got ? buf + 1 : "the caller died");
+	snprintf(tb->call_message, sizeof(tb->call_message), "%s",
+		 message ? message : "");
 	if (err_name && err_size)
 		snprintf(err_name, err_size, "%s", buf + 1);
 	return buf[1] ? -1 : 0;
+}
+
+const char *tb_call_message(struct testbed *tb)
+{
+	return tb->call_message;
 }
 
 int tb_call_as_caller(struct testbed *tb, const struct tb_caller *who,

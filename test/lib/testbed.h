@@ -174,6 +174,11 @@ int tb_call_asv(struct testbed *tb, const struct tb_caller *who,
 		const char *method, char *err_name, size_t err_size,
 		const char *types, va_list ap);
 
+/* The D-Bus error message of the last tb_call_as*() ("" when it succeeded),
+ * cut to 511 bytes: it tells who refused a call, the bus ("Rejected send
+ * message, ...", dbus-daemon's bus/bus.c) or the service. */
+const char *tb_call_message(struct testbed *tb);
+
 /* Process the bus until timeout_ms elapses (for signal-collecting tests). */
 void tb_pump(struct testbed *tb, int timeout_ms);
 

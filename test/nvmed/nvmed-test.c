@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -75,15 +76,20 @@ void nt_start(struct nt_env *e, enum nt_bed bed, const char *scenario_json)
 		 bed == NT_SMBUS ? i2c_emu_sock(&e->emu) : "");
 }
 
-void nt_start_nvmed(struct nt_env *e, const char *config,
-		    const char *const *args)
+pid_t nt_spawn_nvmed(struct nt_env *e, const char *wrapper, const char *config,
+		     const char *const *args)
 {
 	const char *env[] = { e->preload, e->mctp_sock,
 			      e->bed == NT_SMBUS ? e->i2c_sock : NULL, NULL };
-	const char *argv[24] = { tb_prog("nvmed"), "-v", "--poll-interval-ms",
-				 "200" };
-	size_t n = 4;
+	const char *argv[25];
+	size_t n = 0;
 
+	if (wrapper)
+		argv[n++] = wrapper;
+	argv[n++] = tb_prog("nvmed");
+	argv[n++] = "-v";
+	argv[n++] = "--poll-interval-ms";
+	argv[n++] = "200";
 	if (e->bed == NT_SMBUS) {
 		argv[n++] = "--power-on-delay-ms";
 		argv[n++] = "300";
@@ -97,8 +103,52 @@ void nt_start_nvmed(struct nt_env *e, const char *config,
 		argv[n++] = *args;
 	}
 	argv[n] = NULL;
-	e->nvmed = tb_spawn(e->tb, "nvmed", argv, env);
+	return tb_spawn(e->tb, "nvmed", argv, env);
+}
+
+void nt_start_nvmed(struct nt_env *e, const char *config,
+		    const char *const *args)
+{
+	e->nvmed = nt_spawn_nvmed(e, NULL, config, args);
 	assert_int_equal(tb_wait_name(e->tb, NVME, WAIT), 0);
+}
+
+pid_t nt_worker_pid(struct nt_env *e, const char *comm)
+{
+	char want[32], path[64], line[32], stat[256];
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "%s\n", comm);
+	d = opendir("/proc");
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		FILE *f;
+		int pid = atoi(de->d_name), ppid = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(line, sizeof(line), f) || strcmp(line, want) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "re");
+		if (f && fgets(stat, sizeof(stat), f) &&
+		    sscanf(strrchr(stat, ')') + 2, "%*c %d", &ppid) == 1 &&
+		    ppid == e->nvmed)
+			found = pid;
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return found;
 }
 
 void nt_stop(struct nt_env *e)

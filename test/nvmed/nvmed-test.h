@@ -93,6 +93,13 @@ void nt_start(struct nt_env *e, enum nt_bed bed, const char *scenario_json);
  */
 void nt_start_nvmed(struct nt_env *e, const char *config,
 		    const char *const *args);
+/* The same nvmed, not waited for and not kept in e->nvmed, run through
+ * wrapper (a program that executes its arguments) unless NULL; its pid. */
+pid_t nt_spawn_nvmed(struct nt_env *e, const char *wrapper, const char *config,
+		     const char *const *args);
+/* The pid of the child of nvmed named comm (an I/O worker:
+ * "nvmed-i2c-<bus>", "nvmed-mctp-<network>"), 0 when there is none. */
+pid_t nt_worker_pid(struct nt_env *e, const char *comm);
 /* nvmed still runs and exits 0 on SIGTERM (unless the test took it,
  * e->nvmed 0); everything else stopped. The last call of a test. */
 void nt_stop(struct nt_env *e);

@@ -126,8 +126,48 @@ static void test_admin_refused(void **state)
 	nt_stop(e);
 }
 
-/* Each fault: the reply is rejected or waited for, never mislabelled,
- * and the daemon keeps serving. */
+/* Counts a sensor's PropertiesChanged that publish Value == value. */
+struct published {
+	double value;
+	unsigned n;
+};
+
+static int on_value(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct published *p = userdata;
+	const char *iface, *prop;
+	double v;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &iface);
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0 &&
+	       (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+		r = sd_bus_message_read(m, "s", &prop);
+		if (r >= 0 && strcmp(prop, "Value") == 0) {
+			r = sd_bus_message_read(m, "v", "d", &v);
+			if (r >= 0 && v == p->value)
+				p->n++;
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r < 0)
+		fail_msg("unreadable PropertiesChanged: %s", strerror(-r));
+	return 0;
+}
+
+/*
+ * Each fault: the reply is rejected or waited for, never mislabelled, and
+ * the daemon keeps serving. The replies a client must not take (a
+ * corrupted MIC, the one after the timeout) carry 99 degrees C
+ * (fault_temp), good ones 35: a daemon that took one would publish 99.
+ */
+#define FAULT_TEMP 99
+
 static void test_faulty_replies(void **state)
 {
 	static const char *const faults[] = {
@@ -144,7 +184,9 @@ static void test_faulty_replies(void **state)
 	};
 	struct nt_env *e = *state;
 	_cleanup_free_ char *sc = nt_mi_scenario(2, NULL);
-	char sensor[128], drive[128], other[128];
+	_cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+	struct published bad = { .value = FAULT_TEMP };
+	char sensor[128], drive[128], other[128], line[96];
 
 	nt_start(e, NT_MCTP, sc);
 	nt_start_nvmed(e, nt_mi_config(e, 2, NULL), NULL);
@@ -153,12 +195,18 @@ static void test_faulty_replies(void **state)
 	nt_path(other, sizeof(other), SENSOR, "NVMe_10");
 	nt_mi_check_drive(e, "NVMe_9", 9, 35);
 	nt_mi_check_drive(e, "NVMe_10", 10, 35);
+	assert_true(sd_bus_match_signal(tb_bus(e->tb), &slot, NVME, sensor,
+					"org.freedesktop.DBus.Properties",
+					"PropertiesChanged", on_value,
+					&bad) >= 0);
+	snprintf(line, sizeof(line), "{\"eid\": 9, \"fault_temp\": %d}",
+		 FAULT_TEMP);
+	emu_ctl_ok(&e->emu, line);
 
 	for (size_t i = 0; i < 4; i++) {
 		double v;
 		_cleanup_free_ char *sn = NULL;
 		int t = 50 + (int)i;
-		char line[96];
 
 		emu_ctl_ok(&e->emu, faults[i]);
 		/* let several polls hit the fault */
@@ -166,12 +214,15 @@ static void test_faulty_replies(void **state)
 		assert_true(tb_alive(e->tb, e->nvmed));
 		v = tb_get_double(e->tb, NVME, sensor, VALUE_IF, "Value");
 		/* only ever the drive's temperature or "unknown" */
-		assert_true(isnan(v) || v == 35 || v == t - 1);
+		assert_true(isnan(v) || v == 35);
 		sn = tb_get_string(e->tb, NVME, drive, ASSET_IF,
 				   "SerialNumber");
 		assert_string_equal(sn, "SN9");
 		assert_true(tb_get_double(e->tb, NVME, other, VALUE_IF,
 					  "Value") == 35);
+		/* the late reply (one-shot) was sent */
+		if (strstr(faults[i], "late"))
+			assert_int_equal(emu_get_int(&e->emu, 9, "late"), 0);
 
 		emu_ctl_ok(&e->emu, clear[i]);
 		snprintf(line, sizeof(line),
@@ -189,6 +240,9 @@ static void test_faulty_replies(void **state)
 						"Value", 35, 0.01, WAIT),
 				 0);
 	}
+	/* signals that came during the calls above are dispatched here */
+	tb_pump(e->tb, 200);
+	assert_int_equal(bad.n, 0);
 	nt_stop(e);
 }
 
@@ -219,6 +273,33 @@ static void test_mpr_overrun(void **state)
 					44, 0.01, WAIT),
 			 0);
 	assert_true(tb_alive(e->tb, e->nvmed));
+	nt_stop(e);
+}
+
+/* The MCTP network's I/O worker killed: nvmed says which worker it was,
+ * starts another, and the drive is read again. */
+static void test_mctp_worker_killed(void **state)
+{
+	struct nt_env *e = *state;
+	_cleanup_free_ char *sc = nt_mi_scenario(1, NULL);
+	pid_t w, again;
+
+	nt_start(e, NT_MCTP, sc);
+	nt_start_nvmed(e, nt_mi_config(e, 1, NULL), NULL);
+	nt_mi_check_drive(e, "NVMe_9", 9, 35);
+	w = nt_worker_pid(e, "nvmed-mctp-1");
+	assert_true(w > 0);
+	assert_int_equal(kill(w, SIGKILL), 0);
+	assert_int_equal(tb_wait_log(e->tb, "nvmed",
+				     "I/O worker of MCTP network 1 was killed",
+				     WAIT),
+			 0);
+	assert_int_equal(tb_log_count(e->tb, "nvmed", "I/O worker of I2C"), 0);
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"temperature\": 44}");
+	nt_wait_value(e, "NVMe_9", 44, WAIT);
+	again = nt_worker_pid(e, "nvmed-mctp-1");
+	assert_true(again > 0);
+	assert_int_not_equal(again, w);
 	nt_stop(e);
 }
 
@@ -266,6 +347,7 @@ int main(void)
 		NT_TEST(test_admin_refused),
 		NT_TEST(test_faulty_replies),
 		NT_TEST(test_mpr_overrun),
+		NT_TEST(test_mctp_worker_killed),
 		NT_TEST(test_bus_lost),
 	};
 

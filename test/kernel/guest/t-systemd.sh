@@ -402,6 +402,12 @@ for u in $CABLE_UNIT $NVME_UNIT; do
 	systemd-analyze security --no-pager "$u" 2>&1 |
 		grep -E '✗|Overall exposure' | sed 's/^ */    /'
 done
+# Both at most 2.0 under the real manager (systemd-analyze's scale: 20);
+# the unit tests check the same offline (test/lib/check-service.sh).
+for u in $CABLE_UNIT $NVME_UNIT; do
+	check "$u: exposure at most 2.0 under the running manager" \
+		bash -c "systemd-analyze security --no-pager --threshold=20 $u >/dev/null 2>&1"
+done
 # What systemd could not apply of the units' lines on this kernel.
 kt_log "report: systemd's own messages about the units (sandboxing it could not apply would be here):"
 journalctl -q --no-pager -b _PID=1 -p notice -o cat |

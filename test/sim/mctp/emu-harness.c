@@ -22,6 +22,7 @@
 
 #define START_TIMEOUT_MS 10000
 #define CTL_TIMEOUT_MS	 10000
+#define CTL_REPLY_MAX	 (16 * 1024 * 1024)
 
 static long now_ms(void)
 {
@@ -128,8 +129,8 @@ int emu_start_serial(struct emu_proc *p, const char *scenario_json,
 
 int emu_ctl(struct emu_proc *p, const char *line, char **ret_reply)
 {
-	char buf[65536];
-	size_t len = 0;
+	char *buf = NULL, *nl = NULL;
+	size_t len = 0, size = 0;
 	int fd, r = 0;
 	long deadline = now_ms() + CTL_TIMEOUT_MS;
 
@@ -141,28 +142,45 @@ int emu_ctl(struct emu_proc *p, const char *line, char **ret_reply)
 		r = -errno;
 		goto out;
 	}
-	while (!memchr(buf, '\n', len)) {
+	/* a reply may be long ("list" of many drives): read to its newline */
+	while (!nl) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (len == sizeof(buf) || now_ms() > deadline) {
+		if (now_ms() > deadline) {
 			r = -ETIMEDOUT;
 			goto out;
 		}
+		if (len == size) {
+			char *grown;
+
+			if (size >= CTL_REPLY_MAX) {
+				r = -EMSGSIZE;
+				goto out;
+			}
+			size = size ? 2 * size : 65536;
+			grown = realloc(buf, size + 1);
+			if (!grown) {
+				r = -ENOMEM;
+				goto out;
+			}
+			buf = grown;
+		}
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
-		n = recv(fd, buf + len, sizeof(buf) - len, 0);
+		n = recv(fd, buf + len, size - len, 0);
 		if (n <= 0) {
 			r = n < 0 ? -errno : -ECONNRESET;
 			goto out;
 		}
+		nl = memchr(buf + len, '\n', (size_t)n);
 		len += (size_t)n;
 	}
-	*(char *)memchr(buf, '\n', len) = '\0';
-	*ret_reply = strdup(buf);
-	if (!*ret_reply)
-		r = -ENOMEM;
+	*nl = '\0';
+	*ret_reply = buf;
+	buf = NULL;
 out:
+	free(buf);
 	close(fd);
 	return r;
 }

@@ -65,6 +65,12 @@ struct conn {
 	/* control connections: bytes of the current, unfinished line */
 	char *line;
 	size_t line_len;
+	/* control connections: reply bytes the socket has not taken yet,
+	 * sent in order when it is writable again */
+	char *out;
+	size_t out_len;
+	bool closing; /* no more requests: close once out is sent */
+	bool broken; /* the peer is gone: close now */
 	struct conn *next;
 };
 
@@ -147,14 +153,71 @@ static void conn_free(struct conn **list, struct conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c->line);
+	free(c->out);
 	free(c);
 }
 
-/* A client that went away is not our problem: ignore EPIPE and friends. */
+/* An MCTP connection (SOCK_SEQPACKET) takes a frame whole or not at all.
+ * A client that went away is not our problem: ignore EPIPE and friends. */
 static void conn_send(struct conn *c, const void *buf, size_t len)
 {
 	if (send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		log_debug_errno(errno, "Dropping a reply of %zu bytes", len);
+}
+
+/*
+ * A control connection is a byte stream: send() may take part of a long
+ * reply (a "list" of hundreds of drives is larger than the socket buffer)
+ * or nothing. What it leaves waits in c->out, and the connection is
+ * watched for EPOLLOUT until it is gone, so every reply arrives whole and
+ * in order.
+ */
+static void ctl_flush(struct conn *c)
+{
+	uint32_t events;
+	size_t sent = 0;
+
+	while (sent < c->out_len) {
+		ssize_t n = send(c->fd, c->out + sent, c->out_len - sent,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			log_debug_errno(n < 0 ? errno : EIO,
+					"Control connection lost");
+			c->broken = true;
+			return;
+		}
+		sent += (size_t)n;
+	}
+	if (sent > 0) {
+		memmove(c->out, c->out + sent, c->out_len - sent);
+		c->out_len -= sent;
+	}
+	events = (c->closing ? 0 : EPOLLIN) | (c->out_len ? EPOLLOUT : 0);
+	if (events && sd_event_source_set_io_events(c->src, events) < 0)
+		c->broken = true;
+}
+
+static void ctl_send(struct conn *c, const char *buf, size_t len)
+{
+	char *grown;
+
+	if (c->broken)
+		return;
+	grown = realloc(c->out, c->out_len + len);
+	if (!grown) {
+		log_oom();
+		c->broken = true;
+		return;
+	}
+	memcpy(grown + c->out_len, buf, len);
+	c->out = grown;
+	c->out_len += len;
+	ctl_flush(c);
 }
 
 /* The line discipline consumes whatever we write; a write error means
@@ -565,7 +628,7 @@ static int control_line(struct conn *c, const char *line)
 	free(text);
 	if (r < 0)
 		return log_oom();
-	conn_send(c, out, strlen(out));
+	ctl_send(c, out, strlen(out));
 	return 0;
 }
 
@@ -576,19 +639,35 @@ static int control_io(sd_event_source *s, int fd, uint32_t revents,
 	char buf[4096], *nl, *grown;
 	ssize_t n;
 
+	/* a peer gone while replies wait: EPOLLHUP comes whatever the
+	 * events asked for, and the send fails */
+	if (revents & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		ctl_flush(c);
+	if (c->broken || (c->closing && c->out_len == 0)) {
+		conn_free(&c->emu->ctls, c);
+		return 0;
+	}
+	if (c->closing || !(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return 0;
 	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n <= 0) {
-		conn_free(&c->emu->ctls, c);
+		/* the client is done asking: answer what it asked first */
+		c->closing = true;
+		ctl_flush(c);
+		if (c->broken || c->out_len == 0)
+			conn_free(&c->emu->ctls, c);
 		return 0;
 	}
 	if (c->line_len + (size_t)n > CONTROL_LINE_MAX) {
 		static const char msg[] =
 			"{\"ok\":false,\"error\":\"line too long\"}\n";
 
-		conn_send(c, msg, sizeof(msg) - 1);
-		conn_free(&c->emu->ctls, c);
+		c->closing = true;
+		ctl_send(c, msg, sizeof(msg) - 1);
+		if (c->broken || c->out_len == 0)
+			conn_free(&c->emu->ctls, c);
 		return 0;
 	}
 	grown = realloc(c->line, c->line_len + (size_t)n + 1);
@@ -599,7 +678,7 @@ static int control_io(sd_event_source *s, int fd, uint32_t revents,
 	c->line_len += (size_t)n;
 	c->line[c->line_len] = '\0';
 
-	while ((nl = memchr(c->line, '\n', c->line_len))) {
+	while (!c->broken && (nl = memchr(c->line, '\n', c->line_len))) {
 		size_t used = (size_t)(nl - c->line) + 1;
 
 		*nl = '\0';
@@ -610,6 +689,8 @@ static int control_io(sd_event_source *s, int fd, uint32_t revents,
 		memmove(c->line, c->line + used, c->line_len - used + 1);
 		c->line_len -= used;
 	}
+	if (c->broken)
+		conn_free(&c->emu->ctls, c);
 	return 0;
 }
 

@@ -142,17 +142,33 @@ uint8_t emu_mi_nss(const struct emu_drive *d)
  * degrees C; 0x7F means 127 C or more, 0xC4 -60 C or less, 0x80 no data
  * (or older than 5 s), 0x81 sensor failure; 0x82..0xC3 are reserved.
  */
-uint8_t emu_mi_ctemp(const struct emu_drive *d)
+static uint8_t ctemp(const struct emu_drive *d, int t)
 {
 	if (d->temp_state == EMU_TEMP_NO_DATA)
 		return 0x80;
 	if (d->temp_state == EMU_TEMP_SENSOR_FAILURE)
 		return 0x81;
-	if (d->temperature >= 127)
+	if (t >= 127)
 		return 0x7f;
-	if (d->temperature <= -60)
+	if (t <= -60)
 		return 0xc4;
-	return (uint8_t)(int8_t)d->temperature;
+	return (uint8_t)(int8_t)t;
+}
+
+uint8_t emu_mi_ctemp(const struct emu_drive *d)
+{
+	return ctemp(d, d->temperature);
+}
+
+/* The temperature an NVMe-MI reply carries: fault_temp, when set, in a
+ * reply that must not be taken (its MIC is corrupted, or it comes after
+ * the client gave up: late, one-shot, still set while the reply is
+ * built), so that a client taking it shows. */
+static int reply_temperature(const struct emu_drive *d)
+{
+	if (d->fault_temp >= -273 && (d->bad_mic || d->late_ms))
+		return d->fault_temp;
+	return d->temperature;
 }
 
 /* Reply header: the request's, with ROR set. */
@@ -301,7 +317,7 @@ static size_t handle_mi(struct emu_drive *d, const uint8_t *msg, size_t len,
 		 * the basic management command, where 0xff means none); bits
 		 * 4..0 follow the SMART critical warning order. */
 		data[1] = (uint8_t) ~(d->critical_warning & 0x1f);
-		data[2] = emu_mi_ctemp(d);
+		data[2] = ctemp(d, reply_temperature(d));
 		data[3] = d->percentage_used > 255 ?
 				  255 :
 				  (uint8_t)d->percentage_used;
@@ -503,15 +519,16 @@ static void admin_identify(const struct emu_drive *d, uint32_t nsid,
 static void smart_log(const struct emu_drive *d, uint8_t *b)
 {
 	b[0] = d->critical_warning;
-	put_le16(b + 1,
-		 d->temp_state == EMU_TEMP_VALID ? kelvin(d->temperature) : 0);
+	put_le16(b + 1, d->temp_state == EMU_TEMP_VALID ?
+				kelvin(reply_temperature(d)) :
+				0);
 	b[3] = d->available_spare;
 	b[4] = d->spare_threshold;
 	b[5] = d->percentage_used > 255 ? 255 : (uint8_t)d->percentage_used;
 	put_le64(b + 112, d->power_cycles);
 	put_le64(b + 128, d->power_on_hours);
 	if (d->temp_state == EMU_TEMP_VALID)
-		put_le16(b + 200, kelvin(d->temperature)); /* sensor 1 */
+		put_le16(b + 200, kelvin(reply_temperature(d))); /* sensor 1 */
 }
 
 /* ---- sanitize: NVMe Base 2.0 5.24 (Sanitize command) and the Sanitize

@@ -86,6 +86,9 @@ struct field {
 			sizeof(((struct emu_drive *)0)->m), 0, 0, 0, false \
 	}
 
+/* fault_temp: off */
+#define FAULT_TEMP_OFF (-274)
+
 /* A truncated reply shorter than 12 bytes makes libnvme fail with EPROTO */
 #define TRUNCATE_DEFAULT 11
 
@@ -129,6 +132,7 @@ static const struct field fields[] = {
 	INT_FIELD("delay_ms", delay_ms, 0, DELAY_MAX_MS, 0),
 	INT_FIELD("late", late_ms, 0, DELAY_MAX_MS, 0),
 	BOOL_FIELD("bad_mic", bad_mic, 0),
+	INT_FIELD("fault_temp", fault_temp, FAULT_TEMP_OFF, 1000, 0),
 	{ "truncate", F_TRUNCATE, offsetof(struct emu_drive, truncate),
 	  sizeof(unsigned int), 0, EMU_MSG_MAX, 0, false },
 	INT_FIELD("status", status, 0, 255, 0),
@@ -229,6 +233,7 @@ void emu_drive_init(struct emu_drive *d, uint32_t network, uint8_t eid)
 		.smbus_freq = 1,
 		.mctp_mtu = 64,
 		.garbage_temp = -1,
+		.fault_temp = FAULT_TEMP_OFF,
 		.smbus_hz = 100000,
 		.hold_ms = 1000, /* adap->timeout = HZ, i2c-core-base.c */
 		.fw_slots = 2,

@@ -190,6 +190,8 @@ struct emu_drive {
 	unsigned int delay_ms; /* every reply is sent this much later */
 	unsigned int late_ms; /* the next reply only is sent this late */
 	bool bad_mic; /* replies carry a corrupted MIC */
+	int fault_temp; /* >= -273: the temperature of bad_mic and late
+			 * replies, never to be taken; below: off */
 	unsigned int truncate; /* replies are cut to this many bytes */
 	uint8_t status; /* every command fails with this MI status */
 	unsigned int mpr_ms; /* More Processing Required, then the reply */

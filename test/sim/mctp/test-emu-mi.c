@@ -401,6 +401,26 @@ static void test_faults(void **state)
 	d.truncate = 100;
 	assert_int_equal(emu_mi_apply_faults(&d, resp, len), len);
 
+	/* fault_temp: the temperature of the replies not to be taken, a
+	 * bad-MIC one and the late one; the others carry the drive's */
+	d.temperature = 35;
+	d.fault_temp = 99;
+	handle(&d, m, mi_req(m, 0x01, 0, 0));
+	assert_int_equal(resp[10], 35);
+	d.bad_mic = true;
+	handle(&d, m, mi_req(m, 0x01, 0, 0));
+	assert_int_equal(resp[10], 99);
+	d.bad_mic = false;
+	d.late_ms = 450;
+	handle(&d, m, mi_req(m, 0x01, 0, 0));
+	assert_int_equal(resp[10], 99);
+	d.late_ms = 0;
+	d.truncate = 0;
+	d.mpr_ms = 150; /* its final reply is a good one */
+	handle(&d, m, mi_req(m, 0x01, 0, 0));
+	assert_int_equal(resp[10], 35);
+	d.mpr_ms = 0;
+
 	len = emu_mi_mpr_reply(m, 5, resp);
 	check_mic(resp, len);
 	assert_int_equal(len, 12);

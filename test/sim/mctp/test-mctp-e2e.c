@@ -448,6 +448,56 @@ static void test_routes(void **state)
 	nvme_mi_close(ep);
 }
 
+/* Occurrences of needle in s. */
+static size_t count(const char *s, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (s = strstr(s, needle)); s += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * A control reply larger than the control socket's buffer (a "list" of
+ * 512 drives, some 440 KB) arrives whole, its newline last; the next
+ * request on a new connection is answered as usual.
+ */
+static void test_control_list_whole(void **state)
+{
+	struct emu_proc big = { 0 };
+	char *sc, *reply = NULL, last[32];
+	size_t len = 0, size = 512 * 64 + 64;
+	int status;
+
+	sc = malloc(size);
+	assert_non_null(sc);
+	len += (size_t)snprintf(sc + len, size - len, "{\"drives\":[");
+	for (unsigned i = 0; i < 512; i++)
+		len += (size_t)snprintf(sc + len, size - len,
+					"%s{\"network\":%u,\"eid\":%u,"
+					"\"serial\":\"LIST%03u\"}",
+					i ? "," : "", 1 + i / 128, 9 + i % 128,
+					i);
+	snprintf(sc + len, size - len, "]}");
+	assert_int_equal(emu_start(&big, sc), 0);
+	free(sc);
+
+	assert_int_equal(emu_ctl(&big, "{\"list\": true}", &reply), 0);
+	assert_true(strlen(reply) > 256 * 1024);
+	assert_int_equal(strncmp(reply, "{\"ok\":true", 10), 0);
+	assert_int_equal(count(reply, "\"serial\":\"LIST"), 512);
+	snprintf(last, sizeof(last), "\"LIST%03u\"", 511);
+	assert_non_null(strstr(reply, last));
+	assert_int_equal(reply[strlen(reply) - 1], '}');
+	free(reply);
+	emu_ctl_ok(&big, "{\"network\":4,\"eid\":9,\"temperature\":40}");
+
+	status = emu_stop(&big);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +516,7 @@ int main(int argc, char *argv[])
 		cmocka_unit_test_teardown(test_late_reply, reset),
 		cmocka_unit_test_teardown(test_tag_exhaustion, reset),
 		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_control_list_whole),
 	};
 
 	if (emu_preload_self(argv) < 0)
