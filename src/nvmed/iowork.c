@@ -309,10 +309,17 @@ static void worker_confine(void)
 		r = seccomp_rule_add(
 			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 			SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	/* (SCMP_A0 with one datum leaves datum_b to the compiler, which
+	 * clang's -Wmissing-field-initializers reports: spelt out.) */
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(families); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-				     SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, families[i]));
+		r = seccomp_rule_add(
+			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			(struct scmp_arg_cmp){
+				.arg = 0,
+				.op = SCMP_CMP_EQ,
+				.datum_a = (scmp_datum_t)families[i],
+				.datum_b = 0,
+			});
 	if (r >= 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);

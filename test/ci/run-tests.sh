@@ -5,9 +5,11 @@
 #   build-ci/asan    the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #   build-ci/trixie  Debian 13's libgpiod 2.2.1 and libnvme 1.13, unpacked
 #                    into a private prefix (never installed system-wide)
-#   build-ci/fuzz    clang, -Dfuzzing=true: the libFuzzer targets of
-#                    test/fuzz replay their corpus, then each runs for
-#                    FUZZ_SECONDS (20 s), the whole step at most 5 min
+#   build-ci/fuzz    clang, -Dfuzzing=true: the whole tree is built with
+#                    clang (warnings are errors there too); the libFuzzer
+#                    targets of test/fuzz replay their corpus, then each
+#                    runs for FUZZ_SECONDS (20 s), the fuzzing at most
+#                    5 min
 # and then the real-kernel tier (test/kernel: Linux 6.1 in QEMU) with the
 # deb12 and trixie builds.
 # Usage: test/ci/run-tests.sh [deb12|asan|trixie|fuzz|kernel]...
@@ -82,9 +84,10 @@ run_fuzz() {
 		echo "fuzz: clang not found: skipped"
 		return
 	fi
-	deadline=$((start + 300))
 	CC=clang setup "$dir" -Dbuildtype=debugoptimized -Dfuzzing=true
-	meson compile -C "$dir" fuzz-targets
+	# Everything, not only the targets: the one clang build of the tree.
+	meson compile -C "$dir"
+	deadline=$((SECONDS + 300)) # for the fuzzing, after the build
 	if ! meson test -C "$dir" --no-rebuild --suite fuzz --print-errorlogs |
 		tee -a "$summary"; then
 		status=1
