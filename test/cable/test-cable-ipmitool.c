@@ -198,7 +198,7 @@ static int read_sdr_list(struct ctx *c, char names[][32])
 
 	for (line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char want[64];
+		char want[640];
 
 		assert_true(n < MAX_GROUPS);
 		assert_int_equal(sscanf(line, "%31s", names[n]), 1);
