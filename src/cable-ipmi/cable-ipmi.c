@@ -393,32 +393,35 @@ int cable_ipmi_read(struct cable_ipmi *c, size_t i,
 	return 0;
 }
 
-int cable_ipmi_event_status(struct cable_ipmi *c, size_t i, uint8_t *buf,
-			    size_t size)
+/* Read group i now, then build a response of at least need bytes. */
+static int read_and_build(struct cable_ipmi *c, size_t i, uint8_t *buf,
+			  size_t size, size_t need,
+			  int (*build)(const struct cable_ipmi_state *,
+				       uint8_t *, size_t))
 {
 	struct cable_ipmi_state s;
 	int r;
 
-	if (!buf || size < CABLE_IPMI_EVENT_STATUS_SIZE)
+	if (!buf || size < need)
 		return -ENOBUFS;
 	r = cable_ipmi_read(c, i, &s);
 	if (r < 0)
 		return r;
-	return cable_ipmi_build_event_status(&s, buf, size);
+	return build(&s, buf, size);
+}
+
+int cable_ipmi_event_status(struct cable_ipmi *c, size_t i, uint8_t *buf,
+			    size_t size)
+{
+	return read_and_build(c, i, buf, size, CABLE_IPMI_EVENT_STATUS_SIZE,
+			      cable_ipmi_build_event_status);
 }
 
 int cable_ipmi_reading(struct cable_ipmi *c, size_t i, uint8_t *buf,
 		       size_t size)
 {
-	struct cable_ipmi_state s;
-	int r;
-
-	if (!buf || size < CABLE_IPMI_READING_SIZE)
-		return -ENOBUFS;
-	r = cable_ipmi_read(c, i, &s);
-	if (r < 0)
-		return r;
-	return cable_ipmi_build_reading(&s, buf, size);
+	return read_and_build(c, i, buf, size, CABLE_IPMI_READING_SIZE,
+			      cable_ipmi_build_reading);
 }
 
 uint64_t cable_ipmi_generation(const struct cable_ipmi *c)
