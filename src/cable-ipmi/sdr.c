@@ -266,13 +266,13 @@ char *sdr_name_from_path(const char *path)
 	for (const char *p = seg; *p; p++) {
 		int hi = *p == '_' ? unhex(p[1]) : -1;
 		int lo = hi >= 0 ? unhex(p[2]) : -1;
-		int c = hi << 4 | lo;
+		int c = hi >= 0 && lo >= 0 ? hi * 16 + lo : -1;
 
 		if (*p != '_') {
 			out[o++] = *p;
 			continue;
 		}
-		if (hi < 0 || lo < 0 || c < 0x20 || c > 0x7e) {
+		if (c < 0x20 || c > 0x7e) {
 			/* not sdbusplus's escape: the segment as it is */
 			free(out);
 			return strdup(seg);
