@@ -11,7 +11,9 @@
  * an index), up to a flags byte ffh; then, per group, two bytes of
  * unreadable members.
  *
- * Invariants: SDR names are unique across parents; every distinct
+ * Invariants: a name reads back as itself unless it is sdbusplus's
+ * "_XX" escape, which decodes to fewer, printable bytes; SDR names are
+ * unique across parents; every distinct
  * (parent, name) is the member of exactly one group, member i of a group
  * is the first cable of that name, all members of a group share their
  * parent, and bit i of the mask is member i's presence; the record is
@@ -53,6 +55,35 @@ static size_t first_of(const struct sdr_cable *c, size_t i)
 		if (same_cable(&c[k], &c[i]))
 			return k;
 	return i;
+}
+
+/* The name of the object "/inv/<name>" (name a valid segment): name
+ * itself unless it is sdbusplus's escape, which decodes to fewer,
+ * printable bytes. */
+static void check_name(const char *name)
+{
+	char *path, *n;
+
+	/* only what can be an object path segment: [A-Za-z0-9_] */
+	if (!*name || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			      strlen(name))
+		return;
+	path = fuzz_asprintf("/inv/%s", name);
+	n = fuzz_oom(sdr_name_from_path(path));
+
+	if (name[0] != '_' || strcmp(n, name) == 0) {
+		FUZZ_CHECK(strcmp(n, name) == 0, "'%s' read as '%s'", name, n);
+	} else {
+		FUZZ_CHECK(strlen(n) < strlen(name), "'%s' decoded to '%s'",
+			   name, n);
+		for (const char *p = n; *p; p++)
+			FUZZ_CHECK(*p >= 0x20 && *p <= 0x7e,
+				   "'%s' decoded to byte %02x", name,
+				   (unsigned char)*p);
+	}
+	free(n);
+	free(path);
 }
 
 static void check_record(const struct sdr_group *g, size_t k)
@@ -142,6 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		n++;
 	}
 
+	for (size_t i = 0; i < n; i++)
+		check_name(names[i]);
 	r = sdr_group_cables(c, n, &g);
 	FUZZ_CHECK(r >= 0 && (size_t)r <= n, "%d groups for %zu cables", r, n);
 	for (size_t i = 0; i < n; i++)

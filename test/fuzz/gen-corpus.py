@@ -339,6 +339,9 @@ IPMI = {
               for i in range(3, 23)],
     "truncated": [ipmi_cable(n, True, p) for p in (0, 1)
                   for n in ("frontpanelcableA0", "frontpanelcableA1")],
+    "escaped": [ipmi_cable(n, True, 1) for n in
+                ("_5frear_5fcable", "_2drear0", "_2drear1", "_zz", "_41",
+                 "_0a", "_5")],
 }
 for name, cables in IPMI.items():
     # then two bytes of unreadable members for each group
