@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * drive.c through the seam: the availability window, the staleness timer
+ * and the back-off of a drive polled over NVMe-MI, on the real loop, with
+ * the I/O double's scripted replies in place of the workers.
+ */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "seam-fixture.h"
+
+#define POLL_MS 100
+#define WINDOW	3
+
+/* Bring the drive to its first good reading: Read NVMe-MI Data
+ * Structure, Identify, a health poll, SMART; the next health poll is
+ * returned unanswered. */
+static struct seam_req *first_reading(struct seam_fx *f, struct drive *d)
+{
+	struct seam_req *q = seam_serve_to(f, SEAM_MI, IOWORK_MI_HEALTH);
+
+	seam_answer(f, q);
+	seam_settle(f->m.event);
+	assert_int_equal(d->available, 1);
+	assert_true(d->value == 40.0);
+	return seam_serve_to(f, SEAM_MI, IOWORK_MI_HEALTH);
+}
+
+/* A poll fails: the reading stands for the window's failures, the
+ * window's last takes it away (NaN, unavailable); the next answer
+ * restores it. */
+static void test_availability_window(void **state)
+{
+	struct seam_fx *f = seam_fx_new(POLL_MS, WINDOW, false);
+	struct drive *d = seam_mi_drive(f, "window", 9);
+	struct seam_req *q = first_reading(f, d);
+
+	for (unsigned i = 1; i < WINDOW; i++) {
+		seam_reply(q, -EIO, NULL, 0);
+		seam_settle(f->m.event);
+		assert_int_equal(d->poll.failures, i);
+		assert_int_equal(d->available, 1);
+		assert_true(d->value == 40.0);
+		q = seam_serve_to(f, SEAM_MI, IOWORK_MI_HEALTH);
+		assert_true(q->fresh); /* a failure reopens the endpoint */
+	}
+	seam_reply(q, -EIO, NULL, 0);
+	seam_settle(f->m.event);
+	assert_int_equal(d->available, 0);
+	assert_true(isnan(d->value));
+
+	/* after a window of failures the identity is read again */
+	f->temp = 41;
+	q = seam_serve_to(f, SEAM_MI, IOWORK_MI_HEALTH);
+	seam_answer(f, q);
+	seam_settle(f->m.event);
+	assert_int_equal(d->available, 1);
+	assert_true(d->value == 41.0);
+	seam_fx_free(f);
+}
+
+/* A poll that never comes back: the staleness timer takes the reading
+ * away at the window's expiry (avail.h: window x (interval + the
+ * transaction limit) + interval after the last good one), not before. */
+static void test_stale_timer(void **state)
+{
+	struct seam_fx *f = seam_fx_new(POLL_MS, WINDOW, false);
+	struct drive *d = seam_mi_drive(f, "stale", 9);
+	/* libnvme-mi's limit in the fixture: 2 x 20 ms */
+	unsigned expiry_ms = WINDOW * (POLL_MS + 40) + POLL_MS;
+
+	(void)first_reading(f, d); /* left unanswered */
+	seam_run_for(f->m.event, expiry_ms - 150);
+	assert_int_equal(d->available, 1);
+	assert_true(d->value == 40.0);
+	seam_run_for(f->m.event, 300);
+	assert_int_equal(d->available, 0);
+	assert_int_equal(d->sensor_functional, 0);
+	assert_true(isnan(d->value));
+	seam_fx_free(f);
+}
+
+static void assert_retry_ms(struct seam_fx *f, struct drive *d, unsigned ms)
+{
+	uint64_t in = seam_next_step_in(f, d);
+
+	if (in > ms * 1000ull || in + 30000 < ms * 1000ull)
+		fail_msg("next attempt in %llu us, expected %u ms",
+			 (unsigned long long)in, ms);
+}
+
+/* Failures retry one interval later until the window, then twice the
+ * interval, doubling per failure; a transaction not answered within its
+ * limit (-ETIME) backs off fully at once (poll.h). */
+static void test_backoff(void **state)
+{
+	struct seam_fx *f = seam_fx_new(POLL_MS, WINDOW, false);
+	struct drive *d = seam_mi_drive(f, "backoff", 9);
+	struct seam_req *q = first_reading(f, d);
+	static const unsigned expect_ms[] = { POLL_MS, POLL_MS, 2 * POLL_MS,
+					      4 * POLL_MS };
+
+	for (size_t i = 0; i < sizeof(expect_ms) / sizeof(expect_ms[0]); i++) {
+		seam_reply(q, -EIO, NULL, 0);
+		seam_settle(f->m.event);
+		assert_retry_ms(f, d, expect_ms[i]);
+		/* after the window: Read NVMe-MI Data Structure first */
+		q = seam_next(f);
+		assert_int_equal(q->kind, SEAM_MI);
+	}
+	seam_reply(q, -ETIME, NULL, 0);
+	seam_settle(f->m.event);
+	assert_retry_ms(f, d, POLL_BACKOFF_MAX_MS);
+
+	/* -ECONNRESET (the worker died) is a failure like any other */
+	drive_link_release(d, true);
+	q = seam_next(f);
+	seam_reply(q, -ECONNRESET, NULL, 0);
+	seam_settle(f->m.event);
+	assert_retry_ms(f, d, POLL_BACKOFF_MAX_MS);
+	assert_int_equal(d->available, 0);
+	seam_fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_availability_window),
+		cmocka_unit_test(test_stale_timer),
+		cmocka_unit_test(test_backoff),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
