@@ -279,52 +279,89 @@ uint64_t seam_next_step_in(struct seam_fx *f, struct drive *d)
 	return at > now ? at - now : 0;
 }
 
-struct call_wait {
+struct seam_pending {
 	bool done;
+	sd_bus_slot *slot;
 	sd_bus_message *reply;
 };
 
 static int call_done(sd_bus_message *reply, void *userdata,
 		     sd_bus_error *ret_error)
 {
-	struct call_wait *w = userdata;
+	struct seam_pending *c = userdata;
 
-	w->done = true;
-	w->reply = sd_bus_message_ref(reply);
+	c->done = true;
+	c->reply = sd_bus_message_ref(reply);
 	return 0;
+}
+
+static struct seam_pending *call_startv(struct seam_fx *f, const char *path,
+					const char *iface, const char *member,
+					const char *types, va_list ap)
+{
+	struct seam_pending *c = calloc(1, sizeof(*c));
+	sd_bus_message *call = NULL;
+	int r;
+
+	assert_non_null(c);
+	r = sd_bus_message_new_method_call(f->client, &call, NVMED_BUS_NAME,
+					   path, iface, member);
+	assert_int_equal(r, 0);
+	if (types)
+		assert_true(sd_bus_message_appendv(call, types, ap) >= 0);
+	assert_true(sd_bus_call_async(f->client, &c->slot, call, call_done, c,
+				      10 * 1000 * 1000) >= 0);
+	sd_bus_message_unref(call);
+	return c;
+}
+
+struct seam_pending *seam_call_start(struct seam_fx *f, const char *path,
+				     const char *iface, const char *member,
+				     const char *types, ...)
+{
+	struct seam_pending *c;
+	va_list ap;
+
+	va_start(ap, types);
+	c = call_startv(f, path, iface, member, types, ap);
+	va_end(ap);
+	return c;
+}
+
+bool seam_call_done(struct seam_pending *c)
+{
+	return c->done;
+}
+
+struct sd_bus_message *
+seam_call_finish(struct seam_fx *f, struct seam_pending *c, sd_bus_error *error)
+{
+	sd_bus_message *reply;
+
+	while (!c->done)
+		assert_true(sd_event_run(f->m.event, UINT64_MAX) >= 0);
+	sd_bus_slot_unref(c->slot);
+	reply = c->reply;
+	free(c);
+	if (sd_bus_message_is_method_error(reply, NULL)) {
+		sd_bus_error_copy(error, sd_bus_message_get_error(reply));
+		sd_bus_message_unref(reply);
+		return NULL;
+	}
+	return reply;
 }
 
 struct sd_bus_message *seam_call(struct seam_fx *f, const char *path,
 				 const char *iface, const char *member,
 				 sd_bus_error *error, const char *types, ...)
 {
-	sd_bus_message *call = NULL;
-	struct call_wait w = { 0 };
-	sd_bus_slot *slot = NULL;
+	struct seam_pending *c;
 	va_list ap;
-	int r;
 
-	r = sd_bus_message_new_method_call(f->client, &call, NVMED_BUS_NAME,
-					   path, iface, member);
-	assert_int_equal(r, 0);
-	if (types) {
-		va_start(ap, types);
-		r = sd_bus_message_appendv(call, types, ap);
-		va_end(ap);
-		assert_true(r >= 0);
-	}
-	assert_true(sd_bus_call_async(f->client, &slot, call, call_done, &w,
-				      10 * 1000 * 1000) >= 0);
-	sd_bus_message_unref(call);
-	while (!w.done)
-		assert_true(sd_event_run(f->m.event, UINT64_MAX) >= 0);
-	sd_bus_slot_unref(slot);
-	if (sd_bus_message_is_method_error(w.reply, NULL)) {
-		sd_bus_error_copy(error, sd_bus_message_get_error(w.reply));
-		sd_bus_message_unref(w.reply);
-		return NULL;
-	}
-	return w.reply;
+	va_start(ap, types);
+	c = call_startv(f, path, iface, member, types, ap);
+	va_end(ap);
+	return seam_call_finish(f, c, error);
 }
 
 char *seam_get_string(struct seam_fx *f, const char *path, const char *iface,

@@ -59,6 +59,16 @@ uint64_t seam_next_step_in(struct seam_fx *f, struct drive *d);
 struct sd_bus_message *seam_call(struct seam_fx *f, const char *path,
 				 const char *iface, const char *member,
 				 sd_bus_error *error, const char *types, ...);
+/* The same in two halves: the call is sent, the test scripts the I/O it
+ * causes, then waits for the reply. */
+struct seam_pending;
+struct seam_pending *seam_call_start(struct seam_fx *f, const char *path,
+				     const char *iface, const char *member,
+				     const char *types, ...);
+bool seam_call_done(struct seam_pending *c);
+struct sd_bus_message *seam_call_finish(struct seam_fx *f,
+					struct seam_pending *c,
+					sd_bus_error *error);
 /* A string property, from the client (malloc'ed). */
 char *seam_get_string(struct seam_fx *f, const char *path, const char *iface,
 		      const char *prop);
