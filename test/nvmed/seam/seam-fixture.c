@@ -28,6 +28,9 @@
 #include "seam-fixture.h"
 #include "testbed.h"
 
+/* The test's fixture, freed by seam_fx_teardown when a failure left it. */
+static struct seam_fx *current;
+
 struct seam_fx *seam_fx_new(uint64_t poll_ms, unsigned window, bool hooks)
 {
 	struct seam_fx *f = calloc(1, sizeof(*f));
@@ -57,6 +60,7 @@ struct seam_fx *seam_fx_new(uint64_t poll_ms, unsigned window, bool hooks)
 	assert_int_equal(evlog_new(m->bus, &m->evlog), 0);
 	assert_int_equal(iowork_set_new(m->event, m->mi, &m->iowork), 0);
 	assert_int_equal(mctpd_new(m, &m->mctpd), 0);
+	current = f;
 	return f;
 }
 
@@ -64,6 +68,7 @@ void seam_fx_free(struct seam_fx *f)
 {
 	struct manager *m = &f->m;
 
+	current = NULL;
 	while (m->drives)
 		drive_free(m->drives);
 	m->iowork = iowork_set_free(m->iowork);
@@ -77,6 +82,13 @@ void seam_fx_free(struct seam_fx *f)
 	m->event = sd_event_unref(m->event);
 	tb_free(f->tb);
 	free(f);
+}
+
+int seam_fx_teardown(void **state)
+{
+	if (current)
+		seam_fx_free(current);
+	return 0;
 }
 
 struct drive *seam_mi_drive(struct seam_fx *f, const char *name, uint8_t eid)
@@ -254,14 +266,20 @@ static bool matches(const struct seam_req *q, enum seam_kind kind, int op)
 struct seam_req *seam_serve_to(struct seam_fx *f, enum seam_kind kind,
 			       int op_or_opcode)
 {
-	for (int i = 0; i < 1000; i++) {
+	uint64_t start = 0, now = 0;
+
+	/* 1: the loop has not run yet, the time is the clock's */
+	assert_true(sd_event_now(f->m.event, CLOCK_MONOTONIC, &start) >= 0);
+	do {
 		struct seam_req *q = seam_next(f);
 
 		if (matches(q, kind, op_or_opcode))
 			return q;
 		seam_answer(f, q);
-	}
-	fail_msg("no request of kind %d op %d", kind, op_or_opcode);
+		assert_int_equal(
+			sd_event_now(f->m.event, CLOCK_MONOTONIC, &now), 0);
+	} while (now < start + 5 * 1000 * 1000);
+	fail_msg("no request of kind %d op %d in 5 s", kind, op_or_opcode);
 	return NULL;
 }
 

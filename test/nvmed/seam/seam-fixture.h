@@ -33,6 +33,8 @@ struct seam_fx {
  * when true, none when false (drive.c alone). */
 struct seam_fx *seam_fx_new(uint64_t poll_ms, unsigned window, bool hooks);
 void seam_fx_free(struct seam_fx *f);
+/* cmocka teardown: frees the fixture a failed test left behind. */
+int seam_fx_teardown(void **state);
 
 /* An NVMe-MI drive at net 1 EID eid. */
 struct drive *seam_mi_drive(struct seam_fx *f, const char *name, uint8_t eid);

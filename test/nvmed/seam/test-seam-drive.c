@@ -130,9 +130,10 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_availability_window),
-		cmocka_unit_test(test_stale_timer),
-		cmocka_unit_test(test_backoff),
+		cmocka_unit_test_teardown(test_availability_window,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_stale_timer, seam_fx_teardown),
+		cmocka_unit_test_teardown(test_backoff, seam_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,8 +135,10 @@ static void test_recover_removed_releases(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_recover_hold_release),
-		cmocka_unit_test(test_recover_removed_releases),
+		cmocka_unit_test_teardown(test_recover_hold_release,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_recover_removed_releases,
+					  seam_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -277,11 +277,16 @@ static void test_refresh_restart(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lost_commit_confirmed),
-		cmocka_unit_test(test_lost_commit_not_taken),
-		cmocka_unit_test(test_overlapping_range_resume),
-		cmocka_unit_test(test_lost_sanitize_confirmed),
-		cmocka_unit_test(test_refresh_restart),
+		cmocka_unit_test_teardown(test_lost_commit_confirmed,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_lost_commit_not_taken,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_overlapping_range_resume,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_lost_sanitize_confirmed,
+					  seam_fx_teardown),
+		cmocka_unit_test_teardown(test_refresh_restart,
+					  seam_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
