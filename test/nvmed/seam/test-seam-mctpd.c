@@ -54,7 +54,9 @@ static struct seam_fx *with_mctpd(void)
 	assert_int_equal(tb_wait_name(f->tb, MCTPD_NAME, 5000), 0);
 	mctpd_control(f, "AddEndpoint", "uyays", 1, 9, sizeof(types), types[0],
 		      types[1], "");
-	seam_run_for(f->m.event, 200); /* nvmed reads the endpoint */
+	/* nvmed reads the endpoint: a round trip to mctpd and back, given a
+	 * loaded machine's margin */
+	seam_run_for(f->m.event, 1000);
 	return f;
 }
 
