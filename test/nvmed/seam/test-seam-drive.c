@@ -128,6 +128,66 @@ static void test_backoff(void **state)
 	seam_fx_free(f);
 }
 
+static struct seam_req *smbus_next(struct seam_fx *f, uint8_t cmd)
+{
+	struct seam_req *q = seam_next(f);
+
+	assert_int_equal(q->kind, SEAM_SMBUS);
+	assert_int_equal(q->bus, 5);
+	assert_int_equal(q->root, 5);
+	assert_int_equal(q->addr, 0x6a);
+	assert_true(q->pec);
+	assert_int_equal(q->cmd, cmd);
+	return q;
+}
+
+static void basic_vpd(struct seam_fx *f)
+{
+	uint8_t vpd[22] = { 0x14, 0x4d, 'S', 'E', 'A', 'M' };
+
+	seam_reply(smbus_next(f, 8), 0, vpd, sizeof(vpd));
+}
+
+/* The same window over SMBus (the basic management command): a failed
+ * transfer reads the VPD again, the reading stands until the window's
+ * last failure. */
+static void test_basic_window(void **state)
+{
+	struct seam_fx *f = seam_fx_new(POLL_MS, WINDOW, false);
+	struct drive_config cfg = {
+		.origin = DRIVE_FROM_BASIC,
+		.name = "basic",
+		.config_path = "/seam/basic",
+		.power_state = POWER_ALWAYS,
+	};
+	/* Drive Functional, no warning, 40 degrees C, 5% used */
+	const uint8_t status[8] = { 0x20, 0xff, 40, 5 };
+	struct drive *d = NULL;
+
+	for (int k = 0; k < _THRESHOLD_MAX; k++)
+		cfg.th_index[k] = -1;
+	assert_int_equal(drive_new(&f->m, &cfg, &d), 0);
+	drive_start_basic(d, 5, 0x6a, true);
+	basic_vpd(f);
+	seam_reply(smbus_next(f, 0), 0, status, sizeof(status));
+	seam_settle(f->m.event);
+	assert_int_equal(d->available, 1);
+	assert_true(d->value == 40.0);
+	assert_string_equal(d->manufacturer, "Samsung");
+
+	for (unsigned i = 1; i <= WINDOW; i++) {
+		seam_reply(smbus_next(f, 0), -EIO, NULL, 0);
+		seam_settle(f->m.event);
+		assert_int_equal(d->available, i < WINDOW);
+		basic_vpd(f);
+	}
+	assert_true(isnan(d->value));
+	seam_reply(smbus_next(f, 0), 0, status, sizeof(status));
+	seam_settle(f->m.event);
+	assert_int_equal(d->available, 1);
+	seam_fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +195,7 @@ int main(void)
 					  seam_fx_teardown),
 		cmocka_unit_test_teardown(test_stale_timer, seam_fx_teardown),
 		cmocka_unit_test_teardown(test_backoff, seam_fx_teardown),
+		cmocka_unit_test_teardown(test_basic_window, seam_fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
