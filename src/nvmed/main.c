@@ -3,9 +3,10 @@
  * nvmed: NVMe drives over NVMe-MI/MCTP or the NVMe-MI basic management
  * command over SMBus -> temperature sensors and drive inventory on D-Bus.
  *
- * Wiring only: options, the event loop, the bus, and the drive hooks that
- * connect the drive state machine (drive.c) to the D-Bus surface
- * (bus.c), mctpd's client (mctpd.c) and the records (records.c).
+ * Wiring only: options, the event loop, the bus, the services, and the
+ * drive hooks (hooks.c) that connect the drive state machine (drive.c) to
+ * the D-Bus surface (bus.c), mctpd's client (mctpd.c) and the records
+ * (records.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +25,7 @@
 #include "drive.h"
 #include "emconfig.h"
 #include "evlog.h"
+#include "hooks.h"
 #include "iowork.h"
 #include "log.h"
 #include "manager.h"
@@ -135,61 +137,6 @@ static void on_power(const struct power_status *s, void *userdata)
 		drive_power_update(d);
 }
 
-/* ---- the drive hooks -------------------------------------------------- */
-
-static struct manager *the_manager(struct drive *d)
-{
-	return d->m;
-}
-
-/* The management objects first: the drive's announcement carries their
- * interfaces on the drive and controller objects. */
-static int hook_added(struct drive *d, void **ret_surface)
-{
-	struct manager *m = the_manager(d);
-	int r;
-
-	r = mgmt_drive_add(m->mgmt, d);
-	if (r < 0)
-		return r;
-	r = bus_drive_add(d, ret_surface);
-	if (r < 0)
-		mgmt_drive_remove(m->mgmt, d);
-	return r;
-}
-
-static void hook_changed(struct drive *d, uint64_t mask)
-{
-	bus_drive_changed(d, mask);
-	mgmt_drive_changed(the_manager(d)->mgmt, d, mask);
-}
-
-static void hook_removed(struct drive *d)
-{
-	mgmt_drive_remove(the_manager(d)->mgmt, d);
-	bus_drive_remove(d);
-	mctpd_drive_removed(the_manager(d)->mctpd, d);
-}
-
-static void hook_failing(struct drive *d)
-{
-	mctpd_endpoint_failing(the_manager(d)->mctpd, d);
-}
-
-static void hook_powered(struct drive *d)
-{
-	mctpd_drive_powered(the_manager(d)->mctpd, d);
-}
-
-static const struct drive_hooks hooks = {
-	.added = hook_added,
-	.removed = hook_removed,
-	.changed = hook_changed,
-	.failing = hook_failing,
-	.powered = hook_powered,
-	.threshold_set = records_write_threshold,
-};
-
 /* ---- running ------------------------------------------------------------ */
 
 static void manager_done(struct manager *m)
@@ -288,7 +235,7 @@ static int run(const struct options *o)
 		.window = o->window,
 		.timeout_ms = o->timeout_ms,
 		.sysfs_root = o->sysfs_root,
-		.hooks = hooks,
+		.hooks = nvmed_drive_hooks,
 	};
 	_cleanup_(manager_donep) struct manager *m = &manager;
 	_cleanup_(bus_name_request_freep) struct bus_name_request *name = NULL;
