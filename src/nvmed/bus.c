@@ -2,8 +2,8 @@
 /*
  * D-Bus surface of nvmed: per drive a temperature sensor, a drive
  * inventory object and its controller, one vtable per interface; and the
- * one Storage object that bmcweb's Storage resource is made of. Every
- * interface and property name nvmed publishes is in this file; a drive's
+ * one Storage object that bmcweb's Storage resource is made of (the
+ * names are in dbus-names.h, the error map in errors.c); a drive's
  * changes arrive as a mask (drive.h) and leave as one PropertiesChanged
  * per object and interface.
  *
@@ -34,9 +34,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbus-names.h"
 #include "bus-util.h"
 #include "bus.h"
 #include "drive.h"
+#include "errors.h"
 #include "fmt.h"
 #include "log.h"
 #include "macros.h"
@@ -44,20 +46,6 @@
 #include "pnvme.h"
 
 #define D(field) offsetof(struct drive, field)
-
-#define VALUE_IFACE	 "xyz.openbmc_project.Sensor.Value"
-#define WARNING_IFACE	 "xyz.openbmc_project.Sensor.Threshold.Warning"
-#define CRITICAL_IFACE	 "xyz.openbmc_project.Sensor.Threshold.Critical"
-#define AVAIL_IFACE	 "xyz.openbmc_project.State.Decorator.Availability"
-#define OPSTATUS_IFACE	 "xyz.openbmc_project.State.Decorator.OperationalStatus"
-#define ASSOC_IFACE	 "xyz.openbmc_project.Association.Definitions"
-#define ITEM_IFACE	 "xyz.openbmc_project.Inventory.Item"
-#define DRIVE_IFACE	 "xyz.openbmc_project.Inventory.Item.Drive"
-#define ASSET_IFACE	 "xyz.openbmc_project.Inventory.Decorator.Asset"
-#define REVISION_IFACE	 "xyz.openbmc_project.Inventory.Decorator.Revision"
-#define STATUS_IFACE	 "xyz.openbmc_project.Nvme.Status"
-#define CONTROLLER_IFACE "xyz.openbmc_project.Inventory.Item.StorageController"
-#define STORAGE_IFACE	 "xyz.openbmc_project.Inventory.Item.Storage"
 
 static const char *const threshold_value_names[_THRESHOLD_MAX] = {
 	[THRESHOLD_WARNING_HIGH] = "WarningHigh",
@@ -76,40 +64,8 @@ static const char *const threshold_alarm_names[_THRESHOLD_MAX] = {
 static const char *threshold_iface(enum threshold_kind k)
 {
 	return k == THRESHOLD_WARNING_HIGH || k == THRESHOLD_WARNING_LOW ?
-		       WARNING_IFACE :
-		       CRITICAL_IFACE;
-}
-
-/* Our own process-local errno -> D-Bus error names, where sd-bus's
- * default map (sd_bus_error_set_errno) would say System.Error.<ERRNO>;
- * the rest are sd-bus's. */
-static const struct {
-	int error;
-	const char *name;
-} error_names[] = {
-	{ EINVAL, SD_BUS_ERROR_INVALID_ARGS },
-	{ ERANGE, SD_BUS_ERROR_INVALID_ARGS },
-	{ EROFS, SD_BUS_ERROR_INVALID_ARGS },
-};
-
-/* The one place an -errno of the drive layer becomes a D-Bus error. */
-static int set_errno_error(sd_bus_error *error, int r, const char *fmt, ...)
-	_printf_(3, 4);
-static int set_errno_error(sd_bus_error *error, int r, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	msg = fmt_allocv(fmt, ap);
-	va_end(ap);
-	if (!msg)
-		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(error_names); i++)
-		if (error_names[i].error == -r)
-			return sd_bus_error_set(error, error_names[i].name,
-						msg);
-	return sd_bus_error_set_errnof(error, -r, "%s", msg);
+		       IFACE_WARNING :
+		       IFACE_CRITICAL;
 }
 
 /* The manager's D-Bus objects. */
@@ -200,21 +156,21 @@ static int set_threshold(sd_bus *bus, const char *path, const char *iface,
 	r = drive_set_user_threshold(d, k, v);
 	if (r == -ERANGE)
 		/* all the digits it takes: 1000.0001 is not 1000 */
-		return set_errno_error(error, r,
-				       "%s must be NaN or between %d and %d, "
-				       "not %s",
-				       prop, NVMED_THRESHOLD_VALUE_MIN,
-				       NVMED_THRESHOLD_VALUE_MAX,
-				       fmt_double(buf, v));
+		return nvmed_error(error, ERROR_PROPERTY, r, NULL,
+				   "%s must be NaN or between %d and %d, "
+				   "not %s",
+				   prop, NVMED_THRESHOLD_VALUE_MIN,
+				   NVMED_THRESHOLD_VALUE_MAX,
+				   fmt_double(buf, v));
 	if (r == -EROFS)
-		return set_errno_error(error, r,
-				       "%s comes from the configuration record "
-				       "'%s' (Thresholds%d), which cannot hold "
-				       "NaN",
-				       prop, d->config_path, d->th_index[k]);
+		return nvmed_error(error, ERROR_PROPERTY, r, NULL,
+				   "%s comes from the configuration record "
+				   "'%s' (Thresholds%d), which cannot hold "
+				   "NaN",
+				   prop, d->config_path, d->th_index[k]);
 	if (r < 0)
-		return set_errno_error(error, r, "Cannot set %s: %s", prop,
-				       strerror(-r));
+		return nvmed_error(error, ERROR_PROPERTY, r, NULL,
+				   "Cannot set %s: %s", prop, strerror(-r));
 	log_info("Drive '%s': %s set to %s over D-Bus", d->name, prop,
 		 fmt_double(buf, v));
 	return 0;
@@ -329,10 +285,9 @@ static int get_protocol(sd_bus *bus, const char *path, const char *iface,
 			const char *prop, sd_bus_message *reply, void *userdata,
 			sd_bus_error *error)
 {
-	const char *v =
-		strcmp(prop, "Protocol") == 0 ?
-			"xyz.openbmc_project.Inventory.Item.Drive.DriveProtocol.NVMe" :
-			"xyz.openbmc_project.Inventory.Item.Drive.DriveType.SSD";
+	const char *v = strcmp(prop, "Protocol") == 0 ?
+				ENUM_DRIVE_PROTOCOL_NVME :
+				ENUM_DRIVE_TYPE_SSD;
 
 	return sd_bus_message_append(reply, "s", v);
 }
@@ -341,8 +296,7 @@ static int get_unit(sd_bus *bus, const char *path, const char *iface,
 		    const char *prop, sd_bus_message *reply, void *userdata,
 		    sd_bus_error *error)
 {
-	return sd_bus_message_append(
-		reply, "s", "xyz.openbmc_project.Sensor.Value.Unit.DegreesC");
+	return sd_bus_message_append(reply, "s", ENUM_UNIT_DEGREES_C);
 }
 
 /* The vtables are laid out by hand, one property per entry. */
@@ -582,24 +536,24 @@ static const struct object_iface {
 	unsigned level;
 	const sd_bus_vtable *high_vtable, *low_vtable;
 } ifaces[] = {
-	IFACE(OBJ_SENSOR, VALUE_IFACE, value_vtable),
-	THRESHOLD_IFACE(WARNING_IFACE, warning, THRESHOLD_WARNING_MASK),
-	THRESHOLD_IFACE(CRITICAL_IFACE, critical, THRESHOLD_CRITICAL_MASK),
-	IFACE(OBJ_SENSOR, AVAIL_IFACE, availability_vtable),
-	IFACE(OBJ_SENSOR, OPSTATUS_IFACE, sensor_opstatus_vtable),
-	IFACE(OBJ_SENSOR, ASSOC_IFACE, sensor_assoc_vtable),
-	IFACE(OBJ_DRIVE, ITEM_IFACE, item_vtable),
-	IFACE(OBJ_DRIVE, DRIVE_IFACE, drive_vtable),
-	IFACE(OBJ_DRIVE, ASSET_IFACE, asset_vtable),
-	IFACE(OBJ_DRIVE, REVISION_IFACE, revision_vtable),
-	IFACE(OBJ_DRIVE, OPSTATUS_IFACE, drive_opstatus_vtable),
-	IFACE(OBJ_DRIVE, STATUS_IFACE, nvme_status_vtable),
-	IFACE(OBJ_DRIVE, ASSOC_IFACE, drive_assoc_vtable),
-	IFACE(OBJ_CONTROLLER, ITEM_IFACE, item_vtable),
-	IFACE(OBJ_CONTROLLER, CONTROLLER_IFACE, empty_vtable),
-	IFACE(OBJ_CONTROLLER, ASSET_IFACE, asset_vtable),
-	IFACE(OBJ_CONTROLLER, REVISION_IFACE, revision_vtable),
-	IFACE(OBJ_CONTROLLER, ASSOC_IFACE, controller_assoc_vtable),
+	IFACE(OBJ_SENSOR, IFACE_VALUE, value_vtable),
+	THRESHOLD_IFACE(IFACE_WARNING, warning, THRESHOLD_WARNING_MASK),
+	THRESHOLD_IFACE(IFACE_CRITICAL, critical, THRESHOLD_CRITICAL_MASK),
+	IFACE(OBJ_SENSOR, IFACE_AVAIL, availability_vtable),
+	IFACE(OBJ_SENSOR, IFACE_OPSTATUS, sensor_opstatus_vtable),
+	IFACE(OBJ_SENSOR, IFACE_ASSOC, sensor_assoc_vtable),
+	IFACE(OBJ_DRIVE, IFACE_ITEM, item_vtable),
+	IFACE(OBJ_DRIVE, IFACE_DRIVE, drive_vtable),
+	IFACE(OBJ_DRIVE, IFACE_ASSET, asset_vtable),
+	IFACE(OBJ_DRIVE, IFACE_REVISION, revision_vtable),
+	IFACE(OBJ_DRIVE, IFACE_OPSTATUS, drive_opstatus_vtable),
+	IFACE(OBJ_DRIVE, IFACE_STATUS, nvme_status_vtable),
+	IFACE(OBJ_DRIVE, IFACE_ASSOC, drive_assoc_vtable),
+	IFACE(OBJ_CONTROLLER, IFACE_ITEM, item_vtable),
+	IFACE(OBJ_CONTROLLER, IFACE_CONTROLLER, empty_vtable),
+	IFACE(OBJ_CONTROLLER, IFACE_ASSET, asset_vtable),
+	IFACE(OBJ_CONTROLLER, IFACE_REVISION, revision_vtable),
+	IFACE(OBJ_CONTROLLER, IFACE_ASSOC, controller_assoc_vtable),
 };
 
 /* Where each of a drive's published properties is: the objects, the
@@ -610,7 +564,7 @@ static const struct prop_place {
 	const char *iface;
 	const char *name;
 } places[_DRIVE_PROP_MAX] = {
-	[DRIVE_VALUE] = { ON(OBJ_SENSOR), VALUE_IFACE, "Value" },
+	[DRIVE_VALUE] = { ON(OBJ_SENSOR), IFACE_VALUE, "Value" },
 	/* by kind: threshold_iface() and the names' tables (place_of) */
 	[DRIVE_THRESHOLD +
 		THRESHOLD_WARNING_HIGH] = { .objects = ON(OBJ_SENSOR) },
@@ -624,36 +578,36 @@ static const struct prop_place {
 	[DRIVE_ALARM + THRESHOLD_WARNING_LOW] = { .objects = ON(OBJ_SENSOR) },
 	[DRIVE_ALARM + THRESHOLD_CRITICAL_HIGH] = { .objects = ON(OBJ_SENSOR) },
 	[DRIVE_ALARM + THRESHOLD_CRITICAL_LOW] = { .objects = ON(OBJ_SENSOR) },
-	[DRIVE_AVAILABLE] = { ON(OBJ_SENSOR), AVAIL_IFACE, "Available" },
-	[DRIVE_SENSOR_FUNCTIONAL] = { ON(OBJ_SENSOR), OPSTATUS_IFACE,
+	[DRIVE_AVAILABLE] = { ON(OBJ_SENSOR), IFACE_AVAIL, "Available" },
+	[DRIVE_SENSOR_FUNCTIONAL] = { ON(OBJ_SENSOR), IFACE_OPSTATUS,
 				      "Functional" },
-	[DRIVE_PRESENT] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ITEM_IFACE,
+	[DRIVE_PRESENT] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), IFACE_ITEM,
 			    "Present" },
-	[DRIVE_CAPACITY] = { ON(OBJ_DRIVE), DRIVE_IFACE, "Capacity" },
-	[DRIVE_LIFE_LEFT] = { ON(OBJ_DRIVE), DRIVE_IFACE,
+	[DRIVE_CAPACITY] = { ON(OBJ_DRIVE), IFACE_DRIVE, "Capacity" },
+	[DRIVE_LIFE_LEFT] = { ON(OBJ_DRIVE), IFACE_DRIVE,
 			      "PredictedMediaLifeLeftPercent" },
 	[DRIVE_MANUFACTURER] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER),
-				 ASSET_IFACE, "Manufacturer" },
-	[DRIVE_MODEL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ASSET_IFACE,
+				 IFACE_ASSET, "Manufacturer" },
+	[DRIVE_MODEL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), IFACE_ASSET,
 			  "Model" },
-	[DRIVE_SERIAL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), ASSET_IFACE,
+	[DRIVE_SERIAL] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), IFACE_ASSET,
 			   "SerialNumber" },
-	[DRIVE_FIRMWARE] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), REVISION_IFACE,
+	[DRIVE_FIRMWARE] = { ON(OBJ_DRIVE) | ON(OBJ_CONTROLLER), IFACE_REVISION,
 			     "Version" },
-	[DRIVE_FUNCTIONAL] = { ON(OBJ_DRIVE), OPSTATUS_IFACE, "Functional" },
-	[DRIVE_SMART_WARNINGS] = { ON(OBJ_DRIVE), STATUS_IFACE,
+	[DRIVE_FUNCTIONAL] = { ON(OBJ_DRIVE), IFACE_OPSTATUS, "Functional" },
+	[DRIVE_SMART_WARNINGS] = { ON(OBJ_DRIVE), IFACE_STATUS,
 				   "SmartWarnings" },
-	[DRIVE_STATUS_FLAGS] = { ON(OBJ_DRIVE), STATUS_IFACE, "StatusFlags" },
-	[DRIVE_LIFE_USED] = { ON(OBJ_DRIVE), STATUS_IFACE, "DriveLifeUsed" },
-	[DRIVE_FAULT + FAULT_CAPACITY] = { ON(OBJ_DRIVE), STATUS_IFACE,
+	[DRIVE_STATUS_FLAGS] = { ON(OBJ_DRIVE), IFACE_STATUS, "StatusFlags" },
+	[DRIVE_LIFE_USED] = { ON(OBJ_DRIVE), IFACE_STATUS, "DriveLifeUsed" },
+	[DRIVE_FAULT + FAULT_CAPACITY] = { ON(OBJ_DRIVE), IFACE_STATUS,
 					   "CapacityFault" },
-	[DRIVE_FAULT + FAULT_TEMPERATURE] = { ON(OBJ_DRIVE), STATUS_IFACE,
+	[DRIVE_FAULT + FAULT_TEMPERATURE] = { ON(OBJ_DRIVE), IFACE_STATUS,
 					      "TemperatureFault" },
-	[DRIVE_FAULT + FAULT_DEGRADES] = { ON(OBJ_DRIVE), STATUS_IFACE,
+	[DRIVE_FAULT + FAULT_DEGRADES] = { ON(OBJ_DRIVE), IFACE_STATUS,
 					   "DegradesFault" },
 	[DRIVE_FAULT +
-		FAULT_MEDIA] = { ON(OBJ_DRIVE), STATUS_IFACE, "MediaFault" },
-	[DRIVE_FAULT + FAULT_BACKUP] = { ON(OBJ_DRIVE), STATUS_IFACE,
+		FAULT_MEDIA] = { ON(OBJ_DRIVE), IFACE_STATUS, "MediaFault" },
+	[DRIVE_FAULT + FAULT_BACKUP] = { ON(OBJ_DRIVE), IFACE_STATUS,
 					 "BackupDeviceFault" },
 };
 
@@ -676,9 +630,9 @@ static const struct {
 	const char *name;
 	const sd_bus_vtable *vtable;
 } storage_ifaces[] = {
-	{ ITEM_IFACE, storage_item_vtable },
-	{ STORAGE_IFACE, empty_vtable },
-	{ ASSOC_IFACE, storage_assoc_vtable },
+	{ IFACE_ITEM, storage_item_vtable },
+	{ IFACE_STORAGE, empty_vtable },
+	{ IFACE_ASSOC, storage_assoc_vtable },
 };
 
 _Static_assert(ARRAY_SIZE(storage_ifaces) <=
@@ -836,7 +790,7 @@ static void storage_update(struct surface *s)
 	} else if (s->storage_on_bus) {
 		r = sd_bus_emit_properties_changed(s->m->bus,
 						   NVMED_STORAGE_PATH,
-						   ASSOC_IFACE, "Associations",
+						   IFACE_ASSOC, "Associations",
 						   NULL);
 		if (r < 0)
 			log_debug_errno(r, "Cannot emit %s change",

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbus-names.h"
 #include "avail.h"
 #include "basic.h"
 #include "decode.h"
@@ -324,10 +325,8 @@ static void set_available(struct drive *d, bool available)
 static void set_functional(struct drive *d, bool sensor, bool drive)
 {
 	if (d->drive_functional != (int)drive)
-		log_fault(d, "functional", !drive,
-			  "xyz.openbmc_project.Nvme.DriveFailed",
-			  EVLOG_CRITICAL,
-			  "xyz.openbmc_project.Nvme.DriveRestored", NULL, NULL);
+		log_fault(d, "functional", !drive, EVENT_DRIVE_FAILED,
+			  EVLOG_CRITICAL, EVENT_DRIVE_RESTORED, NULL, NULL);
 	set_bool(d, &d->sensor_functional, sensor, DRIVE_SENSOR_FUNCTIONAL);
 	set_bool(d, &d->drive_functional, drive, DRIVE_FUNCTIONAL);
 }
@@ -488,8 +487,8 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 			 DRIVE_FAULT + f);
 	snprintf(buf, sizeof(buf), "0x%02x", h->crit_warning);
 	log_fault(d, "critical_warning", h->crit_warning != 0,
-		  "xyz.openbmc_project.Nvme.CriticalWarning", EVLOG_ERROR, NULL,
-		  "CRITICAL_WARNING", buf);
+		  EVENT_CRITICAL_WARNING, EVLOG_ERROR, NULL, "CRITICAL_WARNING",
+		  buf);
 
 	set_life_left(d, nvmed_life_left(h->used));
 	set_value(d, h->temperature);

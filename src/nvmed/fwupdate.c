@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dbus-names.h"
 #include "bus-util.h"
 #include "drive.h"
 #include "fmt.h"
@@ -29,20 +30,8 @@
 #include "log.h"
 #include "macros.h"
 #include "manager.h"
+#include "errors.h"
 #include "mgmt.h"
-
-#define SW_VERSION_IFACE    "xyz.openbmc_project.Software.Version"
-#define SW_ACTIVATION_IFACE "xyz.openbmc_project.Software.Activation"
-#define SW_PROGRESS_IFACE   "xyz.openbmc_project.Software.ActivationProgress"
-
-#define ACTIVATIONS "xyz.openbmc_project.Software.Activation.Activations."
-#define REQUESTED \
-	"xyz.openbmc_project.Software.Activation.RequestedActivations."
-#define APPLY_TIMES \
-	"xyz.openbmc_project.Software.ApplyTime.RequestedApplyTimes."
-#define PURPOSE_OTHER \
-	"xyz.openbmc_project.Software.Version.VersionPurpose.Other"
-#define ERR_UPDATE "xyz.openbmc_project.Software.Update.Error."
 
 #define IMAGE_MAX (256u << 20)
 #define CHUNK	  ADMIN_XFER_MAX
@@ -70,11 +59,11 @@ enum activation {
 };
 
 static const char *const activation_names[] = {
-	[ACT_ACTIVATING] = ACTIVATIONS "Activating",
-	[ACT_ACTIVE] = ACTIVATIONS "Active",
-	[ACT_STAGED] = ACTIVATIONS "Staged",
-	[ACT_FAILED] = ACTIVATIONS "Failed",
-	[ACT_INVALID] = ACTIVATIONS "Invalid",
+	[ACT_ACTIVATING] = ENUM_ACTIVATIONS "Activating",
+	[ACT_ACTIVE] = ENUM_ACTIVATIONS "Active",
+	[ACT_STAGED] = ENUM_ACTIVATIONS "Staged",
+	[ACT_FAILED] = ENUM_ACTIVATIONS "Failed",
+	[ACT_INVALID] = ENUM_ACTIVATIONS "Invalid",
 };
 
 struct fwupdate {
@@ -132,10 +121,12 @@ static int get_const(sd_bus *bus, const char *path, const char *iface,
 		     sd_bus_error *error)
 {
 	if (strcmp(prop, "Purpose") == 0)
-		return sd_bus_message_append(reply, "s", PURPOSE_OTHER);
+		return sd_bus_message_append(reply, "s", ENUM_PURPOSE_OTHER);
 	if (strcmp(prop, "Activation") == 0)
-		return sd_bus_message_append(reply, "s", ACTIVATIONS "Active");
-	return sd_bus_message_append(reply, "s", REQUESTED "None");
+		return sd_bus_message_append(reply, "s",
+					     ENUM_ACTIVATIONS "Active");
+	return sd_bus_message_append(reply, "s",
+				     ENUM_REQUESTED_ACTIVATIONS "None");
 }
 
 static bool immediate_allowed(const struct mgmt_drive *md)
@@ -151,9 +142,10 @@ static int get_apply_times(sd_bus *bus, const char *path, const char *iface,
 
 	if (immediate_allowed(md))
 		return sd_bus_message_append(reply, "as", 2,
-					     APPLY_TIMES "Immediate",
-					     APPLY_TIMES "OnReset");
-	return sd_bus_message_append(reply, "as", 1, APPLY_TIMES "OnReset");
+					     ENUM_APPLY_TIMES "Immediate",
+					     ENUM_APPLY_TIMES "OnReset");
+	return sd_bus_message_append(reply, "as", 1,
+				     ENUM_APPLY_TIMES "OnReset");
 }
 
 static int get_running_assoc(sd_bus *bus, const char *path, const char *iface,
@@ -175,7 +167,8 @@ static int get_activation(sd_bus *bus, const char *path, const char *iface,
 	struct fwupdate *u = userdata;
 
 	if (strcmp(prop, "RequestedActivation") == 0)
-		return sd_bus_message_append(reply, "s", REQUESTED "Active");
+		return sd_bus_message_append(
+			reply, "s", ENUM_REQUESTED_ACTIVATIONS "Active");
 	return sd_bus_message_append(reply, "s",
 				     activation_names[u->activation]);
 }
@@ -187,7 +180,7 @@ static int get_update_version(sd_bus *bus, const char *path, const char *iface,
 	struct fwupdate *u = userdata;
 
 	if (strcmp(prop, "Purpose") == 0)
-		return sd_bus_message_append(reply, "s", PURPOSE_OTHER);
+		return sd_bus_message_append(reply, "s", ENUM_PURPOSE_OTHER);
 	return bus_append_string(reply, u->version);
 }
 
@@ -280,10 +273,10 @@ static const struct {
 	const char *iface;
 	const sd_bus_vtable *vtable;
 } update_ifaces[] = {
-	{ SW_ACTIVATION_IFACE, update_activation_vtable },
-	{ SW_PROGRESS_IFACE, update_progress_vtable },
-	{ SW_VERSION_IFACE, update_version_vtable },
-	{ ASSOC_IFACE_NAME, update_assoc_vtable },
+	{ IFACE_SW_ACTIVATION, update_activation_vtable },
+	{ IFACE_SW_PROGRESS, update_progress_vtable },
+	{ IFACE_SW_VERSION, update_version_vtable },
+	{ IFACE_ASSOC, update_assoc_vtable },
 };
 
 /* ---- the update --------------------------------------------------------- */
@@ -302,7 +295,7 @@ static void set_progress(struct fwupdate *u, uint8_t p)
 	if (u->progress == p)
 		return;
 	u->progress = p;
-	emit(u, SW_PROGRESS_IFACE, "Progress");
+	emit(u, IFACE_SW_PROGRESS, "Progress");
 }
 
 static void release_io(struct fwupdate *u)
@@ -321,7 +314,7 @@ static void set_version(struct fwupdate *u, const char *v)
 		return;
 	free(u->version);
 	u->version = copy;
-	emit(u, SW_VERSION_IFACE, "Version");
+	emit(u, IFACE_SW_VERSION, "Version");
 }
 
 static void staged_schedule(struct fwupdate *u);
@@ -337,11 +330,11 @@ static void finish(struct fwupdate *u, enum activation a)
 		set_progress(u, 100);
 	if (a == ACT_ACTIVE)
 		set_version(u, d->firmware);
-	emit(u, SW_ACTIVATION_IFACE, "Activation");
+	emit(u, IFACE_SW_ACTIVATION, "Activation");
 	if (a == ACT_STAGED)
 		staged_schedule(u);
 	log_info("Drive '%s': firmware update %s after %.1f s", d->name,
-		 activation_names[a] + strlen(ACTIVATIONS),
+		 activation_names[a] + strlen(ENUM_ACTIVATIONS),
 		 (double)(now_monotonic_usec(u) - u->started_usec) / 1e6);
 }
 
@@ -597,8 +590,7 @@ void fwupdate_free(struct mgmt_drive *md)
 void fwupdate_caps_known(struct mgmt_drive *md)
 {
 	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
-					       "xyz.openbmc_project.Software."
-					       "Update",
+					       IFACE_SW_UPDATE,
 					       "AllowedApplyTimes", NULL);
 
 	if (r < 0)
@@ -615,7 +607,7 @@ void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask)
 	if (!(mask & DRIVE_BIT(DRIVE_FIRMWARE)))
 		return;
 	(void)sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
-					     SW_VERSION_IFACE, "Version", NULL);
+					     IFACE_SW_VERSION, "Version", NULL);
 	if (!u)
 		return;
 	if (u->activation == ACT_ACTIVATING && u->timer)
@@ -624,7 +616,7 @@ void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask)
 		release_io(u);
 		u->activation = ACT_ACTIVE;
 		set_version(u, md->d->firmware);
-		emit(u, SW_ACTIVATION_IFACE, "Activation");
+		emit(u, IFACE_SW_ACTIVATION, "Activation");
 		log_info("Drive '%s': firmware %s active after the reset",
 			 md->d->name, md->d->firmware);
 	}
@@ -635,9 +627,10 @@ void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask)
 static int parse_apply_time(struct mgmt_drive *md, const char *s,
 			    enum admin_commit_action *ret, sd_bus_error *error)
 {
-	const char *name = strncmp(s, APPLY_TIMES, strlen(APPLY_TIMES)) == 0 ?
-				   s + strlen(APPLY_TIMES) :
-				   NULL;
+	const char *name =
+		strncmp(s, ENUM_APPLY_TIMES, strlen(ENUM_APPLY_TIMES)) == 0 ?
+			s + strlen(ENUM_APPLY_TIMES) :
+			NULL;
 
 	if (name && strcmp(name, "Immediate") == 0) {
 		if (!immediate_allowed(md))
@@ -653,10 +646,11 @@ static int parse_apply_time(struct mgmt_drive *md, const char *s,
 		*ret = immediate_allowed(md) ? ADMIN_CA_REPLACE_ACTIVATE_NOW :
 					       ADMIN_CA_REPLACE_ACTIVATE_RESET;
 	} else {
-		return sd_bus_error_setf(error, ERR_INVALID_ARG,
-					 "ApplyTime '%s': expected " APPLY_TIMES
-					 "Immediate, OnReset or Default",
-					 s);
+		return sd_bus_error_setf(
+			error, ERR_INVALID_ARG,
+			"ApplyTime '%s': expected " ENUM_APPLY_TIMES
+			"Immediate, OnReset or Default",
+			s);
 	}
 	return 0;
 }
@@ -669,8 +663,8 @@ static int check_image(struct mgmt_drive *md, int fd, uint64_t *size,
 	int copy;
 
 	if (fstat(fd, &st) < 0)
-		return sd_bus_error_set_errnof(error, errno, "Image: %s",
-					       strerror(errno));
+		return nvmed_error(error, ERROR_SYSTEM, -errno, NULL,
+				   "Image: %s", strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return sd_bus_error_setf(error, ERR_UPDATE "InvalidImage",
 					 "Image: not a regular file or memfd");
@@ -682,8 +676,8 @@ static int check_image(struct mgmt_drive *md, int fd, uint64_t *size,
 					 (long long)st.st_size, IMAGE_MAX);
 	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0)
-		return sd_bus_error_set_errnof(error, errno, "Image: %s",
-					       strerror(errno));
+		return nvmed_error(error, ERROR_SYSTEM, -errno, NULL,
+				   "Image: %s", strerror(errno));
 	*size = (uint64_t)st.st_size;
 	return copy;
 }

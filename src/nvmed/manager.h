@@ -14,21 +14,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "dbus-names.h"
 #include "threshold.h"
-
-#define NVMED_BUS_NAME "xyz.openbmc_project.NVMe"
-
-/* Object paths: a drive's identity, so made by drive.c. bmcweb serves
- * drives and controllers under Systems/<system>/Storage/1 only
- * (redfish-core/lib/storage.hpp, storage_controller.hpp), so all of
- * nvmed's drives hang off one Storage whose Id, its last path segment, is
- * "1"; each drive's controller is below it, named after the drive. */
-#define NVMED_SENSORS_ROOT	"/xyz/openbmc_project/sensors"
-#define NVMED_SENSOR_PREFIX	"/xyz/openbmc_project/sensors/temperature/"
-#define NVMED_INVENTORY_ROOT	"/xyz/openbmc_project/inventory"
-#define NVMED_DRIVE_PREFIX	"/xyz/openbmc_project/inventory/drive/"
-#define NVMED_STORAGE_PATH	"/xyz/openbmc_project/inventory/storage/1"
-#define NVMED_CONTROLLER_PREFIX NVMED_STORAGE_PATH "/controller/"
 
 struct drive;
 struct emc_source;

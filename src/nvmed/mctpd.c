@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbus-names.h"
 #include "backoff.h"
 #include "bus-util.h"
 #include "drive.h"
@@ -23,16 +24,8 @@
 #include "manager.h"
 #include "mctpd.h"
 
-#define MCTPD_SERVICE "au.com.codeconstruct.MCTP1"
 /* dbus-sensors' mctpreactor hosts the configured_by associations on the
  * endpoint paths, ObjectManager at MCTPD_ROOT (MCTPReactorMain.cpp). */
-#define REACTOR_SERVICE	     "xyz.openbmc_project.MCTPReactor"
-#define MCTPD_ROOT	     "/au/com/codeconstruct/mctp1"
-#define MCTPD_BUSOWNER	     "au.com.codeconstruct.MCTP.BusOwner1"
-#define MCTPD_ENDPOINT1	     "au.com.codeconstruct.MCTP.Endpoint1"
-#define EP_IFACE	     "xyz.openbmc_project.MCTP.Endpoint"
-#define ASSOC_IFACE	     "xyz.openbmc_project.Association.Definitions"
-#define UUID_IFACE	     "xyz.openbmc_project.Common.UUID"
 #define MCTP_TYPE_NVME_MI    4
 #define SETUP_TIMEOUT_USEC   (5 * 1000 * 1000ULL)
 #define SETUP_BACKOFF_MAX_MS 30000
@@ -765,19 +758,20 @@ static int interface_one(sd_bus_message *msg, const char *iface,
 	_cleanup_free_ char *value = NULL;
 	int r;
 
-	if (strcmp(iface, EP_IFACE) != 0 && strcmp(iface, ASSOC_IFACE) != 0 &&
+	if (strcmp(iface, IFACE_MCTP_EP) != 0 &&
+	    strcmp(iface, IFACE_ASSOC) != 0 &&
 	    strcmp(iface, MCTPD_ENDPOINT1) != 0 &&
-	    strcmp(iface, UUID_IFACE) != 0)
+	    strcmp(iface, IFACE_UUID) != 0)
 		return 0;
 	if (! or->ep)
 		or->ep = endpoint_get(or->c, or->path, true);
 	if (! or->ep)
 		return -ENOMEM;
-	if (strcmp(iface, EP_IFACE) == 0)
+	if (strcmp(iface, IFACE_MCTP_EP) == 0)
 		r = read_endpoint_props(msg, or->ep);
-	else if (strcmp(iface, ASSOC_IFACE) == 0)
+	else if (strcmp(iface, IFACE_ASSOC) == 0)
 		r = read_assoc_props(msg, or->ep);
-	else if (strcmp(iface, UUID_IFACE) == 0)
+	else if (strcmp(iface, IFACE_UUID) == 0)
 		r = read_string_props(msg, "UUID", & or->ep->uuid);
 	else {
 		r = read_string_props(msg, "Connectivity", &value);
@@ -856,10 +850,10 @@ static int on_interfaces_removed(sd_bus_message *msg, void *userdata,
 		return 0;
 	r = sd_bus_message_enter_container(msg, 'a', "s");
 	while (r >= 0 && (r = sd_bus_message_read(msg, "s", &iface)) > 0) {
-		if (strcmp(iface, EP_IFACE) == 0) {
+		if (strcmp(iface, IFACE_MCTP_EP) == 0) {
 			endpoint_gone(c, ep);
 			ep->has_endpoint = false;
-		} else if (strcmp(iface, ASSOC_IFACE) == 0) {
+		} else if (strcmp(iface, IFACE_ASSOC) == 0) {
 			ep->config = mfree(ep->config);
 		}
 	}
@@ -921,8 +915,7 @@ static int get_managed_objects(struct mctpd *c, bool reactor)
 	*slot = sd_bus_slot_unref(*slot);
 	return sd_bus_call_method_async(
 		c->m->bus, slot, reactor ? REACTOR_SERVICE : MCTPD_SERVICE,
-		MCTPD_ROOT, "org.freedesktop.DBus.ObjectManager",
-		"GetManagedObjects",
+		MCTPD_ROOT, IFACE_OBJECT_MANAGER, "GetManagedObjects",
 		reactor ? on_reactor_objects : on_managed_objects, c, NULL);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbus-names.h"
 #include "access.h"
 #include "bus-util.h"
 #include "drive.h"
@@ -19,15 +20,8 @@
 #include "log.h"
 #include "macros.h"
 #include "manager.h"
+#include "errors.h"
 #include "mgmt.h"
-
-#define SW_VERSION_IFACE    "xyz.openbmc_project.Software.Version"
-#define SW_ACTIVATION_IFACE "xyz.openbmc_project.Software.Activation"
-#define SW_UPDATE_IFACE	    "xyz.openbmc_project.Software.Update"
-#define SANITIZE_IFACE	    "xyz.openbmc_project.Nvme.Sanitize"
-#define ADMIN_IFACE	    "xyz.openbmc_project.Nvme.Admin"
-#define ITEM_VOLUME_IFACE   "xyz.openbmc_project.Inventory.Item.Volume"
-#define NVME_VOLUME_IFACE   "xyz.openbmc_project.Nvme.Volume"
 
 #define LOG_TIMEOUT_MS 5000
 #define LOG_PAGE_MAX   65536
@@ -186,22 +180,6 @@ int mgmt_read_log(struct mgmt_drive *md, uint8_t lid, size_t len,
 	return mgmt_admin(md, &c, NULL, 0, len, done, userdata, ret);
 }
 
-int mgmt_status_error(sd_bus_error *error, int r, const char *status_name,
-		      const char *what)
-{
-	char buf[96];
-
-	admin_status_str(r, buf, sizeof(buf));
-	if (r == -ETIMEDOUT || r == -ETIME)
-		return sd_bus_error_setf(error, ERR_TIMEOUT, "%s: %s", what,
-					 buf);
-	if (r < 0)
-		return sd_bus_error_setf(error, ERR_UNAVAILABLE, "%s: %s", what,
-					 buf);
-	return sd_bus_error_setf(error, status_name,
-				 "%s: the drive answered %s", what, buf);
-}
-
 /* ---- volumes ------------------------------------------------------------ */
 
 #define V(field) offsetof(struct volume, field)
@@ -294,15 +272,15 @@ static int volume_add(struct mgmt_drive *md, struct volume *v)
 	if (!v->path)
 		return -ENOMEM;
 	r = sd_bus_add_object_vtable(bus, &v->slots[0], v->path,
-				     ITEM_VOLUME_IFACE, item_volume_vtable, v);
+				     IFACE_ITEM_VOLUME, item_volume_vtable, v);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, &v->slots[1], v->path,
-					     NVME_VOLUME_IFACE,
+					     IFACE_NVME_VOLUME,
 					     nvme_volume_vtable, v);
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(bus, &v->slots[2], v->path,
-					     ASSOC_IFACE_NAME,
-					     volume_assoc_vtable, v);
+					     IFACE_ASSOC, volume_assoc_vtable,
+					     v);
 	if (r >= 0)
 		(void)sd_bus_emit_object_added(bus, v->path);
 	return r;
@@ -580,7 +558,7 @@ static void logread_done(int r, const uint8_t *data, size_t len, void *ud)
 	}
 	snprintf(what, sizeof(what), "Get Log Page 0x%02x of drive '%s'",
 		 l->lid, l->md->d->name);
-	mgmt_status_error(&error, r, ERR_INVALID_ARG, what);
+	nvmed_command_error(&error, r, ERR_INVALID_ARG, what);
 	(void)sd_bus_reply_method_error(l->call, &error);
 	logread_free(l);
 }
@@ -722,13 +700,13 @@ static int md_publish(struct mgmt_drive *md)
 		const char *path, *iface;
 		const sd_bus_vtable *vtable;
 	} objs[] = {
-		{ md->sw_path, SW_VERSION_IFACE, fwupdate_version_vtable },
-		{ md->sw_path, SW_ACTIVATION_IFACE,
+		{ md->sw_path, IFACE_SW_VERSION, fwupdate_version_vtable },
+		{ md->sw_path, IFACE_SW_ACTIVATION,
 		  fwupdate_activation_vtable },
-		{ md->sw_path, SW_UPDATE_IFACE, fwupdate_update_vtable },
-		{ md->sw_path, ASSOC_IFACE_NAME, fwupdate_assoc_vtable },
-		{ d->drive_path, SANITIZE_IFACE, sanitize_vtable },
-		{ d->controller_path, ADMIN_IFACE, admin_vtable },
+		{ md->sw_path, IFACE_SW_UPDATE, fwupdate_update_vtable },
+		{ md->sw_path, IFACE_ASSOC, fwupdate_assoc_vtable },
+		{ d->drive_path, IFACE_SANITIZE, sanitize_vtable },
+		{ d->controller_path, IFACE_ADMIN, admin_vtable },
 	};
 	int r;
 
@@ -762,7 +740,7 @@ int mgmt_drive_add(struct mgmt *g, struct drive *d)
 	md->g = g;
 	md->d = d;
 	md->sw_path =
-		drive_leaf_path(MGMT_SOFTWARE_ROOT, "nvme_%s", d->drive_name);
+		drive_leaf_path(NVMED_SOFTWARE_ROOT, "nvme_%s", d->drive_name);
 	if (!md->sw_path) {
 		free(md);
 		return -ENOMEM;
@@ -837,11 +815,11 @@ int mgmt_new(struct manager *m, const char *group, struct mgmt **ret)
 		}
 	}
 	r = sd_bus_add_object_manager(m->bus, &g->om_software,
-				      MGMT_SOFTWARE_ROOT);
+				      NVMED_SOFTWARE_ROOT);
 	if (r < 0) {
 		free(g);
 		return log_error_errno(r, "Cannot add object manager at %s",
-				       MGMT_SOFTWARE_ROOT);
+				       NVMED_SOFTWARE_ROOT);
 	}
 	*ret = g;
 	return 0;

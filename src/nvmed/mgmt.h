@@ -30,16 +30,9 @@
 #include <systemd/sd-bus.h>
 
 #include "admin.h"
+#include "dbus-names.h"
 
-#define MGMT_SOFTWARE_ROOT "/xyz/openbmc_project/software"
-#define MGMT_NS_MAX	   64 /* namespaces published per drive */
-
-#define ERR_UNAVAILABLE	 "xyz.openbmc_project.Common.Error.Unavailable"
-#define ERR_INVALID_ARG	 "xyz.openbmc_project.Common.Error.InvalidArgument"
-#define ERR_UNSUPPORTED	 "xyz.openbmc_project.Common.Error.UnsupportedRequest"
-#define ERR_TIMEOUT	 "xyz.openbmc_project.Common.Error.Timeout"
-#define ERR_ACCESS	 "org.freedesktop.DBus.Error.AccessDenied"
-#define ASSOC_IFACE_NAME "xyz.openbmc_project.Association.Definitions"
+#define MGMT_NS_MAX 64 /* namespaces published per drive */
 
 struct drive;
 struct manager;
@@ -132,9 +125,6 @@ int mgmt_read_log(struct mgmt_drive *md, uint8_t lid, size_t len,
 /* Read Identify, the firmware slots and the namespaces again. */
 void mgmt_refresh(struct mgmt_drive *md);
 uint64_t mgmt_now_realtime_usec(void);
-/* An NVMe status or -errno as a D-Bus error: name for statuses. */
-int mgmt_status_error(sd_bus_error *error, int r, const char *status_name,
-		      const char *what);
 
 /* fwupdate.c */
 extern const sd_bus_vtable fwupdate_version_vtable[];

@@ -25,13 +25,10 @@
 #include <systemd/sd-bus.h>
 
 #include "config.h"
+#include "dbus-names.h"
 #include "macros.h"
 
-#define NVME	    "xyz.openbmc_project.NVMe"
-#define SOFTWARE    "/xyz/openbmc_project/software/nvme_"
-#define ACTIVATIONS "xyz.openbmc_project.Software.Activation.Activations."
-#define APPLY	    "xyz.openbmc_project.Software.ApplyTime.RequestedApplyTimes."
-#define POLL_USEC   200000
+#define POLL_USEC 200000
 
 static void help(void)
 {
@@ -54,7 +51,7 @@ static int start(sd_bus *bus, const char *sw, int fd, const char *apply,
 	const char *path;
 	int r;
 
-	r = sd_bus_call_method(bus, NVME, sw,
+	r = sd_bus_call_method(bus, NVMED_BUS_NAME, sw,
 			       "xyz.openbmc_project.Software.Update",
 			       "StartUpdate", &err, &reply, "hs", fd, apply);
 	if (r < 0) {
@@ -82,7 +79,7 @@ static int follow(sd_bus *bus, const char *path)
 		int r;
 
 		r = sd_bus_get_property_string(
-			bus, NVME, path,
+			bus, NVMED_BUS_NAME, path,
 			"xyz.openbmc_project.Software.Activation", "Activation",
 			NULL, &act);
 		if (r < 0) {
@@ -90,15 +87,16 @@ static int follow(sd_bus *bus, const char *path)
 			return r;
 		}
 		(void)sd_bus_get_property_trivial(
-			bus, NVME, path,
+			bus, NVMED_BUS_NAME, path,
 			"xyz.openbmc_project.Software.ActivationProgress",
 			"Progress", NULL, 'y', &progress);
 		if (progress != last)
 			printf("Progress %u %%\n", progress);
 		last = progress;
-		if (strncmp(act, ACTIVATIONS, strlen(ACTIVATIONS)) == 0 &&
-		    strcmp(act + strlen(ACTIVATIONS), "Activating") != 0) {
-			const char *a = act + strlen(ACTIVATIONS);
+		if (strncmp(act, ENUM_ACTIVATIONS, strlen(ENUM_ACTIVATIONS)) ==
+			    0 &&
+		    strcmp(act + strlen(ENUM_ACTIVATIONS), "Activating") != 0) {
+			const char *a = act + strlen(ENUM_ACTIVATIONS);
 
 			printf("Activation %s\n", a);
 			return strcmp(a, "Active") == 0 ||
@@ -153,8 +151,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[optind + 1], strerror(errno));
 		return 1;
 	}
-	if (asprintf(&sw, SOFTWARE "%s", argv[optind]) < 0 ||
-	    asprintf(&apply, APPLY "%s", when) < 0)
+	if (asprintf(&sw, NVMED_SOFTWARE_PREFIX "%s", argv[optind]) < 0 ||
+	    asprintf(&apply, ENUM_APPLY_TIMES "%s", when) < 0)
 		return 1;
 	r = sd_bus_open_system(&bus);
 	if (r < 0) {

@@ -5,21 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "dbus-names.h"
 #include "bus-util.h"
 #include "log.h"
 #include "macros.h"
 #include "power.h"
-
-#define HOST_SERVICE	"xyz.openbmc_project.State.Host0"
-#define HOST_PATH	"/xyz/openbmc_project/state/host0"
-#define HOST_IFACE	"xyz.openbmc_project.State.Host"
-#define HOST_PROP	"CurrentHostState"
-#define POST_IFACE	"xyz.openbmc_project.State.OperatingSystem.Status"
-#define POST_PROP	"OperatingSystemState"
-#define CHASSIS_SERVICE "xyz.openbmc_project.State.Chassis0"
-#define CHASSIS_PATH	"/xyz/openbmc_project/state/chassis0"
-#define CHASSIS_IFACE	"xyz.openbmc_project.State.Chassis"
-#define CHASSIS_PROP	"CurrentPowerState"
 
 static const char *const names[] = {
 	[POWER_ON] = "On",
@@ -59,8 +49,7 @@ bool power_host_running(const char *v)
 bool power_post_done(const char *v)
 {
 	return v && strcmp(v, "Inactive") != 0 &&
-	       strcmp(v, "xyz.openbmc_project.State.OperatingSystem.Status."
-			 "OSStatus.Inactive") != 0;
+	       strcmp(v, ENUM_OS_STATUS "OSStatus.Inactive") != 0;
 }
 
 bool power_chassis_on(const char *v)
@@ -217,9 +206,9 @@ static void get_all(struct power *p, bool chassis)
 		r = sd_bus_call_method_async(
 			p->bus, &p->get_slots[i],
 			is_chassis ? CHASSIS_SERVICE : HOST_SERVICE,
-			is_chassis ? CHASSIS_PATH : HOST_PATH,
-			"org.freedesktop.DBus.Properties", "Get", on_get,
-			(void *)&ctx[i], "ss", ctx[i].iface, ctx[i].prop);
+			is_chassis ? CHASSIS_PATH : HOST_PATH, IFACE_PROPERTIES,
+			"Get", on_get, (void *)&ctx[i], "ss", ctx[i].iface,
+			ctx[i].prop);
 		if (r < 0)
 			log_warning_errno(r, "Power: cannot ask for %s",
 					  ctx[i].prop);

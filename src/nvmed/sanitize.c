@@ -17,18 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dbus-names.h"
 #include "drive.h"
 #include "fmt.h"
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
 #include "manager.h"
+#include "errors.h"
 #include "mgmt.h"
-
-#define SANITIZE_IFACE "xyz.openbmc_project.Nvme.Sanitize"
-#define PROGRESS_IFACE "xyz.openbmc_project.Common.Progress"
-#define ACTIONS	       "xyz.openbmc_project.Nvme.Sanitize.SanitizeAction."
-#define STATUSES       "xyz.openbmc_project.Common.Progress.OperationStatus."
 
 #define SANITIZE_TIMEOUT_MS 20000 /* as nvmesensor's rework */
 #define STATUS_TIMEOUT_MS   5000
@@ -49,9 +46,9 @@ static const struct {
 enum status { ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED };
 
 static const char *const status_names[] = {
-	[ST_IN_PROGRESS] = STATUSES "InProgress",
-	[ST_COMPLETED] = STATUSES "Completed",
-	[ST_FAILED] = STATUSES "Failed",
+	[ST_IN_PROGRESS] = ENUM_OPERATION_STATUS "InProgress",
+	[ST_COMPLETED] = ENUM_OPERATION_STATUS "Completed",
+	[ST_FAILED] = ENUM_OPERATION_STATUS "Failed",
 };
 
 struct sanitize {
@@ -86,8 +83,8 @@ static int get_supported(sd_bus *bus, const char *path, const char *iface,
 	r = sd_bus_message_open_container(reply, 'a', "s");
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(actions); i++)
 		if (md->have_caps && (md->caps.sanicap & actions[i].cap)) {
-			_cleanup_free_ char *s =
-				fmt_alloc(ACTIONS "%s", actions[i].name);
+			_cleanup_free_ char *s = fmt_alloc(
+				ENUM_SANITIZE_ACTIONS "%s", actions[i].name);
 
 			r = s ? sd_bus_message_append(reply, "s", s) : -ENOMEM;
 		}
@@ -179,7 +176,7 @@ void sanitize_free(struct mgmt_drive *md)
 void sanitize_caps_known(struct mgmt_drive *md)
 {
 	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->d->drive_path,
-					       SANITIZE_IFACE,
+					       IFACE_SANITIZE,
 					       "SupportedActions", NULL);
 
 	if (r < 0)
@@ -193,7 +190,7 @@ static void emit_progress(struct sanitize *s, uint8_t p)
 	s->progress = p;
 	(void)sd_bus_emit_properties_changed(s->md->d->m->bus,
 					     s->md->d->drive_path,
-					     SANITIZE_IFACE, "Progress", NULL);
+					     IFACE_SANITIZE, "Progress", NULL);
 }
 
 static void end(struct sanitize *s, enum status st)
@@ -205,7 +202,7 @@ static void end(struct sanitize *s, enum status st)
 	s->completed_time = mgmt_now_realtime_usec();
 	if (st == ST_COMPLETED)
 		emit_progress(s, 100);
-	(void)sd_bus_emit_properties_changed(d->m->bus, s->path, PROGRESS_IFACE,
+	(void)sd_bus_emit_properties_changed(d->m->bus, s->path, IFACE_PROGRESS,
 					     "Status", "CompletedTime", NULL);
 	if (st == ST_COMPLETED)
 		log_info("Drive '%s': sanitize (%s) completed", d->name,
@@ -287,7 +284,7 @@ static int publish(struct sanitize *s)
 	s->path = fmt_alloc("%s/sanitize", s->md->d->drive_path);
 	if (!s->path)
 		return -ENOMEM;
-	r = sd_bus_add_object_vtable(bus, &s->slot, s->path, PROGRESS_IFACE,
+	r = sd_bus_add_object_vtable(bus, &s->slot, s->path, IFACE_PROGRESS,
 				     progress_vtable, s);
 	if (r >= 0)
 		(void)sd_bus_emit_object_added(bus, s->path);
@@ -339,7 +336,7 @@ static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 	if (r != 0) {
 		snprintf(what, sizeof(what), "Sanitize (%s) of drive '%s'",
 			 s->action, md->d->name);
-		mgmt_status_error(
+		nvmed_command_error(
 			&error, r,
 			admin_status_code(r) == ADMIN_SC_SANITIZE_IN_PROGRESS ?
 				ERR_UNAVAILABLE :
@@ -357,8 +354,9 @@ static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 
 static int find_action(const char *arg, size_t *ret)
 {
-	const char *name = strncmp(arg, ACTIONS, strlen(ACTIONS)) == 0 ?
-				   arg + strlen(ACTIONS) :
+	const char *name = strncmp(arg, ENUM_SANITIZE_ACTIONS,
+				   strlen(ENUM_SANITIZE_ACTIONS)) == 0 ?
+				   arg + strlen(ENUM_SANITIZE_ACTIONS) :
 				   arg;
 
 	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
@@ -373,11 +371,12 @@ static int check(struct mgmt_drive *md, const char *arg, size_t *ret,
 		 sd_bus_error *error)
 {
 	if (find_action(arg, ret) < 0)
-		return sd_bus_error_setf(error, ERR_INVALID_ARG,
-					 "Action '%s': expected " ACTIONS
-					 "BlockErase, CryptoErase or "
-					 "Overwrite",
-					 arg);
+		return sd_bus_error_setf(
+			error, ERR_INVALID_ARG,
+			"Action '%s': expected " ENUM_SANITIZE_ACTIONS
+			"BlockErase, CryptoErase or "
+			"Overwrite",
+			arg);
 	if (sanitize_running(md) || fwupdate_running(md))
 		return sd_bus_error_setf(error, ERR_UNAVAILABLE,
 					 "Drive '%s': %s is running",
