@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * SMBus basic management command replies, with and without PEC, the way
- * nvmed reads them: basic_read_block() (src/nvmed/basic.h) over an i2c-dev
+ * nvmed reads them: basic_read_block() (src/nvmed/io/basic.h) over an i2c-dev
  * file descriptor, then the block decoded as drive.c does (command 0:
  * nvmed_decode_basic_status, command 8: nvmed_decode_basic_vpd).
  *
@@ -38,7 +38,7 @@
 #include <linux/i2c.h>
 
 #include "fuzz.h"
-#include "src/nvmed/basic.h"
+#include "src/nvmed/io/basic.h"
 #include "src/nvmed/decode.h"
 
 #define DRIVE_ADDR 0x6a
