@@ -1,31 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 /* See iowork.h. */
-#include <dirent.h>
 #include <errno.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
-
-#ifdef HAVE_LIBSECCOMP
-#include <sched.h>
-#include <seccomp.h>
-#endif
-
-#include "basic.h"
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
 #include "mi.h"
+#include "sandbox.h"
+#include "wire.h"
 
 /* An I2C worker stuck this long in one transfer is killed and replaced:
  * far beyond the kernel's adapter timeout (1 s,
@@ -33,37 +23,8 @@
  * killed this long after its transaction's own limit. */
 #define HANG_KILL_USEC	   (10 * 1000 * 1000ULL)
 #define MI_HANG_GRACE_USEC (1000 * 1000ULL)
-#define REPLY_MAX	   4096
-#define MAX_EID		   256
 /* A worker that dies again within this long is restarted after it. */
 #define RESPAWN_DELAY_USEC (1000 * 1000ULL)
-#define BLOCK_MAX	   32
-#define FD_CACHE	   32
-
-enum worker_kind {
-	WORKER_I2C, /* key: root I2C bus */
-	WORKER_MCTP, /* key: MCTP network */
-};
-
-enum { OP_SMBUS_BLOCK_READ = 0x10, OP_MI = 0x20, OP_ADMIN = 0x40 };
-
-struct wire_req {
-	uint32_t id;
-	uint32_t bus; /* I2C bus, or MCTP network */
-	uint8_t op, addr, pec, cmd;
-	uint8_t eid, fresh;
-	uint16_t len; /* reply bytes wanted */
-	uint16_t dout_len; /* OP_ADMIN: bytes to the drive, after this */
-	struct mi_admin_cmd admin; /* OP_ADMIN */
-};
-
-struct wire_resp {
-	uint32_t id;
-	int32_t r;
-	uint32_t len;
-	uint8_t data[REPLY_MAX];
-};
-#define WIRE_RESP_HDR offsetof(struct wire_resp, data)
 
 struct worker;
 
@@ -101,287 +62,6 @@ struct iowork_set {
 	struct worker *workers;
 	struct iowork_stats stats;
 };
-
-/* ---- capabilities -------------------------------------------------------- */
-
-/*
- * The process serving D-Bus needs none of the unit's capabilities
- * (CAP_NET_ADMIN, CAP_NET_RAW: MCTP tag allocation and sockets,
- * net/mctp/af_mctp.c): it keeps them permitted, for the workers it forks,
- * but not effective; each worker makes its permitted set effective again.
- * capget(2)/capset(2), version 3 (64-bit sets).
- */
-static int caps_effective(bool on)
-{
-	struct __user_cap_header_struct h = {
-		.version = _LINUX_CAPABILITY_VERSION_3
-	};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -errno;
-	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		d[i].effective = on ? d[i].permitted : 0;
-	if (syscall(SYS_capset, &h, d) < 0)
-		return -errno;
-	return 0;
-}
-
-/* ---- the worker process ------------------------------------------------ */
-
-struct cached_fd {
-	unsigned bus;
-	uint8_t addr;
-	bool pec;
-	int fd;
-};
-
-static void close_others(int keep)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int dfd;
-
-	if (!d)
-		return;
-	dfd = dirfd(d);
-	while ((de = readdir(d))) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end || fd <= 2 || fd == keep || fd == dfd)
-			continue;
-		close((int)fd);
-	}
-	closedir(d);
-}
-
-static size_t smbus_transfer(struct cached_fd *cache, size_t *n_cache,
-			     const struct wire_req *q, struct wire_resp *p)
-{
-	struct cached_fd *c = NULL;
-	size_t len = 0;
-
-	for (size_t i = 0; i < *n_cache; i++)
-		if (cache[i].bus == q->bus && cache[i].addr == q->addr &&
-		    cache[i].pec == !!q->pec)
-			c = &cache[i];
-	if (!c) {
-		if (*n_cache == FD_CACHE) {
-			close(cache[0].fd);
-			memmove(cache, cache + 1,
-				(FD_CACHE - 1) * sizeof(*cache));
-			(*n_cache)--;
-		}
-		c = &cache[*n_cache];
-		*c = (struct cached_fd){ .bus = q->bus,
-					 .addr = q->addr,
-					 .pec = q->pec };
-		p->r = basic_open(q->bus, q->addr, q->pec, &c->fd);
-		if (p->r < 0)
-			return 0;
-		(*n_cache)++;
-	}
-	p->r = basic_read_block(c->fd, q->cmd, p->data, BLOCK_MAX, &len);
-	if (p->r < 0) {
-		/* reopen next time, as after any I/O error */
-		close(c->fd);
-		*c = cache[--(*n_cache)];
-		return 0;
-	}
-	return len;
-}
-
-/* One NVMe-MI transaction; the endpoint is reopened after a failure
- * (libnvme before 1.6 leaks a tag on every timeout). */
-static size_t mi_transaction(struct mi_root *mi, struct mi_ep **eps,
-			     const struct wire_req *q, struct wire_resp *p)
-{
-	struct mi_ep **ep = &eps[q->eid];
-	size_t len = q->len;
-
-	if (q->fresh)
-		*ep = mi_close(*ep);
-	if (!*ep) {
-		p->r = mi_open(mi, q->bus, q->eid, ep);
-		if (p->r < 0)
-			return 0;
-	}
-	switch (q->op - OP_MI) {
-	case IOWORK_MI_SUBSYS_INFO:
-		p->r = mi_read_subsys_info(*ep, p->data, len);
-		break;
-	case IOWORK_MI_HEALTH:
-		p->r = mi_health_poll(*ep, p->data, len);
-		break;
-	case IOWORK_MI_IDENTIFY:
-		p->r = mi_identify_ctrl(*ep, p->data, len);
-		break;
-	case IOWORK_MI_SMART:
-		p->r = mi_smart_log(*ep, p->data, len);
-		break;
-	default:
-		p->r = -EOPNOTSUPP;
-		return 0;
-	}
-	if (p->r < 0)
-		*ep = mi_close(*ep);
-	return p->r == 0 ? len : 0;
-}
-
-/* One Admin command: dout is the data to the drive, after the request. */
-static size_t admin_transaction(struct mi_root *mi, struct mi_ep **eps,
-				const struct wire_req *q, const uint8_t *dout,
-				struct wire_resp *p)
-{
-	struct mi_ep **ep = &eps[q->eid];
-	size_t len = q->dout_len ? q->dout_len : q->len;
-
-	if (q->fresh)
-		*ep = mi_close(*ep);
-	if (!*ep) {
-		p->r = mi_open(mi, q->bus, q->eid, ep);
-		if (p->r < 0)
-			return 0;
-	}
-	if (q->dout_len)
-		memcpy(p->data, dout, q->dout_len);
-	p->r = mi_admin(*ep, &q->admin, p->data, len);
-	if (p->r < 0)
-		*ep = mi_close(*ep);
-	return p->r == 0 && !q->dout_len ? len : 0;
-}
-
-static bool request_valid(enum worker_kind kind, const struct wire_req *q,
-			  size_t n)
-{
-	if (kind == WORKER_I2C)
-		return q->op == OP_SMBUS_BLOCK_READ && n == sizeof(*q);
-	if (q->op == OP_ADMIN)
-		return n == sizeof(*q) + q->dout_len &&
-		       q->dout_len <= REPLY_MAX && q->len <= REPLY_MAX &&
-		       !(q->dout_len && q->len);
-	return n == sizeof(*q) && q->op >= OP_MI &&
-	       q->op <= OP_MI + IOWORK_MI_SMART && q->len > 0 &&
-	       q->len <= REPLY_MAX;
-}
-
-/*
- * The worker's own confinement, on top of the unit's: it talks to its
- * devices and to nvmed, nothing else. It cannot start programs or
- * processes (threads only), trace or signal others, change namespaces or
- * mounts, or open IP, netlink or packet sockets (AF_MCTP and AF_UNIX stay:
- * the devices, and nvmed's socketpair). Refused calls fail with EPERM.
- */
-static void worker_confine(void)
-{
-#ifdef HAVE_LIBSECCOMP
-	static const int denied[] = {
-		SCMP_SYS(execve),
-		SCMP_SYS(execveat),
-		SCMP_SYS(fork),
-		SCMP_SYS(vfork),
-		SCMP_SYS(clone3),
-		SCMP_SYS(ptrace),
-		SCMP_SYS(process_vm_readv),
-		SCMP_SYS(process_vm_writev),
-		SCMP_SYS(kill),
-		SCMP_SYS(mount),
-		SCMP_SYS(umount2),
-		SCMP_SYS(pivot_root),
-		SCMP_SYS(chroot),
-		SCMP_SYS(setns),
-		SCMP_SYS(unshare),
-		SCMP_SYS(bind),
-		SCMP_SYS(listen),
-		SCMP_SYS(accept),
-		SCMP_SYS(accept4),
-	};
-	static const int families[] = { AF_INET, AF_INET6, AF_NETLINK,
-					AF_PACKET };
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int r = ctx ? 0 : -ENOMEM;
-
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(denied); i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
-	/* clone: threads only */
-	if (r >= 0)
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-			SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
-	/* (SCMP_A0 with one datum leaves datum_b to the compiler, which
-	 * clang's -Wmissing-field-initializers reports: spelt out.) */
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(families); i++)
-		r = seccomp_rule_add(
-			ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
-			(struct scmp_arg_cmp){
-				.arg = 0,
-				.op = SCMP_CMP_EQ,
-				.datum_a = (scmp_datum_t)families[i],
-				.datum_b = 0,
-			});
-	if (r >= 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r < 0)
-		fprintf(stderr, "<4>nvmed I/O worker: no seccomp filter: %s\n",
-			strerror(-r));
-#endif
-}
-
-static _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
-				  struct mi_root *mi)
-{
-	struct cached_fd cache[FD_CACHE];
-	struct mi_ep *eps[MAX_EID] = { 0 };
-	static struct wire_resp p;
-	static uint8_t in[sizeof(struct wire_req) + REPLY_MAX];
-	size_t n_cache = 0;
-	char name[16];
-	sigset_t all;
-
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(0);
-	snprintf(name, sizeof(name), "nvmed-%s-%u",
-		 kind == WORKER_I2C ? "i2c" : "mctp", key);
-	(void)prctl(PR_SET_NAME, name);
-	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	close_others(sock);
-	(void)caps_effective(true);
-	worker_confine();
-
-	for (;;) {
-		struct wire_req q;
-		size_t len;
-		ssize_t n;
-
-		n = recv(sock, in, sizeof(in), 0);
-		if (n == 0)
-			_exit(0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < (ssize_t)sizeof(q))
-			_exit(1);
-		memcpy(&q, in, sizeof(q));
-		if (!request_valid(kind, &q, (size_t)n))
-			_exit(1);
-		p.id = q.id;
-		p.r = 0;
-		if (kind == WORKER_I2C)
-			len = smbus_transfer(cache, &n_cache, &q, &p);
-		else if (q.op == OP_ADMIN)
-			len = admin_transaction(mi, eps, &q, in + sizeof(q),
-						&p);
-		else
-			len = mi_transaction(mi, eps, &q, &p);
-		p.len = (uint32_t)len;
-		if (send(sock, &p, WIRE_RESP_HDR + len, MSG_NOSIGNAL) < 0 &&
-		    errno != EINTR)
-			_exit(1);
-	}
-}
 
 /* ---- the parent side ------------------------------------------------- */
 
@@ -790,7 +470,7 @@ int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 		return log_oom();
 	/* Fatal: a process that cannot shed them must not go on serving
 	 * D-Bus with them. */
-	r = caps_effective(false);
+	r = sandbox_caps_effective(false);
 	if (r < 0) {
 		free(s);
 		return log_error_errno(r, "Cannot clear the effective "

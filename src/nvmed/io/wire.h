@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The protocol between nvmed and its I/O workers (iowork.c, the parent;
+ * worker.c, the child): one request, one reply, each one datagram on a
+ * SOCK_SEQPACKET socketpair.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "admin.h"
+
+struct mi_root;
+
+#define REPLY_MAX 4096
+#define MAX_EID	  256
+
+enum worker_kind {
+	WORKER_I2C, /* key: root I2C bus */
+	WORKER_MCTP, /* key: MCTP network */
+};
+
+enum { OP_SMBUS_BLOCK_READ = 0x10, OP_MI = 0x20, OP_ADMIN = 0x40 };
+
+struct wire_req {
+	uint32_t id;
+	uint32_t bus; /* I2C bus, or MCTP network */
+	uint8_t op, addr, pec, cmd;
+	uint8_t eid, fresh;
+	uint16_t len; /* reply bytes wanted */
+	uint16_t dout_len; /* OP_ADMIN: bytes to the drive, after this */
+	struct mi_admin_cmd admin; /* OP_ADMIN */
+};
+
+struct wire_resp {
+	uint32_t id;
+	int32_t r;
+	uint32_t len;
+	uint8_t data[REPLY_MAX];
+};
+#define WIRE_RESP_HDR offsetof(struct wire_resp, data)
+
+/* The worker's loop, in the forked child: serve requests on sock until
+ * nvmed closes it. */
+_Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
+			   struct mi_root *mi);
