@@ -266,7 +266,7 @@ sw=/xyz/openbmc_project/software/nvme_NVMe_0
 show busctl --system introspect xyz.openbmc_project.NVMe "$sw"
 { printf 'EMFW2.1.0   '; head -c 1048564 /dev/urandom; } >"$work/fw.bin"
 say "StartUpdate with the image file $work/fw.bin (1 MiB), applied at once, through nvmed-update (busctl cannot pass a file descriptor)"
-show "$build/src/nvmed/nvmed-update" --apply-time Immediate NVMe_0 "$work/fw.bin"
+show "$build/src/nvmed-update/nvmed-update" --apply-time Immediate NVMe_0 "$work/fw.bin"
 show busctl --system get-property xyz.openbmc_project.NVMe "${sw}_update" \
 	xyz.openbmc_project.Software.ActivationProgress Progress
 show busctl --system get-property xyz.openbmc_project.NVMe "$sw" \
