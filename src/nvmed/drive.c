@@ -31,13 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbus-names.h"
 #include "avail.h"
 #include "basic.h"
 #include "decode.h"
 #include "drive.h"
 #include "emconfig.h"
-#include "evlog.h"
 #include "fmt.h"
 #include "iowork.h"
 #include "log.h"
@@ -262,61 +260,6 @@ void drive_update_thresholds(struct drive *d, struct emc_record *record,
 
 /* ---- what is published ----------------------------------------------- */
 
-/*
- * Drive faults to phosphor-logging, once per fault (evlog.h), with what a
- * callout needs: the drive's inventory path (CALLOUT_INVENTORY_PATH) and
- * its I2C bus and address (CALLOUT_IIC_BUS, CALLOUT_IIC_ADDR, the keys
- * phosphor-logging's callouts read) or its MCTP network and EID. The
- * events are nvmed's own, in phosphor-dbus-interfaces' events.yaml style:
- * service_files/phosphor-dbus-interfaces/.../Nvme.events.yaml.
- */
-static void log_fault(struct drive *d, const char *what, bool raised,
-		      const char *message, const char *severity,
-		      const char *restored, const char *k, const char *v)
-{
-	_cleanup_free_ char *key = NULL;
-	char bus[32], addr[16], net[16], eid[8];
-	const char *data[16];
-	size_t n = 0;
-
-	if (!d->m->evlog)
-		return;
-	key = fmt_alloc("%s/%s", d->drive_path, what);
-	if (!key) {
-		log_oom();
-		return;
-	}
-	data[n++] = "DRIVE_NAME";
-	data[n++] = d->drive_path;
-	data[n++] = "CALLOUT_INVENTORY_PATH";
-	data[n++] = d->drive_path;
-	if (d->basic || (!d->have_endpoint && d->i2c_bus)) {
-		snprintf(bus, sizeof(bus), "/dev/i2c-%u", d->i2c_bus);
-		snprintf(addr, sizeof(addr), "0x%02x", d->i2c_addr);
-		data[n++] = "CALLOUT_IIC_BUS";
-		data[n++] = bus;
-		data[n++] = "CALLOUT_IIC_ADDR";
-		data[n++] = addr;
-	}
-	if (d->have_endpoint) {
-		snprintf(net, sizeof(net), "%u", d->net);
-		snprintf(eid, sizeof(eid), "%u", d->eid);
-		data[n++] = "MCTP_NETWORK";
-		data[n++] = net;
-		data[n++] = "MCTP_EID";
-		data[n++] = eid;
-	}
-	if (k) {
-		data[n++] = k;
-		data[n++] = v;
-	}
-	data[n] = NULL;
-	if (raised)
-		(void)evlog_raise(d->m->evlog, key, message, severity, data);
-	else
-		(void)evlog_clear(d->m->evlog, key, restored, data);
-}
-
 static void set_available(struct drive *d, bool available)
 {
 	set_bool(d, &d->available, available, DRIVE_AVAILABLE);
@@ -324,9 +267,6 @@ static void set_available(struct drive *d, bool available)
 
 static void set_functional(struct drive *d, bool sensor, bool drive)
 {
-	if (d->drive_functional != (int)drive)
-		log_fault(d, "functional", !drive, EVENT_DRIVE_FAILED,
-			  EVLOG_CRITICAL, EVENT_DRIVE_RESTORED, NULL, NULL);
 	set_bool(d, &d->sensor_functional, sensor, DRIVE_SENSOR_FUNCTIONAL);
 	set_bool(d, &d->drive_functional, drive, DRIVE_FUNCTIONAL);
 }
@@ -485,10 +425,6 @@ static void publish_health(struct drive *d, const struct nvmed_health *h)
 	for (int f = 0; f < _FAULT_MAX; f++)
 		set_bool(d, &d->faults[f], h->crit_warning & (1u << f),
 			 DRIVE_FAULT + f);
-	snprintf(buf, sizeof(buf), "0x%02x", h->crit_warning);
-	log_fault(d, "critical_warning", h->crit_warning != 0,
-		  EVENT_CRITICAL_WARNING, EVLOG_ERROR, NULL, "CRITICAL_WARNING",
-		  buf);
 
 	set_life_left(d, nvmed_life_left(h->used));
 	set_value(d, h->temperature);

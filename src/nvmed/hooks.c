@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The drive hooks (manager.h): what a drive's changes mean for the D-Bus
- * surface (bus.c), the management objects (mgmt.c), mctpd's client
- * (mctpd.c) and the records (records.c). The daemon (main.c) and the
+ * surface (bus.c), the fault events (faults.c), the management objects
+ * (mgmt.c), mctpd's client (mctpd.c) and the records (records.c). The daemon (main.c) and the
  * seam tests' build of nvmed's core wire the same hooks.
  */
 #include "bus.h"
 #include "drive.h"
+#include "faults.h"
 #include "hooks.h"
 #include "manager.h"
 #include "mctpd.h"
@@ -37,6 +38,7 @@ static int hook_added(struct drive *d, void **ret_surface)
 static void hook_changed(struct drive *d, uint64_t mask)
 {
 	bus_drive_changed(d, mask);
+	faults_drive_changed(d, mask);
 	mgmt_drive_changed(the_manager(d)->mgmt, d, mask);
 }
 
