@@ -5,7 +5,7 @@
  * alone writes a struct drive; it records which published properties a
  * step changed (a mask of DRIVE_BIT()s) and hands the mask to the
  * manager's hooks once at the end of the step, which is where the D-Bus
- * surface (bus.h) turns it into one PropertiesChanged per interface.
+ * surface (drive-bus.h) turns it into one PropertiesChanged per interface.
  * Everyone else reads.
  */
 #pragma once

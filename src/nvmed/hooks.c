@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The drive hooks (manager.h): what a drive's changes mean for the D-Bus
- * surface (bus.c), the fault events (faults.c), the management objects
+ * surface (drive-bus.c), the fault events (faults.c), the management objects
  * (mgmt.c), mctpd's client (mctpd.c) and the records (records.c). The daemon (main.c) and the
  * seam tests' build of nvmed's core wire the same hooks.
  */
-#include "bus.h"
+#include "drive-bus.h"
 #include "drive.h"
 #include "faults.h"
 #include "hooks.h"

@@ -5,7 +5,7 @@
  *
  * Wiring only: options, the event loop, the bus, the services, and the
  * drive hooks (hooks.c) that connect the drive state machine (drive.c) to
- * the D-Bus surface (bus.c), mctpd's client (mctpd.c) and the records
+ * the D-Bus surface (drive-bus.c), mctpd's client (mctpd.c) and the records
  * (records.c).
  */
 #include <errno.h>
@@ -20,7 +20,7 @@
 
 #include "avail.h"
 #include "bus-util.h"
-#include "bus.h"
+#include "drive-bus.h"
 #include "config.h"
 #include "drive.h"
 #include "emconfig.h"

@@ -3,7 +3,7 @@
  * What nvmed's modules share: the loop, the bus and the settings main.c
  * made, the drives (drive.c's list), and the hooks through which a drive
  * tells the modules above it what happened. main.c wires the hooks to
- * the D-Bus surface (bus.h), mctpd's client (mctpd.h) and the records
+ * the D-Bus surface (drive-bus.h), mctpd's client (mctpd.h) and the records
  * (records.h), so that drive.c calls none of them.
  */
 #pragma once

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * Replies to the management commands as nvmed decodes them
- * (src/nvmed/admin.h): Identify Controller's management fields, the
+ * (src/nvmed/pure/admin.h): Identify Controller's management fields, the
  * Firmware Slot Information log, the Sanitize Status log, Identify
  * Namespace and the active namespace list, all from the same bytes, and
  * the status a drive answers with.
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "src/nvmed/admin.h"
+#include "src/nvmed/pure/admin.h"
 
 #define MGMT_FUZZ_NS 64
 

@@ -39,7 +39,7 @@
 
 #include "fuzz.h"
 #include "src/nvmed/io/basic.h"
-#include "src/nvmed/decode.h"
+#include "src/nvmed/pure/decode.h"
 
 #define DRIVE_ADDR 0x6a
 

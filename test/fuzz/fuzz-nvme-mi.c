@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * NVMe-MI replies as nvmed decodes them (src/nvmed/decode.h): the
+ * NVMe-MI replies as nvmed decodes them (src/nvmed/pure/decode.h): the
  * Subsystem Health Status Poll, NVM Subsystem Information, Identify
  * Controller, the SMART log page, and the basic management command's
  * status and VPD blocks, all from the same bytes.
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "src/nvmed/decode.h"
+#include "src/nvmed/pure/decode.h"
 
 /* An output filled with this before a call that must fail is unchanged. */
 #define POISON 0xa5

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * phosphor-nvme's configuration file (/etc/nvme/nvme_config.json) as
- * nvmed reads it: pnvme_parse() (src/nvmed/pnvme.h) on the input as text.
+ * nvmed reads it: pnvme_parse() (src/nvmed/pure/pnvme.h) on the input as text.
  *
  * Invariants: parsing twice gives the same result (drives, thresholds,
  * interval, messages); a refusal has a message and leaves the result
@@ -19,7 +19,7 @@
 #include <json-c/json.h>
 
 #include "fuzz.h"
-#include "src/nvmed/pnvme.h"
+#include "src/nvmed/pure/pnvme.h"
 #include "utf8.h"
 
 static const char *const keys[] = { "criticalHigh", "criticalLow",

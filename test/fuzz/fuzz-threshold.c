@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Threshold evaluation (src/nvmed/threshold.h) over a sequence of
+ * Threshold evaluation (src/nvmed/pure/threshold.h) over a sequence of
  * readings, with thresholds changed between readings (as a Set over
  * D-Bus or a record change does) and alarms cleared (as leaving the
  * power state does).
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "src/nvmed/threshold.h"
+#include "src/nvmed/pure/threshold.h"
 
 static bool is_high(int k)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/admin.c: the management commands' dwords and
+/* Unit tests of src/nvmed/pure/admin.c: the management commands' dwords and
  * the decoding of their replies (NVMe Base 2.0 figures cited there). */
 #include <errno.h>
 #include <limits.h>

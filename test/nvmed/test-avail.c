@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/avail.c, the availability policy. */
+/* Unit tests of src/nvmed/pure/avail.c, the availability policy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>

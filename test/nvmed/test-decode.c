@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/decode.c: raw NVMe-MI bytes in, fields out. */
+/* Unit tests of src/nvmed/pure/decode.c: raw NVMe-MI bytes in, fields out. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/names.c. */
+/* Unit tests of src/nvmed/pure/names.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

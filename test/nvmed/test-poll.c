@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/poll.c, the polling schedule's pure transitions. */
+/* Unit tests of src/nvmed/pure/poll.c, the polling schedule's pure transitions. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Unit tests of src/nvmed/threshold.c. */
+/* Unit tests of src/nvmed/pure/threshold.c. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>

@@ -17,7 +17,7 @@
 #include <systemd/sd-bus.h>
 
 #include "admin.h"
-#include "bus.h"
+#include "drive-bus.h"
 #include "decode.h"
 #include "evlog.h"
 #include "hooks.h"

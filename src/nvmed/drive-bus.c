@@ -36,7 +36,7 @@
 
 #include "dbus-names.h"
 #include "bus-util.h"
-#include "bus.h"
+#include "drive-bus.h"
 #include "drive.h"
 #include "errors.h"
 #include "fmt.h"
