@@ -51,22 +51,10 @@ size_t utf8_char_len(const char *s, size_t len)
 	return c >= min && codepoint_valid(c) ? n : 0;
 }
 
-bool utf8_is_valid_n(const char *s, size_t len)
+/* The offset of the first byte that does not start a valid character in
+ * s[0..len), or len. */
+static size_t invalid_offset_n(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_char_len(s + i, len - i);
-
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-size_t utf8_invalid_offset(const char *s)
-{
-	size_t len = strlen(s);
-
 	for (size_t i = 0; i < len;) {
 		size_t n = utf8_char_len(s + i, len - i);
 
@@ -75,6 +63,16 @@ size_t utf8_invalid_offset(const char *s)
 		i += n;
 	}
 	return len;
+}
+
+bool utf8_is_valid_n(const char *s, size_t len)
+{
+	return invalid_offset_n(s, len) == len;
+}
+
+size_t utf8_invalid_offset(const char *s)
+{
+	return invalid_offset_n(s, strlen(s));
 }
 
 bool utf8_is_valid(const char *s)

@@ -113,6 +113,22 @@ static int get_thresholds(struct pnvme_config *c, json_object *t, size_t i)
 	return r;
 }
 
+/* A required key (one of keys) of entry i, an integer 0..255: 0; 1 when
+ * refused (the error added), -ENOMEM. */
+static int get_byte(struct pnvme_config *c, json_object *e, size_t i,
+		    const char *const *keys, unsigned *ret)
+{
+	const char *key = keys[0];
+	int r = get_uint(e, keys, 255, ret, &key);
+
+	if (r == 0)
+		return 0;
+	r = add_error(c, errorf("config[%zu]: '%s' %s", i, key,
+				r == -ENOENT ? "is missing" :
+					       "must be an integer 0..255"));
+	return r < 0 ? r : 1;
+}
+
 static int parse_entry(struct pnvme_config *c, json_object *e, size_t i)
 {
 	/* phosphor-nvme's README and code say NVMeDriveIndex; some forks
@@ -121,24 +137,15 @@ static int parse_entry(struct pnvme_config *c, json_object *e, size_t i)
 						  "NvmeDriveIndex", NULL };
 	static const char *const bus_keys[] = { "NVMeDriveBusID", NULL };
 	struct pnvme_drive d, *n;
-	const char *key = index_keys[0];
 	int r;
 
 	if (!json_object_is_type(e, json_type_object))
 		return add_error(c, errorf("config[%zu]: not an object", i));
-	r = get_uint(e, index_keys, 255, &d.index, &key);
-	if (r < 0)
-		return add_error(
-			c, errorf("config[%zu]: '%s' %s", i, key,
-				  r == -ENOENT ? "is missing" :
-						 "must be an integer 0..255"));
-	key = bus_keys[0];
-	r = get_uint(e, bus_keys, 255, &d.bus, &key);
-	if (r < 0)
-		return add_error(
-			c, errorf("config[%zu]: '%s' %s", i, key,
-				  r == -ENOENT ? "is missing" :
-						 "must be an integer 0..255"));
+	r = get_byte(c, e, i, index_keys, &d.index);
+	if (r == 0)
+		r = get_byte(c, e, i, bus_keys, &d.bus);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	for (size_t k = 0; k < c->n_drives; k++)
 		if (c->drives[k].index == d.index)
 			return add_error(c, errorf("config[%zu]: drive index "
