@@ -13,7 +13,8 @@
  * file: bmcweb hands over a memfd) 4 KiB at a time, each piece one
  * Firmware Image Download (NVMe Base 2.0 5.13), then Firmware Commit
  * (5.12) into the slot admin_pick_slot() chose with the action the
- * ApplyTime asks for.
+ * ApplyTime asks for. The phases are fwupdate-phase.c's; the objects
+ * fwupdate-bus.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,18 +24,15 @@
 #include <unistd.h>
 
 #include "dbus-names.h"
-#include "bus-util.h"
 #include "drive.h"
-#include "fmt.h"
+#include "errors.h"
+#include "fwupdate.h"
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
 #include "manager.h"
-#include "errors.h"
-#include "mgmt.h"
 
 #define IMAGE_MAX (256u << 20)
-#define CHUNK	  ADMIN_XFER_MAX
 /* Per command: the endpoint's timeout times this, capped (nvmesensor's
  * rework gives a download 10 s): a 4 KiB piece spends 0.42 s on a
  * 100 kHz SMBus before the drive even starts on it. */
@@ -42,7 +40,6 @@
 #define DOWNLOAD_TIMEOUT_MAX_MS 10000
 #define COMMIT_TIMEOUT_X	30
 #define COMMIT_TIMEOUT_MAX_MS	30000
-#define CHUNK_RETRIES		3
 /* A staged image: the firmware slot log is read this many poll
  * intervals apart, to see the reset that activates it. */
 #define STAGED_CHECK_POLLS 10
@@ -50,40 +47,41 @@
  * revision through the re-read Identify. */
 #define REIDENTIFY_USEC (10 * 1000 * 1000ULL)
 
-enum activation {
-	ACT_ACTIVATING,
-	ACT_ACTIVE,
-	ACT_STAGED,
-	ACT_FAILED,
-	ACT_INVALID
+const char *const fwupdate_activation_names[] = {
+	[FW_ACT_ACTIVATING] = ENUM_ACTIVATIONS "Activating",
+	[FW_ACT_ACTIVE] = ENUM_ACTIVATIONS "Active",
+	[FW_ACT_STAGED] = ENUM_ACTIVATIONS "Staged",
+	[FW_ACT_FAILED] = ENUM_ACTIVATIONS "Failed",
+	[FW_ACT_INVALID] = ENUM_ACTIVATIONS "Invalid",
 };
 
-static const char *const activation_names[] = {
-	[ACT_ACTIVATING] = ENUM_ACTIVATIONS "Activating",
-	[ACT_ACTIVE] = ENUM_ACTIVATIONS "Active",
-	[ACT_STAGED] = ENUM_ACTIVATIONS "Staged",
-	[ACT_FAILED] = ENUM_ACTIVATIONS "Failed",
-	[ACT_INVALID] = ENUM_ACTIVATIONS "Invalid",
+const struct mgmt_prop fwupdate_props[_FW_EMIT_MAX] = {
+	[FW_EMIT_RUNNING_VERSION] = { FW_OBJ_RUNNING,
+				      IFACE_SW_VERSION,
+				      { "Version" } },
+	[FW_EMIT_APPLY_TIMES] = { FW_OBJ_RUNNING,
+				  IFACE_SW_UPDATE,
+				  { "AllowedApplyTimes" } },
+	[FW_EMIT_PROGRESS] = { FW_OBJ_UPDATE,
+			       IFACE_SW_PROGRESS,
+			       { "Progress" } },
+	[FW_EMIT_VERSION] = { FW_OBJ_UPDATE, IFACE_SW_VERSION, { "Version" } },
+	[FW_EMIT_ACTIVATION] = { FW_OBJ_UPDATE,
+				 IFACE_SW_ACTIVATION,
+				 { "Activation" } },
 };
 
-struct fwupdate {
-	struct mgmt_drive *md;
-	char *path;
-	sd_bus_slot *slots[4];
-	int fd;
-	uint64_t size, sent;
-	unsigned slot, retries;
-	unsigned active_before; /* the slot running when the commit went */
-	int commit_r; /* < 0: the commit got no answer, the slot log tells */
-	enum admin_commit_action action;
-	enum activation activation;
-	uint8_t progress;
-	char *version;
-	struct iowork_req *req;
-	sd_event_source *timer;
-	uint64_t started_usec;
-	uint8_t buf[CHUNK];
-};
+const struct mgmt_claim fwupdate_claim = { .what = "a firmware update" };
+
+struct fwupdate_drive *fwupdate_drive(const struct mgmt_drive *md)
+{
+	return md->feature[MGMT_FWUPDATE];
+}
+
+bool fwupdate_immediate_allowed(const struct mgmt_drive *md)
+{
+	return md->have_caps && md->caps.activate_no_reset;
+}
 
 static uint64_t now_monotonic_usec(struct fwupdate *u)
 {
@@ -100,194 +98,9 @@ static unsigned scaled_timeout(struct fwupdate *u, unsigned x, unsigned max)
 	return t < max ? t : max;
 }
 
-bool fwupdate_running(const struct mgmt_drive *md)
+static void emit(struct fwupdate *u, unsigned what)
 {
-	return md->update && md->update->activation == ACT_ACTIVATING;
-}
-
-/* ---- the running firmware's object ------------------------------------ */
-
-static int get_running_version(sd_bus *bus, const char *path, const char *iface,
-			       const char *prop, sd_bus_message *reply,
-			       void *userdata, sd_bus_error *error)
-{
-	struct mgmt_drive *md = userdata;
-
-	return bus_append_string(reply, md->d->firmware);
-}
-
-static int get_const(sd_bus *bus, const char *path, const char *iface,
-		     const char *prop, sd_bus_message *reply, void *userdata,
-		     sd_bus_error *error)
-{
-	if (strcmp(prop, "Purpose") == 0)
-		return sd_bus_message_append(reply, "s", ENUM_PURPOSE_OTHER);
-	if (strcmp(prop, "Activation") == 0)
-		return sd_bus_message_append(reply, "s",
-					     ENUM_ACTIVATIONS "Active");
-	return sd_bus_message_append(reply, "s",
-				     ENUM_REQUESTED_ACTIVATIONS "None");
-}
-
-static bool immediate_allowed(const struct mgmt_drive *md)
-{
-	return md->have_caps && md->caps.activate_no_reset;
-}
-
-static int get_apply_times(sd_bus *bus, const char *path, const char *iface,
-			   const char *prop, sd_bus_message *reply,
-			   void *userdata, sd_bus_error *error)
-{
-	struct mgmt_drive *md = userdata;
-
-	if (immediate_allowed(md))
-		return sd_bus_message_append(reply, "as", 2,
-					     ENUM_APPLY_TIMES "Immediate",
-					     ENUM_APPLY_TIMES "OnReset");
-	return sd_bus_message_append(reply, "as", 1,
-				     ENUM_APPLY_TIMES "OnReset");
-}
-
-static int get_running_assoc(sd_bus *bus, const char *path, const char *iface,
-			     const char *prop, sd_bus_message *reply,
-			     void *userdata, sd_bus_error *error)
-{
-	struct mgmt_drive *md = userdata;
-
-	return sd_bus_message_append(reply, "a(sss)", 1, "running", "ran_on",
-				     md->d->drive_path);
-}
-
-/* ---- the update's object ---------------------------------------------- */
-
-static int get_activation(sd_bus *bus, const char *path, const char *iface,
-			  const char *prop, sd_bus_message *reply,
-			  void *userdata, sd_bus_error *error)
-{
-	struct fwupdate *u = userdata;
-
-	if (strcmp(prop, "RequestedActivation") == 0)
-		return sd_bus_message_append(
-			reply, "s", ENUM_REQUESTED_ACTIVATIONS "Active");
-	return sd_bus_message_append(reply, "s",
-				     activation_names[u->activation]);
-}
-
-static int get_update_version(sd_bus *bus, const char *path, const char *iface,
-			      const char *prop, sd_bus_message *reply,
-			      void *userdata, sd_bus_error *error)
-{
-	struct fwupdate *u = userdata;
-
-	if (strcmp(prop, "Purpose") == 0)
-		return sd_bus_message_append(reply, "s", ENUM_PURPOSE_OTHER);
-	return bus_append_string(reply, u->version);
-}
-
-static int get_update_assoc(sd_bus *bus, const char *path, const char *iface,
-			    const char *prop, sd_bus_message *reply,
-			    void *userdata, sd_bus_error *error)
-{
-	struct fwupdate *u = userdata;
-
-	return sd_bus_message_append(reply, "a(sss)", 1, "activating",
-				     "activated_by", u->md->d->drive_path);
-}
-
-static int method_start_update(sd_bus_message *m, void *userdata,
-			       sd_bus_error *error);
-
-/* clang-format off */
-const sd_bus_vtable fwupdate_version_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Version", "s", get_running_version, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Purpose", "s", get_const, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-
-const sd_bus_vtable fwupdate_activation_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Activation", "s", get_const, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("RequestedActivation", "s", get_const, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-
-const sd_bus_vtable fwupdate_update_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD_WITH_NAMES("StartUpdate", "hs",
-				 SD_BUS_PARAM(Image) SD_BUS_PARAM(ApplyTime),
-				 "o", SD_BUS_PARAM(ObjectPath),
-				 method_start_update,
-				 SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_PROPERTY("AllowedApplyTimes", "as", get_apply_times, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END,
-};
-
-const sd_bus_vtable fwupdate_assoc_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Associations", "a(sss)", get_running_assoc, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable update_activation_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Activation", "s", get_activation, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("RequestedActivation", "s", get_activation, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable update_progress_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Progress", "y", NULL,
-			offsetof(struct fwupdate, progress),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable update_version_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Version", "s", get_update_version, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Purpose", "s", get_update_version, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable update_assoc_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Associations", "a(sss)", get_update_assoc, 0,
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_VTABLE_END,
-};
-/* clang-format on */
-
-static const struct {
-	const char *iface;
-	const sd_bus_vtable *vtable;
-} update_ifaces[] = {
-	{ IFACE_SW_ACTIVATION, update_activation_vtable },
-	{ IFACE_SW_PROGRESS, update_progress_vtable },
-	{ IFACE_SW_VERSION, update_version_vtable },
-	{ IFACE_ASSOC, update_assoc_vtable },
-};
-
-/* ---- the update --------------------------------------------------------- */
-
-static void emit(struct fwupdate *u, const char *iface, const char *prop)
-{
-	int r = sd_bus_emit_properties_changed(u->md->d->m->bus, u->path, iface,
-					       prop, NULL);
-
-	if (r < 0)
-		log_debug_errno(r, "Cannot emit %s.%s", iface, prop);
+	mgmt_emit(u->md, u->path, &fwupdate_props[what]);
 }
 
 static void set_progress(struct fwupdate *u, uint8_t p)
@@ -295,7 +108,7 @@ static void set_progress(struct fwupdate *u, uint8_t p)
 	if (u->progress == p)
 		return;
 	u->progress = p;
-	emit(u, IFACE_SW_PROGRESS, "Progress");
+	emit(u, FW_EMIT_PROGRESS);
 }
 
 static void release_io(struct fwupdate *u)
@@ -314,28 +127,35 @@ static void set_version(struct fwupdate *u, const char *v)
 		return;
 	free(u->version);
 	u->version = copy;
-	emit(u, IFACE_SW_VERSION, "Version");
+	emit(u, FW_EMIT_VERSION);
 }
 
 static void staged_schedule(struct fwupdate *u);
 
-/* The end of the update: the state it ends in, once. */
-static void finish(struct fwupdate *u, enum activation a)
+/* The end of the update, once: the phase it ends in is set. */
+static void finish(struct fwupdate *u)
 {
 	struct drive *d = u->md->d;
+	enum fw_activation a = fw_phase_activation(u->st.phase);
 
 	release_io(u);
-	u->activation = a;
-	if (a == ACT_ACTIVE || a == ACT_STAGED)
+	mgmt_release(u->md, &fwupdate_claim);
+	if (a == FW_ACT_ACTIVE || a == FW_ACT_STAGED)
 		set_progress(u, 100);
-	if (a == ACT_ACTIVE)
+	if (a == FW_ACT_ACTIVE)
 		set_version(u, d->firmware);
-	emit(u, IFACE_SW_ACTIVATION, "Activation");
-	if (a == ACT_STAGED)
+	emit(u, FW_EMIT_ACTIVATION);
+	if (a == FW_ACT_STAGED)
 		staged_schedule(u);
 	log_info("Drive '%s': firmware update %s after %.1f s", d->name,
-		 activation_names[a] + strlen(ENUM_ACTIVATIONS),
+		 fwupdate_activation_names[a] + strlen(ENUM_ACTIVATIONS),
 		 (double)(now_monotonic_usec(u) - u->started_usec) / 1e6);
+}
+
+static void fail(struct fwupdate *u)
+{
+	fw_fail(&u->st);
+	finish(u);
 }
 
 static int reidentify_timeout(sd_event_source *es, uint64_t usec, void *ud)
@@ -346,7 +166,8 @@ static int reidentify_timeout(sd_event_source *es, uint64_t usec, void *ud)
 		    "after the commit; %s stays",
 		    u->md->d->name, REIDENTIFY_USEC / 1000000ULL,
 		    u->md->d->firmware ? u->md->d->firmware : "?");
-	finish(u, ACT_ACTIVE);
+	fw_reidentify_timeout(&u->st);
+	finish(u);
 	return 0;
 }
 
@@ -363,7 +184,7 @@ static void staged_log_done(int r, const uint8_t *data, size_t len, void *ud)
 		log_info("Drive '%s': firmware slot %u active after a reset",
 			 u->md->d->name, u->slot);
 		drive_reidentify(u->md->d);
-		mgmt_refresh(u->md);
+		mgmt_request_refresh(u->md);
 		return;
 	}
 	staged_schedule(u);
@@ -395,36 +216,22 @@ static void staged_schedule(struct fwupdate *u)
 			    d->name);
 }
 
-static void commit_done(int r, const uint8_t *data, size_t len, void *ud);
-
 /* The Firmware Commit got no answer (its reply lost, or late): whether the
  * drive took it shows in the firmware slot log, as the slot that runs now
  * (activate now; another slot ran before) or the one that will run after
  * the next reset. */
-static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
+static bool commit_taken(const uint8_t *data, size_t len, void *ud)
 {
 	struct fwupdate *u = ud;
 	struct admin_fw_slots slots;
-	bool took = false;
 
-	u->req = NULL;
-	if (r == 0 && admin_decode_fw_slots(data, len, &slots) == 0)
-		took = u->action == ADMIN_CA_REPLACE_ACTIVATE_NOW ?
-			       slots.active == u->slot &&
-				       u->active_before != u->slot :
-			       slots.next == u->slot;
-	if (took)
-		log_warning("Drive '%s': the Firmware Commit to slot %u got no "
-			    "answer, but the slot log shows it taken",
-			    u->md->d->name, u->slot);
-	commit_done(took ? 0 : u->commit_r, NULL, 0, u);
-}
-
-static int confirm(struct fwupdate *u, int commit_r)
-{
-	u->commit_r = commit_r;
-	return mgmt_read_log(u->md, ADMIN_LOG_FW_SLOT, ADMIN_LOG_FW_SLOT_LEN, 0,
-			     confirm_done, u, &u->req);
+	if (admin_decode_fw_slots(data, len, &slots) != 0 ||
+	    !fw_commit_taken(u->st.action, u->slot, u->active_before, &slots))
+		return false;
+	log_warning("Drive '%s': the Firmware Commit to slot %u got no "
+		    "answer, but the slot log shows it taken",
+		    u->md->d->name, u->slot);
+	return true;
 }
 
 static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
@@ -432,20 +239,22 @@ static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
 	struct fwupdate *u = ud;
 	struct drive *d = u->md->d;
 	char buf[96];
-	int code;
 
 	u->req = NULL;
-	if (r < 0 && r != -ENOMEM && u->commit_r == 0 && confirm(u, r) >= 0)
-		return;
-	code = r > 0 ? admin_status_code(r) : r;
+	if (fw_commit_done(&u->st, r) == FW_CONFIRM) {
+		if (mgmt_confirm(u->md, &u->confirm, r, ADMIN_LOG_FW_SLOT,
+				 ADMIN_LOG_FW_SLOT_LEN, 0, commit_taken,
+				 commit_done, u, &u->req) >= 0)
+			return;
+		fw_commit_done(&u->st, r);
+	}
 	admin_status_str(r, buf, sizeof(buf));
-	if (r == 0 && u->action == ADMIN_CA_REPLACE_ACTIVATE_NOW) {
+	if (u->st.phase == FW_REIDENTIFY) {
 		/* the new revision shows in Identify: read it again */
 		set_progress(u, 95);
 		drive_reidentify(d);
-		mgmt_refresh(u->md);
-		/* the timer also marks the wait (fwupdate_drive_changed):
-		 * without one the update ends now, not never */
+		mgmt_request_refresh(u->md);
+		/* without a timer the update ends now, not never */
 		r = sd_event_add_time_relative(d->m->event, &u->timer,
 					       CLOCK_MONOTONIC, REIDENTIFY_USEC,
 					       0, reidentify_timeout, u);
@@ -454,29 +263,24 @@ static void commit_done(int r, const uint8_t *data, size_t len, void *ud)
 					  "Drive '%s': cannot wait for the "
 					  "new revision",
 					  d->name);
-			finish(u, ACT_ACTIVE);
+			fw_reidentify_timeout(&u->st);
+			finish(u);
 		}
 		return;
 	}
-	if (r == 0) {
+	if (r == 0)
 		log_info("Drive '%s': firmware committed to slot %u, active "
 			 "after the next reset",
 			 d->name, u->slot);
-		finish(u, ACT_STAGED);
-	} else if (code == ADMIN_SC_FW_NEEDS_CONV_RESET ||
-		   code == ADMIN_SC_FW_NEEDS_SUBSYS_RESET ||
-		   code == ADMIN_SC_FW_NEEDS_RESET) {
+	else if (u->st.phase == FW_STAGED)
 		log_warning("Drive '%s': firmware committed to slot %u; %s: "
 			    "it activates at that reset",
 			    d->name, u->slot, buf);
-		finish(u, ACT_STAGED);
-	} else {
+	else
 		log_error("Drive '%s': Firmware Commit to slot %u failed: %s",
 			  d->name, u->slot, buf);
-		finish(u, code == ADMIN_SC_INVALID_FW_IMAGE ? ACT_INVALID :
-							      ACT_FAILED);
-	}
-	mgmt_refresh(u->md);
+	finish(u);
+	mgmt_request_refresh(u->md);
 }
 
 static void commit(struct fwupdate *u)
@@ -486,7 +290,7 @@ static void commit(struct fwupdate *u)
 
 	set_progress(u, 90);
 	u->active_before = u->md->fw.active;
-	admin_fw_commit(&c, u->slot, u->action);
+	admin_fw_commit(&c, u->slot, u->st.action);
 	c.timeout_ms =
 		scaled_timeout(u, COMMIT_TIMEOUT_X, COMMIT_TIMEOUT_MAX_MS);
 	r = mgmt_admin(u->md, &c, NULL, 0, 0, commit_done, u, &u->req);
@@ -500,65 +304,61 @@ static void download_done(int r, const uint8_t *data, size_t len, void *ud)
 {
 	struct fwupdate *u = ud;
 	struct drive *d = u->md->d;
+	uint64_t at = u->st.sent;
 	char buf[96];
 
 	u->req = NULL;
-	if (r < 0 && u->retries++ < CHUNK_RETRIES) {
+	switch (fw_piece_done(
+		&u->st, r, len ? len : fw_piece_len(&u->st, FWUPDATE_CHUNK))) {
+	case FW_PIECE_AGAIN:
 		log_warning("Drive '%s': firmware piece at %llu: %s; "
 			    "sending it again",
-			    d->name, (unsigned long long)u->sent,
+			    d->name, (unsigned long long)at,
 			    admin_status_str(r, buf, sizeof(buf)));
 		download_next(u);
 		return;
-	}
-	if (r > 0 && u->retries > 0 &&
-	    admin_status_code(r) == ADMIN_SC_OVERLAPPING_RANGE) {
+	case FW_PIECE_FAILED:
+		log_error("Drive '%s': Firmware Image Download at byte %llu "
+			  "of %llu failed: %s",
+			  d->name, (unsigned long long)at,
+			  (unsigned long long)u->st.size,
+			  admin_status_str(r, buf, sizeof(buf)));
+		finish(u);
+		return;
+	case FW_PIECE_TAKEN_BEFORE:
 		/* the piece sent again overlaps what the drive has: the
 		 * first copy arrived, only its reply was lost */
 		log_info("Drive '%s': firmware piece at %llu was taken before "
 			 "(%s)",
-			 d->name, (unsigned long long)u->sent,
+			 d->name, (unsigned long long)at,
 			 admin_status_str(r, buf, sizeof(buf)));
-		r = 0;
-		len = 0;
+		break;
+	case FW_PIECE_TAKEN:
+		break;
 	}
-	if (r != 0) {
-		log_error("Drive '%s': Firmware Image Download at byte %llu "
-			  "of %llu failed: %s",
-			  d->name, (unsigned long long)u->sent,
-			  (unsigned long long)u->size,
-			  admin_status_str(r, buf, sizeof(buf)));
-		finish(u, ACT_FAILED);
-		return;
-	}
-	u->retries = 0;
-	u->sent +=
-		len ? len :
-		      (u->size - u->sent < CHUNK ? u->size - u->sent : CHUNK);
-	set_progress(u, (uint8_t)(u->sent * 90 / u->size));
-	if (u->sent < u->size)
-		download_next(u);
-	else
+	set_progress(u, (uint8_t)(u->st.sent * 90 / u->st.size));
+	if (u->st.phase == FW_COMMIT)
 		commit(u);
+	else
+		download_next(u);
 }
 
 static void download_next(struct fwupdate *u)
 {
-	size_t n = u->size - u->sent < CHUNK ? (size_t)(u->size - u->sent) :
-					       CHUNK;
+	size_t n = fw_piece_len(&u->st, FWUPDATE_CHUNK);
 	struct mi_admin_cmd c;
 	ssize_t got;
 	int r;
 
-	got = pread(u->fd, u->buf, n, (off_t)u->sent);
+	got = pread(u->fd, u->buf, n, (off_t)u->st.sent);
 	if (got != (ssize_t)n) {
 		log_error("Drive '%s': cannot read the image at %llu: %s",
-			  u->md->d->name, (unsigned long long)u->sent,
+			  u->md->d->name, (unsigned long long)u->st.sent,
 			  got < 0 ? strerror(errno) : "short read");
-		finish(u, ACT_FAILED);
+		fail(u);
 		return;
 	}
-	admin_fw_download(&c, u->sent, n);
+	admin_fw_download(&c, u->st.sent, n);
 	c.timeout_ms =
 		scaled_timeout(u, DOWNLOAD_TIMEOUT_X, DOWNLOAD_TIMEOUT_MAX_MS);
 	r = mgmt_admin(u->md, &c, u->buf, n, 0, download_done, u, &u->req);
@@ -571,8 +371,10 @@ static struct fwupdate *update_free(struct fwupdate *u)
 	if (!u)
 		return NULL;
 	release_io(u);
+	if (fw_phase_running(u->st.phase))
+		mgmt_release(u->md, &fwupdate_claim);
 	if (u->path)
-		(void)sd_bus_emit_object_removed(u->md->d->m->bus, u->path);
+		(void)sd_bus_emit_object_removed(mgmt_bus(u->md), u->path);
 	for (size_t i = 0; i < ARRAY_SIZE(u->slots); i++)
 		sd_bus_slot_unref(u->slots[i]);
 	free(u->path);
@@ -581,48 +383,47 @@ static struct fwupdate *update_free(struct fwupdate *u)
 	return NULL;
 }
 
-void fwupdate_free(struct mgmt_drive *md)
+void fwupdate_discard(struct mgmt_drive *md)
 {
-	md->update = update_free(md->update);
+	struct fwupdate_drive *fd = fwupdate_drive(md);
+
+	if (fd)
+		fd->update = update_free(fd->update);
 }
 
 /* Identify's caps were read, the first time or changed: AllowedApplyTimes. */
 void fwupdate_caps_known(struct mgmt_drive *md)
 {
-	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
-					       IFACE_SW_UPDATE,
-					       "AllowedApplyTimes", NULL);
-
-	if (r < 0)
-		log_debug_errno(r, "Cannot emit AllowedApplyTimes");
+	mgmt_emit(md, md->sw_path, &fwupdate_props[FW_EMIT_APPLY_TIMES]);
 }
 
-/* The drive was identified again: an activating
- * commit ends when the new revision shows, a staged one after the reset
- * that activates it. */
+/* The drive was identified again: an activating commit ends when the new
+ * revision shows, a staged one after the reset that activates it. */
 void fwupdate_drive_changed(struct mgmt_drive *md, uint64_t mask)
 {
-	struct fwupdate *u = md->update;
+	struct fwupdate *u = fwupdate_drive(md)->update;
+	bool staged;
 
 	if (!(mask & DRIVE_BIT(DRIVE_FIRMWARE)))
 		return;
-	(void)sd_bus_emit_properties_changed(md->d->m->bus, md->sw_path,
-					     IFACE_SW_VERSION, "Version", NULL);
+	mgmt_emit(md, md->sw_path, &fwupdate_props[FW_EMIT_RUNNING_VERSION]);
 	if (!u)
 		return;
-	if (u->activation == ACT_ACTIVATING && u->timer)
-		finish(u, ACT_ACTIVE);
-	else if (u->activation == ACT_STAGED) {
-		release_io(u);
-		u->activation = ACT_ACTIVE;
-		set_version(u, md->d->firmware);
-		emit(u, IFACE_SW_ACTIVATION, "Activation");
-		log_info("Drive '%s': firmware %s active after the reset",
-			 md->d->name, md->d->firmware);
+	staged = u->st.phase == FW_STAGED;
+	if (!fw_firmware_changed(&u->st))
+		return;
+	if (!staged) {
+		finish(u);
+		return;
 	}
+	release_io(u);
+	set_version(u, md->d->firmware);
+	emit(u, FW_EMIT_ACTIVATION);
+	log_info("Drive '%s': firmware %s active after the reset", md->d->name,
+		 md->d->firmware);
 }
 
-/* ---- StartUpdate -------------------------------------------------------- */
+/* ---- StartUpdate's checks ------------------------------------------------ */
 
 static int parse_apply_time(struct mgmt_drive *md, const char *s,
 			    enum admin_commit_action *ret, sd_bus_error *error)
@@ -633,7 +434,7 @@ static int parse_apply_time(struct mgmt_drive *md, const char *s,
 			NULL;
 
 	if (name && strcmp(name, "Immediate") == 0) {
-		if (!immediate_allowed(md))
+		if (!fwupdate_immediate_allowed(md))
 			return sd_bus_error_setf(
 				error, ERR_UPDATE "InvalidApplyTime",
 				"Drive '%s' cannot activate firmware without "
@@ -643,8 +444,9 @@ static int parse_apply_time(struct mgmt_drive *md, const char *s,
 	} else if (name && strcmp(name, "OnReset") == 0) {
 		*ret = ADMIN_CA_REPLACE_ACTIVATE_RESET;
 	} else if (name && strcmp(name, "Default") == 0) {
-		*ret = immediate_allowed(md) ? ADMIN_CA_REPLACE_ACTIVATE_NOW :
-					       ADMIN_CA_REPLACE_ACTIVATE_RESET;
+		*ret = fwupdate_immediate_allowed(md) ?
+			       ADMIN_CA_REPLACE_ACTIVATE_NOW :
+			       ADMIN_CA_REPLACE_ACTIVATE_RESET;
 	} else {
 		return sd_bus_error_setf(
 			error, ERR_INVALID_ARG,
@@ -656,8 +458,7 @@ static int parse_apply_time(struct mgmt_drive *md, const char *s,
 }
 
 /* The image: a regular file or memfd of a sensible size; dup'ed. */
-static int check_image(struct mgmt_drive *md, int fd, uint64_t *size,
-		       sd_bus_error *error)
+static int check_image(int fd, uint64_t *size, sd_bus_error *error)
 {
 	struct stat st;
 	int copy;
@@ -682,18 +483,11 @@ static int check_image(struct mgmt_drive *md, int fd, uint64_t *size,
 	return copy;
 }
 
-/* What the drive allows: a writable slot, a granularity MI can meet. */
+/* What the drive allows: a writable slot, a granularity MI can
+ * meet. */
 static int check_drive(struct mgmt_drive *md, unsigned *slot,
 		       sd_bus_error *error)
 {
-	if (fwupdate_running(md))
-		return sd_bus_error_setf(error, ERR_UPDATE "InProgress",
-					 "Drive '%s': an update is running",
-					 md->d->name);
-	if (sanitize_running(md))
-		return sd_bus_error_setf(error, ERR_UNAVAILABLE,
-					 "Drive '%s': a sanitize is running",
-					 md->d->name);
 	if (!mgmt_reachable(md, error))
 		return -EHOSTUNREACH;
 	if (md->caps.fwug > 1 && md->caps.fwug != 0xff)
@@ -710,70 +504,57 @@ static int check_drive(struct mgmt_drive *md, unsigned *slot,
 	return 0;
 }
 
-static int update_publish(struct fwupdate *u)
+int fwupdate_check(struct mgmt_drive *md, int fd, const char *apply,
+		   unsigned *slot, enum admin_commit_action *action,
+		   uint64_t *size, sd_bus_error *error)
 {
-	sd_bus *bus = u->md->d->m->bus;
-	int r = 0;
+	int r;
 
-	u->path = fmt_alloc("%s_update", u->md->sw_path);
-	if (!u->path)
-		return -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(update_ifaces); i++)
-		r = sd_bus_add_object_vtable(bus, &u->slots[i], u->path,
-					     update_ifaces[i].iface,
-					     update_ifaces[i].vtable, u);
+	/* an update running refuses with its own error; another operation
+	 * with the claim's */
+	if (mgmt_claimed(md) == &fwupdate_claim)
+		return sd_bus_error_setf(error, ERR_UPDATE "InProgress",
+					 "Drive '%s': an update is running",
+					 md->d->name);
+	r = mgmt_claim(md, &fwupdate_claim, error);
+	if (r < 0)
+		return r;
+	r = check_drive(md, slot, error);
 	if (r >= 0)
-		(void)sd_bus_emit_object_added(bus, u->path);
+		r = parse_apply_time(md, apply, action, error);
+	if (r >= 0)
+		r = check_image(fd, size, error);
+	if (r < 0)
+		mgmt_release(md, &fwupdate_claim);
 	return r;
 }
 
-static int start_update(sd_bus_message *m, struct mgmt_drive *md,
-			sd_bus_error *error)
+struct fwupdate *fwupdate_new(struct mgmt_drive *md, int fd, uint64_t size,
+			      unsigned slot, enum admin_commit_action action)
 {
-	enum admin_commit_action action = ADMIN_CA_REPLACE_ACTIVATE_RESET;
-	const char *apply;
 	struct fwupdate *u;
-	unsigned slot = 0;
-	uint64_t size = 0;
-	int fd, r;
 
-	r = sd_bus_message_read(m, "hs", &fd, &apply);
-	if (r < 0)
-		return r;
-	r = check_drive(md, &slot, error);
-	if (r >= 0)
-		r = parse_apply_time(md, apply, &action, error);
-	if (r >= 0)
-		r = fd = check_image(md, fd, &size, error);
-	if (r < 0)
-		return r;
-	fwupdate_free(md);
+	fwupdate_discard(md);
 	u = calloc(1, sizeof(*u));
 	if (!u) {
+		mgmt_release(md, &fwupdate_claim);
 		close(fd);
-		return -ENOMEM;
+		return NULL;
 	}
-	*u = (struct fwupdate){
-		.md = md, .fd = fd, .size = size, .slot = slot, .action = action
-	};
-	md->update = u;
+	*u = (struct fwupdate){ .md = md, .fd = fd, .slot = slot };
+	fw_state_init(&u->st, size, action);
+	fwupdate_drive(md)->update = u;
 	u->started_usec = now_monotonic_usec(u);
-	r = update_publish(u);
-	if (r < 0) {
-		fwupdate_free(md);
-		return r;
-	}
-	log_info("Drive '%s': firmware update of %llu bytes to slot %u, "
-		 "%s",
-		 md->d->name, (unsigned long long)size, slot,
-		 action == ADMIN_CA_REPLACE_ACTIVATE_NOW ? "activating now" :
-							   "at the next reset");
-	download_next(u);
-	return sd_bus_reply_method_return(m, "o", u->path);
+	return u;
 }
 
-static int method_start_update(sd_bus_message *m, void *userdata,
-			       sd_bus_error *error)
+void fwupdate_run(struct fwupdate *u)
 {
-	return mgmt_authorize(userdata, m, start_update);
+	log_info("Drive '%s': firmware update of %llu bytes to slot %u, "
+		 "%s",
+		 u->md->d->name, (unsigned long long)u->st.size, u->slot,
+		 u->st.action == ADMIN_CA_REPLACE_ACTIVATE_NOW ?
+			 "activating now" :
+			 "at the next reset");
+	download_next(u);
 }

@@ -7,7 +7,8 @@
  * xyz.openbmc_project.Common.Progress. The drive's health polls go on
  * meanwhile: a sanitizing controller still answers them and its
  * temperature (NVMe Base 2.0 8.21: commands it aborts are the ones that
- * touch user data).
+ * touch user data). The phases are sanitize-phase.c's; the objects
+ * sanitize-bus.c's.
  *
  * Upstream phosphor-dbus-interfaces has no sanitize method; ours,
  * xyz.openbmc_project.Nvme.Sanitize, is described in PDI's yaml form
@@ -19,126 +20,44 @@
 
 #include "dbus-names.h"
 #include "drive.h"
-#include "fmt.h"
+#include "errors.h"
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
 #include "manager.h"
-#include "errors.h"
-#include "mgmt.h"
+#include "sanitize.h"
 
 #define SANITIZE_TIMEOUT_MS 20000 /* as nvmesensor's rework */
 #define STATUS_TIMEOUT_MS   5000
-/* Consecutive unreadable status logs after which the sanitize is given
- * up as failed (the drive itself goes on after a power loss, 8.21). */
-#define STATUS_FAILURES_MAX 30
 
-static const struct {
-	const char *name;
-	enum admin_sanitize_action action;
-	uint32_t cap;
-} actions[] = {
+const struct sanitize_action sanitize_actions[3] = {
 	{ "BlockErase", ADMIN_SANACT_BLOCK, ADMIN_SANICAP_BES },
 	{ "CryptoErase", ADMIN_SANACT_CRYPTO, ADMIN_SANICAP_CES },
 	{ "Overwrite", ADMIN_SANACT_OVERWRITE, ADMIN_SANICAP_OWS },
 };
 
-enum status { ST_IN_PROGRESS, ST_COMPLETED, ST_FAILED };
-
-static const char *const status_names[] = {
-	[ST_IN_PROGRESS] = ENUM_OPERATION_STATUS "InProgress",
-	[ST_COMPLETED] = ENUM_OPERATION_STATUS "Completed",
-	[ST_FAILED] = ENUM_OPERATION_STATUS "Failed",
+const char *const sanitize_status_names[] = {
+	[SAN_ST_IN_PROGRESS] = ENUM_OPERATION_STATUS "InProgress",
+	[SAN_ST_COMPLETED] = ENUM_OPERATION_STATUS "Completed",
+	[SAN_ST_FAILED] = ENUM_OPERATION_STATUS "Failed",
 };
 
-struct sanitize {
-	struct mgmt_drive *md;
-	char *path;
-	sd_bus_slot *slot;
-	sd_bus_message *call; /* until the drive accepts the command */
-	struct iowork_req *req;
-	sd_event_source *timer;
-	const char *action;
-	enum status status;
-	uint8_t progress;
-	unsigned failures;
-	uint64_t start_time, completed_time; /* us since the epoch */
-	int command_r; /* < 0: the Sanitize got no answer, the log tells */
+const struct mgmt_prop sanitize_props[_SAN_EMIT_MAX] = {
+	[SAN_EMIT_SUPPORTED] = { SAN_OBJ_DRIVE,
+				 IFACE_SANITIZE,
+				 { "SupportedActions" } },
+	[SAN_EMIT_PROGRESS] = { SAN_OBJ_DRIVE, IFACE_SANITIZE, { "Progress" } },
+	[SAN_EMIT_END] = { SAN_OBJ_PROGRESS,
+			   IFACE_PROGRESS,
+			   { "Status", "CompletedTime" } },
 };
 
-bool sanitize_running(const struct mgmt_drive *md)
+const struct mgmt_claim sanitize_claim = { .what = "a sanitize" };
+
+struct sanitize_drive *sanitize_drive(const struct mgmt_drive *md)
 {
-	return md->sanitize && md->sanitize->status == ST_IN_PROGRESS;
+	return md->feature[MGMT_SANITIZE];
 }
-
-/* ---- properties ----------------------------------------------------- */
-
-static int get_supported(sd_bus *bus, const char *path, const char *iface,
-			 const char *prop, sd_bus_message *reply,
-			 void *userdata, sd_bus_error *error)
-{
-	struct mgmt_drive *md = userdata;
-	int r;
-
-	r = sd_bus_message_open_container(reply, 'a', "s");
-	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(actions); i++)
-		if (md->have_caps && (md->caps.sanicap & actions[i].cap)) {
-			_cleanup_free_ char *s = fmt_alloc(
-				ENUM_SANITIZE_ACTIONS "%s", actions[i].name);
-
-			r = s ? sd_bus_message_append(reply, "s", s) : -ENOMEM;
-		}
-	return r < 0 ? r : sd_bus_message_close_container(reply);
-}
-
-static int get_progress(sd_bus *bus, const char *path, const char *iface,
-			const char *prop, sd_bus_message *reply, void *userdata,
-			sd_bus_error *error)
-{
-	struct mgmt_drive *md = userdata;
-
-	return sd_bus_message_append(reply, "y",
-				     md->sanitize ? md->sanitize->progress : 0);
-}
-
-static int get_status(sd_bus *bus, const char *path, const char *iface,
-		      const char *prop, sd_bus_message *reply, void *userdata,
-		      sd_bus_error *error)
-{
-	struct sanitize *s = userdata;
-
-	return sd_bus_message_append(reply, "s", status_names[s->status]);
-}
-
-static int method_sanitize(sd_bus_message *m, void *userdata,
-			   sd_bus_error *error);
-
-/* clang-format off */
-const sd_bus_vtable sanitize_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_METHOD_WITH_NAMES("Sanitize", "s", SD_BUS_PARAM(Action),
-				 "o", SD_BUS_PARAM(Progress),
-				 method_sanitize, SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_PROPERTY("SupportedActions", "as", get_supported, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("Progress", "y", get_progress, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END,
-};
-
-static const sd_bus_vtable progress_vtable[] = {
-	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Status", "s", get_status, 0,
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_PROPERTY("StartTime", "t", NULL,
-			offsetof(struct sanitize, start_time),
-			SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("CompletedTime", "t", NULL,
-			offsetof(struct sanitize, completed_time),
-			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-	SD_BUS_VTABLE_END,
-};
-/* clang-format on */
 
 /* ---- the state machine ------------------------------------------------ */
 
@@ -153,6 +72,8 @@ static struct sanitize *sanitize_unref(struct sanitize *s)
 	if (!s)
 		return NULL;
 	sanitize_release(s);
+	if (san_phase_running(s->st.phase))
+		mgmt_release(s->md, &sanitize_claim);
 	if (s->call) {
 		sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(
 			ERR_UNAVAILABLE, "The drive was removed");
@@ -161,26 +82,24 @@ static struct sanitize *sanitize_unref(struct sanitize *s)
 		sd_bus_message_unref(s->call);
 	}
 	if (s->slot)
-		(void)sd_bus_emit_object_removed(s->md->d->m->bus, s->path);
+		(void)sd_bus_emit_object_removed(mgmt_bus(s->md), s->path);
 	sd_bus_slot_unref(s->slot);
 	free(s->path);
 	free(s);
 	return NULL;
 }
 
-void sanitize_free(struct mgmt_drive *md)
+void sanitize_discard(struct mgmt_drive *md)
 {
-	md->sanitize = sanitize_unref(md->sanitize);
+	struct sanitize_drive *sd = sanitize_drive(md);
+
+	if (sd)
+		sd->s = sanitize_unref(sd->s);
 }
 
 void sanitize_caps_known(struct mgmt_drive *md)
 {
-	int r = sd_bus_emit_properties_changed(md->d->m->bus, md->d->drive_path,
-					       IFACE_SANITIZE,
-					       "SupportedActions", NULL);
-
-	if (r < 0)
-		log_debug_errno(r, "Cannot emit SupportedActions");
+	mgmt_emit(md, md->d->drive_path, &sanitize_props[SAN_EMIT_SUPPORTED]);
 }
 
 static void emit_progress(struct sanitize *s, uint8_t p)
@@ -188,30 +107,30 @@ static void emit_progress(struct sanitize *s, uint8_t p)
 	if (s->progress == p)
 		return;
 	s->progress = p;
-	(void)sd_bus_emit_properties_changed(s->md->d->m->bus,
-					     s->md->d->drive_path,
-					     IFACE_SANITIZE, "Progress", NULL);
+	mgmt_emit(s->md, s->md->d->drive_path,
+		  &sanitize_props[SAN_EMIT_PROGRESS]);
 }
 
-static void end(struct sanitize *s, enum status st)
+/* The end, once: the phase it ends in is set. */
+static void end(struct sanitize *s)
 {
 	struct drive *d = s->md->d;
+	bool completed = s->st.phase == SAN_COMPLETED;
 
 	sanitize_release(s);
-	s->status = st;
+	mgmt_release(s->md, &sanitize_claim);
 	s->completed_time = mgmt_now_realtime_usec();
-	if (st == ST_COMPLETED)
+	if (completed)
 		emit_progress(s, 100);
-	(void)sd_bus_emit_properties_changed(d->m->bus, s->path, IFACE_PROGRESS,
-					     "Status", "CompletedTime", NULL);
-	if (st == ST_COMPLETED)
+	mgmt_emit(s->md, s->path, &sanitize_props[SAN_EMIT_END]);
+	if (completed)
 		log_info("Drive '%s': sanitize (%s) completed", d->name,
 			 s->action);
 	else
 		log_error("Drive '%s': sanitize (%s) failed", d->name,
 			  s->action);
 	/* the namespaces may have changed with it */
-	mgmt_refresh(s->md);
+	mgmt_request_refresh(s->md);
 }
 
 static void status_schedule(struct sanitize *s);
@@ -219,33 +138,29 @@ static void status_schedule(struct sanitize *s);
 static void status_done(int r, const uint8_t *data, size_t len, void *ud)
 {
 	struct sanitize *s = ud;
-	struct admin_sanitize_status st;
+	struct admin_sanitize_status st = { 0 };
 	char buf[96];
 
 	s->req = NULL;
 	if (r == 0)
 		r = admin_decode_sanitize(data, len, &st);
-	if (r != 0) {
-		if (++s->failures < STATUS_FAILURES_MAX) {
-			status_schedule(s);
-			return;
-		}
-		log_error("Drive '%s': Sanitize Status unreadable %u times "
-			  "in a row (%s)",
-			  s->md->d->name, s->failures,
-			  admin_status_str(r, buf, sizeof(buf)));
-		end(s, ST_FAILED);
-		return;
-	}
-	s->failures = 0;
-	if (st.state == ADMIN_SANITIZE_RUNNING) {
-		emit_progress(s, st.percent);
+	switch (san_status_done(&s->st, r, &st)) {
+	case SAN_RUNNING:
+		if (r == 0)
+			emit_progress(s, st.percent);
 		status_schedule(s);
-	} else if (st.state == ADMIN_SANITIZE_DONE ||
-		   st.state == ADMIN_SANITIZE_DONE_NO_DEALLOC) {
-		end(s, ST_COMPLETED);
-	} else {
-		end(s, ST_FAILED);
+		return;
+	case SAN_FAILED:
+		if (r != 0)
+			log_error("Drive '%s': Sanitize Status unreadable %u "
+				  "times in a row (%s)",
+				  s->md->d->name, s->st.failures,
+				  admin_status_str(r, buf, sizeof(buf)));
+		end(s);
+		return;
+	default:
+		end(s);
+		return;
 	}
 }
 
@@ -272,51 +187,25 @@ static void status_schedule(struct sanitize *s)
 	if (r < 0) {
 		log_error_errno(r, "Drive '%s': cannot follow the sanitize",
 				d->name);
-		end(s, ST_FAILED);
+		san_fail(&s->st);
+		end(s);
 	}
 }
 
-static int publish(struct sanitize *s)
-{
-	sd_bus *bus = s->md->d->m->bus;
-	int r;
-
-	s->path = fmt_alloc("%s/sanitize", s->md->d->drive_path);
-	if (!s->path)
-		return -ENOMEM;
-	r = sd_bus_add_object_vtable(bus, &s->slot, s->path, IFACE_PROGRESS,
-				     progress_vtable, s);
-	if (r >= 0)
-		(void)sd_bus_emit_object_added(bus, s->path);
-	return r;
-}
-
-static void command_done(int r, const uint8_t *data, size_t len, void *ud);
-
 /* The Sanitize got no answer (its reply lost, or late): whether the drive
  * took it shows in the Sanitize Status log. */
-static void confirm_done(int r, const uint8_t *data, size_t len, void *ud)
+static bool command_taken(const uint8_t *data, size_t len, void *ud)
 {
 	struct sanitize *s = ud;
 	struct admin_sanitize_status st;
 
-	s->req = NULL;
-	if (r == 0 && admin_decode_sanitize(data, len, &st) == 0 &&
-	    st.state == ADMIN_SANITIZE_RUNNING) {
-		log_warning("Drive '%s': the Sanitize (%s) got no answer, "
-			    "but the drive is sanitizing",
-			    s->md->d->name, s->action);
-		command_done(0, NULL, 0, s);
-		return;
-	}
-	command_done(s->command_r, NULL, 0, s);
-}
-
-static int confirm(struct sanitize *s, int command_r)
-{
-	s->command_r = command_r;
-	return mgmt_read_log(s->md, ADMIN_LOG_SANITIZE, ADMIN_LOG_SANITIZE_LEN,
-			     STATUS_TIMEOUT_MS, confirm_done, s, &s->req);
+	if (admin_decode_sanitize(data, len, &st) != 0 ||
+	    !san_command_taken(&st))
+		return false;
+	log_warning("Drive '%s': the Sanitize (%s) got no answer, "
+		    "but the drive is sanitizing",
+		    s->md->d->name, s->action);
+	return true;
 }
 
 static void command_done(int r, const uint8_t *data, size_t len, void *ud)
@@ -328,11 +217,16 @@ static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 	char what[80];
 
 	s->req = NULL;
-	if (r < 0 && r != -ENOMEM && s->command_r == 0 && confirm(s, r) >= 0)
-		return;
+	if (san_command_done(&s->st, r) == SAN_CONFIRM) {
+		if (mgmt_confirm(md, &s->confirm, r, ADMIN_LOG_SANITIZE,
+				 ADMIN_LOG_SANITIZE_LEN, STATUS_TIMEOUT_MS,
+				 command_taken, command_done, s, &s->req) >= 0)
+			return;
+		san_command_done(&s->st, r);
+	}
 	call = TAKE_PTR(s->call);
-	if (r == 0)
-		r = publish(s);
+	if (s->st.phase == SAN_RUNNING)
+		r = s->publish(s);
 	if (r != 0) {
 		snprintf(what, sizeof(what), "Sanitize (%s) of drive '%s'",
 			 s->action, md->d->name);
@@ -344,7 +238,8 @@ static void command_done(int r, const uint8_t *data, size_t len, void *ud)
 			what);
 		log_warning("%s", error.message);
 		(void)sd_bus_reply_method_error(call, &error);
-		sanitize_free(md);
+		mgmt_release(md, &sanitize_claim);
+		sanitize_discard(md);
 		return;
 	}
 	log_info("Drive '%s': sanitize (%s) started", md->d->name, s->action);
@@ -359,17 +254,20 @@ static int find_action(const char *arg, size_t *ret)
 				   arg + strlen(ENUM_SANITIZE_ACTIONS) :
 				   arg;
 
-	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-		if (strcmp(name, actions[i].name) == 0) {
+	for (size_t i = 0; i < ARRAY_SIZE(sanitize_actions); i++)
+		if (strcmp(name, sanitize_actions[i].name) == 0) {
 			*ret = i;
 			return 0;
 		}
 	return -EINVAL;
 }
 
+/* The action, the drive free (then claimed), answering, able to. */
 static int check(struct mgmt_drive *md, const char *arg, size_t *ret,
 		 sd_bus_error *error)
 {
+	int r;
+
 	if (find_action(arg, ret) < 0)
 		return sd_bus_error_setf(
 			error, ERR_INVALID_ARG,
@@ -377,58 +275,50 @@ static int check(struct mgmt_drive *md, const char *arg, size_t *ret,
 			"BlockErase, CryptoErase or "
 			"Overwrite",
 			arg);
-	if (sanitize_running(md) || fwupdate_running(md))
-		return sd_bus_error_setf(error, ERR_UNAVAILABLE,
-					 "Drive '%s': %s is running",
-					 md->d->name,
-					 sanitize_running(md) ?
-						 "a sanitize" :
-						 "a firmware update");
+	r = mgmt_claim(md, &sanitize_claim, error);
+	if (r < 0)
+		return r;
 	if (!mgmt_reachable(md, error))
-		return -EHOSTUNREACH;
-	if (!(md->caps.sanicap & actions[*ret].cap))
-		return sd_bus_error_setf(error, ERR_UNSUPPORTED,
-					 "Drive '%s' does not support %s "
-					 "(SANICAP 0x%x)",
-					 md->d->name, actions[*ret].name,
-					 md->caps.sanicap);
-	return 0;
+		r = -EHOSTUNREACH;
+	else if (!(md->caps.sanicap & sanitize_actions[*ret].cap))
+		r = sd_bus_error_setf(error, ERR_UNSUPPORTED,
+				      "Drive '%s' does not support %s "
+				      "(SANICAP 0x%x)",
+				      md->d->name, sanitize_actions[*ret].name,
+				      md->caps.sanicap);
+	if (r < 0)
+		mgmt_release(md, &sanitize_claim);
+	return r;
 }
 
-static int start_sanitize(sd_bus_message *m, struct mgmt_drive *md,
-			  sd_bus_error *error)
+int sanitize_start(struct mgmt_drive *md, sd_bus_message *call, const char *arg,
+		   int (*publish)(struct sanitize *s), sd_bus_error *error)
 {
 	struct mi_admin_cmd c;
 	struct sanitize *s;
-	const char *arg;
 	size_t i = 0;
 	int r;
 
-	r = sd_bus_message_read(m, "s", &arg);
-	if (r < 0)
-		return r;
 	r = check(md, arg, &i, error);
 	if (r < 0)
 		return r;
-	sanitize_free(md);
+	sanitize_discard(md);
 	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		mgmt_release(md, &sanitize_claim);
 		return -ENOMEM;
+	}
 	*s = (struct sanitize){ .md = md,
-				.call = sd_bus_message_ref(m),
-				.action = actions[i].name,
-				.start_time = mgmt_now_realtime_usec() };
-	md->sanitize = s;
-	admin_sanitize(&c, actions[i].action);
+				.call = sd_bus_message_ref(call),
+				.action = sanitize_actions[i].name,
+				.start_time = mgmt_now_realtime_usec(),
+				.publish = publish };
+	san_state_init(&s->st);
+	sanitize_drive(md)->s = s;
+	admin_sanitize(&c, sanitize_actions[i].action);
 	c.timeout_ms = SANITIZE_TIMEOUT_MS;
 	r = mgmt_admin(md, &c, NULL, 0, 0, command_done, s, &s->req);
 	if (r < 0)
 		command_done(r, NULL, 0, s);
 	return 1;
-}
-
-static int method_sanitize(sd_bus_message *m, void *userdata,
-			   sd_bus_error *error)
-{
-	return mgmt_authorize(userdata, m, start_sanitize);
 }
