@@ -403,3 +403,13 @@ struct bus_name_request *bus_name_request_free(struct bus_name_request *req)
 	free(req);
 	return NULL;
 }
+
+bool bus_vtable_has(const sd_bus_vtable *v, const char *name)
+{
+	for (; v->type != _SD_BUS_VTABLE_END; v++)
+		if ((v->type == _SD_BUS_VTABLE_PROPERTY ||
+		     v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY) &&
+		    strcmp(v->x.property.member, name) == 0)
+			return true;
+	return false;
+}

@@ -42,6 +42,11 @@ int bus_request_name_async(sd_bus *bus, const char *name, uint64_t flags,
  */
 int bus_append_string(sd_bus_message *reply, const char *s);
 
+/* Whether the vtable v has a property (read-only or writable) called
+ * name: for the start-up checks that every property a daemon emits a
+ * change of is one it publishes. */
+bool bus_vtable_has(const sd_bus_vtable *v, const char *name);
+
 /*
  * Walkers over the dictionaries org.freedesktop.DBus.Properties and
  * ObjectManager send, one for each shape:

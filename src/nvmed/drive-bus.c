@@ -670,16 +670,6 @@ static const char *object_path(const struct drive *d, enum object_kind k)
 }
 
 /* Is name a property of vtable? (places[] must only name real ones.) */
-static bool vtable_has(const sd_bus_vtable *v, const char *name)
-{
-	for (; v->type != _SD_BUS_VTABLE_END; v++)
-		if ((v->type == _SD_BUS_VTABLE_PROPERTY ||
-		     v->type == _SD_BUS_VTABLE_WRITABLE_PROPERTY) &&
-		    strcmp(v->x.property.member, name) == 0)
-			return true;
-	return false;
-}
-
 /* Every property a change can name is in the vtable of each object that
  * carries it: a misspelt name would be a PropertiesChanged nobody can
  * Get. Checked once at start-up. */
@@ -692,7 +682,7 @@ static int check_places(void)
 		for (size_t i = 0; i < ARRAY_SIZE(ifaces); i++)
 			if ((places[p].objects & ON(ifaces[i].kind)) &&
 			    strcmp(ifaces[i].name, iface) == 0 &&
-			    !vtable_has(ifaces[i].vtable, name))
+			    !bus_vtable_has(ifaces[i].vtable, name))
 				return log_error_errno(-EINVAL,
 						       "Internal error: %s.%s "
 						       "is not published",

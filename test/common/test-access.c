@@ -46,7 +46,7 @@
 #define TEST_GID 4242 /* a group no one else is in */
 
 /* The stand-in: every management method checks its caller as nvmed does
- * (src/nvmed/mgmt.c, mgmt_allowed) and counts the calls that reach it. */
+ * (src/nvmed/mgmt/core.c, mgmt_authorize) and counts the calls that reach it. */
 struct standin {
 	gid_t group;
 	bool have_group;

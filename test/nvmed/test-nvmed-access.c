@@ -35,7 +35,7 @@
 #define DENIED "org.freedesktop.DBus.Error.AccessDenied"
 /* Who refused, by the refusal's message: dbus-daemon's policy
  * (complain_about_message() in bus/bus.c of dbus), or nvmed's own check
- * (src/nvmed/mgmt.c). */
+ * (src/nvmed/mgmt/core.c). */
 #define BY_BUS	 "Rejected send message"
 #define BY_NVMED "Drive management is for root"
 

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,3 +158,11 @@ int admin_decode_namespace(const uint8_t *id, size_t len,
  * returns how many. */
 size_t admin_decode_ns_list(const uint8_t *list, size_t len, uint32_t *ids,
 			    size_t max);
+
+/* A command's outcome r says its answer was lost (a timeout, a reset
+ * link: -errno other than -ENOMEM, which never left): the drive may have
+ * taken it, which a log page it keeps tells. */
+static inline bool admin_answer_lost(int r)
+{
+	return r < 0 && r != -ENOMEM;
+}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Drive management through the seam (mgmt.c, fwupdate.c, sanitize.c):
+ * Drive management through the seam (src/nvmed/mgmt/):
  * replies lost at the moments that matter, on the real loop and bus,
  * with the I/O double's scripted replies in place of the workers.
  */
