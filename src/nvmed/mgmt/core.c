@@ -35,6 +35,32 @@ char *mgmt_leaf_path(const char *prefix, const char *fmt, ...)
 	return seg ? fmt_alloc("%s/%s", prefix, seg) : NULL;
 }
 
+void *mgmt_feature_new(struct mgmt_drive *md, enum mgmt_feature_id id,
+		       size_t size)
+{
+	md->feature[id] = calloc(1, size);
+	return md->feature[id];
+}
+
+void mgmt_feature_free(struct mgmt_drive *md, enum mgmt_feature_id id)
+{
+	free(md->feature[id]);
+	md->feature[id] = NULL;
+}
+
+int mgmt_add_vtable(struct mgmt_drive *md, sd_bus_slot **slot, const char *path,
+		    const char *iface, const sd_bus_vtable *vtable,
+		    void *userdata)
+{
+	int r = sd_bus_add_object_vtable(mgmt_bus(md), slot, path, iface,
+					 vtable, userdata);
+
+	if (r < 0)
+		return log_error_errno(r, "Drive '%s': cannot add %s at %s",
+				       md->d->name, iface, path);
+	return 0;
+}
+
 sd_bus *mgmt_bus(const struct mgmt_drive *md)
 {
 	return md->d->m->bus;

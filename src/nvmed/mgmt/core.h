@@ -180,4 +180,14 @@ void mgmt_emit(struct mgmt_drive *md, const char *path,
  * filename() reads the name back (emconfig.h emc_escape). */
 char *mgmt_leaf_path(const char *prefix, const char *fmt, ...) _printf_(2, 3);
 sd_bus *mgmt_bus(const struct mgmt_drive *md);
+/* A feature's per-drive state: size zeroed bytes in md->feature[id], or
+ * NULL (out of memory). mgmt_feature_free() frees it and forgets it. */
+void *mgmt_feature_new(struct mgmt_drive *md, enum mgmt_feature_id id,
+		       size_t size);
+void mgmt_feature_free(struct mgmt_drive *md, enum mgmt_feature_id id);
+/* One interface of a feature on one of the drive's objects; a failure is
+ * logged with the drive, interface and path. */
+int mgmt_add_vtable(struct mgmt_drive *md, sd_bus_slot **slot, const char *path,
+		    const char *iface, const sd_bus_vtable *vtable,
+		    void *userdata);
 uint64_t mgmt_now_realtime_usec(void);

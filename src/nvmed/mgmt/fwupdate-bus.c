@@ -201,15 +201,10 @@ static int add_object(struct mgmt_drive *md, unsigned object, const char *path,
 		if (ifaces[i].object != object)
 			continue;
 		assert(k < n);
-		r = sd_bus_add_object_vtable(mgmt_bus(md), &slots[k++], path,
-					     ifaces[i].iface, ifaces[i].vtable,
-					     userdata);
+		r = mgmt_add_vtable(md, &slots[k++], path, ifaces[i].iface,
+				    ifaces[i].vtable, userdata);
 		if (r < 0)
-			return log_error_errno(r,
-					       "Drive '%s': cannot add %s at "
-					       "%s",
-					       md->d->name, ifaces[i].iface,
-					       path);
+			return r;
 	}
 	return 0;
 }
@@ -283,20 +278,19 @@ static void fwupdate_remove(struct mgmt_drive *md)
 	(void)sd_bus_emit_object_removed(mgmt_bus(md), md->sw_path);
 	for (size_t i = 0; i < ARRAY_SIZE(fd->slots); i++)
 		sd_bus_slot_unref(fd->slots[i]);
-	free(fd);
-	md->feature[MGMT_FWUPDATE] = NULL;
+	mgmt_feature_free(md, MGMT_FWUPDATE);
 }
 
 /* The running firmware's object, announced (the drive's own objects
  * announce the other features' interfaces). */
 static int fwupdate_add(struct mgmt_drive *md)
 {
-	struct fwupdate_drive *fd = calloc(1, sizeof(*fd));
+	struct fwupdate_drive *fd =
+		mgmt_feature_new(md, MGMT_FWUPDATE, sizeof(*fd));
 	int r;
 
 	if (!fd)
 		return -ENOMEM;
-	md->feature[MGMT_FWUPDATE] = fd;
 	r = add_object(md, FW_OBJ_RUNNING, md->sw_path, fd->slots,
 		       ARRAY_SIZE(fd->slots), md);
 	if (r < 0)

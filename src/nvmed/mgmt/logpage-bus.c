@@ -70,28 +70,20 @@ static void logpage_remove(struct mgmt_drive *md)
 		return;
 	logpage_drop(md);
 	sd_bus_slot_unref(ld->slot);
-	free(ld);
-	md->feature[MGMT_LOGPAGE] = NULL;
+	mgmt_feature_free(md, MGMT_LOGPAGE);
 }
 
 /* Nvme.Admin on the controller's object: the drive's announcement
  * carries it. */
 static int logpage_add(struct mgmt_drive *md)
 {
-	struct logpage_drive *ld = calloc(1, sizeof(*ld));
-	int r;
+	struct logpage_drive *ld =
+		mgmt_feature_new(md, MGMT_LOGPAGE, sizeof(*ld));
 
 	if (!ld)
 		return -ENOMEM;
-	md->feature[MGMT_LOGPAGE] = ld;
-	r = sd_bus_add_object_vtable(mgmt_bus(md), &ld->slot,
-				     md->d->controller_path, IFACE_ADMIN,
-				     admin_vtable, md);
-	if (r < 0)
-		return log_error_errno(r, "Drive '%s': cannot add %s at %s",
-				       md->d->name, IFACE_ADMIN,
-				       md->d->controller_path);
-	return 0;
+	return mgmt_add_vtable(md, &ld->slot, md->d->controller_path,
+			       IFACE_ADMIN, admin_vtable, md);
 }
 
 /* GetLogPage emits no property. */

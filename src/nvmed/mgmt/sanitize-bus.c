@@ -138,27 +138,20 @@ static void sanitize_remove(struct mgmt_drive *md)
 		return;
 	sanitize_discard(md);
 	sd_bus_slot_unref(sd->slot);
-	free(sd);
-	md->feature[MGMT_SANITIZE] = NULL;
+	mgmt_feature_free(md, MGMT_SANITIZE);
 }
 
 /* Nvme.Sanitize on the drive's object: the drive's announcement carries
  * it. */
 static int sanitize_add(struct mgmt_drive *md)
 {
-	struct sanitize_drive *sd = calloc(1, sizeof(*sd));
-	int r;
+	struct sanitize_drive *sd =
+		mgmt_feature_new(md, MGMT_SANITIZE, sizeof(*sd));
 
 	if (!sd)
 		return -ENOMEM;
-	md->feature[MGMT_SANITIZE] = sd;
-	r = sd_bus_add_object_vtable(mgmt_bus(md), &sd->slot, md->d->drive_path,
-				     IFACE_SANITIZE, sanitize_vtable, md);
-	if (r < 0)
-		return log_error_errno(r, "Drive '%s': cannot add %s at %s",
-				       md->d->name, IFACE_SANITIZE,
-				       md->d->drive_path);
-	return 0;
+	return mgmt_add_vtable(md, &sd->slot, md->d->drive_path, IFACE_SANITIZE,
+			       sanitize_vtable, md);
 }
 
 const struct mgmt_feature sanitize_feature = {

@@ -137,8 +137,9 @@ static void volumes_publish(struct mgmt_drive *md)
 
 static int volume_feature_add(struct mgmt_drive *md)
 {
-	md->feature[MGMT_VOLUME] = calloc(1, sizeof(struct volume_drive));
-	return md->feature[MGMT_VOLUME] ? 0 : -ENOMEM;
+	return mgmt_feature_new(md, MGMT_VOLUME, sizeof(struct volume_drive)) ?
+		       0 :
+		       -ENOMEM;
 }
 
 static void volume_feature_remove(struct mgmt_drive *md)
@@ -146,8 +147,7 @@ static void volume_feature_remove(struct mgmt_drive *md)
 	if (!volume_drive(md))
 		return;
 	volumes_drop(md);
-	free(md->feature[MGMT_VOLUME]);
-	md->feature[MGMT_VOLUME] = NULL;
+	mgmt_feature_free(md, MGMT_VOLUME);
 }
 
 /* Constant properties only: nothing emitted. */
