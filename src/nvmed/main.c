@@ -26,6 +26,7 @@
 #include "emconfig.h"
 #include "evlog.h"
 #include "hooks.h"
+#include "iowork-exec.h"
 #include "iowork.h"
 #include "log.h"
 #include "manager.h"
@@ -80,6 +81,11 @@ static void help(void)
 	       "      --management-group G  the group that may update, "
 	       "sanitize and read\n"
 	       "                            log pages besides root (%s)\n"
+	       "      --worker-dir DIR      where the I/O workers "
+	       "%s and\n"
+	       "                            %s are (default: "
+	       "$%s,\n"
+	       "                            else nvmed's own directory)\n"
 	       "  -v, --verbose             debug logging (twice: "
 	       "libnvme's too)\n"
 	       "  -h, --help                show this help\n"
@@ -87,7 +93,8 @@ static void help(void)
 	       NVMED_BUS_NAME, DEFAULT_POWER_ON_DELAY_MS, NVME_POLL_INTERVAL_MS,
 	       DEFAULT_TIMEOUT_MS, AVAIL_DEFAULT_WINDOW, DEFAULT_MPRT_MAX_MS,
 	       mi_mprt_max_supported() ? "also can" : "cannot",
-	       NVMED_MANAGEMENT_GROUP);
+	       NVMED_MANAGEMENT_GROUP, WORKER_PROG_I2C, WORKER_PROG_MCTP,
+	       IOWORK_DIR_ENV);
 }
 
 /* An unsigned option value in min..max, else -EINVAL (logged naming it). */
@@ -109,6 +116,7 @@ static int parse_uint(const char *arg, const char *option, unsigned min,
 
 struct options {
 	const char *config_path, *pnvme_path, *sysfs_root, *mgmt_group;
+	const char *worker_dir;
 	unsigned power_delay_ms, timeout_ms, mprt_ms, poll_ms, window;
 	int verbose;
 	bool mprt_given;
@@ -290,6 +298,7 @@ enum {
 	OPT_UNAVAILABLE_AFTER,
 	OPT_CHECK,
 	OPT_MGMT_GROUP,
+	OPT_WORKER_DIR,
 };
 
 static const struct option long_options[] = {
@@ -303,6 +312,7 @@ static const struct option long_options[] = {
 	{ "power-on-delay-ms", required_argument, NULL, OPT_POWER_DELAY },
 	{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 	{ "unavailable-after", required_argument, NULL, OPT_UNAVAILABLE_AFTER },
+	{ "worker-dir", required_argument, NULL, OPT_WORKER_DIR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -329,6 +339,9 @@ static int parse_option(int c, const char *arg, struct options *o)
 		return 0;
 	case OPT_MGMT_GROUP:
 		o->mgmt_group = arg;
+		return 0;
+	case OPT_WORKER_DIR:
+		o->worker_dir = arg;
 		return 0;
 	case OPT_UNAVAILABLE_AFTER:
 		return parse_uint(arg, "unavailable-after", AVAIL_MIN_WINDOW,
@@ -380,6 +393,9 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 	log_set_max_level(LOG_INFO + o.verbose);
+	/* before anything else: without them no drive can be read */
+	if (iowork_open_programs(o.worker_dir) < 0)
+		return EXIT_FAILURE;
 	if (o.mprt_given && !mi_mprt_max_supported())
 		log_info("--mprt-max-ms: this libnvme cannot cap a More "
 			 "Processing Required wait (no "

@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /* See iowork.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "iowork-exec.h"
 #include "iowork.h"
 #include "log.h"
 #include "macros.h"
@@ -201,11 +206,146 @@ static int respawn_cb(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* ---- the worker programs ----------------------------------------------- */
+
+/* O_PATH descriptors of nvmed-worker-i2c and nvmed-worker-mctp */
+static int programs[2] = { -1, -1 };
+
+static int program_open(const char *dir, const char *name, int *ret)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    sizeof(path))
+		return log_error_errno(-ENAMETOOLONG, "I/O worker %s/%s", dir,
+				       name);
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return log_error_errno(negative_errno(),
+				       "Cannot find the I/O worker program %s "
+				       "(--worker-dir, $%s)",
+				       path, IOWORK_DIR_ENV);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(st.st_mode & 0111)) {
+		close(fd);
+		return log_error_errno(-EACCES,
+				       "The I/O worker program %s is not an "
+				       "executable file",
+				       path);
+	}
+	*ret = fd;
+	return 0;
+}
+
+int iowork_open_programs(const char *dir)
+{
+	char self[PATH_MAX];
+	int fds[2] = { -1, -1 }, r;
+
+	if (!dir)
+		dir = getenv(IOWORK_DIR_ENV);
+	if (!dir || !*dir) {
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *slash;
+
+		if (n <= 0)
+			return log_error_errno(negative_errno(),
+					       "Cannot find nvmed's own "
+					       "directory (/proc/self/exe)");
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (!slash)
+			return log_error_errno(-ENOENT,
+					       "Cannot find nvmed's own "
+					       "directory (/proc/self/exe)");
+		*(slash == self ? slash + 1 : slash) = '\0';
+		dir = self;
+	}
+	r = program_open(dir, WORKER_PROG_I2C, &fds[WORKER_I2C]);
+	if (r >= 0)
+		r = program_open(dir, WORKER_PROG_MCTP, &fds[WORKER_MCTP]);
+	if (r < 0) {
+		if (fds[WORKER_I2C] >= 0)
+			close(fds[WORKER_I2C]);
+		return r;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(programs); i++) {
+		if (programs[i] >= 0)
+			close(programs[i]);
+		programs[i] = fds[i];
+	}
+	return 0;
+}
+
+/*
+ * The child, between fork and exec: only async-signal-safe calls
+ * (signal-safety(7)). The socket goes to WORKER_FD (not close-on-exec),
+ * everything else nvmed holds is close-on-exec or closed by the worker.
+ */
+static _Noreturn void exec_worker(int prog, int sock, pid_t parent,
+				  char *const argv[])
+{
+	static const char msg[] = "<3>nvmed: cannot execute an I/O worker\n";
+	extern char **environ;
+
+	/* kept across the exec, set again by the worker (worker.c) */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);
+	if (prog == WORKER_FD)
+		prog = fcntl(prog, F_DUPFD_CLOEXEC, WORKER_FD + 1);
+	if (sock == WORKER_FD) {
+		if (fcntl(sock, F_SETFD, 0) < 0)
+			_exit(127);
+	} else if (dup2(sock, WORKER_FD) < 0) {
+		_exit(127);
+	}
+	/* execveat(prog, "", ..., AT_EMPTY_PATH): the program opened at
+	 * start-up, whatever its path is now; environ carries LD_PRELOAD
+	 * and the like (the tests' device shims) */
+	(void)fexecve(prog, argv, environ);
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(127);
+}
+
+/*
+ * fork + exec rather than posix_spawn(3): the child sets
+ * PR_SET_PDEATHSIG, which no posix_spawn attribute does, and execs from a
+ * descriptor (fexecve), which posix_spawn cannot. Not vfork(2): its
+ * child shares nvmed's memory and stack until the exec, where even the
+ * prctl and dup2 above are more than vfork(2) allows. A worker starts once per root bus and network and again
+ * only after a hang: the fork's page-table copy (some 100 us for nvmed's
+ * few MB) is paid that seldom, and the child dirties almost nothing
+ * before its exec drops the copy.
+ */
 static int worker_spawn(struct worker *w)
 {
+	char name[32], key[16], ppid[16], tmo[16], mprt[16], level[16];
+	char *argv[8] = { name, (char *)WORKER_KIND_NAME(w->kind), key, ppid,
+			  NULL };
+	pid_t parent = getpid(), pid;
 	int sv[2], r;
-	pid_t pid;
 
+	if (programs[w->kind] < 0)
+		return -ENOEXEC;
+	snprintf(name, sizeof(name), "nvmed-%s-%u", WORKER_KIND_NAME(w->kind),
+		 w->root);
+	snprintf(key, sizeof(key), "%u", w->root);
+	snprintf(ppid, sizeof(ppid), "%d", (int)parent);
+	if (w->kind == WORKER_MCTP) {
+		unsigned timeout_ms, mprt_ms;
+		int log_level;
+
+		mi_root_params(w->s->mi, &timeout_ms, &mprt_ms, &log_level);
+		snprintf(tmo, sizeof(tmo), "%u", timeout_ms);
+		snprintf(mprt, sizeof(mprt), "%u", mprt_ms);
+		snprintf(level, sizeof(level), "%d", log_level);
+		argv[4] = tmo;
+		argv[5] = mprt;
+		argv[6] = level;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	pid = fork();
@@ -215,10 +355,8 @@ static int worker_spawn(struct worker *w)
 		close(sv[1]);
 		return r;
 	}
-	if (pid == 0) {
-		close(sv[0]);
-		worker_main(sv[1], w->kind, w->root, w->s->mi);
-	}
+	if (pid == 0)
+		exec_worker(programs[w->kind], sv[1], parent, argv);
 	close(sv[1]);
 	w->pid = pid;
 	w->fd = sv[0];
@@ -468,6 +606,13 @@ int iowork_set_new(sd_event *event, struct mi_root *mi, struct iowork_set **ret)
 
 	if (!s)
 		return log_oom();
+	if (programs[WORKER_I2C] < 0 || programs[WORKER_MCTP] < 0) {
+		r = iowork_open_programs(NULL);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+	}
 	/* Fatal: a process that cannot shed them must not go on serving
 	 * D-Bus with them. */
 	r = sandbox_caps_effective(false);

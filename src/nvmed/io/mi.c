@@ -16,6 +16,7 @@ struct mi_root {
 	nvme_root_t root;
 	unsigned timeout_ms;
 	unsigned mprt_max_ms;
+	int log_level;
 };
 
 struct mi_ep {
@@ -42,6 +43,7 @@ int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
 	nvme_mi_set_probe_enabled(r->root, false);
 	r->timeout_ms = timeout_ms;
 	r->mprt_max_ms = mprt_max_ms;
+	r->log_level = log_level;
 	*ret = r;
 	return 0;
 }
@@ -58,6 +60,14 @@ bool mi_mprt_max_supported(void)
 unsigned mi_transaction_limit_ms(const struct mi_root *r)
 {
 	return 2 * r->timeout_ms + r->mprt_max_ms;
+}
+
+void mi_root_params(const struct mi_root *r, unsigned *timeout_ms,
+		    unsigned *mprt_max_ms, int *log_level)
+{
+	*timeout_ms = r->timeout_ms;
+	*mprt_max_ms = r->mprt_max_ms;
+	*log_level = r->log_level;
 }
 
 struct mi_root *mi_root_free(struct mi_root *r)

@@ -23,6 +23,10 @@ struct mi_ep;
 int mi_root_new(unsigned timeout_ms, unsigned mprt_max_ms, int log_level,
 		struct mi_root **ret);
 struct mi_root *mi_root_free(struct mi_root *root);
+/* What mi_root_new() was given: nvmed passes it on to the MCTP worker it
+ * execs, which makes a root of its own. */
+void mi_root_params(const struct mi_root *root, unsigned *timeout_ms,
+		    unsigned *mprt_max_ms, int *log_level);
 /* False when libnvme cannot cap a More Processing Required wait (no
  * released libnvme exports nvme_mi_ep_set_mprt_max): the drive's MPRT, up
  * to 109 min, would bound it; the I/O worker running the transaction is

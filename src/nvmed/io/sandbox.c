@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,8 +25,8 @@
 /*
  * The process serving D-Bus needs none of the unit's capabilities
  * (CAP_NET_ADMIN, CAP_NET_RAW: MCTP tag allocation and sockets,
- * net/mctp/af_mctp.c): it keeps them permitted, for the workers it forks,
- * but not effective; each worker makes its permitted set effective again.
+ * net/mctp/af_mctp.c): it clears its effective set but keeps the
+ * permitted one, for the workers it execs (below).
  * capget(2)/capset(2), version 3 (64-bit sets).
  */
 int sandbox_caps_effective(bool on)
@@ -40,6 +42,66 @@ int sandbox_caps_effective(bool on)
 		d[i].effective = on ? d[i].permitted : 0;
 	if (syscall(SYS_capset, &h, d) < 0)
 		return -errno;
+	return 0;
+}
+
+/*
+ * What a worker holds after nvmed's execve(2), capabilities(7),
+ * "Transformation of capabilities during execve()": P'(permitted) =
+ * (P(inheritable) & F(inheritable)) | (F(permitted) & P(bounding)) |
+ * P'(ambient), and P'(effective) = F(effective) ? P'(permitted) :
+ * P'(ambient). The worker programs carry no file capabilities, so:
+ *
+ * - nvmed as root (the unit): "Capabilities and execution of programs by
+ *   root" makes F(inheritable) and F(permitted) all ones and F(effective)
+ *   set, so the worker's permitted and effective sets are the bounding
+ *   set (CapabilityBoundingSet= of the unit), whatever nvmed's effective
+ *   set was. Under NoNewPrivileges= (prctl(2) PR_SET_NO_NEW_PRIVS: execve(2)
+ *   "promises not to grant privileges to do anything that could not have
+ *   been done without the execve(2) call") the new permitted set is cut
+ *   to the caller's (security/commoncap.c, cap_bprm_creds_from_file).
+ *   That is why nvmed keeps its permitted set. Root outside the unit
+ *   (tests, a shell) would hand the worker the whole bounding set.
+ * - nvmed not root, no ambient set (the tests unprivileged): P'(permitted)
+ *   is empty, as is the worker's effective set; the worker needs none
+ *   with the emulated devices.
+ * - nvmed not root with AmbientCapabilities=: the ambient set survives
+ *   the execve into the permitted and effective sets.
+ *
+ * So the worker does not need to raise anything: it drops what it does
+ * not need, keeping at most WORKER_CAPS permitted and effective (the
+ * unit's set; the bounding set is unchanged, which needs CAP_SETPCAP),
+ * no inheritable and no ambient capability, before it talks to a device.
+ */
+#define CAP_BIT(c)  (1ULL << (c))
+#define WORKER_CAPS (CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_NET_RAW))
+
+int sandbox_worker_caps(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3
+	};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return -errno;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
+		uint32_t keep = (uint32_t)(WORKER_CAPS >> (32 * i));
+
+		d[i].permitted &= keep;
+		d[i].effective = d[i].permitted;
+		d[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, d) < 0) {
+		int r = -errno;
+
+		fprintf(stderr, "<3>nvmed I/O worker: capset: %s\n",
+			strerror(-r));
+		return r;
+	}
+	/* emptied with the inheritable set already (capabilities(7)); for
+	 * kernels before 4.3 EINVAL, nothing to clear */
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	return 0;
 }
 
@@ -66,8 +128,8 @@ void sandbox_close_others(int keep)
 
 /*
  * The worker's own confinement, on top of the unit's: it talks to its
- * devices and to nvmed, nothing else. It cannot start programs or
- * processes (threads only), trace or signal others, change namespaces or
+ * devices and to nvmed, nothing else. It cannot start programs (it is
+ * exec'd already) or processes (threads only), trace or signal others, change namespaces or
  * mounts, or open IP, netlink or packet sockets (AF_MCTP and AF_UNIX stay:
  * the devices, and nvmed's socketpair). Refused calls fail with EPERM.
  */

@@ -12,6 +12,9 @@
 /* Make the permitted capabilities effective (on) or none effective;
  * -errno on failure. */
 int sandbox_caps_effective(bool on);
+/* In an exec'd worker: keep at most the unit's capabilities (CAP_NET_ADMIN,
+ * CAP_NET_RAW) permitted, all of them effective; -errno (logged). */
+int sandbox_worker_caps(void);
 /* Close every descriptor but stdio and keep. */
 void sandbox_close_others(int keep);
 /* Load the worker's seccomp filter (without libseccomp: nothing); a

@@ -11,8 +11,6 @@
 
 #include "admin.h"
 
-struct mi_root;
-
 #define REPLY_MAX 4096
 #define MAX_EID	  256
 
@@ -41,7 +39,18 @@ struct wire_resp {
 };
 #define WIRE_RESP_HDR offsetof(struct wire_resp, data)
 
-/* The worker's loop, in the forked child: serve requests on sock until
- * nvmed closes it. */
-_Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
-			   struct mi_root *mi);
+/*
+ * A worker is a program of its own, which nvmed forks and execs
+ * (iowork.c): WORKER_PROG_I2C (libc only) for WORKER_I2C,
+ * WORKER_PROG_MCTP (libc and libnvme-mi) for WORKER_MCTP (iowork-exec.h). Its socket is
+ * on descriptor WORKER_FD, and its arguments are
+ *
+ *   NAME KIND KEY PPID [TIMEOUT_MS MPRT_MAX_MS LOG_LEVEL]
+ *
+ * NAME its process name (nvmed-i2c-N, nvmed-mctp-N), KIND "i2c" or
+ * "mctp", KEY the root bus or network, PPID nvmed's pid (the worker exits
+ * if its parent is another: nvmed died before the exec), and for "mctp"
+ * the mi_root_new() parameters (mi.h).
+ */
+#define WORKER_FD	       3
+#define WORKER_KIND_NAME(kind) ((kind) == WORKER_I2C ? "i2c" : "mctp")

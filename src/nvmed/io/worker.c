@@ -1,23 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * An I/O worker: the child nvmed forks per root I2C bus and per MCTP
- * network. It makes the transfers the parent asks for, one at a time,
- * and answers each; blocking here blocks no one else.
+ * An I/O worker: the program nvmed execs per root I2C bus and per MCTP
+ * network (wire.h: its arguments). It makes the transfers the parent
+ * asks for, one at a time, and answers each; blocking here blocks no one
+ * else.
+ *
+ * Built twice: nvmed-worker-i2c (WORKER_MCTP_BUILD 0: SMBus only, libc
+ * only) and nvmed-worker-mctp (WORKER_MCTP_BUILD 1: NVMe-MI, libc and
+ * libnvme-mi). One program for both would map libnvme-mi and its own
+ * dependencies (libdbus-1, and through it libsystemd on most
+ * distributions) in every SMBus worker too: some 170 KB more dirty pages
+ * in each, from their relocations alone.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
-#include "basic.h"
-#include "iowork.h"
-#include "mi.h"
 #include "sandbox.h"
 #include "wire.h"
+
+#if WORKER_MCTP_BUILD
+#include "iowork.h"
+#include "mi.h"
+#define WORKER_KIND WORKER_MCTP
+#else
+#include "basic.h"
+#define WORKER_KIND WORKER_I2C
+struct mi_root;
+#endif
 
 #define BLOCK_MAX 32 /* an SMBus block */
 #define FD_CACHE  32 /* open /dev/i2c-N per device */
@@ -29,6 +47,7 @@ struct cached_fd {
 	int fd;
 };
 
+#if !WORKER_MCTP_BUILD
 static size_t smbus_transfer(struct cached_fd *cache, size_t *n_cache,
 			     const struct wire_req *q, struct wire_resp *p)
 {
@@ -65,6 +84,7 @@ static size_t smbus_transfer(struct cached_fd *cache, size_t *n_cache,
 	return len;
 }
 
+#else
 /* One NVMe-MI transaction; the endpoint is reopened after a failure
  * (libnvme before 1.6 leaks a tag on every timeout). */
 static size_t mi_transaction(struct mi_root *mi, struct mi_ep **eps,
@@ -125,11 +145,13 @@ static size_t admin_transaction(struct mi_root *mi, struct mi_ep **eps,
 	return p->r == 0 && !q->dout_len ? len : 0;
 }
 
-static bool request_valid(enum worker_kind kind, const struct wire_req *q,
-			  size_t n)
+#endif
+
+static bool request_valid(const struct wire_req *q, size_t n)
 {
-	if (kind == WORKER_I2C)
-		return q->op == OP_SMBUS_BLOCK_READ && n == sizeof(*q);
+#if !WORKER_MCTP_BUILD
+	return q->op == OP_SMBUS_BLOCK_READ && n == sizeof(*q);
+#else
 	if (q->op == OP_ADMIN)
 		return n == sizeof(*q) + q->dout_len &&
 		       q->dout_len <= REPLY_MAX && q->len <= REPLY_MAX &&
@@ -137,30 +159,20 @@ static bool request_valid(enum worker_kind kind, const struct wire_req *q,
 	return n == sizeof(*q) && q->op >= OP_MI &&
 	       q->op <= OP_MI + IOWORK_MI_SMART && q->len > 0 &&
 	       q->len <= REPLY_MAX;
+#endif
 }
 
-_Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
-			   struct mi_root *mi)
+/* Serve requests on sock until nvmed closes it. */
+static _Noreturn void worker_loop(int sock, struct mi_root *mi)
 {
+#if !WORKER_MCTP_BUILD
 	struct cached_fd cache[FD_CACHE];
+	size_t n_cache = 0;
+#else
 	struct mi_ep *eps[MAX_EID] = { 0 };
+#endif
 	static struct wire_resp p;
 	static uint8_t in[sizeof(struct wire_req) + REPLY_MAX];
-	size_t n_cache = 0;
-	char name[16];
-	sigset_t all;
-
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() == 1)
-		_exit(0);
-	snprintf(name, sizeof(name), "nvmed-%s-%u",
-		 kind == WORKER_I2C ? "i2c" : "mctp", key);
-	(void)prctl(PR_SET_NAME, name);
-	sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	sandbox_close_others(sock);
-	(void)sandbox_caps_effective(true);
-	sandbox_confine();
 
 	for (;;) {
 		struct wire_req q;
@@ -175,20 +187,99 @@ _Noreturn void worker_main(int sock, enum worker_kind kind, unsigned key,
 		if (n < (ssize_t)sizeof(q))
 			_exit(1);
 		memcpy(&q, in, sizeof(q));
-		if (!request_valid(kind, &q, (size_t)n))
+		if (!request_valid(&q, (size_t)n))
 			_exit(1);
 		p.id = q.id;
 		p.r = 0;
-		if (kind == WORKER_I2C)
-			len = smbus_transfer(cache, &n_cache, &q, &p);
-		else if (q.op == OP_ADMIN)
+#if !WORKER_MCTP_BUILD
+		(void)mi;
+		len = smbus_transfer(cache, &n_cache, &q, &p);
+#else
+		if (q.op == OP_ADMIN)
 			len = admin_transaction(mi, eps, &q, in + sizeof(q),
 						&p);
 		else
 			len = mi_transaction(mi, eps, &q, &p);
+#endif
 		p.len = (uint32_t)len;
 		if (send(sock, &p, WIRE_RESP_HDR + len, MSG_NOSIGNAL) < 0 &&
 		    errno != EINTR)
 			_exit(1);
 	}
+}
+
+/* An unsigned argument, or exit: nvmed wrote it (wire.h). */
+static unsigned arg_uint(const char *arg, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v > max) {
+		fprintf(stderr, "<3>nvmed I/O worker: bad argument '%s'\n",
+			arg);
+		_exit(2);
+	}
+	return (unsigned)v;
+}
+
+static void usage_exit(void)
+{
+	fprintf(stderr,
+		"<3>nvmed I/O worker: started by nvmed only, as\n"
+		"  NAME %s KEY PPID%s\n"
+		"with its socket on descriptor %d\n",
+		WORKER_KIND_NAME(WORKER_KIND),
+		WORKER_KIND == WORKER_MCTP ?
+			" TIMEOUT_MS MPRT_MAX_MS LOG_LEVEL" :
+			"",
+		WORKER_FD);
+	_exit(2);
+}
+
+int main(int argc, char *argv[])
+{
+	struct mi_root *mi = NULL;
+	unsigned key;
+	pid_t ppid;
+	char name[16];
+	sigset_t all;
+
+	if (argc != (WORKER_KIND == WORKER_MCTP ? 7 : 4) ||
+	    strcmp(argv[1], WORKER_KIND_NAME(WORKER_KIND)) != 0)
+		usage_exit();
+	key = arg_uint(argv[2], UINT_MAX);
+	ppid = (pid_t)arg_uint(argv[3], INT_MAX);
+	/* Set by nvmed's child before the exec too; prctl(2): cleared by an
+	 * execve that changes credentials, so set again. A parent that is
+	 * not nvmed (init, a subreaper) means nvmed died in between. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != ppid)
+		_exit(0);
+	snprintf(name, sizeof(name), "nvmed-%s-%u",
+		 WORKER_KIND_NAME(WORKER_KIND), key);
+	(void)prctl(PR_SET_NAME, name);
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	sandbox_close_others(WORKER_FD);
+	if (sandbox_worker_caps() < 0)
+		_exit(1);
+#if WORKER_MCTP_BUILD
+	{
+		unsigned timeout_ms = arg_uint(argv[4], 3600000);
+		unsigned mprt_ms = arg_uint(argv[5], 3600000);
+		int level = (int)arg_uint(argv[6], LOG_DEBUG);
+
+		if (mi_root_new(timeout_ms, mprt_ms, level, &mi) < 0) {
+			fprintf(stderr,
+				"<3>%s: cannot create a libnvme-mi "
+				"root\n",
+				name);
+			_exit(1);
+		}
+	}
+#endif
+	sandbox_confine();
+	worker_loop(WORKER_FD, mi);
 }
