@@ -36,14 +36,26 @@ struct worker;
 struct iowork_req {
 	struct worker *w;
 	struct iowork_req *next;
-	uint32_t id;
 	struct wire_req wire;
 	uint8_t *dout; /* OP_ADMIN's data to the drive, wire.dout_len */
 	unsigned timeout_ms;
-	iowork_done_t done;
+	iowork_done_t done; /* NULL once answered early (-ETIME), cancelled */
 	void *userdata;
+	bool sent; /* handed to the worker: freed when its result comes */
 };
 
+/*
+ * A worker's requests wait in queue until it is free; then all of them
+ * (up to WIRE_BATCH_MAX) go in one batch, and wait in sent, in the
+ * worker's order, each until its result comes. The worker runs them back
+ * to back and answers each as soon as it is done, so the one it runs is
+ * always sent's head, started when the result before it ended: that is
+ * where the head's timeout counts from. While an SMBus batch runs (the
+ * polls of a bus's drives, due together), nvmed does not wake for every
+ * result: it collects them when the batch should be over (the worker's
+ * usual time a transfer), or at the head's deadline, whichever comes
+ * first, and only then waits on the socket.
+ */
 struct worker {
 	struct iowork_set *s;
 	struct worker *next;
@@ -51,13 +63,15 @@ struct worker {
 	unsigned root; /* the key: root bus or network */
 	pid_t pid;
 	int fd;
-	sd_event_source *io, *child, *deadline, *respawn;
+	sd_event_source *io, *child, *timer, *respawn, *flush;
 	uint64_t spawned_usec;
 	struct iowork_req *queue, **tail; /* waiting, head first */
-	struct iowork_req *inflight; /* handed to the worker */
-	bool busy; /* the worker has a transfer (maybe abandoned) */
-	uint32_t busy_id;
-	uint64_t busy_since;
+	struct iowork_req *sent, **sent_tail; /* in the worker, head first */
+	unsigned n_sent;
+	uint64_t head_start; /* when the worker began sent's head */
+	uint64_t batch_due; /* 0: results wake nvmed one by one */
+	bool progress; /* results came since the last wake-up */
+	uint64_t xfer_usec; /* a transfer's usual time, for batch_due */
 	uint32_t next_id;
 };
 
@@ -70,6 +84,11 @@ struct iowork_set {
 
 /* ---- the parent side ------------------------------------------------- */
 
+/* A first guess of a transfer's time; then learnt from the batches. */
+#define XFER_GUESS_USEC 2000
+/* The wake-up for a batch comes this long after it should be over. */
+#define BATCH_SLACK_USEC 1000
+
 static uint64_t now_usec(struct iowork_set *s)
 {
 	uint64_t t = 0;
@@ -80,10 +99,17 @@ static uint64_t now_usec(struct iowork_set *s)
 
 static void worker_kick(struct worker *w);
 static int worker_spawn(struct worker *w);
+static void worker_arm(struct worker *w);
 
 static const char *worker_desc(const struct worker *w)
 {
 	return w->kind == WORKER_I2C ? "I2C bus" : "MCTP network";
+}
+
+static void req_free(struct iowork_req *q)
+{
+	free(q->dout);
+	free(q);
 }
 
 static void req_finish(struct iowork_req *q, int r, const uint8_t *data,
@@ -92,28 +118,65 @@ static void req_finish(struct iowork_req *q, int r, const uint8_t *data,
 	iowork_done_t done = q->done;
 	void *userdata = q->userdata;
 
-	free(q->dout);
-	free(q);
+	req_free(q);
 	if (done)
 		done(r, data, len, userdata);
 }
 
-/* The worker is gone (exited, killed): no transfer is in flight. */
+static struct iowork_req *sent_pop(struct worker *w)
+{
+	struct iowork_req *q = w->sent;
+
+	if (!q)
+		return NULL;
+	w->sent = q->next;
+	if (!w->sent)
+		w->sent_tail = &w->sent;
+	w->n_sent--;
+	q->next = NULL;
+	return q;
+}
+
+/*
+ * The worker is gone (exited, killed). The transfer it was running gets
+ * -ECONNRESET; the ones after it in its batch never started and wait
+ * again, first, for the next worker.
+ */
 static void worker_lost(struct worker *w, const char *why)
 {
-	struct iowork_req *q = TAKE_PTR(w->inflight);
+	struct iowork_req *q = sent_pop(w), *rest = TAKE_PTR(w->sent);
 
+	w->sent_tail = &w->sent;
+	w->n_sent = 0;
 	w->io = sd_event_source_disable_unref(w->io);
 	w->child = sd_event_source_disable_unref(w->child);
-	w->deadline = sd_event_source_disable_unref(w->deadline);
+	(void)sd_event_source_set_enabled(w->timer, SD_EVENT_OFF);
 	if (w->fd >= 0)
 		close(w->fd);
 	w->fd = -1;
 	w->pid = 0;
-	w->busy = false;
 	log_warning("I/O worker of %s %u %s; restarting it", worker_desc(w),
 		    w->root, why);
 	w->s->stats.restarts++;
+	if (rest) {
+		struct iowork_req **p = &rest;
+
+		while (*p) {
+			struct iowork_req *r = *p;
+
+			if (!r->done) { /* cancelled meanwhile */
+				*p = r->next;
+				req_free(r);
+				continue;
+			}
+			r->sent = false;
+			p = &r->next;
+		}
+		*p = w->queue;
+		if (!w->queue)
+			w->tail = p;
+		w->queue = rest;
+	}
 	if (q)
 		req_finish(q, -ECONNRESET, NULL, 0);
 	worker_kick(w);
@@ -134,66 +197,171 @@ static int on_child(sd_event_source *es, const siginfo_t *si, void *userdata)
 	return 0;
 }
 
-static int on_deadline(sd_event_source *es, uint64_t usec, void *userdata)
+/* Something other than a result: the child source reports the death;
+ * stop reading in the meantime. */
+static void worker_garbled(struct worker *w)
 {
-	struct worker *w = userdata;
-	struct iowork_req *q = TAKE_PTR(w->inflight);
-
-	if (q) {
-		/* A failure now: the drive does not wait for the kernel. The
-		 * worker stays busy until its transfer returns. */
-		w->s->stats.timeouts++;
-		if (w->kind == WORKER_I2C)
-			log_debug("I2C bus %u: transfer to 0x%02x on bus %u "
-				  "abandoned after %u ms",
-				  w->root, q->wire.addr, q->wire.bus,
-				  q->timeout_ms);
-		else
-			log_debug("MCTP network %u: transaction with EID %u "
-				  "abandoned after %u ms",
-				  w->root, q->wire.eid, q->timeout_ms);
-		(void)sd_event_source_set_time(w->deadline,
-					       w->busy_since + HANG_KILL_USEC);
-		(void)sd_event_source_set_enabled(w->deadline,
-						  SD_EVENT_ONESHOT);
-		req_finish(q, -ETIMEDOUT, NULL, 0);
-		return 0;
-	}
-	if (w->busy && w->pid > 0) {
-		log_error("I/O worker of %s %u stuck in one transfer for "
-			  "%llu s; killing it",
-			  worker_desc(w), w->root, HANG_KILL_USEC / 1000000ULL);
+	(void)sd_event_source_set_enabled(w->io, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(w->timer, SD_EVENT_OFF);
+	if (w->pid > 0)
 		(void)kill(w->pid, SIGKILL);
+}
+
+static uint64_t learn(uint64_t avg, uint64_t sample)
+{
+	avg = (7 * avg + sample) / 8;
+	return avg < 100 ? 100 : avg;
+}
+
+/* The result of sent's head. Returns false when it is not. */
+static bool take_result(struct worker *w, const struct wire_resp *p,
+			uint64_t now)
+{
+	struct iowork_req *q = w->sent;
+	uint64_t end = p->end_usec;
+
+	if (!q || p->id != q->wire.id)
+		return false;
+	/* the next transfer began when this one ended, by the worker's
+	 * clock (CLOCK_MONOTONIC is the same in both processes) */
+	if (end < w->head_start || end > now)
+		end = now;
+	/* learn a transfer's usual time from those answered: a timeout
+	 * says nothing of how long an answer takes */
+	if (p->r == 0)
+		w->xfer_usec = learn(w->xfer_usec, end - w->head_start);
+	w->head_start = end;
+	w->progress = true;
+	q = sent_pop(w);
+	if (q->done)
+		req_finish(q, p->r, p->data, p->len);
+	else
+		req_free(q);
+	return true;
+}
+
+/* Read every result there is. False when the worker is garbled. */
+static bool drain(struct worker *w)
+{
+	static struct wire_resp p;
+	uint64_t now = now_usec(w->s);
+
+	while (w->sent) {
+		ssize_t n = recv(w->fd, &p, sizeof(p), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n < (ssize_t)WIRE_RESP_HDR ||
+		    (size_t)n != WIRE_RESP_HDR + p.len ||
+		    !take_result(w, &p, now)) {
+			worker_garbled(w);
+			return false;
+		}
 	}
-	return 0;
+	return true;
+}
+
+/* The batch is over, or the wait for it goes on. */
+static void worker_progress(struct worker *w)
+{
+	if (w->sent) {
+		worker_arm(w);
+		return;
+	}
+	(void)sd_event_source_set_enabled(w->io, SD_EVENT_OFF);
+	(void)sd_event_source_set_enabled(w->timer, SD_EVENT_OFF);
+	worker_kick(w);
 }
 
 static int on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)
 {
 	struct worker *w = userdata;
-	static struct wire_resp p;
-	struct iowork_req *q;
-	ssize_t n;
 
-	n = recv(fd, &p, sizeof(p), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (drain(w))
+		worker_progress(w);
+	return 0;
+}
+
+static uint64_t head_deadline(const struct worker *w)
+{
+	const struct iowork_req *q = w->sent;
+
+	if (q->done) /* still awaited */
+		return w->head_start + q->timeout_ms * 1000ULL;
+	return w->head_start + HANG_KILL_USEC; /* abandoned: the kill */
+}
+
+/* Wake at the head's deadline, or when the batch should be over. */
+static void worker_arm(struct worker *w)
+{
+	uint64_t t = head_deadline(w);
+	int r;
+
+	if (w->batch_due && w->batch_due < t)
+		t = w->batch_due;
+	r = sd_event_source_set_time(w->timer, t);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(w->timer, SD_EVENT_ONESHOT);
+	if (r < 0)
+		log_error_errno(r, "%s %u: cannot arm a transfer timeout",
+				worker_desc(w), w->root);
+}
+
+static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct worker *w = userdata;
+	uint64_t now = now_usec(w->s);
+	struct iowork_req *q;
+
+	if (!drain(w))
 		return 0;
-	if (n < (ssize_t)WIRE_RESP_HDR || (size_t)n != WIRE_RESP_HDR + p.len) {
-		/* EOF or garbage: the child source reports the death; stop
-		 * reading in the meantime */
-		(void)sd_event_source_set_enabled(es, SD_EVENT_OFF);
-		if (w->pid > 0)
-			(void)kill(w->pid, SIGKILL);
-		return 0;
+	if (w->batch_due && now >= w->batch_due) {
+		if (w->progress) {
+			/* slower than usual, but going: wait for the rest */
+			w->batch_due = now + w->xfer_usec * w->n_sent +
+				       BATCH_SLACK_USEC;
+			w->progress = false;
+		} else {
+			/* stuck on one: from here on each result wakes us */
+			w->batch_due = 0;
+			(void)sd_event_source_set_enabled(w->io, SD_EVENT_ON);
+		}
 	}
-	if (!w->busy || p.id != w->busy_id)
-		return 0; /* not the transfer it was given: ignore */
-	w->busy = false;
-	(void)sd_event_source_set_enabled(w->deadline, SD_EVENT_OFF);
-	q = TAKE_PTR(w->inflight);
-	if (q)
-		req_finish(q, p.r, p.data, p.len);
-	worker_kick(w);
+	q = w->sent;
+	if (q && now >= head_deadline(w)) {
+		if (q->done) {
+			/* A failure now: the drive does not wait for the
+			 * kernel. The worker stays busy until its transfer
+			 * returns; those after it wait. */
+			w->s->stats.timeouts++;
+			if (w->kind == WORKER_I2C)
+				log_debug("I2C bus %u: transfer to 0x%02x on "
+					  "bus %u abandoned after %u ms",
+					  w->root, q->wire.addr, q->wire.bus,
+					  q->timeout_ms);
+			else
+				log_debug("MCTP network %u: transaction with "
+					  "EID %u abandoned after %u ms",
+					  w->root, q->wire.eid, q->timeout_ms);
+			TAKE_PTR(q->done)(-ETIMEDOUT, NULL, 0, q->userdata);
+		} else if (w->pid > 0) {
+			log_error("I/O worker of %s %u stuck in one transfer "
+				  "for %llu s; killing it",
+				  worker_desc(w), w->root,
+				  HANG_KILL_USEC / 1000000ULL);
+			(void)kill(w->pid, SIGKILL);
+			return 0;
+		}
+	}
+	worker_progress(w);
+	return 0;
+}
+
+static int on_flush(sd_event_source *es, void *userdata)
+{
+	worker_kick(userdata);
 	return 0;
 }
 
@@ -362,6 +530,8 @@ static int worker_spawn(struct worker *w)
 	w->fd = sv[0];
 	w->spawned_usec = now_usec(w->s);
 	r = sd_event_add_io(w->s->event, &w->io, w->fd, EPOLLIN, on_io, w);
+	if (r >= 0) /* results are collected by the timer first */
+		r = sd_event_source_set_enabled(w->io, SD_EVENT_OFF);
 	if (r >= 0)
 		r = sd_event_add_child(w->s->event, &w->child, pid, WEXITED,
 				       on_child, w);
@@ -379,26 +549,18 @@ static int worker_spawn(struct worker *w)
 	return 0;
 }
 
-static int send_request(int fd, const struct iowork_req *q)
-{
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)&q->wire, .iov_len = sizeof(q->wire) },
-		{ .iov_base = q->dout, .iov_len = q->wire.dout_len },
-	};
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = q->dout ? 2 : 1 };
-	ssize_t want = (ssize_t)(sizeof(q->wire) + q->wire.dout_len);
-
-	return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == want ? 0 : -1;
-}
-
-/* Hand the next waiting transfer to the worker, starting it if needed. */
+/* Hand every waiting transfer (up to WIRE_BATCH_MAX, WIRE_BATCH_BYTES)
+ * to the worker in one batch, starting it if needed. */
 static void worker_kick(struct worker *w)
 {
-	struct iowork_req *q = w->queue;
+	struct iovec iov[1 + 2 * WIRE_BATCH_MAX];
+	struct wire_batch hdr = { 0 };
+	size_t bytes = sizeof(hdr), n_iov = 1;
 	uint64_t now = now_usec(w->s);
+	struct iowork_req *q;
 	int r;
 
-	if (!q || w->busy || w->respawn)
+	if (!w->queue || w->sent || w->respawn)
 		return;
 	if (w->pid <= 0) {
 		if (w->spawned_usec &&
@@ -414,6 +576,7 @@ static void worker_kick(struct worker *w)
 		if (r < 0) {
 			log_error_errno(r, "%s %u: cannot start an I/O worker",
 					worker_desc(w), w->root);
+			q = w->queue;
 			w->queue = q->next;
 			if (!w->queue)
 				w->tail = &w->queue;
@@ -421,34 +584,52 @@ static void worker_kick(struct worker *w)
 			return;
 		}
 	}
-	w->queue = q->next;
-	if (!w->queue)
-		w->tail = &w->queue;
-	q->next = NULL;
-	if (send_request(w->fd, q) < 0) {
-		r = -errno;
-		(void)kill(w->pid, SIGKILL);
-		req_finish(q, r < 0 ? r : -EIO, NULL, 0);
+	iov[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+	while ((q = w->queue) && hdr.n < WIRE_BATCH_MAX &&
+	       bytes + sizeof(q->wire) + q->wire.dout_len <= WIRE_BATCH_BYTES) {
+		w->queue = q->next;
+		if (!w->queue)
+			w->tail = &w->queue;
+		q->next = NULL;
+		q->sent = true;
+		*w->sent_tail = q;
+		w->sent_tail = &q->next;
+		w->n_sent++;
+		hdr.n++;
+		iov[n_iov++] = (struct iovec){ .iov_base = &q->wire,
+					       .iov_len = sizeof(q->wire) };
+		if (q->wire.dout_len)
+			iov[n_iov++] =
+				(struct iovec){ .iov_base = q->dout,
+						.iov_len = q->wire.dout_len };
+		bytes += sizeof(q->wire) + q->wire.dout_len;
+	}
+	if (sendmsg(w->fd,
+		    &(struct msghdr){ .msg_iov = iov, .msg_iovlen = n_iov },
+		    MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)bytes) {
+		/* the death (or the kill) requeues the batch; its head gets
+		 * -ECONNRESET */
+		log_warning_errno(negative_errno(),
+				  "%s %u: cannot hand the I/O worker its "
+				  "transfers",
+				  worker_desc(w), w->root);
+		worker_garbled(w);
 		return;
 	}
-	w->inflight = q;
-	w->busy = true;
-	w->busy_id = q->wire.id;
-	w->busy_since = now;
-	w->s->stats.transfers++;
-	if (!w->deadline)
-		r = sd_event_add_time(w->s->event, &w->deadline,
-				      CLOCK_MONOTONIC,
-				      now + q->timeout_ms * 1000ULL, 1000,
-				      on_deadline, w);
-	else
-		r = sd_event_source_set_time(w->deadline,
-					     now + q->timeout_ms * 1000ULL);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(w->deadline, SD_EVENT_ONESHOT);
-	if (r < 0)
-		log_error_errno(r, "%s %u: cannot arm a transfer timeout",
-				worker_desc(w), w->root);
+	w->s->stats.transfers += hdr.n;
+	w->head_start = now;
+	w->progress = false;
+	/* SMBus: collected when the batch should be over. NVMe-MI: each
+	 * result as it comes, as the management commands that follow one
+	 * another (a refresh, an update's pieces) wait on each. */
+	if (w->kind == WORKER_I2C) {
+		w->batch_due = now + w->xfer_usec * hdr.n + BATCH_SLACK_USEC;
+		(void)sd_event_source_set_enabled(w->io, SD_EVENT_OFF);
+	} else {
+		w->batch_due = 0;
+		(void)sd_event_source_set_enabled(w->io, SD_EVENT_ON);
+	}
+	worker_arm(w);
 }
 
 static struct worker *worker_get(struct iowork_set *s, enum worker_kind kind,
@@ -467,18 +648,37 @@ static struct worker *worker_get(struct iowork_set *s, enum worker_kind kind,
 	w->root = root;
 	w->fd = -1;
 	w->tail = &w->queue;
+	w->sent_tail = &w->sent;
+	w->xfer_usec = XFER_GUESS_USEC;
+	/* the batch goes out once the loop has run everything else due now
+	 * (the drives' poll timers are at NORMAL + 10) */
+	if (sd_event_add_defer(s->event, &w->flush, on_flush, w) < 0 ||
+	    sd_event_source_set_priority(w->flush,
+					 SD_EVENT_PRIORITY_NORMAL + 20) < 0 ||
+	    sd_event_source_set_enabled(w->flush, SD_EVENT_OFF) < 0 ||
+	    sd_event_add_time(s->event, &w->timer, CLOCK_MONOTONIC, UINT64_MAX,
+			      1000, on_timer, w) < 0 ||
+	    sd_event_source_set_enabled(w->timer, SD_EVENT_OFF) < 0) {
+		sd_event_source_disable_unref(w->flush);
+		sd_event_source_disable_unref(w->timer);
+		free(w);
+		return NULL;
+	}
 	w->next = s->workers;
 	s->workers = w;
 	s->stats.workers++;
 	return w;
 }
 
-/* dout: the request's data to the drive, taken over (freed on failure). */
+/* dout: the request's data to the drive, taken over (freed on failure).
+ * The request goes to the worker with the others submitted in this turn
+ * of the loop (the drives due at the same time): one batch. */
 static int submit(struct worker *w, const struct wire_req *wire, uint8_t *dout,
 		  unsigned timeout_ms, iowork_done_t done, void *userdata,
 		  struct iowork_req **ret)
 {
 	struct iowork_req *q;
+	int r;
 
 	q = calloc(1, sizeof(*q));
 	if (!q) {
@@ -496,7 +696,12 @@ static int submit(struct worker *w, const struct wire_req *wire, uint8_t *dout,
 	w->tail = &q->next;
 	if (ret)
 		*ret = q;
-	worker_kick(w);
+	r = sd_event_source_set_enabled(w->flush, SD_EVENT_ONESHOT);
+	if (r < 0) {
+		log_debug_errno(r, "%s %u: no batch, sending at once",
+				worker_desc(w), w->root);
+		worker_kick(w);
+	}
 	return 0;
 }
 
@@ -576,11 +781,9 @@ void iowork_cancel(struct iowork_req *q)
 	if (!q)
 		return;
 	w = q->w;
-	if (w->inflight == q) {
-		/* the worker finishes it; its answer is ignored */
-		w->inflight = NULL;
-		free(q->dout);
-		free(q);
+	if (q->sent) {
+		/* the worker has it: freed when its result comes, ignored */
+		q->done = NULL;
 		return;
 	}
 	for (struct iowork_req **p = &w->queue; *p; p = &(*p)->next)
@@ -588,8 +791,7 @@ void iowork_cancel(struct iowork_req *q)
 			*p = q->next;
 			if (!*p)
 				w->tail = p;
-			free(q->dout);
-			free(q);
+			req_free(q);
 			return;
 		}
 }
@@ -639,15 +841,14 @@ struct iowork_set *iowork_set_free(struct iowork_set *s)
 			struct iowork_req *q = w->queue;
 
 			w->queue = q->next;
-			free(q->dout);
-			free(q);
+			req_free(q);
 		}
-		if (w->inflight)
-			free(w->inflight->dout);
-		free(w->inflight);
+		while (w->sent)
+			req_free(sent_pop(w));
 		sd_event_source_disable_unref(w->io);
 		sd_event_source_disable_unref(w->child);
-		sd_event_source_disable_unref(w->deadline);
+		sd_event_source_disable_unref(w->timer);
+		sd_event_source_disable_unref(w->flush);
 		sd_event_source_disable_unref(w->respawn);
 		if (w->fd >= 0)
 			close(w->fd); /* EOF: the worker exits */

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The protocol between nvmed and its I/O workers (iowork.c, the parent;
- * worker.c, the child): one request, one reply, each one datagram on a
- * SOCK_SEQPACKET socketpair.
+ * worker.c, the child), on a SOCK_SEQPACKET socketpair: nvmed sends a
+ * batch of requests in one datagram (struct wire_batch, then each
+ * struct wire_req followed by its dout_len bytes); the worker runs them
+ * in order and answers each in a datagram of its own (struct wire_resp,
+ * WIRE_RESP_HDR and len bytes) as soon as it is done, so that a
+ * transfer that hangs never holds back the results before it.
  */
 #pragma once
 
@@ -31,10 +35,21 @@ struct wire_req {
 	struct mi_admin_cmd admin; /* OP_ADMIN */
 };
 
+/* At most this many requests, and bytes, in one batch. */
+#define WIRE_BATCH_MAX	 1
+#define WIRE_BATCH_BYTES 65536
+
+struct wire_batch {
+	uint32_t n; /* requests that follow, 1..WIRE_BATCH_MAX */
+	uint32_t reserved;
+};
+
 struct wire_resp {
 	uint32_t id;
 	int32_t r;
 	uint32_t len;
+	uint32_t reserved;
+	uint64_t end_usec; /* CLOCK_MONOTONIC when the transfer ended */
 	uint8_t data[REPLY_MAX];
 };
 #define WIRE_RESP_HDR offsetof(struct wire_resp, data)

@@ -2,8 +2,8 @@
 /*
  * An I/O worker: the program nvmed execs per root I2C bus and per MCTP
  * network (wire.h: its arguments). It makes the transfers the parent
- * asks for, one at a time, and answers each; blocking here blocks no one
- * else.
+ * hands it in batches, one at a time, and answers each; blocking here
+ * blocks no one else.
  *
  * Built twice: nvmed-worker-i2c (WORKER_MCTP_BUILD 0: SMBus only, libc
  * only) and nvmed-worker-mctp (WORKER_MCTP_BUILD 1: NVMe-MI, libc and
@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -162,7 +163,33 @@ static bool request_valid(const struct wire_req *q, size_t n)
 #endif
 }
 
-/* Serve requests on sock until nvmed closes it. */
+/* The batch's next request at *at, of the n bytes in: its struct and
+ * its data to the drive; false when malformed. */
+static bool next_request(const uint8_t *in, size_t n, size_t *at,
+			 struct wire_req *q, const uint8_t **dout)
+{
+	if (n - *at < sizeof(*q))
+		return false;
+	memcpy(q, in + *at, sizeof(*q));
+	*at += sizeof(*q);
+	if (q->dout_len > n - *at)
+		return false;
+	*dout = in + *at;
+	*at += q->dout_len;
+	return request_valid(q, sizeof(*q) + q->dout_len);
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL +
+	       (uint64_t)ts.tv_nsec / 1000ULL;
+}
+
+/* Serve batches on sock until nvmed closes it: each request in turn,
+ * each answered as soon as it is done (wire.h). */
 static _Noreturn void worker_loop(int sock, struct mi_root *mi)
 {
 #if !WORKER_MCTP_BUILD
@@ -172,11 +199,11 @@ static _Noreturn void worker_loop(int sock, struct mi_root *mi)
 	struct mi_ep *eps[MAX_EID] = { 0 };
 #endif
 	static struct wire_resp p;
-	static uint8_t in[sizeof(struct wire_req) + REPLY_MAX];
+	static uint8_t in[WIRE_BATCH_BYTES];
 
 	for (;;) {
-		struct wire_req q;
-		size_t len;
+		struct wire_batch hdr;
+		size_t at = sizeof(hdr);
 		ssize_t n;
 
 		n = recv(sock, in, sizeof(in), 0);
@@ -184,26 +211,38 @@ static _Noreturn void worker_loop(int sock, struct mi_root *mi)
 			_exit(0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < (ssize_t)sizeof(q))
+		if (n < (ssize_t)sizeof(hdr))
 			_exit(1);
-		memcpy(&q, in, sizeof(q));
-		if (!request_valid(&q, (size_t)n))
+		memcpy(&hdr, in, sizeof(hdr));
+		if (hdr.n == 0 || hdr.n > WIRE_BATCH_MAX)
 			_exit(1);
-		p.id = q.id;
-		p.r = 0;
+		for (uint32_t i = 0; i < hdr.n; i++) {
+			const uint8_t *dout;
+			struct wire_req q;
+			size_t len;
+
+			if (!next_request(in, (size_t)n, &at, &q, &dout))
+				_exit(1);
+			p.id = q.id;
+			p.r = 0;
 #if !WORKER_MCTP_BUILD
-		(void)mi;
-		len = smbus_transfer(cache, &n_cache, &q, &p);
+			(void)mi;
+			(void)dout;
+			len = smbus_transfer(cache, &n_cache, &q, &p);
 #else
-		if (q.op == OP_ADMIN)
-			len = admin_transaction(mi, eps, &q, in + sizeof(q),
-						&p);
-		else
-			len = mi_transaction(mi, eps, &q, &p);
+			if (q.op == OP_ADMIN)
+				len = admin_transaction(mi, eps, &q, dout, &p);
+			else
+				len = mi_transaction(mi, eps, &q, &p);
 #endif
-		p.len = (uint32_t)len;
-		if (send(sock, &p, WIRE_RESP_HDR + len, MSG_NOSIGNAL) < 0 &&
-		    errno != EINTR)
+			p.len = (uint32_t)len;
+			p.end_usec = now_usec();
+			while (send(sock, &p, WIRE_RESP_HDR + len,
+				    MSG_NOSIGNAL) < 0)
+				if (errno != EINTR)
+					_exit(1);
+		}
+		if (at != (size_t)n)
 			_exit(1);
 	}
 }
