@@ -180,17 +180,16 @@ static void log_refusal(const struct drive_config *c, enum rc_why why,
 					"ignored",
 					w, c->i2c_bus, c->i2c_addr, o->name,
 					o->config_path, o->i2c_bus, c->i2c_addr,
-					c->root_bus == c->i2c_bus ?
-						o->i2c_bus :
-						c->i2c_bus,
+					c->root_bus == c->i2c_bus ? o->i2c_bus :
+								    c->i2c_bus,
 					c->root_bus == c->i2c_bus ?
 						c->i2c_bus :
 						c->root_bus);
 		break;
 	case RC_WHY_NAME:
 		if (c->origin == DRIVE_FROM_ENDPOINT)
-			log_error_errno(-EEXIST, "%s: cannot add drive '%s'",
-					w, c->name);
+			log_error_errno(-EEXIST, "%s: cannot add drive '%s'", w,
+					c->name);
 		else if (c->origin == DRIVE_FROM_PNVME)
 			log_error_errno(-EEXIST,
 					"%s: cannot add (name in use); "
@@ -298,8 +297,8 @@ static void update(struct drive_slot *s, const struct drive_config *c)
 		drive_update_thresholds(s->d, c->record, !!c->thresholds,
 					c->thresholds ? c->thresholds : &none,
 					c->th_index);
-		log_info("Drive '%s': thresholds updated from '%s'",
-			 s->d->name, c->config_path);
+		log_info("Drive '%s': thresholds updated from '%s'", s->d->name,
+			 c->config_path);
 	}
 	if (poll)
 		drive_set_poll(s->d, c->poll_ms, c->window);

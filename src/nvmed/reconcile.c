@@ -161,9 +161,8 @@ static struct holder holder_of(const struct drive_config *c,
 /* An endpoint drive is no drive of its own when a configured one is its
  * device: configured_by an NVME1000 mi_i2c record's drive, or at the
  * endpoint a configured drive polls. */
-static const struct drive_config *record_owner(const struct holder *ep,
-					       const struct holder *live,
-					       size_t n_live)
+static const struct drive_config *
+record_owner(const struct holder *ep, const struct holder *live, size_t n_live)
 {
 	for (size_t i = 0; i < n_live; i++) {
 		const struct holder *h = &live[i];
@@ -285,8 +284,8 @@ size_t rc_reconcile(const struct rc_drive *cur, size_t n_cur,
 			stays[c] = true;
 			break;
 		case DRIVE_CONFIG_IN_PLACE:
-			tail[n_tail++] = act(RC_UPDATE, RC_WHY_NONE, c, w,
-					     NULL);
+			tail[n_tail++] =
+				act(RC_UPDATE, RC_WHY_NONE, c, w, NULL);
 			stays[c] = true;
 			break;
 		case DRIVE_CONFIG_REBUILD:
@@ -304,8 +303,8 @@ size_t rc_reconcile(const struct rc_drive *cur, size_t n_cur,
 		if (endpoints_partial &&
 		    cur[c].cfg.origin == DRIVE_FROM_ENDPOINT) {
 			stays[c] = true;
-			tail[n_tail++] = act(RC_KEEP, RC_WHY_NONE, c, RC_NONE,
-					     NULL);
+			tail[n_tail++] =
+				act(RC_KEEP, RC_WHY_NONE, c, RC_NONE, NULL);
 			continue;
 		}
 		ret[n++] = act(RC_REMOVE, RC_WHY_GONE, c, RC_NONE, NULL);
@@ -338,13 +337,13 @@ size_t rc_reconcile(const struct rc_drive *cur, size_t n_cur,
 			}
 			why = clash(&h, live, n_live, &other);
 			if (why != RC_WHY_NONE) {
-				tail[n_tail++] = act(RC_REFUSE, why, RC_NONE,
-						     w, other);
+				tail[n_tail++] =
+					act(RC_REFUSE, why, RC_NONE, w, other);
 				continue;
 			}
 			live[n_live++] = h;
-			tail[n_tail++] = act(RC_CREATE, RC_WHY_NONE, RC_NONE,
-					     w, NULL);
+			tail[n_tail++] =
+				act(RC_CREATE, RC_WHY_NONE, RC_NONE, w, NULL);
 		}
 	}
 	/* A KEEP/UPDATE of a drive that yielded to a record drops out. */
