@@ -290,15 +290,17 @@ static void update(struct drive_slot *s, const struct drive_config *c)
 	bool th = drive_config_thresholds_differ(&s->cfg, c);
 	bool poll = drive_config_poll_differs(&s->cfg, c);
 
-	if (th) {
+	/* a new record handle alone: the same values, taken quietly */
+	if (th || s->cfg.record != c->record) {
 		struct threshold_set none;
 
 		threshold_set_init(&none);
 		drive_update_thresholds(s->d, c->record, !!c->thresholds,
 					c->thresholds ? c->thresholds : &none,
 					c->th_index);
-		log_info("Drive '%s': thresholds updated from '%s'", s->d->name,
-			 c->config_path);
+		if (th)
+			log_info("Drive '%s': thresholds updated from '%s'",
+				 s->d->name, c->config_path);
 	}
 	if (poll)
 		drive_set_poll(s->d, c->poll_ms, c->window);

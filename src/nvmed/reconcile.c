@@ -50,7 +50,7 @@ bool drive_config_poll_differs(const struct drive_config *a,
 bool drive_config_thresholds_differ(const struct drive_config *a,
 				    const struct drive_config *b)
 {
-	return !same_thresholds(a, b) || a->record != b->record;
+	return !same_thresholds(a, b);
 }
 
 enum drive_config_change drive_config_diff(const struct drive_config *a,
@@ -61,7 +61,8 @@ enum drive_config_change drive_config_diff(const struct drive_config *a,
 
 	/* The fields that may change in place, each named here. */
 	in_place = drive_config_poll_differs(a, b) ||
-		   drive_config_thresholds_differ(a, b);
+		   drive_config_thresholds_differ(a, b) ||
+		   a->record != b->record;
 	/* Strings by content... */
 	if (!same_string(a->name, b->name) ||
 	    !same_string(a->config_path, b->config_path) ||

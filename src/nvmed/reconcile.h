@@ -93,8 +93,9 @@ enum drive_config_change {
 /* How b differs from a. */
 enum drive_config_change drive_config_diff(const struct drive_config *a,
 					   const struct drive_config *b);
-/* a and b with everything that is not in place alike: poll interval,
- * window, thresholds (and their record handle) differ? */
+/* Which of what may change in place differs: the poll interval or
+ * window; the thresholds (values and Thresholds<N> indexes; the record
+ * handle is compared on its own). */
 bool drive_config_poll_differs(const struct drive_config *a,
 			       const struct drive_config *b);
 bool drive_config_thresholds_differ(const struct drive_config *a,

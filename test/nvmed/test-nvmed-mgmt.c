@@ -545,6 +545,66 @@ static void test_update_lost_commit_reply(void **state)
 	nt_stop(e);
 }
 
+/* An NVME1000 record's PollIntervalMs changes in entity-manager during a
+ * firmware update: the drive changes in place (issue 28: a changed poll
+ * interval used to rebuild the drive, which aborted the update), the
+ * update ends Active, and the drive is polled at the new rate. */
+static void test_update_poll_interval_changed(void **state)
+{
+	struct nt_env *e = *state;
+	const char *rec = "/xyz/openbmc_project/inventory/system/board/"
+			  "Test_Board/NVMe_9";
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	char one[900], sc[1000], path[256];
+	const char *board;
+	long long before, polls;
+
+	nt_mi_drive_json(one, sizeof(one), 9, 3, 35, NULL);
+	snprintf(sc, sizeof(sc), "{\"drives\": [%s]}", one);
+	nt_start(e, NT_MCTP, sc);
+	nt_start_mctpd(e, "mctpd", sc, NULL);
+	board = nt_board_file(
+		e, "{\"Type\": \"NVME1000\", \"Name\": \"NVMe 9\", \"Bus\": 3, "
+		   "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\", "
+		   "\"PollIntervalMs\": 200}");
+	{
+		const char *args[] = { board, NULL };
+
+		nt_start_em(e, args);
+	}
+	nt_start_nvmed(e, NULL, NULL);
+	nt_mi_check_drive(e, "NVMe_9", 9, 35);
+	/* about a second per 4 KiB piece: the change comes mid-download */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"link_bps\": 40000}");
+	assert_int_equal(start_update(e, image("EMFW", "7.0", 16384),
+				      APPLY "Immediate", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Activating", WAIT);
+	assert_true(sd_bus_call_method(tb_bus(e->tb), EM,
+				       "/xyz/openbmc_project/test/em",
+				       "xyz.openbmc_project.Test.EntityManager",
+				       "SetRecordProperty", &err, NULL, "ossv",
+				       rec, NVME1000_IF, "PollIntervalMs", "t",
+				       (uint64_t)2000) >= 0);
+	sd_bus_error_free(&err);
+	wait_log(e, "Drive 'NVMe 9': polled every 2000 ms");
+	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress") < 100,
+			 true);
+	wait_activation(e, ACT "Active", SLOW_WAIT);
+	wait_version(e, "7.0");
+	/* after the activation's re-reading (Identify, slot log,
+	 * namespaces), 6 s at 2000 ms: three health polls, a SMART at
+	 * most; at the old 200 ms it would be 30 */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"link_bps\": 0}");
+	usleep(3000 * 1000);
+	before = emu_get_int(&e->emu, 9, "requests");
+	usleep(6000 * 1000);
+	polls = emu_get_int(&e->emu, 9, "requests") - before;
+	fprintf(stderr, "# %lld requests in 6 s\n", polls);
+	assert_in_range(polls, 2, 6);
+	nt_stop(e);
+}
+
 /* A second update while one runs; the drive falls silent mid-download. */
 static void test_update_busy_and_silent(void **state)
 {
@@ -912,6 +972,7 @@ int main(void)
 		NT_TEST(test_update_lost_reply),
 		NT_TEST(test_update_lost_commit_reply),
 		NT_TEST(test_update_busy_and_silent),
+		NT_TEST(test_update_poll_interval_changed),
 		NT_TEST(test_sanitize),
 		NT_TEST(test_sanitize_lost_reply),
 		NT_TEST(test_sanitize_refused_and_failed),
