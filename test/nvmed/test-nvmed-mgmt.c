@@ -587,11 +587,11 @@ static void test_update_poll_interval_changed(void **state)
 				       rec, NVME1000_IF, "PollIntervalMs", "t",
 				       (uint64_t)2000) >= 0);
 	sd_bus_error_free(&err);
-	wait_log(e, "Drive 'NVMe 9': polled every 2000 ms");
 	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress") < 100,
 			 true);
 	wait_activation(e, ACT "Active", SLOW_WAIT);
 	wait_version(e, "7.0");
+	wait_log(e, "Drive 'NVMe 9': polled every 2000 ms");
 	/* after the activation's re-reading (Identify, slot log,
 	 * namespaces), 6 s at 2000 ms: three health polls, a SMART at
 	 * most; at the old 200 ms it would be 30 */
