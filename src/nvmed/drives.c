@@ -219,6 +219,11 @@ static void log_removal(const struct drive_slot *s, enum rc_why why,
 		log_info("Drive '%s': endpoint net %u EID %u taken over from "
 			 "drive '%s' (configured by '%s')",
 			 o->name, d->net, d->eid, d->name, d->config_path);
+	else if (why == RC_WHY_NAME)
+		log_info("Drive '%s' (endpoint %s) gives way to the %s record "
+			 "'%s' (%s) of the same name",
+			 d->name, s->endpoint, record_type(o), o->name,
+			 o->config_path);
 	else if (s->cfg.origin == DRIVE_FROM_ENDPOINT)
 		log_info("Drive '%s': endpoint %s %s", d->name, s->endpoint,
 			 why == RC_WHY_CHANGED ? "changed" : "is gone");
@@ -489,6 +494,8 @@ int drives_set_endpoint(struct manager *m, struct drive *d, uint32_t net,
 			uint8_t eid)
 {
 	struct drive_slots *set = slots_of(m);
+	bool took = false;
+	int r;
 
 	for (;;) {
 		struct drive_slot **slots = NULL;
@@ -527,8 +534,13 @@ int drives_set_endpoint(struct manager *m, struct drive *d, uint32_t net,
 		}
 		if (claim == RC_CLAIM_OK)
 			break;
+		took = true;
 	}
-	return drive_set_endpoint(d, net, eid);
+	r = drive_set_endpoint(d, net, eid);
+	/* what the endpoint drive kept out may come in now */
+	if (took)
+		drives_reconcile(m);
+	return r;
 }
 
 void drives_free_all(struct manager *m)

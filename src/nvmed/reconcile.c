@@ -133,18 +133,21 @@ static bool same_key(const struct drive_config *a, const struct drive_config *b)
 		    same_string(a->config_path, b->config_path);
 }
 
-/* The endpoint a drive (there, or to be made) polls, if known. */
+/* A drive there, or to be made, as the precedence rules see it: the
+ * endpoint it polls, if known; for a drive there, its index in cur. */
 struct holder {
 	const struct drive_config *cfg;
 	bool have_endpoint;
 	uint32_t net;
 	uint8_t eid;
+	bool gone; /* an endpoint drive that yielded to a record */
+	size_t cur;
 };
 
 static struct holder holder_of(const struct drive_config *c,
-			       const struct rc_drive *d)
+			       const struct rc_drive *d, size_t cur)
 {
-	struct holder h = { .cfg = c };
+	struct holder h = { .cfg = c, .cur = cur };
 
 	if (d && d->have_endpoint) {
 		h.have_endpoint = true;
@@ -159,49 +162,55 @@ static struct holder holder_of(const struct drive_config *c,
 	return h;
 }
 
-/* An endpoint drive is no drive of its own when a configured one is its
- * device: configured_by an NVME1000 mi_i2c record's drive, or at the
- * endpoint a configured drive polls. */
-static const struct drive_config *
-record_owner(const struct holder *ep, const struct holder *live, size_t n_live)
+/* Is the configured drive r the device of endpoint drive e: e is
+ * configured_by r's NVME1000 mi_i2c record, or at the endpoint r polls? */
+static bool owns(const struct holder *r, const struct holder *e)
 {
-	for (size_t i = 0; i < n_live; i++) {
-		const struct holder *h = &live[i];
+	if (r->cfg->origin == DRIVE_FROM_ENDPOINT ||
+	    e->cfg->origin != DRIVE_FROM_ENDPOINT)
+		return false;
+	if (r->cfg->origin == DRIVE_FROM_RECORD &&
+	    same_string(r->cfg->config_path, e->cfg->config_path))
+		return true;
+	return r->have_endpoint && e->have_endpoint && r->net == e->net &&
+	       r->eid == e->eid;
+}
 
-		if (h->cfg->origin == DRIVE_FROM_ENDPOINT)
-			continue;
-		if (h->cfg->origin == DRIVE_FROM_RECORD &&
-		    same_string(h->cfg->config_path, ep->cfg->config_path))
-			return h->cfg;
-		if (h->have_endpoint && ep->have_endpoint &&
-		    h->net == ep->net && h->eid == ep->eid)
-			return h->cfg;
-	}
+static const struct drive_config *
+owner(const struct holder *e, const struct holder *live, size_t n_live)
+{
+	for (size_t i = 0; i < n_live; i++)
+		if (!live[i].gone && owns(&live[i], e))
+			return live[i].cfg;
 	return NULL;
 }
 
-/* Why want may not be made beside the live drives; *other: the one in
- * the way. */
-static enum rc_why clash(const struct holder *want, const struct holder *live,
+/* Why h may not be made beside the live drives; *other: the one in the
+ * way. A configured drive is not in the way of an endpoint drive: that
+ * yields to it (yield_to()). */
+static enum rc_why clash(const struct holder *h, const struct holder *live,
 			 size_t n_live, const struct drive_config **other)
 {
-	const struct drive_config *c = want->cfg;
+	bool ep = h->cfg->origin == DRIVE_FROM_ENDPOINT;
 
-	if (c->origin == DRIVE_FROM_ENDPOINT) {
-		*other = record_owner(want, live, n_live);
+	if (ep) {
+		*other = owner(h, live, n_live);
 		if (*other)
 			return RC_WHY_RECORD;
 	}
-	for (size_t i = 0; i < n_live; i++)
-		if (same_device(live[i].cfg, c)) {
+	for (size_t i = 0; i < n_live; i++) {
+		if (live[i].gone ||
+		    (!ep && live[i].cfg->origin == DRIVE_FROM_ENDPOINT))
+			continue;
+		if (same_device(live[i].cfg, h->cfg)) {
 			*other = live[i].cfg;
 			return RC_WHY_DEVICE;
 		}
-	for (size_t i = 0; i < n_live; i++)
-		if (rc_names_clash(live[i].cfg->name, c->name)) {
+		if (rc_names_clash(live[i].cfg->name, h->cfg->name)) {
 			*other = live[i].cfg;
 			return RC_WHY_NAME;
 		}
+	}
 	return RC_WHY_NONE;
 }
 
@@ -218,27 +227,26 @@ size_t rc_work_size(size_t n_cur, size_t n_want)
 		sizeof(size_t) + 3);
 }
 
-/* The staying endpoint drives: each yields to a configured drive that is
- * its device, else joins the live ones. */
-static size_t endpoints_yield(const struct rc_drive *cur, size_t n_cur,
-			      bool *stays, struct holder *live, size_t *n_live,
-			      struct rc_action *ret, size_t n)
+/* The live endpoint drives that yield to the new configured drive h,
+ * removed: those it owns, and those with its name. */
+static size_t yield_to(const struct holder *h, struct holder *live,
+		       size_t n_live, bool *stays, struct rc_action *ret,
+		       size_t n)
 {
-	for (size_t c = 0; c < n_cur; c++) {
-		const struct drive_config *other;
-		struct holder e;
+	for (size_t i = 0; i < n_live; i++) {
+		enum rc_why why = RC_WHY_NONE;
 
-		if (!stays[c] || cur[c].cfg.origin != DRIVE_FROM_ENDPOINT)
+		if (live[i].gone || live[i].cfg->origin != DRIVE_FROM_ENDPOINT)
 			continue;
-		e = holder_of(&cur[c].cfg, &cur[c]);
-		other = record_owner(&e, live, *n_live);
-		if (other) {
-			ret[n++] = act(RC_REMOVE, RC_WHY_RECORD, c, RC_NONE,
-				       other);
-			stays[c] = false;
-		} else {
-			live[(*n_live)++] = e;
-		}
+		if (owns(h, &live[i]))
+			why = RC_WHY_RECORD;
+		else if (rc_names_clash(live[i].cfg->name, h->cfg->name))
+			why = RC_WHY_NAME;
+		if (why == RC_WHY_NONE)
+			continue;
+		live[i].gone = true;
+		stays[live[i].cur] = false;
+		ret[n++] = act(RC_REMOVE, why, live[i].cur, RC_NONE, h->cfg);
 	}
 	return n;
 }
@@ -310,17 +318,32 @@ size_t rc_reconcile(const struct rc_drive *cur, size_t n_cur,
 		}
 		ret[n++] = act(RC_REMOVE, RC_WHY_GONE, c, RC_NONE, NULL);
 	}
-	/* The configured drives that stay, then the new ones in order; then
-	 * the endpoint drives that stay, then the new ones. */
+	/* The drives that stay: the configured ones, then the endpoint
+	 * drives but those that yield to one of them. */
 	for (size_t c = 0; c < n_cur; c++)
 		if (stays[c] && cur[c].cfg.origin != DRIVE_FROM_ENDPOINT)
-			live[n_live++] = holder_of(&cur[c].cfg, &cur[c]);
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1)
-			n = endpoints_yield(cur, n_cur, stays, live, &n_live,
-					    ret, n);
+			live[n_live++] = holder_of(&cur[c].cfg, &cur[c], c);
+	for (size_t c = 0, n_conf = n_live; c < n_cur; c++) {
+		struct holder e;
+		const struct drive_config *other;
+
+		if (!stays[c] || cur[c].cfg.origin != DRIVE_FROM_ENDPOINT)
+			continue;
+		e = holder_of(&cur[c].cfg, &cur[c], c);
+		other = owner(&e, live, n_conf);
+		if (other) {
+			ret[n++] = act(RC_REMOVE, RC_WHY_RECORD, c, RC_NONE,
+				       other);
+			stays[c] = false;
+		} else {
+			live[n_live++] = e;
+		}
+	}
+	/* Then the new ones, records first (an endpoint drive there yields
+	 * to a record that owns it), each in order. */
+	for (int pass = 0; pass < 2; pass++)
 		for (size_t w = 0; w < n_want; w++) {
-			struct holder h = holder_of(&want[w], NULL);
+			struct holder h = holder_of(&want[w], NULL, RC_NONE);
 			const struct drive_config *other = NULL;
 			bool ep = want[w].origin == DRIVE_FROM_ENDPOINT;
 			enum rc_why why;
@@ -342,17 +365,31 @@ size_t rc_reconcile(const struct rc_drive *cur, size_t n_cur,
 					act(RC_REFUSE, why, RC_NONE, w, other);
 				continue;
 			}
+			n = yield_to(&h, live, n_live, stays, ret, n);
 			live[n_live++] = h;
 			tail[n_tail++] =
 				act(RC_CREATE, RC_WHY_NONE, RC_NONE, w, NULL);
 		}
-	}
-	/* A KEEP/UPDATE of a drive that yielded to a record drops out. */
+	/* A KEEP/UPDATE of a drive that yielded to a record: its wanted
+	 * one is refused, for the record that removed it. */
 	for (size_t i = 0; i < n_tail; i++) {
-		if ((tail[i].verb == RC_KEEP || tail[i].verb == RC_UPDATE) &&
-		    !stays[tail[i].cur])
+		struct rc_action r = act(RC_REFUSE, RC_WHY_RECORD, RC_NONE,
+					 tail[i].want, NULL);
+
+		if ((tail[i].verb != RC_KEEP && tail[i].verb != RC_UPDATE) ||
+		    stays[tail[i].cur]) {
+			ret[n++] = tail[i];
 			continue;
-		ret[n++] = tail[i];
+		}
+		if (tail[i].want == RC_NONE)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (ret[j].verb == RC_REMOVE &&
+			    ret[j].cur == tail[i].cur) {
+				r.why = ret[j].why;
+				r.other = ret[j].other;
+			}
+		ret[n++] = r;
 	}
 	return n;
 }

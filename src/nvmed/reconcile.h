@@ -21,8 +21,9 @@
  *     bus above a channel; two drives never poll one endpoint;
  *   - one drive per name: Names that escape alike (as entity-manager
  *     and sdbusplus escape a path segment) are one name.
- * A drive that is there wins over one that is not yet; among new ones,
- * records before endpoints, each in the order given.
+ * A drive that is there wins over one that is not yet, but a configured
+ * drive always wins over an endpoint drive (for its device or its name);
+ * among new ones, records before endpoints, each in the order given.
  *
  * Configurations are compared whole (drive_config_diff()): what may
  * change in place (thresholds, the poll interval, the availability
@@ -128,7 +129,9 @@ enum rc_why {
 	RC_WHY_RECORD, /* REMOVE/REFUSE: endpoint drive, a record's device */
 	RC_WHY_DUPLICATE, /* REFUSE: a second one wanted at one path */
 	RC_WHY_DEVICE, /* REFUSE: a basic drive polls the device */
-	RC_WHY_NAME, /* REFUSE: another drive has the name */
+	/* REFUSE: another drive has the name; REMOVE: an endpoint drive
+	 * with a new record's name */
+	RC_WHY_NAME,
 };
 
 #define RC_NONE ((size_t)-1)
@@ -146,7 +149,9 @@ struct rc_action {
 /*
  * The actions that make cur (n_cur drives) what want (n_want) says, in
  * the order to apply them: every REMOVE first, then KEEP/UPDATE, then
- * CREATE and REFUSE. endpoints_partial: what is known of the endpoints
+ * CREATE and REFUSE; each drive there gets one of KEEP, UPDATE, REMOVE,
+ * each wanted one one of KEEP, UPDATE, CREATE, REFUSE (a rebuilt drive:
+ * REMOVE, then CREATE or REFUSE). endpoints_partial: what is known of the endpoints
  * may lack some (mctpd's objects are being read): endpoint drives not
  * wanted are kept. work: rc_work_size() bytes of scratch (suitably
  * aligned, as malloc() gives); ret: room for n_cur + n_want actions.

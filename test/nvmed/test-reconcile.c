@@ -241,6 +241,9 @@ static void test_record_over_endpoint(void **state)
 	assert_ptr_equal(a->other, &cur[1].cfg);
 	assert_non_null(find(&r, RC_KEEP, 1, 0));
 	assert_null(find(&r, RC_KEEP, 0, RC_NONE));
+	a = find(&r, RC_REFUSE, RC_NONE, 1);
+	assert_non_null(a);
+	assert_int_equal(a->why, RC_WHY_RECORD);
 	assert_int_equal(r.a[0].verb, RC_REMOVE);
 
 	/* and when mctpd's reply comes: the claim takes it over */
@@ -313,6 +316,21 @@ static void test_name_clash(void **state)
 	assert_int_equal(a->why, RC_WHY_NAME);
 	assert_ptr_equal(a->other, &w[1]);
 	assert_int_equal(find(&r, RC_REFUSE, RC_NONE, 0)->why, RC_WHY_NAME);
+	/* a record wins over an endpoint drive of its name, even one
+	 * there before it */
+	{
+		struct rc_drive cur = there(w[0]);
+		struct drive_config v[2] = { w[0], w[1] };
+
+		reconcile(&cur, 1, v, 2, false, &r);
+		a = find(&r, RC_REMOVE, 0, RC_NONE);
+		assert_non_null(a);
+		assert_int_equal(a->why, RC_WHY_NAME);
+		assert_ptr_equal(a->other, &v[1]);
+		assert_non_null(find(&r, RC_CREATE, RC_NONE, 1));
+		assert_int_equal(find(&r, RC_REFUSE, RC_NONE, 0)->why,
+				 RC_WHY_NAME);
+	}
 	/* two wanted at one path: the first */
 	w[2].config_path = "/b/A";
 	w[2].name = "Other";
