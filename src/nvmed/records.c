@@ -11,9 +11,12 @@
  *                  only their Name, to name drives behind mctpd endpoints
  *                  that carry a configured_by association to them.
  * Threshold values set over D-Bus are written back to the record
- * (entity-manager's Thresholds<N>.Value); a record change that touches
- * only thresholds updates the drive in place.
+ * (entity-manager's Thresholds<N>.Value).
  * Plus phosphor-nvme's nvme_config.json (pnvme.h), loaded once.
+ * Each record (and file entry) is read once, when it comes, into the
+ * drive configuration it wants; records_wants() hands them all to
+ * drives.c, whose reconciler decides what a change means for the drive
+ * (reconcile.h: in place, or rebuilt).
  */
 #include <errno.h>
 #include <math.h>
