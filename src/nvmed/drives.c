@@ -66,6 +66,16 @@ static struct drive_slots *slots_of(struct manager *m)
 	return m->slots;
 }
 
+/* No slot left: nothing to keep (a manager that made no drive here, as
+ * the seam tests' own, owes nothing at exit). */
+static void slots_release(struct manager *m)
+{
+	if (m->slots && !m->slots->list && !m->slots->busy) {
+		free(m->slots);
+		m->slots = NULL;
+	}
+}
+
 static void slot_strings_free(struct drive_slot *s)
 {
 	free(s->name);
@@ -488,6 +498,7 @@ void drives_reconcile(struct manager *m)
 		pass(m, set);
 	} while (set->again);
 	set->busy = false;
+	slots_release(m);
 }
 
 int drives_set_endpoint(struct manager *m, struct drive *d, uint32_t net,
@@ -536,6 +547,7 @@ int drives_set_endpoint(struct manager *m, struct drive *d, uint32_t net,
 			break;
 		took = true;
 	}
+	slots_release(m);
 	r = drive_set_endpoint(d, net, eid);
 	/* what the endpoint drive kept out may come in now */
 	if (took)
