@@ -762,23 +762,6 @@ static int drive_step_cb(sd_event_source *s, uint64_t usec, void *userdata)
 
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 {
-	struct drive *other = drive_find_by_endpoint(d->m, net, eid);
-
-	if (other && other != d && other->origin == DRIVE_FROM_ENDPOINT &&
-	    d->origin != DRIVE_FROM_ENDPOINT) {
-		/* A configured drive wins over mctpd's view of the same
-		 * device, whichever came first. */
-		log_info("Drive '%s': endpoint net %u EID %u taken over from "
-			 "drive '%s' (configured by '%s')",
-			 d->name, net, eid, other->name, other->config_path);
-		drive_free(other);
-		other = NULL;
-	}
-	if (other && other != d)
-		return log_error_errno(-EADDRINUSE,
-				       "Drive '%s': endpoint net %u EID %u is "
-				       "already drive '%s'; ignored",
-				       d->name, net, eid, other->name);
 	if (d->have_endpoint && d->net == net && d->eid == eid)
 		return 0;
 	mi_cancel(d);
@@ -789,6 +772,36 @@ int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid)
 	log_info("Drive '%s': polling MCTP net %u EID %u", d->name, net, eid);
 	schedule(d, now_usec(d->m));
 	return 0;
+}
+
+static unsigned drive_window(const struct manager *m, unsigned window)
+{
+	return window ? window : m->window ? m->window : AVAIL_DEFAULT_WINDOW;
+}
+
+void drive_set_poll(struct drive *d, uint64_t poll_ms, unsigned window)
+{
+	uint64_t period, now, usec = 0;
+	int enabled = SD_EVENT_OFF;
+
+	d->poll_ms = poll_ms ? poll_ms : d->m->poll_ms;
+	d->poll.window = drive_window(d->m, window);
+	period = d->poll_ms * 1000;
+	log_info("Drive '%s': polled every %" PRIu64 " ms, unavailable after "
+		 "%u failures",
+		 d->name, d->poll_ms, d->poll.window);
+	if (period == d->poll.period_usec)
+		return;
+	d->poll.period_usec = period;
+	now = now_usec(d->m);
+	if (d->poll.next_due_usec > now + period)
+		d->poll.next_due_usec = now + period;
+	/* a longer interval takes effect from the poll already due */
+	if (d->timer && sd_event_source_get_enabled(d->timer, &enabled) >= 0 &&
+	    enabled != SD_EVENT_OFF &&
+	    sd_event_source_get_time(d->timer, &usec) >= 0 &&
+	    usec > now + period)
+		schedule(d, now + period);
 }
 
 void drive_reidentify(struct drive *d)
@@ -963,10 +976,7 @@ static void drive_init_state(struct drive *d, const struct drive_config *cfg)
 
 	d->origin = cfg->origin;
 	d->poll_ms = cfg->poll_ms ? cfg->poll_ms : m->poll_ms;
-	poll_init(&d->poll, d->poll_ms * 1000,
-		  cfg->window ? cfg->window :
-		  m->window   ? m->window :
-				AVAIL_DEFAULT_WINDOW);
+	poll_init(&d->poll, d->poll_ms * 1000, drive_window(m, cfg->window));
 	d->value = NAN;
 	d->id_warning = NAN;
 	d->id_critical = NAN;

@@ -17,20 +17,12 @@
 
 #include "poll.h"
 #include "power.h"
+#include "reconcile.h"
 #include "threshold.h"
 
 struct emc_record;
 struct iowork_req;
 struct manager;
-
-/* Where a drive comes from. */
-enum drive_origin {
-	DRIVE_FROM_RECORD, /* NVME1000 Protocol mi_i2c: we set it up */
-	DRIVE_FROM_ENDPOINT, /* mctpd endpoint configured_by a record */
-	DRIVE_FROM_JSON, /* NVMeMI record: static network + EID */
-	DRIVE_FROM_BASIC, /* NVME1000 Protocol mi_basic: SMBus */
-	DRIVE_FROM_PNVME, /* phosphor-nvme configuration file entry */
-};
 
 enum drive_fault {
 	FAULT_CAPACITY,
@@ -65,25 +57,6 @@ enum drive_prop {
 
 #define DRIVE_BIT(p) (UINT64_C(1) << (p))
 _Static_assert(_DRIVE_PROP_MAX <= 64, "a change mask is 64 bits");
-
-/* What a record (or the phosphor-nvme file) says about a new drive. */
-struct drive_config {
-	enum drive_origin origin;
-	const char *name; /* PrettyName: the record's Name */
-	const char *config_path; /* record path (or endpoint's configured_by) */
-	const char *board; /* parent of the record; NULL if none */
-	uint64_t poll_ms; /* 0: the manager's */
-	unsigned window; /* 0: the manager's */
-	enum power_state power_state;
-	/* NULL: WarningHigh/CriticalHigh from the drive's WCTEMP/CCTEMP */
-	const struct threshold_set *thresholds;
-	/* each kind's Thresholds<N> index in record, -1 if not from it */
-	int th_index[_THRESHOLD_MAX];
-	struct emc_record *record; /* referenced; NULL if none */
-	/* DRIVE_FROM_RECORD: mctpd sets it up on this I2C bus/address */
-	unsigned i2c_bus;
-	uint8_t i2c_addr;
-};
 
 struct drive {
 	struct manager *m;
@@ -167,9 +140,14 @@ int drive_new(struct manager *m, const struct drive_config *cfg,
 struct drive *drive_free(struct drive *d);
 
 /* Start talking NVMe-MI to (net, eid); restarts if it was another one.
- * -EADDRINUSE if another drive has it (a configured drive takes it over
- * from an endpoint drive). */
+ * Who may have which endpoint is the reconciler's (reconcile.h,
+ * drives_set_endpoint()): this is the drive's side only. */
 int drive_set_endpoint(struct drive *d, uint32_t net, uint8_t eid);
+/* The configuration's poll interval and availability window changed (0:
+ * the manager's): in place, the session and anything running on the
+ * drive go on; a poll due later than one new interval from now is
+ * brought forward. */
+void drive_set_poll(struct drive *d, uint64_t poll_ms, unsigned window);
 /* The endpoint went away: stop, publish "unknown". */
 void drive_clear_endpoint(struct drive *d);
 /* The link is being recovered: no transaction until drive_link_release(),

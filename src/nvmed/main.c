@@ -23,6 +23,7 @@
 #include "drive-bus.h"
 #include "config.h"
 #include "drive.h"
+#include "drives.h"
 #include "emconfig.h"
 #include "evlog.h"
 #include "hooks.h"
@@ -150,8 +151,7 @@ static void on_power(const struct power_status *s, void *userdata)
 static void manager_done(struct manager *m)
 {
 	records_stop(m);
-	while (m->drives)
-		drive_free(m->drives);
+	drives_free_all(m);
 	m->iowork = iowork_set_free(m->iowork);
 	m->mctpd = mctpd_free(m->mctpd);
 	m->mgmt = mgmt_free(m->mgmt);

@@ -18,6 +18,8 @@
 #include "threshold.h"
 
 struct drive;
+struct drive_slots;
+struct record_set;
 struct emc_source;
 struct evlog;
 struct iowork_set;
@@ -63,6 +65,11 @@ struct manager {
 	unsigned window; /* default availability window (avail.h) */
 	unsigned timeout_ms;
 	struct drive_hooks hooks;
+
+	/* drives.c's: the drives' configurations (drives.h) */
+	struct drive_slots *slots;
+	/* records.c's: the records that want drives (records.h) */
+	struct record_set *records;
 
 	/* drive.c's */
 	struct drive *drives;

@@ -18,6 +18,7 @@
 #include "backoff.h"
 #include "bus-util.h"
 #include "drive.h"
+#include "drives.h"
 #include "fmt.h"
 #include "log.h"
 #include "macros.h"
@@ -278,7 +279,7 @@ static int setup_reply(sd_bus_message *reply, void *userdata,
 		free(l->endpoint_path);
 		l->endpoint_path = p;
 	}
-	(void)drive_set_endpoint(l->d, (uint32_t)net, eid);
+	(void)drives_set_endpoint(l->c->m, l->d, (uint32_t)net, eid);
 	return 0;
 }
 
@@ -1067,101 +1068,53 @@ static int endpoint_identity(struct mctpd *c, const struct endpoint *ep,
 
 /* ---- endpoint drives --------------------------------------------------- */
 
-/* A drive configured for (net, eid) (a record, not an endpoint): the
- * endpoint is that drive, not another one. */
-static bool owned_by_record(struct manager *m, uint32_t net, uint8_t eid)
+/* The drives mctpd's endpoints want: one per NVMe-MI endpoint that is
+ * configured_by a record (the reconciler decides whether a configured
+ * drive is its device already). Partial while a GetManagedObjects is
+ * pending (half of what we know may be missing until then). */
+int mctpd_wants(struct mctpd *c, struct drive_wants *w, bool *partial)
 {
-	for (struct drive *d = m->drives; d; d = d->next)
-		if (d->origin != DRIVE_FROM_ENDPOINT && d->have_endpoint &&
-		    d->net == net && d->eid == eid)
-			return true;
-	return false;
+	if (!c)
+		return 0;
+	*partial = c->get_call || c->reactor_get_call;
+	for (struct endpoint *ep = c->endpoints; ep; ep = ep->next) {
+		struct drive_want *x;
+		char *name = NULL, *board = NULL;
+
+		if (!ep->has_endpoint || !ep->nvme_mi || !ep->config)
+			continue;
+		x = drive_wants_add(w);
+		if (!x || endpoint_identity(c, ep, &name, &board) < 0)
+			return -ENOMEM;
+		x->own[0] = name;
+		x->own[1] = board;
+		x->cfg.origin = DRIVE_FROM_ENDPOINT;
+		x->cfg.power_state = POWER_ALWAYS;
+		x->cfg.name = name;
+		x->cfg.board = board;
+		x->cfg.config_path = ep->config;
+		x->cfg.endpoint = ep->path;
+		x->cfg.net = ep->net;
+		x->cfg.eid = ep->eid;
+	}
+	return 0;
 }
 
-/* An endpoint that is a drive of its own: NVMe-MI, configured_by a record
- * that is not an NVME1000 (which owns its endpoint), and no record's. */
-static bool eligible(struct manager *m, const struct endpoint *ep)
+int mctpd_endpoint_drive(struct mctpd *c, struct drive *d, const char *path)
 {
-	return ep->has_endpoint && ep->nvme_mi && ep->config &&
-	       !drive_find_by_config(m, ep->config, DRIVE_FROM_RECORD) &&
-	       !owned_by_record(m, ep->net, ep->eid);
-}
+	struct link *l = c ? link_get(c, d, true) : NULL;
 
-/* Is the endpoint drive d still what its endpoint says? */
-static bool endpoint_drive_current(struct mctpd *c, struct drive *d)
-{
-	_cleanup_free_ char *name = NULL, *board = NULL;
-	const char *path = link_endpoint(c, d);
-	struct endpoint *ep = path ? endpoint_get(c, path, false) : NULL;
-	bool ok = ep && eligible(c->m, ep) && ep->net == d->net &&
-		  ep->eid == d->eid &&
-		  endpoint_identity(c, ep, &name, &board) >= 0 &&
-		  strcmp(name, d->name) == 0;
-
-	if (!ok)
-		log_info("Drive '%s': endpoint %s %s", d->name, strna(path),
-			 ep && eligible(c->m, ep) ? "changed" : "is gone");
-	return ok;
-}
-
-static void endpoint_drive_add(struct mctpd *c, struct endpoint *ep)
-{
-	_cleanup_free_ char *name = NULL, *board = NULL;
-	struct drive_config cfg = { .origin = DRIVE_FROM_ENDPOINT,
-				    .power_state = POWER_ALWAYS };
-	struct drive *d;
-	struct link *l;
-	int r;
-
-	r = endpoint_identity(c, ep, &name, &board);
-	if (r < 0) {
-		log_oom();
-		return;
-	}
-	cfg.name = name;
-	cfg.config_path = ep->config;
-	cfg.board = board;
-	r = drive_new(c->m, &cfg, &d);
-	if (r < 0) {
-		log_error_errno(r,
-				"mctpd endpoint %s (configured by '%s'): "
-				"cannot add drive '%s'",
-				ep->path, ep->config, name);
-		return;
-	}
-	l = link_get(c, d, true);
-	if (l)
-		l->endpoint_path = strdup(ep->path);
-	if (!l || !l->endpoint_path) {
-		drive_free(d);
-		log_oom();
-		return;
-	}
-	(void)drive_set_endpoint(d, ep->net, ep->eid);
+	if (l && !l->endpoint_path)
+		l->endpoint_path = strdup(path);
+	if (!l || !l->endpoint_path)
+		return log_oom();
+	return 0;
 }
 
 void mctpd_reconcile(struct mctpd *c)
 {
-	struct manager *m;
-
-	if (!c)
-		return;
-	m = c->m;
-	/* Drop endpoint drives whose endpoint is gone or renamed; not while
-	 * a GetManagedObjects is pending (half of what we know may be
-	 * missing until then). */
-	for (struct drive *d = m->drives, *next;
-	     d && !c->get_call && !c->reactor_get_call; d = next) {
-		next = d->next;
-		if (d->origin == DRIVE_FROM_ENDPOINT &&
-		    !endpoint_drive_current(c, d))
-			drive_free(d);
-	}
-	/* Create drives for new endpoints. */
-	for (struct endpoint *ep = c->endpoints; ep; ep = ep->next)
-		if (eligible(m, ep) &&
-		    !drive_find_by_endpoint(m, ep->net, ep->eid))
-			endpoint_drive_add(c, ep);
+	if (c)
+		drives_reconcile(c->m);
 }
 
 /* ---- life cycle -------------------------------------------------------- */

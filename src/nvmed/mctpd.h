@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 struct drive;
+struct drive_wants;
 struct manager;
 struct mctpd;
 
@@ -35,8 +36,13 @@ void mctpd_drive_powered(struct mctpd *c, struct drive *d);
 int mctpd_target_set(struct mctpd *c, const char *path, const char *name,
 		     const char *board);
 void mctpd_target_remove(struct mctpd *c, const char *path);
-/* Re-derive endpoint drives (records came or went). */
+/* Endpoints or target records came or went: drives_reconcile(). */
 void mctpd_reconcile(struct mctpd *c);
+/* The drives the endpoints want (drives.h); partial: mctpd's objects are
+ * being read, some may be missing. */
+int mctpd_wants(struct mctpd *c, struct drive_wants *w, bool *partial);
+/* Endpoint drive d is mctpd's endpoint object at path. */
+int mctpd_endpoint_drive(struct mctpd *c, struct drive *d, const char *path);
 
 /* Pure: MCTP interface of an I2C bus, looked up below sysfs_root
  * ("/sys" in production), else "mctpi2c<bus>". */

@@ -11,9 +11,12 @@
  *                  only their Name, to name drives behind mctpd endpoints
  *                  that carry a configured_by association to them.
  * Threshold values set over D-Bus are written back to the record
- * (entity-manager's Thresholds<N>.Value); a record change that touches
- * only thresholds updates the drive in place.
+ * (entity-manager's Thresholds<N>.Value).
  * Plus phosphor-nvme's nvme_config.json (pnvme.h), loaded once.
+ * Each record (and file entry) is read once, when it comes, into the
+ * drive configuration it wants; records_wants() hands them all to
+ * drives.c, whose reconciler decides what a change means for the drive
+ * (reconcile.h: in place, or rebuilt).
  */
 #include <errno.h>
 #include <math.h>
@@ -24,6 +27,7 @@
 #include "avail.h"
 #include "basic.h"
 #include "drive.h"
+#include "drives.h"
 #include "emconfig.h"
 #include "fileio.h"
 #include "fmt.h"
@@ -204,58 +208,6 @@ static int read_thresholds(const struct emc_record *rec,
 	return found;
 }
 
-static bool same_string(const struct emc_record *a, const struct emc_record *b,
-			const char *key)
-{
-	const char *x = NULL, *y = NULL;
-	int ra = emc_record_get_string(a, key, &x);
-	int rb = emc_record_get_string(b, key, &y);
-
-	return ra == rb && (ra < 0 || strcmp(x, y) == 0);
-}
-
-static bool same_uint(const struct emc_record *a, const struct emc_record *b,
-		      const char *key)
-{
-	uint64_t x = 0, y = 0;
-	int ra = emc_record_get_uint(a, key, &x);
-	int rb = emc_record_get_uint(b, key, &y);
-
-	return ra == rb && x == y;
-}
-
-/* Everything but the thresholds is the same. */
-static bool same_drive(const struct emc_record *a, const struct emc_record *b)
-{
-	static const char *const strings[] = { "Name", "Protocol", "PEC",
-					       "PowerState" };
-	static const char *const uints[] = { "Bus", "Address", "PollIntervalMs",
-					     "UnavailableAfterFailures" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(strings); i++)
-		if (!same_string(a, b, strings[i]))
-			return false;
-	for (size_t i = 0; i < ARRAY_SIZE(uints); i++)
-		if (!same_uint(a, b, uints[i]))
-			return false;
-	return true;
-}
-
-/* New thresholds from the record (e.g. our own write-back, or an
- * operator's change in entity-manager): the drive updates in place. */
-static void update_thresholds(struct drive *d, const struct emc_record *rec)
-{
-	struct threshold_set th;
-	int index[_THRESHOLD_MAX];
-	bool found;
-
-	threshold_set_init(&th);
-	found = read_thresholds(rec, &th, index) > 0;
-	drive_update_thresholds(d, (struct emc_record *)rec, found, &th, index);
-	log_info("Drive '%s': thresholds updated from '%s'", d->name,
-		 emc_record_path(rec));
-}
-
 void records_write_threshold(struct drive *d, enum threshold_kind k)
 {
 	int r;
@@ -277,168 +229,151 @@ void records_write_threshold(struct drive *d, enum threshold_kind k)
 				  emc_record_path(d->record));
 }
 
-/*
- * The basic-command drive that already polls the device at addr on bus
- * (root: the bus below any muxes), or NULL. The same bus number is the
- * same device; channels of a mux are different buses, so different
- * devices; but a device on a mux's parent (root) bus answers through
- * every channel of it, so it is the same device as one at its address
- * behind the mux.
- */
-static struct drive *basic_drive_at(struct manager *m, unsigned bus,
-				    unsigned root, uint8_t addr)
-{
-	for (struct drive *d = m->drives; d; d = d->next)
-		if (d->basic && d->i2c_addr == addr &&
-		    (d->i2c_bus == bus || d->i2c_bus == root ||
-		     d->root_bus == bus))
-			return d;
-	return NULL;
-}
+/* A record that wants a drive: what it says, read once when it came. */
+struct record_entry {
+	struct record_entry *next;
+	struct emc_record *rec;
+	struct drive_config cfg; /* strings: rec's */
+	struct threshold_set th;
+	bool has_th;
+};
 
-/* Refuse a second drive for a device a basic-command drive polls
- * (-EADDRINUSE, logged naming both); what names the newcomer. */
-static int basic_check_free(struct manager *m, const char *what, unsigned bus,
-			    uint8_t addr)
-{
-	unsigned root = basic_root_bus(m->sysfs_root, bus);
-	struct drive *o = basic_drive_at(m, bus, root, addr);
+/* A phosphor-nvme file entry's drive. */
+struct pnvme_entry {
+	struct pnvme_entry *next;
+	char *name, *config_path;
+	struct drive_config cfg;
+	struct threshold_set th;
+	bool has_th;
+};
 
-	if (!o)
-		return 0;
-	if (o->i2c_bus == bus)
-		return log_error_errno(-EADDRINUSE,
-				       "%s: I2C bus %u address 0x%02x is "
-				       "already drive '%s' (%s); ignored",
-				       what, bus, addr, o->name,
-				       o->config_path);
-	return log_error_errno(-EADDRINUSE,
-			       "%s: I2C bus %u address 0x%02x is the device "
-			       "of drive '%s' (%s) at bus %u address 0x%02x "
-			       "(bus %u is behind a mux on bus %u, which "
-			       "reaches both); ignored",
-			       what, bus, addr, o->name, o->config_path,
-			       o->i2c_bus, addr, root == bus ? o->i2c_bus : bus,
-			       root == bus ? bus : root);
+struct record_set {
+	struct record_entry *records;
+	struct pnvme_entry *pnvme;
+};
+
+static struct record_set *record_set(struct manager *m)
+{
+	if (!m->records)
+		m->records = calloc(1, sizeof(*m->records));
+	return m->records;
 }
 
 /* What an NVME1000 or NVMeMI record says of its drive. */
-struct drive_record {
-	bool nvme1000, basic, pec;
-	uint64_t poll, bus, addr, net, eid, window;
-	enum power_state ps;
-};
-
-static void read_drive_record(const struct emc_record *rec,
-			      struct drive_record *dr)
+static void read_drive_record(struct manager *m, struct record_entry *e)
 {
+	const struct emc_record *rec = e->rec;
 	const char *protocol = "mi_basic", *pec = NULL, *power = "On";
+	struct drive_config *c = &e->cfg;
+	uint64_t v;
+	bool basic = false;
 
-	*dr = (struct drive_record){ .ps = POWER_ALWAYS };
-	dr->nvme1000 = strcmp(emc_record_type(rec), "NVME1000") == 0;
-	if (dr->nvme1000) {
+	drive_config_init(c);
+	c->name = emc_record_name(rec);
+	c->config_path = emc_record_path(rec);
+	c->board = emc_record_board(rec);
+	c->record = e->rec;
+	c->power_state = POWER_ALWAYS;
+	if (strcmp(emc_record_type(rec), "NVME1000") == 0) {
 		(void)emc_record_get_string(rec, "Protocol", &protocol);
-		dr->basic = strcmp(protocol, "mi_basic") == 0;
-		dr->addr = dr->basic ? 0x6a : 0x1d;
-		(void)emc_record_get_uint(rec, "Bus", &dr->bus);
-		(void)emc_record_get_uint(rec, "Address", &dr->addr);
+		basic = strcmp(protocol, "mi_basic") == 0;
+		c->origin = basic ? DRIVE_FROM_BASIC : DRIVE_FROM_RECORD;
+		v = basic ? 0x6a : 0x1d;
+		(void)emc_record_get_uint(rec, "Address", &v);
+		c->i2c_addr = (uint8_t)v;
+		v = 0;
+		(void)emc_record_get_uint(rec, "Bus", &v);
+		c->i2c_bus = (unsigned)v;
 		(void)emc_record_get_string(rec, "PEC", &pec);
-		dr->pec = pec && strcmp(pec, "Required") == 0;
+		c->pec = pec && strcmp(pec, "Required") == 0;
 		(void)emc_record_get_string(rec, "PowerState", &power);
 		/* validated by the schema */
-		(void)power_state_from_string(power, &dr->ps);
+		(void)power_state_from_string(power, &c->power_state);
+		if (basic)
+			c->root_bus = basic_root_bus(m->sysfs_root, c->i2c_bus);
 	} else {
-		(void)emc_record_get_uint(rec, "Network", &dr->net);
-		(void)emc_record_get_uint(rec, "EID", &dr->eid);
+		c->origin = DRIVE_FROM_JSON;
+		v = 0;
+		(void)emc_record_get_uint(rec, "Network", &v);
+		c->net = (uint32_t)v;
+		v = 0;
+		(void)emc_record_get_uint(rec, "EID", &v);
+		c->eid = (uint8_t)v;
 	}
-	(void)emc_record_get_uint(rec, "PollIntervalMs", &dr->poll);
-	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &dr->window);
+	(void)emc_record_get_uint(rec, "PollIntervalMs", &c->poll_ms);
+	v = 0;
+	(void)emc_record_get_uint(rec, "UnavailableAfterFailures", &v);
+	c->window = (unsigned)v;
+	threshold_set_init(&e->th);
+	e->has_th = read_thresholds(rec, &e->th, c->th_index) > 0;
+	if (!e->has_th)
+		for (int k = 0; k < _THRESHOLD_MAX; k++)
+			c->th_index[k] = -1;
 }
 
-/* Start what the drive's transport needs. */
-static int drive_start(struct manager *m, struct drive *d,
-		       const struct drive_record *dr)
+static struct record_entry **record_find(struct record_set *rs,
+					 const char *path)
 {
-	drive_power_update(d);
-	if (dr->basic) {
-		drive_start_basic(d, (unsigned)dr->bus, (uint8_t)dr->addr,
-				  dr->pec);
-		return 0;
-	}
-	if (dr->nvme1000) {
-		/* An mctpd endpoint configured_by this record is this drive. */
-		mctpd_reconcile(m->mctpd);
-		return mctpd_setup_endpoint(m->mctpd, d);
-	}
-	return drive_set_endpoint(d, (uint32_t)dr->net, (uint8_t)dr->eid);
+	struct record_entry **p;
+
+	for (p = &rs->records; *p; p = &(*p)->next)
+		if (strcmp(emc_record_path((*p)->rec), path) == 0)
+			break;
+	return p;
 }
 
-static int add_drive(struct manager *m, const struct emc_record *rec)
+static void record_drop(struct record_set *rs, const char *path)
 {
-	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
-	const char *name = emc_record_name(rec);
-	struct drive_record dr;
-	struct drive_config cfg;
-	struct threshold_set th;
-	struct drive *d;
-	int r;
+	struct record_entry **p, *e;
 
-	read_drive_record(rec, &dr);
-	/* As an MCTP endpoint or a GPIO line is followed once: two drives
-	 * polling one device would publish it twice. */
-	if (dr.basic) {
-		_cleanup_free_ char *what =
-			fmt_alloc("%s record '%s' (%s)", type, name, path);
-
-		if (!what)
-			return log_oom();
-		r = basic_check_free(m, what, (unsigned)dr.bus,
-				     (uint8_t)dr.addr);
-		if (r < 0)
-			return r;
+	while (*(p = record_find(rs, path))) {
+		e = *p;
+		*p = e->next;
+		emc_record_unref(e->rec);
+		free(e);
 	}
-	cfg = (struct drive_config){
-		.origin = dr.basic    ? DRIVE_FROM_BASIC :
-			  dr.nvme1000 ? DRIVE_FROM_RECORD :
-					DRIVE_FROM_JSON,
-		.name = name,
-		.config_path = path,
-		.board = emc_record_board(rec),
-		.poll_ms = dr.poll,
-		.window = (unsigned)dr.window,
-		.power_state = dr.ps,
-		.record = (struct emc_record *)rec,
-		.i2c_bus = (unsigned)dr.bus,
-		.i2c_addr = (uint8_t)dr.addr,
-	};
-	threshold_set_init(&th);
-	if (read_thresholds(rec, &th, cfg.th_index) > 0)
-		cfg.thresholds = &th;
-	r = drive_new(m, &cfg, &d);
-	if (r == -EEXIST)
-		return log_error_errno(r,
-				       "%s record '%s' (%s): another drive "
-				       "already has this name; ignored",
-				       type, name, path);
-	if (r < 0)
-		return log_error_errno(r,
-				       "%s record '%s' (%s): cannot add "
-				       "drive",
-				       type, name, path);
-	log_info("%s record '%s' (%s): drive added", type, name, path);
-	return drive_start(m, d, &dr);
 }
 
-static void remove_drive(struct manager *m, const char *path)
+static int record_put(struct manager *m, struct record_set *rs,
+		      const struct emc_record *rec)
 {
-	struct drive *d;
+	struct record_entry *e = calloc(1, sizeof(*e)), **p;
 
-	while ((d = drive_find_by_config(m, path, DRIVE_FROM_RECORD)) ||
-	       (d = drive_find_by_config(m, path, DRIVE_FROM_BASIC)) ||
-	       (d = drive_find_by_config(m, path, DRIVE_FROM_JSON))) {
-		log_info("Drive '%s': record %s removed", d->name, path);
-		drive_free(d);
+	if (!e)
+		return -ENOMEM;
+	e->rec = emc_record_ref(rec);
+	read_drive_record(m, e);
+	record_drop(rs, emc_record_path(rec));
+	/* at the end: the records' order is the order they came in */
+	for (p = &rs->records; *p; p = &(*p)->next)
+		;
+	*p = e;
+	return 0;
+}
+
+int records_wants(struct manager *m, struct drive_wants *w)
+{
+	struct record_set *rs = m->records;
+
+	for (struct record_entry *e = rs ? rs->records : NULL; e; e = e->next) {
+		struct drive_want *x = drive_wants_add(w);
+
+		if (!x)
+			return -ENOMEM;
+		x->cfg = e->cfg;
+		x->th = e->th;
+		x->has_th = e->has_th;
 	}
+	for (struct pnvme_entry *e = rs ? rs->pnvme : NULL; e; e = e->next) {
+		struct drive_want *x = drive_wants_add(w);
+
+		if (!x)
+			return -ENOMEM;
+		x->cfg = e->cfg;
+		x->th = e->th;
+		x->has_th = e->has_th;
+	}
+	return 0;
 }
 
 static void on_record(enum emc_event event, const struct emc_record *rec,
@@ -446,44 +381,28 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 {
 	struct manager *m = userdata;
 	const char *type = emc_record_type(rec), *path = emc_record_path(rec);
+	struct record_set *rs = record_set(m);
 
-	if (event == EMC_INVALID) {
-		log_error("Invalid configuration record, ignored: %s",
-			  error ? error : path);
-		remove_drive(m, path);
-		if (is_target(type))
-			mctpd_target_remove(m->mctpd, path);
+	if (!rs) {
+		log_oom();
 		return;
 	}
-
+	if (event == EMC_INVALID)
+		log_error("Invalid configuration record, ignored: %s",
+			  error ? error : path);
 	if (is_target(type)) {
-		if (event == EMC_REMOVED)
+		if (event == EMC_REMOVED || event == EMC_INVALID)
 			mctpd_target_remove(m->mctpd, path);
 		else if (mctpd_target_set(m->mctpd, path, emc_record_name(rec),
 					  emc_record_board(rec)) < 0)
 			log_oom();
 		return;
 	}
-
-	if (event == EMC_CHANGED) {
-		struct drive *d =
-			drive_find_by_config(m, path, DRIVE_FROM_BASIC);
-
-		if (!d)
-			d = drive_find_by_config(m, path, DRIVE_FROM_RECORD);
-		if (!d)
-			d = drive_find_by_config(m, path, DRIVE_FROM_JSON);
-		if (d && d->record && same_drive(d->record, rec)) {
-			update_thresholds(d, rec);
-			return;
-		}
-	}
-	if (event != EMC_ADDED)
-		remove_drive(m, path);
-	if (event != EMC_REMOVED)
-		(void)add_drive(m, rec);
-	if (event == EMC_REMOVED)
-		mctpd_reconcile(m->mctpd);
+	if (event == EMC_REMOVED || event == EMC_INVALID)
+		record_drop(rs, path);
+	else if (record_put(m, rs, rec) < 0)
+		log_oom();
+	drives_reconcile(m);
 }
 
 int records_check_file(const char *path)
@@ -545,48 +464,43 @@ static bool pnvme_thresholds(const struct pnvme_config *c,
 /* phosphor-nvme's inventory location of its drives */
 #define PNVME_BOARD "/xyz/openbmc_project/inventory/system/chassis/motherboard"
 
-static void pnvme_add_drive(struct manager *m, const struct pnvme_config *c,
-			    const struct pnvme_drive *pd,
-			    const struct threshold_set *th)
+static int pnvme_entry_add(struct manager *m, const struct pnvme_config *c,
+			   const struct pnvme_drive *pd,
+			   const struct threshold_set *th)
 {
-	_cleanup_free_ char *name = fmt_alloc("nvme%u", pd->index);
-	_cleanup_free_ char *cpath = NULL, *what = NULL;
-	struct drive_config cfg;
-	struct drive *d;
-	int r;
+	struct pnvme_entry *e = calloc(1, sizeof(*e)), **p;
 
-	if (name)
-		cpath = fmt_alloc("%s/%s", PNVME_BOARD, name);
-	if (name)
-		what = fmt_alloc("phosphor-nvme drive '%s' (config entry "
-				 "NVMeDriveIndex %u)",
-				 name, pd->index);
-	if (!cpath || !what) {
-		log_oom();
-		return;
+	if (!e)
+		return -ENOMEM;
+	e->name = fmt_alloc("nvme%u", pd->index);
+	if (e->name)
+		e->config_path = fmt_alloc("%s/%s", PNVME_BOARD, e->name);
+	if (!e->config_path) {
+		free(e->name);
+		free(e);
+		return -ENOMEM;
 	}
-	if (basic_check_free(m, what, pd->bus, 0x6a) < 0)
-		return;
 	/* phosphor-nvme polls whenever the power-good pin says so; those
 	 * sysfs GPIOs are not read here */
-	cfg = (struct drive_config){
-		.origin = DRIVE_FROM_PNVME,
-		.name = name,
-		.config_path = cpath,
-		.board = PNVME_BOARD,
-		.poll_ms = (uint64_t)c->interval_s * 1000,
-		.power_state = POWER_ALWAYS,
-		.thresholds = th,
-		.th_index = { -1, -1, -1, -1 },
-	};
-	r = drive_new(m, &cfg, &d);
-	if (r < 0) {
-		log_error_errno(r, "%s: cannot add (%s); ignored", what,
-				r == -EEXIST ? "name in use" : "error");
-		return;
+	drive_config_init(&e->cfg);
+	e->cfg.origin = DRIVE_FROM_PNVME;
+	e->cfg.name = e->name;
+	e->cfg.config_path = e->config_path;
+	e->cfg.board = PNVME_BOARD;
+	e->cfg.poll_ms = (uint64_t)c->interval_s * 1000;
+	e->cfg.power_state = POWER_ALWAYS;
+	e->cfg.i2c_bus = pd->bus;
+	e->cfg.i2c_addr = 0x6a;
+	e->cfg.root_bus = basic_root_bus(m->sysfs_root, pd->bus);
+	threshold_set_init(&e->th);
+	if (th) {
+		e->th = *th;
+		e->has_th = true;
 	}
-	drive_power_update(d);
-	drive_start_basic(d, pd->bus, 0x6a, false);
+	for (p = &m->records->pnvme; *p; p = &(*p)->next)
+		;
+	*p = e;
+	return 0;
 }
 
 int records_load_pnvme(struct manager *m, const char *path)
@@ -613,8 +527,15 @@ int records_load_pnvme(struct manager *m, const char *path)
 		log_error("phosphor-nvme configuration '%s': %s; ignored", path,
 			  c.errors[i]);
 	have_th = pnvme_thresholds(&c, &th);
-	for (size_t i = 0; i < c.n_drives; i++)
-		pnvme_add_drive(m, &c, &c.drives[i], have_th ? &th : NULL);
+	if (!record_set(m))
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < c.n_drives; i++)
+		r = pnvme_entry_add(m, &c, &c.drives[i], have_th ? &th : NULL);
+	if (r < 0) {
+		pnvme_config_clear(&c);
+		return log_oom();
+	}
+	drives_reconcile(m);
 	log_info("phosphor-nvme configuration '%s': %zu drive(s)", path,
 		 c.n_drives);
 	pnvme_config_clear(&c);
@@ -623,5 +544,26 @@ int records_load_pnvme(struct manager *m, const char *path)
 
 void records_stop(struct manager *m)
 {
+	struct record_set *rs = m->records;
+
 	m->config = emc_source_free(m->config);
+	if (!rs)
+		return;
+	while (rs->records) {
+		struct record_entry *e = rs->records;
+
+		rs->records = e->next;
+		emc_record_unref(e->rec);
+		free(e);
+	}
+	while (rs->pnvme) {
+		struct pnvme_entry *e = rs->pnvme;
+
+		rs->pnvme = e->next;
+		free(e->name);
+		free(e->config_path);
+		free(e);
+	}
+	free(rs);
+	m->records = NULL;
 }

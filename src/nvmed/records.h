@@ -8,6 +8,7 @@
 #include "threshold.h"
 
 struct drive;
+struct drive_wants;
 struct manager;
 
 /* Follow entity-manager, or read json_path when not NULL. */
@@ -18,6 +19,8 @@ void records_stop(struct manager *m);
 int records_check_file(const char *path);
 /* phosphor-nvme's nvme_config.json as an extra source (pnvme.h). */
 int records_load_pnvme(struct manager *m, const char *path);
+/* The drives the records and phosphor-nvme's file want (drives.h). */
+int records_wants(struct manager *m, struct drive_wants *w);
 /* The drive hook: write a threshold set over D-Bus back to the record,
  * if it has one. */
 void records_write_threshold(struct drive *d, enum threshold_kind k);

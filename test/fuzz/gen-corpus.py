@@ -473,3 +473,51 @@ put("fuzz-reconcile", "typeless-unknown",
           rec(8, 0, 1, c=0x01)]))
 put("fuzz-reconcile", "free-in-handler",
     read(READ1, twice=False) + read(READ2, free_at=2) + read(READ3))
+
+
+# ---- fuzz-drive-reconcile: desired sets of nvmed's drives -----------------
+# origins and names as indexed in the target
+RECORD, ENDPOINT, JSON, BASIC, PNVME = range(5)
+NVME0, NVME_0, NVME_DASH0, NVME1, NVME1_CAPS, E = range(6)
+
+
+def want(origin, name, path, poll=0, th=0, dev=0, addr=0):
+    """One wanted drive: dev is the bus (basic, mi_i2c) or endpoint/EID
+    index; poll the PollIntervalMs index; th 0 none, 1 or 2 a set."""
+    a = origin + 5 * name
+    b = pick(lambda v: v % 5 == path and (v >> 4) & 3 == poll and
+             not v & 0xc8)
+    c = (1 if th else 0) | ((th - 1) << 1 if th else 0) | dev << 2 | \
+        addr << 4
+    return bytes([a, b, c])
+
+
+def round_(wants, partial=False, eids=()):
+    """A round, then mctpd's replies: one per mi_i2c drive without an
+    EID, index into 9, 10, 11 (None: no reply)."""
+    op = pick(lambda v: v % 13 == len(wants) and bool(v & 0x80) == partial)
+    out = bytes([op]) + b"".join(wants)
+    for e in eids:
+        out += b"\x00" if e is None else bytes([1, e])
+    return out
+
+
+SET1 = [want(BASIC, NVME0, 0), want(RECORD, NVME1, 1, dev=1),
+        want(JSON, NVME1_CAPS, 2, dev=1), want(ENDPOINT, E, 4, dev=0)]
+SET2 = [want(BASIC, NVME0, 0, poll=2, th=1), want(RECORD, NVME1, 1, dev=2),
+        want(JSON, NVME1_CAPS, 2, dev=1), want(ENDPOINT, E, 4, dev=0)]
+put("fuzz-drive-reconcile", "lifecycle",
+    round_(SET1, eids=[2]) + round_(SET2, eids=[2]) + round_([]))
+put("fuzz-drive-reconcile", "record-over-endpoint",
+    round_([want(ENDPOINT, E, 4, dev=0)]) +
+    round_([want(ENDPOINT, E, 4, dev=0), want(RECORD, NVME1, 1)],
+           eids=[0]) +
+    round_([want(ENDPOINT, E, 4, dev=0), want(RECORD, NVME1, 1)],
+           partial=True) +
+    round_([want(ENDPOINT, E, 1, dev=1), want(RECORD, NVME1, 1)]))
+put("fuzz-drive-reconcile", "devices-and-names",
+    round_([want(BASIC, NVME0, 0, dev=2), want(BASIC, NVME_0, 1, dev=0),
+            want(PNVME, NVME1, 2, dev=0), want(BASIC, NVME_DASH0, 3, dev=1),
+            want(ENDPOINT, NVME1_CAPS, 4, dev=1)]) +
+    round_([want(BASIC, NVME_0, 1, dev=0), want(BASIC, NVME0, 1, dev=1),
+            want(ENDPOINT, NVME1_CAPS, 4, dev=1)]))

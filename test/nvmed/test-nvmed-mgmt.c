@@ -545,6 +545,93 @@ static void test_update_lost_commit_reply(void **state)
 	nt_stop(e);
 }
 
+/* NVMe 9 as entity-manager's NVME1000 mi_i2c record (mctpd sets it
+ * up), with extra scenario keys and record keys; its record path. */
+static const char *start_em_one(struct nt_env *e, const char *extra,
+				const char *keys)
+{
+	char one[900], sc[1000], rec[600];
+	const char *board;
+
+	nt_mi_drive_json(one, sizeof(one), 9, 3, 35, NULL);
+	if (extra) {
+		one[strlen(one) - 1] = '\0';
+		snprintf(sc, sizeof(sc), "{\"drives\": [%s, %s}]}", one, extra);
+	} else {
+		snprintf(sc, sizeof(sc), "{\"drives\": [%s]}", one);
+	}
+	nt_start(e, NT_MCTP, sc);
+	nt_start_mctpd(e, "mctpd", sc, NULL);
+	snprintf(rec, sizeof(rec),
+		 "{\"Type\": \"NVME1000\", \"Name\": \"NVMe 9\", \"Bus\": 3, "
+		 "\"Protocol\": \"mi_i2c\", \"PowerState\": \"Always\", %s}",
+		 keys);
+	board = nt_board_file(e, rec);
+	{
+		const char *args[] = { board, NULL };
+
+		nt_start_em(e, args);
+	}
+	nt_start_nvmed(e, NULL, NULL);
+	nt_mi_check_drive(e, "NVMe_9", 9, 35);
+	return "/xyz/openbmc_project/inventory/system/board/Test_Board/"
+	       "NVMe_9";
+}
+
+/* entity-manager changes a number of the record. */
+static void set_record_uint(struct nt_env *e, const char *rec, const char *key,
+			    uint64_t v)
+{
+	sd_bus_error err = SD_BUS_ERROR_NULL;
+	int r;
+
+	r = sd_bus_call_method(tb_bus(e->tb), EM,
+			       "/xyz/openbmc_project/test/em",
+			       "xyz.openbmc_project.Test.EntityManager",
+			       "SetRecordProperty", &err, NULL, "ossv", rec,
+			       NVME1000_IF, key, "t", v);
+	if (r < 0)
+		fprintf(stderr, "# SetRecordProperty: %s\n", err.message);
+	sd_bus_error_free(&err);
+	assert_true(r >= 0);
+}
+
+/* An NVME1000 record's PollIntervalMs changes in entity-manager during a
+ * firmware update: the drive changes in place (issue 28: a changed poll
+ * interval used to rebuild the drive, which aborted the update), the
+ * update ends Active, and the drive is polled at the new rate. */
+static void test_update_poll_interval_changed(void **state)
+{
+	struct nt_env *e = *state;
+	const char *rec = start_em_one(e, NULL, "\"PollIntervalMs\": 200");
+	char path[256];
+	long long before, polls;
+
+	/* about a second per 4 KiB piece: the change comes mid-download */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"link_bps\": 40000}");
+	assert_int_equal(start_update(e, image("EMFW", "7.0", 16384),
+				      APPLY "Immediate", path, sizeof(path)),
+			 0);
+	wait_activation(e, ACT "Activating", WAIT);
+	set_record_uint(e, rec, "PollIntervalMs", 2000);
+	assert_int_equal(nt_get_u8(e, SW_UPDATE, PROGRESS_IF, "Progress") < 100,
+			 true);
+	wait_activation(e, ACT "Active", SLOW_WAIT);
+	wait_version(e, "7.0");
+	wait_log(e, "Drive 'NVMe 9': polled every 2000 ms");
+	/* after the activation's re-reading (Identify, slot log,
+	 * namespaces), 6 s at 2000 ms: three health polls, a SMART at
+	 * most; at the old 200 ms it would be 30 */
+	emu_ctl_ok(&e->emu, "{\"eid\": 9, \"link_bps\": 0}");
+	usleep(3000 * 1000);
+	before = emu_get_int(&e->emu, 9, "requests");
+	usleep(6000 * 1000);
+	polls = emu_get_int(&e->emu, 9, "requests") - before;
+	fprintf(stderr, "# %lld requests in 6 s\n", polls);
+	assert_in_range(polls, 2, 6);
+	nt_stop(e);
+}
+
 /* A second update while one runs; the drive falls silent mid-download. */
 static void test_update_busy_and_silent(void **state)
 {
@@ -675,6 +762,30 @@ static void test_sanitize_lost_reply(void **state)
 			 0);
 	wait_log(e, "the Sanitize (BlockErase) got no answer, "
 		    "but the drive is sanitizing");
+	nt_stop(e);
+}
+
+/* The record's UnavailableAfterFailures changes while a sanitize runs:
+ * in place too, the sanitize completes. */
+static void test_sanitize_window_changed(void **state)
+{
+	struct nt_env *e = *state;
+	const char *rec = start_em_one(e, "\"sanitize_ms\": 4000",
+				       "\"UnavailableAfterFailures\": 3");
+	char path[256];
+
+	assert_int_equal(sanitize(e, ACTION "BlockErase", path, sizeof(path)),
+			 0);
+	assert_int_equal(tb_wait_string(e->tb, NVME, path, CPROGRESS_IF,
+					"Status", OPSTATUS "InProgress", WAIT),
+			 0);
+	set_record_uint(e, rec, "UnavailableAfterFailures", 6);
+	assert_int_equal(tb_wait_string(e->tb, NVME, path, CPROGRESS_IF,
+					"Status", OPSTATUS "Completed",
+					SLOW_WAIT),
+			 0);
+	wait_log(e, "Drive 'NVMe 9': polled every 200 ms, unavailable after "
+		    "6 failures");
 	nt_stop(e);
 }
 
@@ -912,8 +1023,10 @@ int main(void)
 		NT_TEST(test_update_lost_reply),
 		NT_TEST(test_update_lost_commit_reply),
 		NT_TEST(test_update_busy_and_silent),
+		NT_TEST(test_update_poll_interval_changed),
 		NT_TEST(test_sanitize),
 		NT_TEST(test_sanitize_lost_reply),
+		NT_TEST(test_sanitize_window_changed),
 		NT_TEST(test_sanitize_refused_and_failed),
 		NT_TEST(test_log_pages),
 		NT_TEST(test_log_pages_queue),
