@@ -47,7 +47,9 @@
  *    descendant in a second window after the first (tracing slows each
  *    syscall, it does not change what a read makes; nothing else is
  *    measured meanwhile); also the figure for a real i2c-dev adapter,
- *    where the shim's send, poll and recv per transfer are one ioctl.
+ *    where the shim's send, poll and recv per transfer are one ioctl,
+ *    and its socket, connect, send, poll and recv per open of an
+ *    adapter (counted by connect) are openat and two ioctls.
  *    Without strace in PATH the figure is skipped;
  *  - CPU per read: schedstat run time (/proc/PID/task/TID/schedstat,
  *    first field) summed as above, and beside it utime + stime of every
@@ -729,6 +731,7 @@ struct cost_syscall {
 
 struct cost_syscalls {
 	long long total;
+	long long connects; /* connect(2): the shim's open of an adapter */
 	size_t n;
 	struct cost_syscall top[8];
 };
@@ -776,6 +779,8 @@ static bool parse_strace_summary(const char *path, struct cost_syscalls *ret)
 			ret->total = atoll(tok[3]);
 			found = true;
 		} else {
+			if (strcmp(tok[nt - 1], "connect") == 0)
+				ret->connects = atoll(tok[3]);
 			keep_top(ret, tok[nt - 1], atoll(tok[3]));
 		}
 	}
@@ -1023,11 +1028,16 @@ static void cost_run(unsigned n, bool own)
 		       "syscalls per read", (double)sys.total / sys_reads,
 		       sys_s, sys_reads);
 		/* the shim's send, poll and recv per transfer are one
-		 * I2C_SMBUS ioctl on a real i2c-dev adapter */
-		printf("  %-44s %.2f (%.3f transfers a read, each 3 "
-		       "syscalls in the shim, 1 ioctl on i2c-dev)\n",
+		 * I2C_SMBUS ioctl on a real i2c-dev adapter; its socket,
+		 * connect, send, poll and recv per open are openat and
+		 * two ioctls (I2C_SLAVE_FORCE, I2C_PEC) */
+		printf("  %-44s %.2f (%.3f transfers and %.3f opens a read; "
+		       "a transfer: 3 syscalls in the shim, 1 ioctl on "
+		       "i2c-dev; an open: 5 in the shim, 3 on i2c-dev)\n",
 		       "syscalls per read, a real adapter",
-		       (double)sys.total / sys_reads - 2 * xfers, xfers);
+		       (double)(sys.total - 2 * sys.connects) / sys_reads -
+			       2 * xfers,
+		       xfers, (double)sys.connects / sys_reads);
 		printf("  %-44s", "  of them");
 		for (size_t i = 0; i < sys.n; i++)
 			printf(" %s %.2f", sys.top[i].name,
