@@ -12,7 +12,7 @@
 #include "testbed.h"
 
 /* Enough for nvmed with a worker per root bus at 256 buses. */
-#define FAMILY_MAX 600
+#define FAMILY_MAX 1200
 
 double bench_now_s(void)
 {
@@ -65,27 +65,59 @@ static bool read_stat(pid_t pid, char *buf, size_t size, char **ret_rest)
 	return true;
 }
 
-size_t bench_family(pid_t pid, pid_t *out, size_t max)
-{
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+/* The parent of every process in /proc. */
+struct proc_parent {
+	pid_t pid, ppid;
+};
 
-	out[n++] = pid;
-	d = opendir("/proc");
-	if (!d)
-		return n;
-	while (n < max && (de = readdir(d))) {
-		int child = atoi(de->d_name), ppid = 0;
+static size_t proc_parents(struct proc_parent **ret)
+{
+	struct proc_parent *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d) {
+		*ret = NULL;
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		int pid = atoi(de->d_name), ppid = 0;
 		char buf[512], *rest;
 
-		if (child <= 0 || child == pid)
+		if (pid <= 0 || !read_stat(pid, buf, sizeof(buf), &rest) ||
+		    sscanf(rest, "%*c %d", &ppid) != 1)
 			continue;
-		if (read_stat(child, buf, sizeof(buf), &rest) &&
-		    sscanf(rest, "%*c %d", &ppid) == 1 && ppid == pid)
-			out[n++] = child;
+		if (n == cap) {
+			struct proc_parent *grown;
+
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown)
+				abort();
+			v = grown;
+		}
+		v[n].pid = pid;
+		v[n].ppid = ppid;
+		n++;
 	}
 	closedir(d);
+	*ret = v;
+	return n;
+}
+
+size_t bench_family(pid_t pid, pid_t *out, size_t max)
+{
+	struct proc_parent *all;
+	size_t n = 0, n_all = proc_parents(&all);
+
+	out[n++] = pid;
+	/* breadth first: out[done..n) are the parents still to look for */
+	for (size_t done = 0; done < n && n < max; done++)
+		for (size_t i = 0; i < n_all && n < max; i++)
+			if (all[i].ppid == out[done] && all[i].pid != pid)
+				out[n++] = all[i].pid;
+	free(all);
 	return n;
 }
 
@@ -122,9 +154,13 @@ long long bench_family_cpu_ticks(pid_t pid)
 	long long t = 0, reaped = 0, v;
 
 	for (size_t i = 0; i < n; i++) {
-		v = stat_ticks(pids[i], i == 0 ? &reaped : NULL);
+		long long r = 0;
+
+		v = stat_ticks(pids[i], &r);
 		if (v > 0)
 			t += v;
+		if (r > 0)
+			reaped += r;
 	}
 	return t + reaped;
 }
@@ -214,6 +250,151 @@ int bench_family_fd_count(pid_t pid)
 			total += v;
 	}
 	return total;
+}
+
+/* One unsigned number of a file (its first line's first field, or the
+ * number after "key:"); false when the file or key is missing. */
+static bool read_ull(const char *path, const char *key, unsigned long long *ret)
+{
+	char line[256];
+	size_t len = key ? strlen(key) : 0;
+	bool found = false;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (!key)
+			found = sscanf(line, "%llu", ret) == 1;
+		else if (!strncmp(line, key, len) && line[len] == ':')
+			found = sscanf(line + len + 1, "%llu", ret) == 1;
+		if (!key)
+			break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* A task's counters now; false when it is gone (or went meanwhile). */
+static bool task_read(pid_t tgid, pid_t tid, struct bench_task *ret)
+{
+	char path[96], buf[2048], *rest;
+	unsigned long long run = 0, wait = 0, slices = 0;
+	FILE *f;
+
+	ret->tid = tid;
+	ret->tgid = tgid;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)tgid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	rest = strrchr(buf, ')');
+	/* starttime is field 22; rest starts at field 3 (state) */
+	if (!rest || sscanf(rest + 2,
+			    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			    "%*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			    &ret->start) != 1)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)tgid,
+		 (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (fscanf(f, "%llu %llu %llu", &run, &wait, &slices) != 3) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	ret->run_ns = run;
+	ret->slices = slices;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)tgid,
+		 (int)tid);
+	return read_ull(path, "voluntary_ctxt_switches", &ret->nvcsw) &&
+	       read_ull(path, "nonvoluntary_ctxt_switches", &ret->nivcsw);
+}
+
+void bench_tally_init(struct bench_tally *t, pid_t root)
+{
+	*t = (struct bench_tally){ .root = root };
+}
+
+static void tally_put(struct bench_tally *t, const struct bench_task *now)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct bench_task *k = &t->tasks[i];
+
+		if (k->tid == now->tid && k->start == now->start) {
+			*k = *now;
+			return;
+		}
+	}
+	if (t->n == t->cap) {
+		struct bench_task *grown;
+
+		t->cap = t->cap ? 2 * t->cap : 64;
+		grown = realloc(t->tasks, t->cap * sizeof(*grown));
+		if (!grown)
+			abort();
+		t->tasks = grown;
+	}
+	t->tasks[t->n++] = *now;
+}
+
+void bench_tally_sample(struct bench_tally *t)
+{
+	pid_t pids[FAMILY_MAX];
+	size_t n = bench_family(t->root, pids, ARRAY_SIZE(pids));
+
+	t->samples++;
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			struct bench_task now = { .sample = t->samples };
+			int tid = atoi(de->d_name);
+
+			if (tid > 0 && task_read(pids[i], tid, &now))
+				tally_put(t, &now);
+		}
+		closedir(d);
+	}
+}
+
+void bench_tally_totals(const struct bench_tally *t, struct bench_totals *ret)
+{
+	struct bench_totals s = { 0 };
+
+	for (size_t i = 0; i < t->n; i++) {
+		const struct bench_task *k = &t->tasks[i];
+
+		s.run_ns += k->run_ns;
+		s.nvcsw += k->nvcsw;
+		s.nivcsw += k->nivcsw;
+		s.slices += k->slices;
+		if (k->sample != t->samples) {
+			s.tasks_gone++;
+			continue;
+		}
+		s.threads++;
+		if (k->tid == k->tgid)
+			s.procs++;
+	}
+	*ret = s;
+}
+
+void bench_tally_free(struct bench_tally *t)
+{
+	free(t->tasks);
+	*t = (struct bench_tally){ 0 };
 }
 
 char *bench_mi_scenario(unsigned n)

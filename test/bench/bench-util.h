@@ -2,7 +2,7 @@
 /*
  * What the benchmarks share: the monotonic clock, what /proc says about a
  * daemon (CPU, memory, descriptors; nvmed together with its I/O workers,
- * which are its children), and the NVMe-MI drives of the MCTP runs
+ * which are its descendants), and the NVMe-MI drives of the MCTP runs
  * (emulator scenario and nvmed --config records).
  */
 #pragma once
@@ -20,15 +20,55 @@ uint64_t bench_now_ns(void);
 int bench_cmp_double(const void *a, const void *b);
 int bench_cmp_u64(const void *a, const void *b);
 
-/* pid and its children (nvmed and its I/O workers): pid first. Returns
- * how many were stored in out (at most max, at least 1). */
+/* pid and all its descendants, its children, their children and so on
+ * (nvmed and its I/O workers, forked or exec'd, and whatever they start):
+ * pid first. Returns how many were stored in out (at most max, at least
+ * 1). */
 size_t bench_family(pid_t pid, pid_t *out, size_t max);
 
 /* utime + stime of one process in clock ticks; -1 when it is gone. */
 long long bench_cpu_ticks(pid_t pid);
-/* ... of pid, of its children still running, and of those it has reaped
- * (its cutime + cstime: a worker that was replaced still counts). */
+/* ... of pid and its descendants still running, and of those they have
+ * reaped (cutime + cstime of each: a worker that was replaced still
+ * counts). */
 long long bench_family_cpu_ticks(pid_t pid);
+
+/*
+ * Every task (thread) of a process tree, sampled: each sample walks pid's
+ * descendants and their /proc/PID/task/TID/{stat,status,schedstat}, and
+ * keeps the last values seen of every task it ever saw (a task is a TID
+ * and its start time), so that a thread or process that exits keeps what
+ * it had at the last sample. Totals are sums over all those tasks; what a
+ * task did between its last sample and its exit is lost (sample often).
+ */
+struct bench_task {
+	pid_t tid, tgid;
+	unsigned long long start; /* starttime in /proc/TID/stat */
+	unsigned long long run_ns; /* schedstat: time on the CPU */
+	unsigned long long nvcsw; /* voluntary_ctxt_switches */
+	unsigned long long nivcsw; /* nonvoluntary_ctxt_switches */
+	unsigned long long slices; /* schedstat: timeslices run */
+	unsigned long sample; /* the last sample that saw it */
+};
+
+struct bench_tally {
+	pid_t root;
+	struct bench_task *tasks;
+	size_t n, cap;
+	unsigned long samples;
+};
+
+struct bench_totals {
+	unsigned long long run_ns, nvcsw, nivcsw, slices;
+	size_t procs, threads; /* alive at the last sample */
+	size_t tasks_gone; /* seen, no longer alive */
+};
+
+void bench_tally_init(struct bench_tally *t, pid_t root);
+void bench_tally_sample(struct bench_tally *t);
+/* Sums over every task seen so far (their last values). */
+void bench_tally_totals(const struct bench_tally *t, struct bench_totals *ret);
+void bench_tally_free(struct bench_tally *t);
 
 /* The number after "key:" in /proc/pid/file (status, smaps_rollup);
  * -1 when there is none. */
@@ -42,12 +82,12 @@ struct bench_mem {
 	unsigned long long main_dirty_kb; /* Private_Dirty of pid itself */
 };
 
-/* smaps_rollup of pid and its children together. */
+/* smaps_rollup of pid and its descendants together. */
 void bench_family_memory(pid_t pid, struct bench_mem *ret);
 
 /* Open descriptors of one process (/proc/pid/fd); -1 when it is gone. */
 int bench_fd_count(pid_t pid);
-/* ... of pid and its children together. */
+/* ... of pid and its descendants together. */
 int bench_family_fd_count(pid_t pid);
 
 /* The MCTP drives: drive i at (network, EID), 128 EIDs per network, and

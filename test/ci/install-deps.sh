@@ -6,7 +6,7 @@ set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev git
 libsystemd-dev libjson-c-dev libcmocka-dev libgpiod-dev libnvme-dev
 libdbus-1-dev libseccomp-dev dbus nvme-cli gpiod clang-format systemd socat
-python3 python3-jsonschema procps clang libclang-rt-dev ipmitool"
+python3 python3-jsonschema procps clang libclang-rt-dev ipmitool strace"
 
 missing=""
 for p in $pkgs; do

@@ -599,7 +599,7 @@ static int mctp_accept(sd_event_source *s, int fd, uint32_t revents,
 		       void *userdata)
 {
 	struct emu *e = userdata;
-	struct conn *c;
+	struct conn *c = NULL;
 	int r;
 
 	r = accept_conn(e, fd, &e->conns, conn_io, &c);
