@@ -31,6 +31,11 @@ static void test_next_due(void **state)
 		{ SEC, 5 * SEC, 10 * SEC, 6 * SEC },
 		/* due == now */
 		{ 200 * MS, 4 * SEC, 4 * SEC, 4 * SEC + 200 * MS },
+		/* off the grid (a drive that just started): the grid's next,
+		 * where the other drives at this interval are due too */
+		{ SEC, 10 * SEC + 300 * MS, 10 * SEC + 300 * MS, 11 * SEC },
+		{ 200 * MS, 4 * SEC + 50 * MS, 4 * SEC + 50 * MS,
+		  4 * SEC + 200 * MS },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
@@ -99,9 +104,10 @@ static void test_mi_sequence(void **state)
 		{ STEP_IDENTIFY, 0, 120 * MS, STEP_HEALTH, 120 * MS },
 		/* the first health poll is followed by SMART at once */
 		{ STEP_HEALTH, 0, 130 * MS, STEP_SMART, 130 * MS },
-		/* then health at the grid: due at 120 ms + 1 s */
-		{ STEP_SMART, 0, 140 * MS, STEP_HEALTH, 1120 * MS },
-		{ STEP_HEALTH, 0, 1130 * MS, STEP_HEALTH, 2120 * MS },
+		/* then health on the grid (the multiples of the interval):
+		 * the first poll ran off it at 120 ms, the next is at 1 s */
+		{ STEP_SMART, 0, 140 * MS, STEP_HEALTH, 1000 * MS },
+		{ STEP_HEALTH, 0, 1010 * MS, STEP_HEALTH, 2000 * MS },
 	};
 	struct poll_state s;
 	uint64_t due = 0;
@@ -113,7 +119,7 @@ static void test_mi_sequence(void **state)
 
 		assert_int_equal(s.step, t[i].step);
 		if (s.step == STEP_HEALTH) {
-			due = due ? due + SEC : t[i].now - 10 * MS;
+			due = due ? SEC : t[i].now - 10 * MS;
 			poll_sent(&s, t[i].now - 10 * MS, due);
 		}
 		a = poll_mi_done(&s, t[i].r, t[i].now);

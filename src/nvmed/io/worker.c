@@ -39,7 +39,10 @@ struct mi_root;
 #endif
 
 #define BLOCK_MAX 32 /* an SMBus block */
-#define FD_CACHE  32 /* open /dev/i2c-N per device */
+/* open /dev/i2c-N, one per device (the address is set on the descriptor):
+ * enough for every SMBus address a root bus and its muxes can hold of
+ * NVMe drives, so a poll never reopens one */
+#define FD_CACHE 256
 
 struct cached_fd {
 	unsigned bus;

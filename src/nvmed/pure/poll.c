@@ -15,11 +15,8 @@ void poll_init(struct poll_state *s, uint64_t period_usec, unsigned window)
 
 uint64_t poll_next_due(uint64_t period_usec, uint64_t now, uint64_t due)
 {
-	uint64_t next = due + period_usec;
-
-	if (next <= now || next > now + period_usec)
-		return now + period_usec;
-	return next;
+	(void)due; /* on the grid, one period after it; or the grid's next */
+	return (now / period_usec + 1) * period_usec;
 }
 
 uint64_t poll_retry_usec(const struct poll_state *s)

@@ -13,8 +13,11 @@
  *   basic: BASIC_VPD -> BASIC_STATUS (every poll; VPD again every
  *          POLL_BASIC_VPD_EVERY polls and after a failed transfer).
  *
- * Health polls are fixed-rate against the monotonic clock: each is due
- * one interval after the previous one was due, not after it ran. The
+ * Health polls are fixed-rate against the monotonic clock, on a grid:
+ * the multiples of the interval. Each is due one interval after the
+ * previous one was due, not after it ran, and every drive polled at one
+ * interval falls due at the same instants, so that the worker of a bus
+ * gets its drives' transfers in one batch (iowork.h). The
  * steps between health polls (SMART, Identify on the way in) run at
  * once. After a failure the next attempt is one interval later, and once
  * the window of failures is reached the interval doubles per failure up
@@ -78,10 +81,10 @@ struct poll_action {
 /* A fresh state for a drive polled every period_usec. */
 void poll_init(struct poll_state *s, uint64_t period_usec, unsigned window);
 
-/* The next health poll after the one due at due, run at now: due +
- * period, or now + period when that has passed (a late poll does not
- * bunch the next ones) or lies more than a period ahead (the clock went
- * backwards). */
+/* The next health poll after the one due at due, run at now: the first
+ * multiple of period after now. On time that is due + period; a late
+ * poll does not bunch the next ones; a drive that starts (or comes back)
+ * between two grid points joins the grid at the next. */
 uint64_t poll_next_due(uint64_t period_usec, uint64_t now, uint64_t due);
 
 /* Delay before the next attempt after s->failures consecutive failures. */
