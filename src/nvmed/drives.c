@@ -31,34 +31,6 @@ struct drive_slots {
 	bool busy, again;
 };
 
-struct drive_want *drive_wants_add(struct drive_wants *w)
-{
-	struct drive_want *e;
-
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 16;
-		struct drive_want *v = reallocarray(w->v, cap, sizeof(*v));
-
-		if (!v)
-			return NULL;
-		w->v = v;
-		w->cap = cap;
-	}
-	e = &w->v[w->n++];
-	memset(e, 0, sizeof(*e));
-	drive_config_init(&e->cfg);
-	return e;
-}
-
-static void wants_clear(struct drive_wants *w)
-{
-	for (size_t i = 0; i < w->n; i++)
-		for (size_t j = 0; j < ARRAY_SIZE(w->v[i].own); j++)
-			free(w->v[i].own[j]);
-	free(w->v);
-	*w = (struct drive_wants){ 0 };
-}
-
 static struct drive_slots *slots_of(struct manager *m)
 {
 	if (!m->slots)
@@ -476,7 +448,7 @@ out:
 	free(acts);
 	free(cur);
 	free(slots);
-	wants_clear(&w);
+	drive_wants_clear(&w);
 }
 
 void drives_reconcile(struct manager *m)

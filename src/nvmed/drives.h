@@ -17,25 +17,6 @@
 struct drive;
 struct manager;
 
-/* One wanted drive: cfg's strings must live through drives_reconcile()
- * (or be handed over in own[], freed after); cfg.thresholds is set from
- * th when has_th. */
-struct drive_want {
-	struct drive_config cfg;
-	struct threshold_set th;
-	bool has_th;
-	char *own[2];
-};
-
-struct drive_wants {
-	struct drive_want *v;
-	size_t n, cap;
-};
-
-/* A new entry at the end, its cfg drive_config_init()ed; NULL if out of
- * memory. */
-struct drive_want *drive_wants_add(struct drive_wants *w);
-
 /* Make the drives what the sources want now. */
 void drives_reconcile(struct manager *m);
 /* Drive d is to poll endpoint (net, eid) (its record's, or the one mctpd

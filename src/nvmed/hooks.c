@@ -7,6 +7,7 @@
  */
 #include "drive-bus.h"
 #include "drive.h"
+#include "drives.h"
 #include "faults.h"
 #include "hooks.h"
 #include "manager.h"
@@ -66,4 +67,9 @@ const struct drive_hooks nvmed_drive_hooks = {
 	.failing = hook_failing,
 	.powered = hook_powered,
 	.threshold_set = records_write_threshold,
+};
+
+const struct source_hooks nvmed_source_hooks = {
+	.wants_changed = drives_reconcile,
+	.set_endpoint = drives_set_endpoint,
 };

@@ -5,3 +5,4 @@
 #include "manager.h"
 
 extern const struct drive_hooks nvmed_drive_hooks;
+extern const struct source_hooks nvmed_source_hooks;

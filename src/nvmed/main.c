@@ -244,6 +244,7 @@ static int run(const struct options *o)
 		.timeout_ms = o->timeout_ms,
 		.sysfs_root = o->sysfs_root,
 		.hooks = nvmed_drive_hooks,
+		.sources = nvmed_source_hooks,
 	};
 	_cleanup_(manager_donep) struct manager *m = &manager;
 	_cleanup_(bus_name_request_freep) struct bus_name_request *name = NULL;

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,6 +49,25 @@ struct drive_hooks {
 	void (*threshold_set)(struct drive *d, enum threshold_kind k);
 };
 
+/*
+ * What a source of drives (records.c: the records and phosphor-nvme's
+ * file; mctpd.c: mctpd's endpoints) tells the layer that makes the drives
+ * (drives.c). main.c wires them (hooks.c), so that a source calls nothing
+ * above it; each may be NULL.
+ */
+struct source_hooks {
+	/* What the source wants changed: make the drives match. */
+	void (*wants_changed)(struct manager *m);
+	/* Drive d is to poll endpoint (net, eid): -EADDRINUSE when a
+	 * configured drive keeps it. */
+	int (*set_endpoint)(struct manager *m, struct drive *d, uint32_t net,
+			    uint8_t eid);
+};
+
+static inline void sources_changed(struct manager *m);
+static inline int sources_set_endpoint(struct manager *m, struct drive *d,
+				       uint32_t net, uint8_t eid);
+
 struct manager {
 	/* main.c's */
 	sd_event *event;
@@ -65,6 +85,7 @@ struct manager {
 	unsigned window; /* default availability window (avail.h) */
 	unsigned timeout_ms;
 	struct drive_hooks hooks;
+	struct source_hooks sources;
 
 	/* drives.c's: the drives' configurations (drives.h) */
 	struct drive_slots *slots;
@@ -75,3 +96,17 @@ struct manager {
 	struct drive *drives;
 	unsigned n_drives;
 };
+
+static inline void sources_changed(struct manager *m)
+{
+	if (m->sources.wants_changed)
+		m->sources.wants_changed(m);
+}
+
+static inline int sources_set_endpoint(struct manager *m, struct drive *d,
+				       uint32_t net, uint8_t eid)
+{
+	return m->sources.set_endpoint ?
+		       m->sources.set_endpoint(m, d, net, eid) :
+		       -EOPNOTSUPP;
+}

@@ -18,7 +18,7 @@
 #include "backoff.h"
 #include "bus-util.h"
 #include "drive.h"
-#include "drives.h"
+#include "reconcile.h"
 #include "fmt.h"
 #include "log.h"
 #include "macros.h"
@@ -279,7 +279,7 @@ static int setup_reply(sd_bus_message *reply, void *userdata,
 		free(l->endpoint_path);
 		l->endpoint_path = p;
 	}
-	(void)drives_set_endpoint(l->c->m, l->d, (uint32_t)net, eid);
+	(void)sources_set_endpoint(l->c->m, l->d, (uint32_t)net, eid);
 	return 0;
 }
 
@@ -1114,7 +1114,7 @@ int mctpd_endpoint_drive(struct mctpd *c, struct drive *d, const char *path)
 void mctpd_reconcile(struct mctpd *c)
 {
 	if (c)
-		drives_reconcile(c->m);
+		sources_changed(c->m);
 }
 
 /* ---- life cycle -------------------------------------------------------- */

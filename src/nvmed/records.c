@@ -27,7 +27,7 @@
 #include "avail.h"
 #include "basic.h"
 #include "drive.h"
-#include "drives.h"
+#include "reconcile.h"
 #include "emconfig.h"
 #include "fileio.h"
 #include "fmt.h"
@@ -402,7 +402,7 @@ static void on_record(enum emc_event event, const struct emc_record *rec,
 		record_drop(rs, path);
 	else if (record_put(m, rs, rec) < 0)
 		log_oom();
-	drives_reconcile(m);
+	sources_changed(m);
 }
 
 int records_check_file(const char *path)
@@ -535,7 +535,7 @@ int records_load_pnvme(struct manager *m, const char *path)
 		pnvme_config_clear(&c);
 		return log_oom();
 	}
-	drives_reconcile(m);
+	sources_changed(m);
 	log_info("phosphor-nvme configuration '%s': %zu drive(s)", path,
 		 c.n_drives);
 	pnvme_config_clear(&c);

@@ -2,7 +2,10 @@
 /*
  * The drive reconciler (reconcile.h): pure, no allocation.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include "macros.h"
 
 #include "reconcile.h"
 
@@ -411,4 +414,32 @@ enum rc_claim rc_endpoint_claim(const struct rc_drive *cur, size_t n_cur,
 		return RC_CLAIM_REFUSED;
 	}
 	return RC_CLAIM_OK;
+}
+
+struct drive_want *drive_wants_add(struct drive_wants *w)
+{
+	struct drive_want *e;
+
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 16;
+		struct drive_want *v = reallocarray(w->v, cap, sizeof(*v));
+
+		if (!v)
+			return NULL;
+		w->v = v;
+		w->cap = cap;
+	}
+	e = &w->v[w->n++];
+	memset(e, 0, sizeof(*e));
+	drive_config_init(&e->cfg);
+	return e;
+}
+
+void drive_wants_clear(struct drive_wants *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		for (size_t j = 0; j < ARRAY_SIZE(w->v[i].own); j++)
+			free(w->v[i].own[j]);
+	free(w->v);
+	*w = (struct drive_wants){ 0 };
 }

@@ -172,3 +172,26 @@ enum rc_claim {
 enum rc_claim rc_endpoint_claim(const struct rc_drive *cur, size_t n_cur,
 				size_t i, uint32_t net, uint8_t eid,
 				size_t *other);
+
+/* ---- the sets the sources make ---- */
+
+/* One wanted drive: cfg's strings must live through drives_reconcile()
+ * (or be handed over in own[], freed after); cfg.thresholds is set from
+ * th when has_th. */
+struct drive_want {
+	struct drive_config cfg;
+	struct threshold_set th;
+	bool has_th;
+	char *own[2];
+};
+
+struct drive_wants {
+	struct drive_want *v;
+	size_t n, cap;
+};
+
+/* A new entry at the end, its cfg drive_config_init()ed; NULL if out of
+ * memory. */
+struct drive_want *drive_wants_add(struct drive_wants *w);
+/* Free the entries and what they own; w is empty after. */
+void drive_wants_clear(struct drive_wants *w);

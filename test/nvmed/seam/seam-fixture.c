@@ -45,6 +45,7 @@ struct seam_fx *seam_fx_new(uint64_t poll_ms, unsigned window, bool hooks)
 	m->window = window;
 	m->timeout_ms = 20;
 	m->sysfs_root = tb_dir(f->tb); /* no muxes */
+	m->sources = nvmed_source_hooks;
 	if (hooks)
 		m->hooks = nvmed_drive_hooks;
 	assert_int_equal(sd_event_new(&m->event), 0);
