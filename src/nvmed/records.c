@@ -72,6 +72,19 @@ static const struct emc_schema threshold_schema = {
 	.keys = threshold_keys,
 };
 
+/* The keys both drive records share: how often and how patiently the
+ * drive is polled, and its thresholds. exact: numbers only. */
+/* clang-format off */
+#define POLLING_KEYS(exact_)						\
+	{ .name = "PollIntervalMs", .kind = EMC_UINT,			\
+	  .min = 100, .max = 3600000, .exact = (exact_) },		\
+	{ .name = "UnavailableAfterFailures", .kind = EMC_UINT,		\
+	  .min = AVAIL_MIN_WINDOW, .max = AVAIL_MAX_WINDOW,		\
+	  .exact = (exact_) },						\
+	{ .name = "Thresholds", .kind = EMC_CHILDREN,			\
+	  .children = &threshold_schema }
+/* clang-format on */
+
 static const struct emc_key nvme1000_keys[] = {
 	{ .name = "Name", .kind = EMC_STRING, .required = true, .max_len = 255 },
 	{ .name = "Bus", .kind = EMC_UINT, .required = true, .max = 65535 },
@@ -80,19 +93,7 @@ static const struct emc_key nvme1000_keys[] = {
 	{ .name = "PEC", .kind = EMC_ENUM, .values = pec_values },
 	{ .name = "PowerState", .kind = EMC_ENUM, .values = power_states },
 	/* nvmed's own keys: numbers only, as the schema says */
-	{ .name = "PollIntervalMs",
-	  .kind = EMC_UINT,
-	  .min = 100,
-	  .max = 3600000,
-	  .exact = true },
-	{ .name = "UnavailableAfterFailures",
-	  .kind = EMC_UINT,
-	  .min = AVAIL_MIN_WINDOW,
-	  .max = AVAIL_MAX_WINDOW,
-	  .exact = true },
-	{ .name = "Thresholds",
-	  .kind = EMC_CHILDREN,
-	  .children = &threshold_schema },
+	POLLING_KEYS(true),
 	{ 0 },
 };
 
@@ -108,17 +109,7 @@ static const struct emc_key nvmemi_keys[] = {
 	  .required = true,
 	  .min = 8,
 	  .max = 254 },
-	{ .name = "PollIntervalMs",
-	  .kind = EMC_UINT,
-	  .min = 100,
-	  .max = 3600000 },
-	{ .name = "UnavailableAfterFailures",
-	  .kind = EMC_UINT,
-	  .min = AVAIL_MIN_WINDOW,
-	  .max = AVAIL_MAX_WINDOW },
-	{ .name = "Thresholds",
-	  .kind = EMC_CHILDREN,
-	  .children = &threshold_schema },
+	POLLING_KEYS(false),
 	{ 0 },
 };
 
@@ -351,29 +342,31 @@ static int record_put(struct manager *m, struct record_set *rs,
 	return 0;
 }
 
+static int want(struct drive_wants *w, const struct drive_config *cfg,
+		const struct threshold_set *th, bool has_th)
+{
+	struct drive_want *x = drive_wants_add(w);
+
+	if (!x)
+		return -ENOMEM;
+	x->cfg = *cfg;
+	x->th = *th;
+	x->has_th = has_th;
+	return 0;
+}
+
 int records_wants(struct manager *m, struct drive_wants *w)
 {
 	struct record_set *rs = m->records;
+	int r = 0;
 
-	for (struct record_entry *e = rs ? rs->records : NULL; e; e = e->next) {
-		struct drive_want *x = drive_wants_add(w);
-
-		if (!x)
-			return -ENOMEM;
-		x->cfg = e->cfg;
-		x->th = e->th;
-		x->has_th = e->has_th;
-	}
-	for (struct pnvme_entry *e = rs ? rs->pnvme : NULL; e; e = e->next) {
-		struct drive_want *x = drive_wants_add(w);
-
-		if (!x)
-			return -ENOMEM;
-		x->cfg = e->cfg;
-		x->th = e->th;
-		x->has_th = e->has_th;
-	}
-	return 0;
+	for (struct record_entry *e = rs ? rs->records : NULL; r >= 0 && e;
+	     e = e->next)
+		r = want(w, &e->cfg, &e->th, e->has_th);
+	for (struct pnvme_entry *e = rs ? rs->pnvme : NULL; r >= 0 && e;
+	     e = e->next)
+		r = want(w, &e->cfg, &e->th, e->has_th);
+	return r;
 }
 
 static void on_record(enum emc_event event, const struct emc_record *rec,
