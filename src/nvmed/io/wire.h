@@ -36,7 +36,7 @@ struct wire_req {
 };
 
 /* At most this many requests, and bytes, in one batch. */
-#define WIRE_BATCH_MAX	 1
+#define WIRE_BATCH_MAX	 64
 #define WIRE_BATCH_BYTES 65536
 
 struct wire_batch {
