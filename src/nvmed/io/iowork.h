@@ -3,11 +3,12 @@
  * I/O workers: the blocking device I/O runs in small worker processes,
  * never on the loop that serves D-Bus: SMBus transfers in one worker per
  * root I2C bus, NVMe-MI transactions (libnvme-mi, whose calls block) in
- * one worker per MCTP network. Each worker is forked by nvmed, talks to it
- * over a socketpair, runs one transfer at a time (transfers on one root
- * bus stay serialised, as the adapter serialises them) and is restarted
- * when it dies or stays stuck. Different buses and networks run in
- * parallel.
+ * one worker per MCTP network. Each worker is a program nvmed execs; it
+ * talks to nvmed over a socketpair, gets the transfers submitted in one
+ * turn of the loop as one batch, runs one transfer at a time (transfers
+ * on one root bus stay serialised, as the adapter serialises them) and
+ * is restarted when it dies or stays stuck. Different buses and networks
+ * run in parallel.
  */
 #pragma once
 
@@ -43,7 +44,7 @@ struct iowork_set *iowork_set_free(struct iowork_set *s);
 /*
  * SMBus block read of command cmd from addr on I2C bus bus (with PEC when
  * pec), in the worker of root bus root. timeout_ms counts from when the
- * worker is handed the transfer, not while it waits behind others.
+ * worker begins the transfer, not while it waits behind others.
  */
 int iowork_smbus_block_read(struct iowork_set *s, unsigned root, unsigned bus,
 			    uint8_t addr, bool pec, uint8_t cmd,
