@@ -59,33 +59,24 @@ bool drive_config_thresholds_differ(const struct drive_config *a,
 enum drive_config_change drive_config_diff(const struct drive_config *a,
 					   const struct drive_config *b)
 {
-	struct drive_config x, y;
-	bool in_place;
+	bool rebuild = false, in_place = false;
 
-	/* The fields that may change in place, each named here. */
-	in_place = drive_config_poll_differs(a, b) ||
-		   drive_config_thresholds_differ(a, b) ||
-		   a->record != b->record;
-	/* Strings by content... */
-	if (!same_string(a->name, b->name) ||
-	    !same_string(a->config_path, b->config_path) ||
-	    !same_string(a->board, b->board) ||
-	    !same_string(a->endpoint, b->endpoint))
-		return DRIVE_CONFIG_REBUILD;
-	/* ...and everything else byte by byte, with what was compared above
-	 * made alike: a field this function does not name rebuilds. */
-	memcpy(&x, a, sizeof(x));
-	memcpy(&y, b, sizeof(y));
-	y.poll_ms = x.poll_ms;
-	y.window = x.window;
-	y.thresholds = x.thresholds;
-	memcpy(y.th_index, x.th_index, sizeof(y.th_index));
-	y.record = x.record;
-	y.name = x.name;
-	y.config_path = x.config_path;
-	y.board = x.board;
-	y.endpoint = x.endpoint;
-	if (memcmp(&x, &y, sizeof(x)) != 0)
+	/* each field as its line in DRIVE_CONFIG_FIELDS says; a member at a
+	 * time, never the whole struct (its padding is unspecified) */
+	/* clang-format off */
+#define DC_REBUILD(f)	 rebuild |= memcmp(&a->f, &b->f, sizeof(a->f)) != 0
+#define DC_IN_PLACE(f)	 in_place |= memcmp(&a->f, &b->f, sizeof(a->f)) != 0
+#define DC_STRING(f)	 rebuild |= !same_string(a->f, b->f)
+#define DC_THRESHOLDS(f) in_place |= !same_thresholds(a, b)
+#define DRIVE_CONFIG_COMPARE(type, field, dim, how) how(field);
+	DRIVE_CONFIG_FIELDS(DRIVE_CONFIG_COMPARE)
+#undef DRIVE_CONFIG_COMPARE
+#undef DC_REBUILD
+#undef DC_IN_PLACE
+#undef DC_STRING
+#undef DC_THRESHOLDS
+	/* clang-format on */
+	if (rebuild)
 		return DRIVE_CONFIG_REBUILD;
 	return in_place ? DRIVE_CONFIG_IN_PLACE : DRIVE_CONFIG_SAME;
 }

@@ -25,11 +25,12 @@
  * drive always wins over an endpoint drive (for its device or its name);
  * among new ones, records before endpoints, each in the order given.
  *
- * Configurations are compared whole (drive_config_diff()): what may
- * change in place (thresholds, the poll interval, the availability
- * window, the record's handle) updates the drive, anything else rebuilds
- * it, including any field added to struct drive_config later unless it
- * is classified in place there.
+ * Configurations are compared whole (drive_config_diff()), field by
+ * field as DRIVE_CONFIG_FIELDS lists them, each with how its change is
+ * taken: what may change in place (thresholds, the poll interval, the
+ * availability window, the record's handle) updates the drive, anything
+ * else rebuilds it. A field is added to the struct on that list, with
+ * its kind, or not at all.
  */
 #pragma once
 
@@ -53,34 +54,53 @@ enum drive_origin {
 
 /*
  * What a record (or the phosphor-nvme file, or an mctpd endpoint) says
- * about a drive. Made with drive_config_init() (zeroed, padding too:
- * drive_config_diff() compares what it does not know byte by byte).
+ * about a drive; made with drive_config_init().
+ *
+ * The fields, each with how a change of it is taken: DC_REBUILD (the
+ * drive is made anew), DC_STRING (compared by content; a change
+ * rebuilds), DC_IN_PLACE (the drive is updated where it is),
+ * DC_THRESHOLDS (by content, in place). The comparison walks this same
+ * list, so a field cannot be added without saying how it changes.
  */
+/* clang-format off */
+#define DRIVE_CONFIG_FIELDS(X)						\
+	X(enum drive_origin, origin, , DC_REBUILD)			\
+	/* PrettyName: the record's Name */				\
+	X(const char *, name, , DC_STRING)				\
+	/* record path (or endpoint's configured_by) */			\
+	X(const char *, config_path, , DC_STRING)			\
+	/* parent of the record; NULL if none */			\
+	X(const char *, board, , DC_STRING)				\
+	/* 0: the manager's */						\
+	X(uint64_t, poll_ms, , DC_IN_PLACE)				\
+	/* 0: the manager's */						\
+	X(unsigned, window, , DC_IN_PLACE)				\
+	X(enum power_state, power_state, , DC_REBUILD)			\
+	/* NULL: WarningHigh/CriticalHigh from the drive's WCTEMP/CCTEMP;	\
+	 * with each kind's Thresholds<N> index in record, -1 if not	\
+	 * from it */							\
+	X(const struct threshold_set *, thresholds, , DC_THRESHOLDS)	\
+	X(int, th_index, [_THRESHOLD_MAX], DC_THRESHOLDS)		\
+	/* referenced; NULL if none */					\
+	X(struct emc_record *, record, , DC_IN_PLACE)			\
+	/* DRIVE_FROM_RECORD: mctpd sets it up on this I2C bus/address;	\
+	 * DRIVE_FROM_BASIC/PNVME: the basic command's device */	\
+	X(unsigned, i2c_bus, , DC_REBUILD)				\
+	X(uint8_t, i2c_addr, , DC_REBUILD)				\
+	X(bool, pec, , DC_REBUILD)					\
+	/* basic: the bus below any muxes (basic_root_bus()) */		\
+	X(unsigned, root_bus, , DC_REBUILD)				\
+	/* DRIVE_FROM_JSON and DRIVE_FROM_ENDPOINT: the endpoint */	\
+	X(uint32_t, net, , DC_REBUILD)					\
+	X(uint8_t, eid, , DC_REBUILD)					\
+	/* DRIVE_FROM_ENDPOINT: mctpd's endpoint object */		\
+	X(const char *, endpoint, , DC_STRING)
+/* clang-format on */
+
 struct drive_config {
-	enum drive_origin origin;
-	const char *name; /* PrettyName: the record's Name */
-	const char *config_path; /* record path (or endpoint's configured_by) */
-	const char *board; /* parent of the record; NULL if none */
-	uint64_t poll_ms; /* 0: the manager's */
-	unsigned window; /* 0: the manager's */
-	enum power_state power_state;
-	/* NULL: WarningHigh/CriticalHigh from the drive's WCTEMP/CCTEMP */
-	const struct threshold_set *thresholds;
-	/* each kind's Thresholds<N> index in record, -1 if not from it */
-	int th_index[_THRESHOLD_MAX];
-	struct emc_record *record; /* referenced; NULL if none */
-	/* DRIVE_FROM_RECORD: mctpd sets it up on this I2C bus/address;
-	 * DRIVE_FROM_BASIC/PNVME: the basic command's device */
-	unsigned i2c_bus;
-	uint8_t i2c_addr;
-	bool pec;
-	/* basic: the bus below any muxes (basic_root_bus()) */
-	unsigned root_bus;
-	/* DRIVE_FROM_JSON and DRIVE_FROM_ENDPOINT: the endpoint */
-	uint32_t net;
-	uint8_t eid;
-	/* DRIVE_FROM_ENDPOINT: mctpd's endpoint object */
-	const char *endpoint;
+#define DRIVE_CONFIG_FIELD(type, field, dim, how) type field dim;
+	DRIVE_CONFIG_FIELDS(DRIVE_CONFIG_FIELD)
+#undef DRIVE_CONFIG_FIELD
 };
 
 void drive_config_init(struct drive_config *c);
