@@ -340,6 +340,10 @@ static void handle_message(struct emu *e, struct emu_drive *d,
 		d->miss--;
 		return;
 	}
+	if (d->miss_mi && len >= 2 && ((msg[1] >> 3) & 0xf) == EMU_NMIMT_MI) {
+		d->miss_mi--;
+		return;
+	}
 
 	delay = d->delay_ms + d->late_ms;
 	d->late_ms = 0; /* "late" is one-shot */

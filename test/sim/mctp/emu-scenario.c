@@ -129,6 +129,7 @@ static const struct field fields[] = {
 	BOOL_FIELD("silent", silent, 0),
 	BOOL_FIELD("ctrl_silent", ctrl_silent, 0),
 	INT_FIELD("miss", miss, 0, 1000000, 0),
+	INT_FIELD("miss_mi", miss_mi, 0, 1000000, 0),
 	INT_FIELD("delay_ms", delay_ms, 0, DELAY_MAX_MS, 0),
 	INT_FIELD("late", late_ms, 0, DELAY_MAX_MS, 0),
 	BOOL_FIELD("bad_mic", bad_mic, 0),

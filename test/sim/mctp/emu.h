@@ -187,6 +187,8 @@ struct emu_drive {
 	bool ctrl_silent; /* MCTP control requests go unanswered */
 	unsigned int miss; /* the next this many requests go unanswered (MI:
 			    * no reply; SMBus: not acknowledged), then 0 */
+	unsigned int miss_mi; /* as miss, NVMe-MI commands only (a poll),
+			       * not Admin commands */
 	unsigned int delay_ms; /* every reply is sent this much later */
 	unsigned int late_ms; /* the next reply only is sent this late */
 	bool bad_mic; /* replies carry a corrupted MIC */
