@@ -1090,15 +1090,6 @@ struct drive *drive_free(struct drive *d)
 	return NULL;
 }
 
-struct drive *drive_find_by_config(struct manager *m, const char *path,
-				   enum drive_origin origin)
-{
-	for (struct drive *d = m->drives; d; d = d->next)
-		if (d->origin == origin && strcmp(d->config_path, path) == 0)
-			return d;
-	return NULL;
-}
-
 struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
 				     uint8_t eid)
 {

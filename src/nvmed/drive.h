@@ -182,7 +182,5 @@ void drive_update_thresholds(struct drive *d, struct emc_record *record,
 			     bool found, const struct threshold_set *th,
 			     const int index[_THRESHOLD_MAX]);
 
-struct drive *drive_find_by_config(struct manager *m, const char *path,
-				   enum drive_origin origin);
 struct drive *drive_find_by_endpoint(struct manager *m, uint32_t net,
 				     uint8_t eid);
